@@ -1,0 +1,49 @@
+/* limits.h — every size cap castor enforces, in one place.
+ *
+ * Each cap matches an Azure Digital Twins limit where ADT has one
+ * (../shared/reference/adt-limits-and-events.md) and otherwise says why it is what it is.
+ * Modules refer to these names; a cap is never a bare number in code. */
+#ifndef CASTOR_CORE_LIMITS_H
+#define CASTOR_CORE_LIMITS_H
+
+/* HTTP transport. */
+#define CASTOR_HTTP_BODY_MAX (32u * 1024u)          /* ADT: max request payload 32 KB */
+#define CASTOR_HTTP_MODEL_BODY_MAX (1024u * 1024u)  /* ADT: one model upload up to 1 MB */
+#define CASTOR_HTTP_HEADERS_MAX (32u * 1024u)       /* request line + headers; MHD answers 431 past it */
+#define CASTOR_HTTP_URL_MAX 8192u                   /* request target, like common proxies */
+#define CASTOR_HTTP_TIMEOUT_S 30u                   /* idle/slow-client timeout (slowloris) */
+#define CASTOR_HTTP_CONNECTIONS_MAX 1024u           /* open connections in all */
+#define CASTOR_HTTP_PER_IP_CONNECTIONS_MAX 512u     /* per client address */
+#define CASTOR_HTTP_SHUTDOWN_GRACE_S 10u            /* in-flight requests get this long on SIGTERM */
+#define CASTOR_REQUEST_ARENA_MAX (8u * 1024u * 1024u) /* per-request scratch memory */
+
+/* JSON. */
+#define CASTOR_JSON_DEPTH_MAX 64u                   /* nesting depth of any JSON body */
+
+/* Digital twins (ADT functional limits). */
+#define CASTOR_TWIN_SIZE_MAX (32u * 1024u)          /* one twin's JSON */
+#define CASTOR_STRING_VALUE_MAX (4u * 1024u)        /* one string property value, UTF-8 bytes */
+#define CASTOR_PROPERTY_NAME_MAX 1024u              /* one property name */
+#define CASTOR_REL_OUT_MAX 50000u                   /* outgoing relationships of one twin */
+#define CASTOR_REL_IN_MAX 50000u                    /* incoming relationships of one twin */
+
+/* Models. */
+#define CASTOR_MODELS_PER_UPLOAD_MAX 250u
+#define CASTOR_MODELS_PER_INSTANCE_MAX 10000u
+#define CASTOR_MODEL_SIZE_MAX (1024u * 1024u)
+#define CASTOR_MODELS_PAGE_MAX 100u
+
+/* Query. */
+#define CASTOR_QUERY_LENGTH_MAX 8000u
+#define CASTOR_QUERY_ANDOR_MAX 50u
+#define CASTOR_QUERY_IN_ITEMS_MAX 100u
+#define CASTOR_QUERY_JOINS_MAX 5u
+#define CASTOR_QUERY_MATCH_HOPS_MAX 10u
+#define CASTOR_QUERY_PAGE_MAX 1000u
+#define CASTOR_QUERY_TIMEOUT_S 60u
+
+/* Routing. */
+#define CASTOR_ROUTES_PER_INSTANCE_MAX 6u
+#define CASTOR_ENDPOINTS_PER_INSTANCE_MAX 6u
+
+#endif
