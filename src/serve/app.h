@@ -1,0 +1,17 @@
+/* app.h — what `castor serve` holds while it runs, handed to every handler as req->app. */
+#ifndef CASTOR_SERVE_APP_H
+#define CASTOR_SERVE_APP_H
+
+#include "http/router.h"
+#include "serve/config.h"
+#include "store/store.h"
+
+typedef struct castor_app {
+    serve_config_t cfg;    /* read-only after start */
+    store_t *store;
+    http_router_t *router;
+    char tenant_id[37];    /* the bootstrap tenant */
+    char subscription_id[37];
+} castor_app_t;
+
+#endif

@@ -1,0 +1,182 @@
+/* config.c — flags and environment for `castor serve` (see config.h). */
+#include "serve/config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *serve_config_usage(void)
+{
+    return "usage: castor serve [options]\n"
+           "\n"
+           "Runs the castor server: identity, resource manager and digital-twins data plane on\n"
+           "one HTTPS port, storing everything in the data folder (embedded SQLite).\n"
+           "\n"
+           "options (each also an environment variable, e.g. --data = CASTOR_DATA):\n"
+           "  --data DIR           data folder (default ./castor-data)\n"
+           "  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8443; port 0 = any)\n"
+           "  --public-url URL     URL clients use (default https://localhost:PORT)\n"
+           "  --log-level LEVEL    debug | info | warn | error (default info)\n"
+           "  --tls-cert FILE      serve this PEM certificate chain instead of the generated one\n"
+           "  --tls-key FILE       its PEM private key\n"
+           "  --threads N          worker threads (default: number of cores)\n"
+           "  -h, --help           this text\n"
+           "\n"
+           "First start also reads CASTOR_ADMIN_PASSWORD: the password of admin@castor.local\n"
+           "(generated and printed once when unset). Setting it on a later start resets it.\n";
+}
+
+typedef struct option_def {
+    const char *flag;
+    const char *env;
+    int (*apply)(serve_config_t *cfg, const char *flag, const char *value, castor_err *err);
+} option_def_t;
+
+static int copy_opt(char *dst, size_t size, const char *flag, const char *value, castor_err *err)
+{
+    if (!value[0]) return castor_err_set(err, CASTOR_EINVAL, "%s needs a value", flag);
+    if (strlen(value) >= size)
+        return castor_err_set(err, CASTOR_EINVAL, "%s is longer than %zu characters", flag,
+                              size - 1);
+    memcpy(dst, value, strlen(value) + 1);
+    return CASTOR_OK;
+}
+
+static int set_data(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    return copy_opt(c->data_dir, sizeof c->data_dir, f, v, e);
+}
+
+static int set_listen(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    return copy_opt(c->listen, sizeof c->listen, f, v, e);
+}
+
+static int set_public_url(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    int rc = copy_opt(c->public_url, sizeof c->public_url, f, v, e);
+    if (rc < 0) return rc;
+    if (strncmp(v, "https://", 8) != 0 || !v[8])
+        return castor_err_set(e, CASTOR_EINVAL,
+                              "%s '%s' must be an https:// URL (the Azure clients refuse plain "
+                              "http), e.g. https://localhost:8443",
+                              f, v);
+    size_t n = strlen(c->public_url);
+    while (n > 8 && c->public_url[n - 1] == '/') c->public_url[--n] = '\0';
+    return CASTOR_OK;
+}
+
+static int set_log_level(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    if (log_level_parse(v, &c->log_level) < 0)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use debug, info, warn or error", f, v);
+    return CASTOR_OK;
+}
+
+static int set_tls_cert(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    return copy_opt(c->tls_cert, sizeof c->tls_cert, f, v, e);
+}
+
+static int set_tls_key(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    return copy_opt(c->tls_key, sizeof c->tls_key, f, v, e);
+}
+
+static int set_threads(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!v[0] || *end || n < 1 || n > 256)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a whole number from 1 to 256", f, v);
+    c->threads = (unsigned)n;
+    return CASTOR_OK;
+}
+
+static const option_def_t options[] = {
+    {"--data", "CASTOR_DATA", set_data},
+    {"--listen", "CASTOR_LISTEN", set_listen},
+    {"--public-url", "CASTOR_PUBLIC_URL", set_public_url},
+    {"--log-level", "CASTOR_LOG_LEVEL", set_log_level},
+    {"--tls-cert", "CASTOR_TLS_CERT", set_tls_cert},
+    {"--tls-key", "CASTOR_TLS_KEY", set_tls_key},
+    {"--threads", "CASTOR_THREADS", set_threads},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+int serve_config_parse(int argc, char **argv, serve_config_t *cfg, castor_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "./castor-data");
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
+    cfg->log_level = LOG_INFO;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const char *v = getenv(options[i].env);
+        if (v && v[0]) {
+            int rc = options[i].apply(cfg, options[i].env, v, err);
+            if (rc < 0) return rc;
+        }
+    }
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            cfg->help = 1;
+            continue;
+        }
+        const option_def_t *opt = NULL;
+        const char *value = NULL;
+        for (size_t i = 0; i < NOPTIONS && !opt; i++) {
+            size_t n = strlen(options[i].flag);
+            if (strncmp(arg, options[i].flag, n) != 0) continue;
+            if (arg[n] == '=') {
+                opt = &options[i];
+                value = arg + n + 1;
+            } else if (arg[n] == '\0') {
+                opt = &options[i];
+                if (a + 1 >= argc)
+                    return castor_err_set(err, CASTOR_EINVAL, "%s needs a value", arg);
+                value = argv[++a];
+            }
+        }
+        if (!opt)
+            return castor_err_set(err, CASTOR_EINVAL,
+                                  "unknown option '%s' for castor serve (see castor serve --help)",
+                                  arg);
+        int rc = opt->apply(cfg, opt->flag, value, err);
+        if (rc < 0) return rc;
+    }
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0])
+        return castor_err_set(err, CASTOR_EINVAL,
+                              "--tls-cert and --tls-key go together: give both, or neither to "
+                              "use the certificate castor makes");
+    return CASTOR_OK;
+}
+
+void serve_config_finish(serve_config_t *cfg, unsigned short port)
+{
+    if (!cfg->public_url[0])
+        snprintf(cfg->public_url, sizeof cfg->public_url, "https://localhost:%u", port);
+}
+
+int serve_config_public_host(const serve_config_t *cfg, char *buf, size_t size, castor_err *err)
+{
+    const char *h = cfg->public_url + 8; /* after https:// */
+    const char *end;
+    if (*h == '[') {
+        h++;
+        end = strchr(h, ']');
+        if (!end)
+            return castor_err_set(err, CASTOR_EINVAL, "--public-url '%s': unclosed '['",
+                                  cfg->public_url);
+    } else {
+        end = h + strcspn(h, ":/");
+    }
+    if (end == h || (size_t)(end - h) >= size)
+        return castor_err_set(err, CASTOR_EINVAL, "--public-url '%s' has no host",
+                              cfg->public_url);
+    snprintf(buf, size, "%.*s", (int)(end - h), h);
+    for (char *p = buf; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return CASTOR_OK;
+}

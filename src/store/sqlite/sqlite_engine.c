@@ -1,0 +1,325 @@
+/* sqlite_engine.c — the embedded SQLite engine behind store.h.
+ *
+ * A fixed pool of connections to one database file in WAL mode. Any number of read
+ * transactions run at once, each on its own connection; write transactions are serialized by
+ * a mutex and BEGIN IMMEDIATE, so SQLITE_BUSY never reaches a caller. synchronous=FULL makes
+ * a commit durable against power loss, not only against a process crash. Statements are
+ * prepared once per connection and cached by the address of their SQL text, which is always
+ * a string literal in src/store/. */
+#include "store/sqlite/sqlite_migrations.h"
+#include "store/store_engine.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQLITE_STMT_CACHE 96
+
+typedef struct sq_stmt {
+    const char *sql; /* cache key: the literal's address */
+    sqlite3_stmt *stmt;
+} sq_stmt_t;
+
+typedef struct sq_conn {
+    sqlite3 *db;
+    int busy;
+    int writing;
+    sq_stmt_t cache[SQLITE_STMT_CACHE];
+    int ncache;
+} sq_conn_t;
+
+typedef struct sq_engine {
+    sq_conn_t *conns;
+    unsigned nconns;
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_free;
+    pthread_mutex_t write_lock; /* held for the whole of a write transaction */
+    int schema_version;
+} sq_engine_t;
+
+struct store_row {
+    sqlite3_stmt *stmt;
+};
+
+const char *store_row_text(const store_row_t *row, int col)
+{
+    const unsigned char *s = sqlite3_column_text(row->stmt, col);
+    return s ? (const char *)s : "";
+}
+
+int64_t store_row_int(const store_row_t *row, int col)
+{
+    return sqlite3_column_int64(row->stmt, col);
+}
+
+int store_row_is_null(const store_row_t *row, int col)
+{
+    return sqlite3_column_type(row->stmt, col) == SQLITE_NULL;
+}
+
+static int sq_fail(sqlite3 *db, int code, const char *what, castor_err *err)
+{
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+    int prim = code & 0xff;
+    if (prim == SQLITE_CONSTRAINT)
+        return castor_err_set(err, CASTOR_ECONFLICT, "%s: %s", what, msg);
+    if (prim == SQLITE_FULL)
+        return castor_err_set(err, CASTOR_EIO, "%s: the disk is full (%s)", what, msg);
+    if (prim == SQLITE_READONLY || prim == SQLITE_CANTOPEN || prim == SQLITE_PERM)
+        return castor_err_set(err, CASTOR_EIO,
+                              "%s: %s (check that the data folder is writable by this user)", what,
+                              msg);
+    if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
+        return castor_err_set(err, CASTOR_EIO,
+                              "%s: %s (the file is not a castor database or is damaged)", what,
+                              msg);
+    return castor_err_set(err, CASTOR_EIO, "%s: %s", what, msg);
+}
+
+static int sq_exec_plain(sqlite3 *db, const char *sql, castor_err *err)
+{
+    char *emsg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &emsg);
+    if (rc != SQLITE_OK) {
+        castor_err_set(err, (rc & 0xff) == SQLITE_CONSTRAINT ? CASTOR_ECONFLICT : CASTOR_EIO,
+                       "running '%.60s': %s", sql, emsg ? emsg : sqlite3_errstr(rc));
+        sqlite3_free(emsg);
+        return err ? err->rc : CASTOR_EIO;
+    }
+    return CASTOR_OK;
+}
+
+static int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
+{
+    memset(c, 0, sizeof *c);
+    int rc = sqlite3_open_v2(path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(c->db, rc, "opening the database", err);
+        castor_err_prefix(err, "%s", path);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return CASTOR_EIO;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    /* Writers are serialized above SQLite, but a checkpoint or another process can still hold
+     * the lock briefly. */
+    sqlite3_busy_timeout(c->db, 10000);
+    static const char *const pragmas =
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=FULL;"
+        "PRAGMA foreign_keys=ON;"
+        "PRAGMA temp_store=MEMORY;";
+    rc = sq_exec_plain(c->db, pragmas, err);
+    if (rc < 0) {
+        castor_err_prefix(err, "%s", path);
+        sqlite3_close(c->db);
+        c->db = NULL;
+    }
+    return rc;
+}
+
+static void sq_conn_close(sq_conn_t *c)
+{
+    for (int i = 0; i < c->ncache; i++) sqlite3_finalize(c->cache[i].stmt);
+    c->ncache = 0;
+    if (c->db) sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+static int sq_open(const char *target, unsigned connections, void **out, castor_err *err)
+{
+    *out = NULL;
+    sq_engine_t *e = calloc(1, sizeof *e);
+    if (!e) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    e->conns = calloc(connections, sizeof *e->conns);
+    if (!e->conns) {
+        free(e);
+        return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&e->pool_lock, NULL);
+    pthread_cond_init(&e->pool_free, NULL);
+    pthread_mutex_init(&e->write_lock, NULL);
+
+    /* The first connection migrates the schema before the others open. */
+    int rc = sq_conn_open(target, &e->conns[0], err);
+    if (rc == 0) {
+        e->nconns = 1;
+        rc = sqlite_migrate(e->conns[0].db, &e->schema_version, err);
+        if (rc < 0) castor_err_prefix(err, "%s", target);
+    }
+    for (unsigned i = 1; rc == 0 && i < connections; i++) {
+        rc = sq_conn_open(target, &e->conns[i], err);
+        if (rc == 0) e->nconns++;
+    }
+    if (rc < 0) {
+        for (unsigned i = 0; i < e->nconns; i++) sq_conn_close(&e->conns[i]);
+        pthread_mutex_destroy(&e->pool_lock);
+        pthread_cond_destroy(&e->pool_free);
+        pthread_mutex_destroy(&e->write_lock);
+        free(e->conns);
+        free(e);
+        return rc;
+    }
+    *out = e;
+    return CASTOR_OK;
+}
+
+static void sq_close(void *engine)
+{
+    sq_engine_t *e = engine;
+    if (!e) return;
+    /* A checkpoint at close keeps the WAL from growing across restarts. */
+    if (e->nconns && e->conns[0].db)
+        sqlite3_wal_checkpoint_v2(e->conns[0].db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    for (unsigned i = 0; i < e->nconns; i++) sq_conn_close(&e->conns[i]);
+    pthread_mutex_destroy(&e->pool_lock);
+    pthread_cond_destroy(&e->pool_free);
+    pthread_mutex_destroy(&e->write_lock);
+    free(e->conns);
+    free(e);
+}
+
+static sq_conn_t *sq_acquire(sq_engine_t *e)
+{
+    pthread_mutex_lock(&e->pool_lock);
+    for (;;) {
+        for (unsigned i = 0; i < e->nconns; i++) {
+            if (!e->conns[i].busy) {
+                e->conns[i].busy = 1;
+                pthread_mutex_unlock(&e->pool_lock);
+                return &e->conns[i];
+            }
+        }
+        pthread_cond_wait(&e->pool_free, &e->pool_lock);
+    }
+}
+
+static void sq_release(sq_engine_t *e, sq_conn_t *c)
+{
+    pthread_mutex_lock(&e->pool_lock);
+    c->busy = 0;
+    pthread_cond_signal(&e->pool_free);
+    pthread_mutex_unlock(&e->pool_lock);
+}
+
+static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *err)
+{
+    sq_engine_t *e = engine;
+    /* Take the writer lock before a connection so writers queue without holding one. */
+    if (mode == STORE_WRITE) pthread_mutex_lock(&e->write_lock);
+    sq_conn_t *c = sq_acquire(e);
+    c->writing = mode == STORE_WRITE;
+    int rc = sq_exec_plain(c->db, c->writing ? "BEGIN IMMEDIATE" : "BEGIN", err);
+    if (rc < 0) {
+        if (c->writing) pthread_mutex_unlock(&e->write_lock);
+        sq_release(e, c);
+        return rc;
+    }
+    *conn = c;
+    return CASTOR_OK;
+}
+
+static void sq_end(sq_engine_t *e, sq_conn_t *c)
+{
+    int was_writing = c->writing;
+    c->writing = 0;
+    sq_release(e, c);
+    if (was_writing) pthread_mutex_unlock(&e->write_lock);
+}
+
+static int sq_commit(void *engine, void *conn, castor_err *err)
+{
+    sq_conn_t *c = conn;
+    int rc = sq_exec_plain(c->db, "COMMIT", err);
+    if (rc < 0) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_end(engine, c);
+    return rc;
+}
+
+static void sq_rollback(void *engine, void *conn)
+{
+    sq_conn_t *c = conn;
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_end(engine, c);
+}
+
+static sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql, castor_err *err)
+{
+    for (int i = 0; i < c->ncache; i++)
+        if (c->cache[i].sql == sql) return c->cache[i].stmt;
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        sq_fail(c->db, rc, "preparing a statement", err);
+        return NULL;
+    }
+    if (c->ncache < SQLITE_STMT_CACHE) {
+        c->cache[c->ncache].sql = sql;
+        c->cache[c->ncache].stmt = stmt;
+        c->ncache++;
+    } else {
+        /* Cache full: the statement is finalized after this one use (see sq_exec). */
+    }
+    return stmt;
+}
+
+static int sq_is_cached(const sq_conn_t *c, const sqlite3_stmt *stmt)
+{
+    for (int i = 0; i < c->ncache; i++)
+        if (c->cache[i].stmt == stmt) return 1;
+    return 0;
+}
+
+static int sq_exec(void *conn, const char *sql, const store_param_t *params, int nparams,
+                   store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err)
+{
+    sq_conn_t *c = conn;
+    sqlite3_stmt *stmt = sq_prepare(c, sql, err);
+    if (!stmt) return CASTOR_EIO;
+    int rc = CASTOR_OK;
+    for (int i = 0; i < nparams && rc == CASTOR_OK; i++) {
+        int brc;
+        switch (params[i].type) {
+        case SP_TEXT: brc = sqlite3_bind_text(stmt, i + 1, params[i].text, -1, SQLITE_STATIC); break;
+        case SP_INT: brc = sqlite3_bind_int64(stmt, i + 1, params[i].i); break;
+        default: brc = sqlite3_bind_null(stmt, i + 1); break;
+        }
+        if (brc != SQLITE_OK) rc = sq_fail(c->db, brc, "binding a parameter", err);
+    }
+    while (rc == CASTOR_OK) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW) {
+            if (fn) {
+                store_row_t row = {stmt};
+                if (fn(&row, ctx)) break;
+            }
+            continue;
+        }
+        if (step != SQLITE_DONE) rc = sq_fail(c->db, step, "running a statement", err);
+        break;
+    }
+    if (rc == CASTOR_OK && changes_out) *changes_out = sqlite3_changes64(c->db);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (!sq_is_cached(c, stmt)) sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int sq_schema_version(void *engine)
+{
+    return ((sq_engine_t *)engine)->schema_version;
+}
+
+const store_engine_ops_t store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .exec = sq_exec,
+    .schema_version = sq_schema_version,
+};

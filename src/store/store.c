@@ -1,0 +1,109 @@
+/* store.c — engine selection and transactions (see store.h). */
+#include "store/store.h"
+
+#include "store/store_engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+    const store_engine_ops_t *ops;
+    void *engine;
+};
+
+struct store_txn {
+    store_t *store;
+    void *conn;
+    store_mode_t mode;
+};
+
+int store_open(const char *url, unsigned connections, store_t **out, castor_err *err)
+{
+    *out = NULL;
+    const store_engine_ops_t *ops = NULL;
+    const char *target = NULL;
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        ops = &store_sqlite_ops;
+        target = url + 7;
+    } else {
+        return castor_err_set(err, CASTOR_EINVAL,
+                              "unknown store '%s': use sqlite:PATH (PostgreSQL is planned)", url);
+    }
+    store_t *s = calloc(1, sizeof *s);
+    if (!s) return castor_err_set(err, CASTOR_ENOMEM, "out of memory opening the store");
+    s->ops = ops;
+    int rc = ops->open(target, connections ? connections : 1, &s->engine, err);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return CASTOR_OK;
+}
+
+void store_close(store_t *s)
+{
+    if (!s) return;
+    s->ops->close(s->engine);
+    free(s);
+}
+
+int store_schema_version(store_t *s)
+{
+    return s->ops->schema_version(s->engine);
+}
+
+int store_begin(store_t *s, store_mode_t mode, store_txn_t **out, castor_err *err)
+{
+    *out = NULL;
+    store_txn_t *t = malloc(sizeof *t);
+    if (!t) return castor_err_set(err, CASTOR_ENOMEM, "out of memory starting a transaction");
+    t->store = s;
+    t->mode = mode;
+    int rc = s->ops->begin(s->engine, mode, &t->conn, err);
+    if (rc < 0) {
+        free(t);
+        return rc;
+    }
+    *out = t;
+    return CASTOR_OK;
+}
+
+int store_commit(store_txn_t *t, castor_err *err)
+{
+    int rc = t->store->ops->commit(t->store->engine, t->conn, err);
+    free(t);
+    return rc;
+}
+
+void store_rollback(store_txn_t *t)
+{
+    if (!t) return;
+    t->store->ops->rollback(t->store->engine, t->conn);
+    free(t);
+}
+
+int store_exec(store_txn_t *t, const char *sql, const store_param_t *params, int nparams,
+               store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err)
+{
+    return t->store->ops->exec(t->conn, sql, params, nparams, fn, ctx, changes_out, err);
+}
+
+static int ping_row(const store_row_t *row, void *ctx)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 0;
+}
+
+int store_ping(store_t *s, castor_err *err)
+{
+    store_txn_t *t;
+    int rc = store_begin(s, STORE_READ, &t, err);
+    if (rc < 0) return rc;
+    int64_t one = 0;
+    rc = store_exec(t, "SELECT 1", NULL, 0, ping_row, &one, NULL, err);
+    store_rollback(t);
+    if (rc < 0) return rc;
+    if (one != 1) return castor_err_set(err, CASTOR_EIO, "the store answered SELECT 1 wrongly");
+    return CASTOR_OK;
+}

@@ -1,0 +1,54 @@
+/* store_engine.h — what a storage engine provides to src/store/ (internal to the store).
+ *
+ * The typed accessors in store_*.c are written once against this small interface: run one
+ * statement with bound parameters and read its rows. SQL uses `?` placeholders; an engine
+ * whose database wants `$1` rewrites them. Only src/store/ includes this header. */
+#ifndef CASTOR_STORE_ENGINE_H
+#define CASTOR_STORE_ENGINE_H
+
+#include "core/err.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+typedef enum store_ptype { SP_NULL, SP_TEXT, SP_INT } store_ptype_t;
+
+typedef struct store_param {
+    store_ptype_t type;
+    const char *text; /* SP_TEXT; not copied, must outlive the call */
+    int64_t i;        /* SP_INT */
+} store_param_t;
+
+#define SP_T(s) ((store_param_t){.type = (s) ? SP_TEXT : SP_NULL, .text = (s)})
+#define SP_I(v) ((store_param_t){.type = SP_INT, .i = (int64_t)(v)})
+
+/* A result row, valid only during the row callback. */
+typedef struct store_row store_row_t;
+const char *store_row_text(const store_row_t *row, int col); /* "" for NULL */
+int64_t store_row_int(const store_row_t *row, int col);
+int store_row_is_null(const store_row_t *row, int col);
+
+/* Called per row; returning non-zero stops the statement early (not an error). */
+typedef int (*store_row_fn)(const store_row_t *row, void *ctx);
+
+typedef struct store_engine_ops {
+    const char *name;
+    int (*open)(const char *target, unsigned connections, void **engine, castor_err *err);
+    void (*close)(void *engine);
+    int (*begin)(void *engine, store_mode_t mode, void **conn, castor_err *err);
+    int (*commit)(void *engine, void *conn, castor_err *err);
+    void (*rollback)(void *engine, void *conn);
+    /* Runs sql with params; *changes_out (may be NULL) gets the rows changed by a write.
+     * A unique-constraint violation is CASTOR_ECONFLICT; other failures CASTOR_EIO. */
+    int (*exec)(void *conn, const char *sql, const store_param_t *params, int nparams,
+                store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err);
+    int (*schema_version)(void *engine);
+} store_engine_ops_t;
+
+extern const store_engine_ops_t store_sqlite_ops;
+
+/* Runs sql inside t (used by every typed accessor). */
+int store_exec(store_txn_t *t, const char *sql, const store_param_t *params, int nparams,
+               store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err);
+
+#endif

@@ -1,0 +1,62 @@
+/* twins_routes.c — the data-plane route table (see twins_routes.h).
+ *
+ * The table is declared in full now so that the authorization layer, its tests and the
+ * 501 answers cover the whole API surface; handlers are filled in by the models, twins,
+ * query, event-route and jobs modules as they land. */
+#include "twins/twins_routes.h"
+
+#include "core/limits.h"
+
+#define DT "Microsoft.DigitalTwins/"
+#define V http_api_versions_data
+
+const http_route_t twins_routes[] = {
+    {"POST", "/models", NULL, "DigitalTwinModels_Add", V, DT "models/write",
+     CASTOR_HTTP_MODEL_BODY_MAX, 1},
+    {"GET", "/models", NULL, "DigitalTwinModels_List", V, DT "models/read", 0, 0},
+    {"GET", "/models/{id}", NULL, "DigitalTwinModels_GetById", V, DT "models/read", 0, 0},
+    {"PATCH", "/models/{id}", NULL, "DigitalTwinModels_Update", V, DT "models/write", 0, 1},
+    {"DELETE", "/models/{id}", NULL, "DigitalTwinModels_Delete", V, DT "models/delete", 0, 0},
+    {"POST", "/query", NULL, "Query_QueryTwins", V, DT "query/action", 0, 1},
+    {"GET", "/digitaltwins/{id}", NULL, "DigitalTwins_GetById", V, DT "digitaltwins/read", 0, 0},
+    {"PUT", "/digitaltwins/{id}", NULL, "DigitalTwins_Add", V, DT "digitaltwins/write", 0, 1},
+    {"PATCH", "/digitaltwins/{id}", NULL, "DigitalTwins_Update", V, DT "digitaltwins/write", 0, 1},
+    {"DELETE", "/digitaltwins/{id}", NULL, "DigitalTwins_Delete", V, DT "digitaltwins/delete", 0,
+     0},
+    {"GET", "/digitaltwins/{id}/relationships/{relationshipId}", NULL,
+     "DigitalTwins_GetRelationshipById", V, DT "digitaltwins/relationships/read", 0, 0},
+    {"PUT", "/digitaltwins/{id}/relationships/{relationshipId}", NULL,
+     "DigitalTwins_AddRelationship", V, DT "digitaltwins/relationships/write", 0, 1},
+    {"PATCH", "/digitaltwins/{id}/relationships/{relationshipId}", NULL,
+     "DigitalTwins_UpdateRelationship", V, DT "digitaltwins/relationships/write", 0, 1},
+    {"DELETE", "/digitaltwins/{id}/relationships/{relationshipId}", NULL,
+     "DigitalTwins_DeleteRelationship", V, DT "digitaltwins/relationships/delete", 0, 0},
+    {"GET", "/digitaltwins/{id}/relationships", NULL, "DigitalTwins_ListRelationships", V,
+     DT "digitaltwins/relationships/read", 0, 0},
+    {"GET", "/digitaltwins/{id}/incomingrelationships", NULL,
+     "DigitalTwins_ListIncomingRelationships", V, DT "digitaltwins/relationships/read", 0, 0},
+    {"POST", "/digitaltwins/{id}/telemetry", NULL, "DigitalTwins_SendTelemetry", V,
+     DT "digitaltwins/write", 0, 1},
+    {"POST", "/digitaltwins/{id}/components/{componentPath}/telemetry", NULL,
+     "DigitalTwins_SendComponentTelemetry", V, DT "digitaltwins/write", 0, 1},
+    {"GET", "/digitaltwins/{id}/components/{componentPath}", NULL, "DigitalTwins_GetComponent",
+     V, DT "digitaltwins/read", 0, 0},
+    {"PATCH", "/digitaltwins/{id}/components/{componentPath}", NULL,
+     "DigitalTwins_UpdateComponent", V, DT "digitaltwins/write", 0, 1},
+    {"GET", "/eventroutes", NULL, "EventRoutes_List", V, DT "eventroutes/read", 0, 0},
+    {"GET", "/eventroutes/{id}", NULL, "EventRoutes_GetById", V, DT "eventroutes/read", 0, 0},
+    {"PUT", "/eventroutes/{id}", NULL, "EventRoutes_Add", V, DT "eventroutes/write", 0, 1},
+    {"DELETE", "/eventroutes/{id}", NULL, "EventRoutes_Delete", V, DT "eventroutes/delete", 0, 0},
+    {"GET", "/jobs/imports", NULL, "ImportJobs_List", V, DT "jobs/imports/read", 0, 0},
+    {"PUT", "/jobs/imports/{id}", NULL, "ImportJobs_Add", V, DT "jobs/imports/write", 0, 1},
+    {"GET", "/jobs/imports/{id}", NULL, "ImportJobs_GetById", V, DT "jobs/imports/read", 0, 0},
+    {"DELETE", "/jobs/imports/{id}", NULL, "ImportJobs_Delete", V, DT "jobs/imports/delete", 0,
+     0},
+    {"POST", "/jobs/imports/{id}/cancel", NULL, "ImportJobs_Cancel", V,
+     DT "jobs/imports/cancel/action", 0, 0},
+    {"POST", "/jobs/deletions", NULL, "DeleteJobs_Add", V, DT "jobs/deletions/write", 0, 0},
+    {"GET", "/jobs/deletions", NULL, "DeleteJobs_List", V, DT "jobs/deletions/read", 0, 0},
+    {"GET", "/jobs/deletions/{id}", NULL, "DeleteJobs_GetById", V, DT "jobs/deletions/read", 0,
+     0},
+    {0},
+};
