@@ -139,7 +139,8 @@ http_match_t http_router_match(const http_router_t *r, http_plane_t plane, const
         for (const http_route_t *rt = r->tables[t].routes; rt->method; rt++) {
             if (!path_match(rt->pattern, path, NULL)) continue;
             if (strcmp(rt->method, method) == 0) {
-                path_match(rt->pattern, path, req);
+                /* Capturing decodes; a malformed escape in a parameter matches nothing. */
+                if (!path_match(rt->pattern, path, req)) return HTTP_MATCH_NO_PATH;
                 *route = rt;
                 return HTTP_MATCH_FOUND;
             }

@@ -1,0 +1,49 @@
+# The README's two commands: `make run` and `make check`. Everything else is a step of those.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+ARGS       ?=
+
+.PHONY: all deps build build-asan run check unit unit-asan integration integration-asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCASTOR_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Sets up (first run) and starts castor on the embedded SQLite store in ./castor-data.
+run: build
+	$(BUILD)/castor serve $(ARGS)
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+unit-asan: build-asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+integration: build
+	cd tests/integration && CASTOR_BINARY=$(CURDIR)/$(BUILD)/castor node --test --test-concurrency=1 .
+
+integration-asan: build-asan
+	cd tests/integration && CASTOR_BINARY=$(CURDIR)/$(ASAN_BUILD)/castor \
+	  ASAN_OPTIONS=detect_leaks=1 node --test --test-concurrency=1 .
+
+# Every test: unit and integration, on the normal build and on the sanitizer build.
+check: unit integration unit-asan integration-asan
+	@echo "make check: all test suites passed"
+
+bench: build
+	@CASTOR_BENCH=1 scripts/install-deps
+	bench/run $(CURDIR)/$(BUILD)/castor
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

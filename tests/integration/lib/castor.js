@@ -1,0 +1,110 @@
+// castor.js — starts and stops a real `castor serve` for a test: its own free port, its own
+// temporary data folder, waiting until /readyz answers over TLS trusted through its ca.pem.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import https from 'node:https';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const CASTOR_BINARY =
+  process.env.CASTOR_BINARY || resolve(here, '..', '..', '..', 'build', 'castor');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function newDataDir() {
+  return mkdtempSync(join(tmpdir(), 'castor-it-'));
+}
+
+// Starts castor; resolves to a handle once /readyz answers 200.
+export async function startCastor({ dataDir = newDataDir(), args = [], env = {}, port = 0 } = {}) {
+  const connPath = join(dataDir, 'connection.json');
+  rmSync(connPath, { force: true });
+  const stdout = [];
+  const stderr = [];
+  const child = spawn(
+    CASTOR_BINARY,
+    ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--threads', '2', ...args],
+    { env: { ...process.env, CASTOR_ADMIN_PASSWORD: 'Castor-Test-Pw-1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.on('data', (d) => stdout.push(d));
+  child.stderr.on('data', (d) => stderr.push(d));
+  const exited = new Promise((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const handle = {
+    child,
+    dataDir,
+    exited,
+    stdout: () => Buffer.concat(stdout).toString(),
+    stderr: () => Buffer.concat(stderr).toString(),
+  };
+  const deadline = Date.now() + 30000;
+  let early = null;
+  exited.then((r) => { early = r; });
+  while (Date.now() < deadline) {
+    if (early) throw new Error(`castor exited early (${JSON.stringify(early)}):\n${handle.stderr()}${handle.stdout()}`);
+    // The banner is printed after connection.json is written; it names the bound port,
+    // which differs from the public URL's when --public-url is given.
+    const banner = handle.stdout().match(/listening on \S+, port (\d+)\)/);
+    if (banner && existsSync(connPath)) {
+      handle.connection = JSON.parse(readFileSync(connPath, 'utf8'));
+      handle.port = Number(banner[1]);
+      break;
+    }
+    await sleep(50);
+  }
+  if (!handle.connection) {
+    child.kill('SIGKILL');
+    throw new Error(`castor did not write connection.json:\n${handle.stderr()}`);
+  }
+  handle.url = handle.connection.authority;
+  handle.ca = readFileSync(handle.connection.caFile);
+  for (;;) {
+    const r = await request(handle, 'GET', '/readyz').catch(() => null);
+    if (r && r.status === 200) break;
+    if (Date.now() > deadline) throw new Error('castor never became ready');
+    await sleep(50);
+  }
+  return handle;
+}
+
+// Stops castor with a signal and resolves to its exit {code, signal}.
+export async function stopCastor(handle, signal = 'SIGTERM') {
+  if (handle.child.exitCode === null && handle.child.signalCode === null) handle.child.kill(signal);
+  return handle.exited;
+}
+
+// One HTTPS request trusting only the server's ca.pem. Resolves to
+// {status, headers, text, json, reusedSocket}.
+export function request(handle, method, path, { body, headers = {}, agent } = {}) {
+  return new Promise((resolveReq, reject) => {
+    const req = https.request(
+      {
+        host: 'localhost',
+        port: handle.port,
+        method,
+        path,
+        ca: handle.ca,
+        agent: agent ?? false,
+        headers: body !== undefined
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }
+          : headers,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json;
+          try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+          resolveReq({ status: res.statusCode, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
