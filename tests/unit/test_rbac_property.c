@@ -134,6 +134,30 @@ static int def_grants(const rbac_role_def_t *d, const char *action, int data)
     return hit;
 }
 
+/* Independent of the engine's covers: lower-case, drop trailing slashes, compare whole segments. */
+static int ref_covers(const char *outer, const char *inner)
+{
+    char o[256], in[256];
+    size_t ol = 0, il = 0;
+    for (; outer[ol]; ol++)
+        o[ol] = (char)tolower((unsigned char)outer[ol]);
+    for (; inner[il]; il++)
+        in[il] = (char)tolower((unsigned char)inner[il]);
+    while (ol > 0 && o[ol - 1] == '/')
+        ol--;
+    while (il > 0 && in[il - 1] == '/')
+        il--;
+    o[ol] = in[il] = '\0';
+    if (ol == 0) return 1; /* root */
+    char *os, *is, *op = o, *ip = in;
+    for (;;) {
+        char *a = strtok_r(op, "/", &os), *b = strtok_r(ip, "/", &is);
+        op = ip = NULL;
+        if (!a) return 1;
+        if (!b || strcmp(a, b) != 0) return 0;
+    }
+}
+
 /* The rules read literally: any assignment of one of my ids, at or above the target, whose role
  * grants the action on the asked plane. */
 static int oracle(const world_t *w, const rbac_principal_t *p, const char *action, int data,
@@ -144,7 +168,7 @@ static int oracle(const world_t *w, const rbac_principal_t *p, const char *actio
         int mine = strcasecmp(a->principal_id, p->object_id) == 0;
         for (size_t g = 0; g < p->group_ids.n; g++)
             mine |= strcasecmp(a->principal_id, p->group_ids.v[g]) == 0;
-        if (!mine || !rbac_scope_covers(a->scope, target)) continue;
+        if (!mine || !ref_covers(a->scope, target)) continue;
         for (size_t r = 0; r < N_ROLES; r++)
             if (rbac_roledef_id_equal(role_at(r)->id, a->role_definition_id) &&
                 def_grants(role_at(r), action, data))
