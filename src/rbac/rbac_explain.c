@@ -67,14 +67,13 @@ static size_t count_assignments(const rbac_index_t *ix, const rbac_principal_t *
 }
 
 static int fill_item(const rbac_index_t *ix, const rbac_asg_t *h, const char *via, arena_t *a,
-                     const char *action, size_t alen, int data, const char *scope, size_t slen,
-                     rbac_considered_t *it)
+                     const rbac_query_t *q, rbac_considered_t *it)
 {
     const rbac_assignment_t *o = &ix->orig[h->orig];
     const rbac_pat_t *pat = NULL;
-    rbac_why_t verdict =
-        h->role ? rbac_role_verdict(h->role, action, alen, data, &pat) : RBAC_WHY_ROLE_NOT_FOUND;
-    int covers = rbac_scope_norm_covers(h->scope, h->scope_len, scope, slen);
+    rbac_why_t verdict = h->role ? rbac_role_verdict(h->role, q->action, q->alen, q->data, &pat)
+                                 : RBAC_WHY_ROLE_NOT_FOUND;
+    int covers = rbac_query_covered(q, h);
     it->why = !h->role ? RBAC_WHY_ROLE_NOT_FOUND : !covers ? RBAC_WHY_SCOPE_ELSEWHERE : verdict;
     it->role_grants_action = verdict == RBAC_WHY_GRANTED;
     it->assignment_name = arena_strdup(a, o->name);
@@ -96,9 +95,8 @@ int rbac_explain(const rbac_index_t *ix, const rbac_request_t *req, arena_t *a,
                  rbac_explanation_t **out, castor_err *err)
 {
     *out = NULL;
-    char action[RBAC_ACTION_MAX], scope[RBAC_SCOPE_MAX];
-    long alen, slen;
-    int rc = rbac_req_norm(ix, req, action, &alen, scope, &slen, err);
+    rbac_query_t q;
+    int rc = rbac_query_init(&q, ix, req, err);
     if (rc < 0) return rc;
     const rbac_principal_t *p = req->principal;
     size_t total = count_assignments(ix, p);
@@ -116,9 +114,7 @@ int rbac_explain(const rbac_index_t *ix, const rbac_request_t *req, arena_t *a,
         const rbac_bucket_t *b = id ? rbac_index_bucket(ix, id) : NULL;
         for (uint32_t k = 0; b && k < b->count; k++) {
             rbac_considered_t *it = &items[e->n_items++];
-            if (fill_item(ix, &ix->asg[b->first + k], i ? id : NULL, a, action, (size_t)alen,
-                          e->data_action, scope, (size_t)slen, it) < 0)
-                goto full;
+            if (fill_item(ix, &ix->asg[b->first + k], i ? id : NULL, a, &q, it) < 0) goto full;
             if (it->why == RBAC_WHY_GRANTED && !e->granted_by) e->granted_by = it;
         }
     }
@@ -167,9 +163,8 @@ int rbac_permissions(const rbac_index_t *ix, const rbac_principal_t *p, const ch
     *out = NULL;
     *n_out = 0;
     rbac_request_t req = {p, "", 0, scope};
-    char action[RBAC_ACTION_MAX], sc[RBAC_SCOPE_MAX];
-    long alen, slen;
-    int rc = rbac_req_norm(ix, &req, action, &alen, sc, &slen, err);
+    rbac_query_t q;
+    int rc = rbac_query_init(&q, ix, &req, err);
     if (rc < 0) return rc;
     size_t total = count_assignments(ix, p);
     rbac_permission_t *v = arena_calloc(a, total ? total : 1, sizeof *v);
@@ -180,8 +175,7 @@ int rbac_permissions(const rbac_index_t *ix, const rbac_principal_t *p, const ch
         const rbac_bucket_t *b = id ? rbac_index_bucket(ix, id) : NULL;
         for (uint32_t k = 0; b && k < b->count; k++) {
             const rbac_asg_t *h = &ix->asg[b->first + k];
-            if (!h->role || !rbac_scope_norm_covers(h->scope, h->scope_len, sc, (size_t)slen))
-                continue;
+            if (!h->role || !rbac_query_covered(&q, h)) continue;
             const rbac_role_def_t *d = &h->role->def;
             rbac_permission_t *pm = &v[n++];
             pm->assignment_name = arena_strdup(a, ix->orig[h->orig].name);

@@ -9,37 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline unsigned char ascii_lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
-}
-
-/* FNV-1a over the lower-cased bytes, so ids hash alike whatever their case. */
-uint64_t rbac_hash_ci(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= ascii_lower((unsigned char)*s);
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-/* key is lower case; s is any case. */
-static int key_equal(const char *key, const char *s)
-{
-    for (; *key && ascii_lower((unsigned char)*s) == (unsigned char)*key; key++, s++)
-        ;
-    return *key == '\0' && *s == '\0';
-}
-
 const rbac_bucket_t *rbac_index_bucket(const rbac_index_t *ix, const char *principal_id)
 {
-    uint64_t h = rbac_hash_ci(principal_id);
+    char lower[RBAC_PRINCIPAL_ID_MAX];
+    size_t len = strlen(principal_id);
+    if (len >= sizeof lower) return NULL; /* the index holds none this long */
+    uint64_t h = rbac_hash_id(principal_id, len, lower);
     for (size_t i = (size_t)h & ix->bucket_mask;; i = (i + 1) & ix->bucket_mask) {
         const rbac_bucket_t *b = &ix->buckets[i];
         if (!b->key) return NULL;
-        if (b->hash == h && key_equal(b->key, principal_id)) return b;
+        if (b->hash == h && b->key_len == len && memcmp(b->key, lower, len) == 0) return b;
     }
 }
 
@@ -77,21 +56,34 @@ static inline int role_grants(const rbac_role_t *r, const char *action, size_t l
 }
 
 /* Searches one principal id's assignments; returns the granting one or NULL. */
-static const rbac_asg_t *run_grants(const rbac_index_t *ix, const char *id, const char *action,
-                                    size_t alen, int plane, const char *scope, size_t slen)
+static const rbac_asg_t *run_grants(const rbac_index_t *ix, const char *id, const rbac_query_t *q)
 {
     const rbac_bucket_t *b = rbac_index_bucket(ix, id);
     if (!b) return NULL;
+    int plane = q->data ? RBAC_PLANE_DATA : RBAC_PLANE_CONTROL;
     const rbac_asg_t *a = &ix->asg[b->first], *end = a + b->count;
     for (; a < end; a++)
-        if (a->role && rbac_scope_norm_covers(a->scope, a->scope_len, scope, slen) &&
-            role_grants(a->role, action, alen, plane))
+        if (a->role && rbac_query_covered(q, a) && role_grants(a->role, q->action, q->alen, plane))
             return a;
     return NULL;
 }
 
-int rbac_req_norm(const rbac_index_t *ix, const rbac_request_t *req, char *action, long *alen,
-                  char *scope, long *slen, castor_err *err)
+/* Lower-cases the target, drops trailing slashes ("/" becomes "", root) and records the hash of
+ * each ancestor prefix. */
+static long norm_target(rbac_query_t *q, const char *scope)
+{
+    if (!scope || scope[0] != '/') return -1;
+    long len = rbac_lower_copy(q->scope, sizeof q->scope, scope);
+    if (len < 0) return -1;
+    while (len > 0 && q->scope[len - 1] == '/')
+        q->scope[--len] = '\0';
+    q->n_anc = (uint32_t)rbac_scope_prefix_hashes(q->scope, (size_t)len, q->anc_len, q->anc_hash,
+                                                  RBAC_TARGET_DEPTH);
+    return len;
+}
+
+int rbac_query_init(rbac_query_t *q, const rbac_index_t *ix, const rbac_request_t *req,
+                    castor_err *err)
 {
     if (!ix || !req || !req->principal || !req->principal->object_id || !req->action)
         return castor_err_set(err, CASTOR_EINVAL, "authorization request lacks %s",
@@ -99,16 +91,19 @@ int rbac_req_norm(const rbac_index_t *ix, const rbac_request_t *req, char *actio
                               : !req || !req->principal || !req->principal->object_id
                                   ? "a principal"
                                   : "an action");
-    *alen = rbac_lower_copy(action, RBAC_ACTION_MAX, req->action);
-    if (*alen < 0)
+    long alen = rbac_lower_copy(q->action, sizeof q->action, req->action);
+    if (alen < 0)
         return castor_err_set(err, CASTOR_EINVAL, "action '%.64s...' is longer than %u characters",
                               req->action, RBAC_ACTION_MAX - 1);
-    *slen = rbac_scope_norm(scope, RBAC_SCOPE_MAX, req->scope);
-    if (*slen < 0)
+    long slen = norm_target(q, req->scope);
+    if (slen < 0)
         return castor_err_set(
             err, CASTOR_EINVAL,
             "scope '%.64s' does not start with '/' or is longer than %u characters",
             req->scope ? req->scope : "", RBAC_SCOPE_MAX - 1);
+    q->alen = (size_t)alen;
+    q->slen = (size_t)slen;
+    q->data = req->data_action ? 1 : 0;
     return 0;
 }
 
@@ -116,16 +111,14 @@ int rbac_check(const rbac_index_t *ix, const rbac_request_t *req, rbac_decision_
                castor_err *err)
 {
     if (out) *out = (rbac_decision_t){0};
-    char action[RBAC_ACTION_MAX], scope[RBAC_SCOPE_MAX];
-    long alen, slen;
-    int rc = rbac_req_norm(ix, req, action, &alen, scope, &slen, err);
+    rbac_query_t q;
+    int rc = rbac_query_init(&q, ix, req, err);
     if (rc < 0) return rc;
-    int plane = req->data_action ? RBAC_PLANE_DATA : RBAC_PLANE_CONTROL;
     const rbac_principal_t *p = req->principal;
     for (size_t i = 0; i <= p->group_ids.n; i++) {
         const char *id = i == 0 ? p->object_id : p->group_ids.v[i - 1];
         if (!id) continue;
-        const rbac_asg_t *a = run_grants(ix, id, action, (size_t)alen, plane, scope, (size_t)slen);
+        const rbac_asg_t *a = run_grants(ix, id, &q);
         if (!a) continue;
         if (out) {
             out->allowed = 1;

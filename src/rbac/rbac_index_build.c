@@ -104,12 +104,11 @@ static int asg_key_cmp(const void *a, const void *b)
     return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
+/* sc is scratch space for the parse, passed in so 100,000 rows cost one allocation. */
 static int fill_assignment(rbac_index_t *ix, const rbac_assignment_t *src, const char *principal_lc,
-                           size_t at, castor_err *err)
+                           size_t at, rbac_scope_t *sc, castor_err *err)
 {
     arena_t *a = &ix->arena;
-    rbac_scope_t *sc = malloc(sizeof *sc); /* 3 KB: too big for a deep stack frame in a loop */
-    if (!sc) return castor_err_set(err, CASTOR_ENOMEM, "out of memory building the RBAC index");
     int rc = rbac_scope_parse(src->scope, sc, err);
     char guid[RBAC_GUID_LEN + 1];
     if (rc == 0) rc = rbac_roledef_guid(src->role_definition_id, guid, err);
@@ -119,6 +118,10 @@ static int fill_assignment(rbac_index_t *ix, const rbac_assignment_t *src, const
     if (rc == 0) {
         h->scope = arena_strdup(a, norm);
         h->scope_len = (uint32_t)strlen(norm);
+        uint32_t lens[RBAC_TARGET_DEPTH];
+        uint64_t hashes[RBAC_TARGET_DEPTH];
+        size_t n = rbac_scope_prefix_hashes(norm, h->scope_len, lens, hashes, RBAC_TARGET_DEPTH);
+        h->scope_hash = hashes[n - 1];
         h->orig = (uint32_t)at;
         h->role = rbac_index_role(ix, guid);
         o->name = arena_strdup(a, src->name ? src->name : "");
@@ -129,7 +132,6 @@ static int fill_assignment(rbac_index_t *ix, const rbac_assignment_t *src, const
         if (!h->scope || !o->name || !o->scope || !o->role_definition_id)
             rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory building the RBAC index");
     }
-    free(sc);
     return rc;
 }
 
@@ -149,12 +151,13 @@ static int build_buckets(rbac_index_t *ix, asg_key_t *keys, castor_err *err)
         size_t j = i;
         while (j < ix->n_asg && strcmp(keys[j].principal, keys[i].principal) == 0)
             j++;
-        uint64_t h = rbac_hash_ci(keys[i].principal);
+        size_t klen = strlen(keys[i].principal);
+        uint64_t h = rbac_hash_id(keys[i].principal, klen, NULL);
         size_t s = (size_t)h & ix->bucket_mask;
         while (ix->buckets[s].key)
             s = (s + 1) & ix->bucket_mask;
-        ix->buckets[s] =
-            (rbac_bucket_t){h, ix->orig[i].principal_id, (uint32_t)i, (uint32_t)(j - i)};
+        ix->buckets[s] = (rbac_bucket_t){h, ix->orig[i].principal_id, (uint32_t)klen, (uint32_t)i,
+                                         (uint32_t)(j - i)};
         i = j;
     }
     return 0;
@@ -168,26 +171,33 @@ static int build_assignments(rbac_index_t *ix, const rbac_assignment_t *as, size
     ix->asg = arena_calloc(a, n ? n : 1, sizeof *ix->asg);
     ix->orig = arena_calloc(a, n ? n : 1, sizeof *ix->orig);
     asg_key_t *keys = calloc(n ? n : 1, sizeof *keys);
+    rbac_scope_t *sc = malloc(sizeof *sc);
     int rc = 0;
-    if (!ix->asg || !ix->orig || !keys)
+    if (!ix->asg || !ix->orig || !keys || !sc)
         rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory building the RBAC index");
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        char *p = arena_strdup(a, as[i].principal_id ? as[i].principal_id : "");
-        if (!p) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory building the RBAC index");
-        for (char *c = p; c && *c; c++)
-            if (*c >= 'A' && *c <= 'Z') *c = (char)(*c | 0x20);
+        const char *id = as[i].principal_id ? as[i].principal_id : "";
+        char *p = arena_alloc(a, strlen(id) + 1);
+        if (!p)
+            rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory building the RBAC index");
+        else if (rbac_lower_copy(p, RBAC_PRINCIPAL_ID_MAX, id) < 0)
+            rc = castor_err_set(err, CASTOR_EINVAL,
+                                "role assignment '%s': principal id '%.64s...' is longer than %u "
+                                "characters",
+                                as[i].name ? as[i].name : "", id, RBAC_PRINCIPAL_ID_MAX - 1);
         keys[i] = (asg_key_t){p, i};
     }
     if (rc == 0) qsort(keys, n, sizeof *keys, asg_key_cmp);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const rbac_assignment_t *src = &as[keys[i].pos];
-        if (fill_assignment(ix, src, keys[i].principal, i, err) < 0) {
+        if (fill_assignment(ix, src, keys[i].principal, i, sc, err) < 0) {
             castor_err_prefix(err, "role assignment '%s'", src->name ? src->name : "");
             rc = err ? err->rc : CASTOR_EINVAL;
         }
     }
     if (rc == 0) rc = build_buckets(ix, keys, err);
     free(keys);
+    free(sc);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #define CASTOR_RBAC_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "rbac/rbac.h"
 
@@ -41,18 +42,22 @@ typedef struct rbac_role {
     const char **scopes_norm; /* assignable scopes in comparison form */
 } rbac_role_t;
 
-/* The hot part of an assignment, kept small so a principal's assignments share cache lines. */
+/* The hot part of an assignment, kept small so a principal's assignments share cache lines:
+ * a decision rejects an assignment elsewhere by its scope's length and hash alone, without
+ * touching the scope string (which the 100,000-assignment benchmark showed to be the cost). */
 typedef struct rbac_asg {
-    const char *scope; /* comparison form: lower case, no trailing '/', "" for root */
+    uint64_t scope_hash; /* FNV-1a of `scope` */
     uint32_t scope_len;
     uint32_t orig;           /* index into rbac_index.orig */
     const rbac_role_t *role; /* NULL when the role definition does not exist */
+    const char *scope;       /* comparison form: lower case, no trailing '/', "" for root */
 } rbac_asg_t;
 
 /* One principal id's run of assignments in rbac_index.asg. */
 typedef struct rbac_bucket {
     uint64_t hash;
     const char *key; /* lower case principal id; NULL = empty slot */
+    uint32_t key_len;
     uint32_t first;
     uint32_t count;
 } rbac_bucket_t;
@@ -73,8 +78,6 @@ int rbac_pat_compile(arena_t *a, const char *pattern, rbac_pat_t *out);
 int rbac_pat_match(const rbac_pat_t *p, const char *action, size_t len);
 /* The first pattern of the list matching the action, or NULL. */
 const rbac_pat_t *rbac_patlist_find(const rbac_patlist_t *l, const char *action, size_t len);
-/* Copies s lower-cased into buf (cap bytes, NUL included); returns its length or -1 if too long. */
-long rbac_lower_copy(char *buf, size_t cap, const char *s);
 
 /* rbac_scope.c: the comparison form of a scope ("" for root) into buf; -1 when too long or not
  * starting with '/'. */
@@ -89,15 +92,55 @@ static inline int rbac_scope_norm_covers(const char *outer, size_t olen, const c
     return olen == ilen || inner[olen] == '/';
 }
 
+#define RBAC_HASH_BASIS 1469598103934665603ull
+/* Ancestors of a target worth recording: scopes have at most 64 segments (rbac_scope.c), plus root.
+ */
+#define RBAC_TARGET_DEPTH 66
+
+/* A request made ready for matching: the action lower-cased, the target scope in comparison
+ * form, and the length and hash of every ancestor of the target (root, subscription, resource
+ * group, ...) so an assignment is tested for coverage by two integer compares. */
+typedef struct rbac_query {
+    char action[RBAC_ACTION_MAX];
+    size_t alen;
+    int data;
+    char scope[RBAC_SCOPE_MAX];
+    size_t slen;
+    uint32_t n_anc;
+    uint32_t anc_len[RBAC_TARGET_DEPTH]; /* increasing; anc_len[0] = 0 (root) */
+    uint64_t anc_hash[RBAC_TARGET_DEPTH];
+} rbac_query_t;
+
+/* rbac_hash.c */
+/* Copies s lower-cased (ASCII) into buf (cap bytes, NUL included); its length, or -1 if too long.
+ */
+long rbac_lower_copy(char *buf, size_t cap, const char *s);
+/* Case-insensitive hash of a principal id of len bytes; writes the lower-cased id to `lower`
+ * (len bytes, no NUL) unless it is NULL. */
+uint64_t rbac_hash_id(const char *s, size_t len, char *lower);
+/* For a scope in comparison form, the length and hash of root and of each prefix ending before
+ * a '/' or at the end (every ancestor and the scope itself), at most max; returns how many. */
+size_t rbac_scope_prefix_hashes(const char *norm, size_t len, uint32_t *lens, uint64_t *hashes,
+                                size_t max);
+
+/* Checks a request and fills q (rbac_index.c). */
+int rbac_query_init(rbac_query_t *q, const rbac_index_t *ix, const rbac_request_t *req,
+                    castor_err *err);
+
+/* 1 when the assignment's scope is the target or one of its ancestors. The hash only filters:
+ * bytes are compared before saying yes, so a collision can never grant. */
+static inline int rbac_query_covered(const rbac_query_t *q, const rbac_asg_t *a)
+{
+    for (uint32_t i = 0; i < q->n_anc && q->anc_len[i] <= a->scope_len; i++)
+        if (q->anc_len[i] == a->scope_len)
+            return q->anc_hash[i] == a->scope_hash && memcmp(a->scope, q->scope, a->scope_len) == 0;
+    return 0;
+}
+
 /* rbac_index.c */
-uint64_t rbac_hash_ci(const char *s);
 const rbac_bucket_t *rbac_index_bucket(const rbac_index_t *ix, const char *principal_id);
 const rbac_role_t *rbac_index_role(const rbac_index_t *ix, const char *guid);
 int rbac_role_cmp(const void *a, const void *b); /* by guid, for qsort/bsearch */
-/* Checks a request and writes its lower-cased action and comparison-form scope into buffers of
- * RBAC_ACTION_MAX and RBAC_SCOPE_MAX bytes. */
-int rbac_req_norm(const rbac_index_t *ix, const rbac_request_t *req, char *action, long *alen,
-                  char *scope, long *slen, castor_err *err);
 
 /* rbac_index_build.c: deep copy of a string list into the arena. */
 int rbac_strlist_copy(arena_t *a, const rbac_strlist_t *src, rbac_strlist_t *dst);

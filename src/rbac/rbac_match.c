@@ -9,17 +9,6 @@
 #include <ctype.h>
 #include <string.h>
 
-long rbac_lower_copy(char *buf, size_t cap, const char *s)
-{
-    size_t i = 0;
-    for (; s[i]; i++) {
-        if (i + 1 >= cap) return -1;
-        buf[i] = (char)tolower((unsigned char)s[i]);
-    }
-    buf[i] = '\0';
-    return (long)i;
-}
-
 /* Greedy glob with backtracking to the last star: linear in practice, never exponential. */
 static int glob_match(const char *p, size_t plen, const char *s, size_t slen)
 {

@@ -134,6 +134,12 @@ static void covers_table(void **state)
         {RG "/", ADT "/", 1},
         {RG, ADT "/", 1},
         {ADT "/", ADT, 1},
+        /* ASCII case folding only: '@'/'`', '['/'{' and non-ASCII bytes stay distinct */
+        {"/providers/a.b/t/x@y[z", "/PROVIDERS/A.B/T/X@Y[Z", 1},
+        {"/providers/a.b/t/x@y[z", "/providers/a.b/t/x`y[z", 0},
+        {"/providers/a.b/t/x@y[z", "/providers/a.b/t/x@y{z", 0},
+        {"/providers/a.b/t/caf\xc9", "/providers/a.b/t/caf\xe9", 0},
+        {"/providers/a.b/t/CAF\xc9", "/providers/a.b/t/caf\xc9/sub/x", 1},
         {"relative", ADT, 0},
         {ADT, "relative", 0},
     };
