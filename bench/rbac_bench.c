@@ -59,10 +59,14 @@ static char *scope_of(uint32_t level, uint32_t sub, uint32_t rg, uint32_t inst)
 }
 
 static const char *const data_actions[] = {
-    "Microsoft.DigitalTwins/digitaltwins/read",      "Microsoft.DigitalTwins/digitaltwins/write",
-    "Microsoft.DigitalTwins/digitaltwins/relationships/read", "Microsoft.DigitalTwins/models/read",
-    "Microsoft.DigitalTwins/models/write",           "Microsoft.DigitalTwins/query/action",
-    "Microsoft.DigitalTwins/eventroutes/write",      "Microsoft.DigitalTwins/jobs/imports/write",
+    "Microsoft.DigitalTwins/digitaltwins/read",
+    "Microsoft.DigitalTwins/digitaltwins/write",
+    "Microsoft.DigitalTwins/digitaltwins/relationships/read",
+    "Microsoft.DigitalTwins/models/read",
+    "Microsoft.DigitalTwins/models/write",
+    "Microsoft.DigitalTwins/query/action",
+    "Microsoft.DigitalTwins/eventroutes/write",
+    "Microsoft.DigitalTwins/jobs/imports/write",
 };
 static const char *const control_actions[] = {
     "Microsoft.DigitalTwins/digitalTwinsInstances/read",
@@ -92,12 +96,16 @@ int main(void)
         char *name = malloc(32);
         snprintf(name, 32, "Custom %u", i);
         int data = i % 2 == 0;
-        customs[i] = (rbac_role_def_t){guid(0xc0c0c0c0u, i), name, NULL, RBAC_ROLE_CUSTOM,
-                                       data ? (rbac_strlist_t){0} : (rbac_strlist_t){c_act, 1 + i % 2},
-                                       {0},
-                                       data ? (rbac_strlist_t){c_data + i % 4, 1} : (rbac_strlist_t){0},
-                                       data ? (rbac_strlist_t){c_not, 1 + i % 2} : (rbac_strlist_t){0},
-                                       {root, 1}};
+        customs[i] =
+            (rbac_role_def_t){guid(0xc0c0c0c0u, i),
+                              name,
+                              NULL,
+                              RBAC_ROLE_CUSTOM,
+                              data ? (rbac_strlist_t){0} : (rbac_strlist_t){c_act, 1 + i % 2},
+                              {0},
+                              data ? (rbac_strlist_t){c_data + i % 4, 1} : (rbac_strlist_t){0},
+                              data ? (rbac_strlist_t){c_not, 1 + i % 2} : (rbac_strlist_t){0},
+                              {root, 1}};
     }
     char **users = malloc(USERS * sizeof *users), **groups = malloc(GROUPS * sizeof *groups);
     for (uint32_t i = 0; i < USERS; i++)
@@ -111,11 +119,12 @@ int main(void)
         uint32_t sub = next(SUBS), rg = sub * RGS_PER_SUB + next(RGS_PER_SUB);
         int to_group = next(10) == 0;
         uint32_t r = next(rbac_builtin_count() + CUSTOM_ROLES);
-        as[i] = (rbac_assignment_t){
-            guid(0x0a550000u, i), scope_of(level, sub, rg, next(INST_PER_RG)),
-            to_group ? groups[next(GROUPS)] : users[next(USERS)],
-            to_group ? RBAC_PRINCIPAL_GROUP : RBAC_PRINCIPAL_USER,
-            r < rbac_builtin_count() ? rbac_builtin_at(r)->id : customs[r - rbac_builtin_count()].id};
+        as[i] =
+            (rbac_assignment_t){guid(0x0a550000u, i), scope_of(level, sub, rg, next(INST_PER_RG)),
+                                to_group ? groups[next(GROUPS)] : users[next(USERS)],
+                                to_group ? RBAC_PRINCIPAL_GROUP : RBAC_PRINCIPAL_USER,
+                                r < rbac_builtin_count() ? rbac_builtin_at(r)->id
+                                                         : customs[r - rbac_builtin_count()].id};
     }
 
     castor_err err;
@@ -138,9 +147,8 @@ int main(void)
         ps[i] = (rbac_principal_t){users[next(USERS)], {g, ng}};
         uint32_t sub = next(SUBS), rg = sub * RGS_PER_SUB + next(RGS_PER_SUB);
         int data = next(4) != 0;
-        reqs[i] = (rbac_request_t){&ps[i],
-                                   data ? data_actions[next(8)] : control_actions[next(4)], data,
-                                   scope_of(2, sub, rg, next(INST_PER_RG))};
+        reqs[i] = (rbac_request_t){&ps[i], data ? data_actions[next(8)] : control_actions[next(4)],
+                                   data, scope_of(2, sub, rg, next(INST_PER_RG))};
     }
 
     size_t samples = DECISIONS / BATCH, allowed = 0;

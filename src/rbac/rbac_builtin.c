@@ -235,7 +235,7 @@ size_t rbac_role_suggest(const rbac_index_t *ix, const char *name, const char **
 {
     if (!name || !*name || max == 0) return 0;
     if (max > SUGGEST_MAX) max = SUGGEST_MAX;
-    size_t scores[SUGGEST_MAX], n = 0;
+    size_t scores[SUGGEST_MAX] = {0}, n = 0;
     size_t total = roles_count(ix) + sizeof legacy_names / sizeof legacy_names[0];
     for (size_t i = 0; i < total; i++) {
         const char *cand = i < roles_count(ix) ? roles_at(ix, i)->role_name

@@ -27,11 +27,14 @@ int rbac_role_cmp(const void *a, const void *b)
     return strcmp(((const rbac_role_t *)a)->guid, ((const rbac_role_t *)b)->guid);
 }
 
+static int guid_vs_role(const void *key, const void *elem)
+{
+    return strcmp(key, ((const rbac_role_t *)elem)->guid);
+}
+
 const rbac_role_t *rbac_index_role(const rbac_index_t *ix, const char *guid)
 {
-    rbac_role_t key;
-    memcpy(key.guid, guid, sizeof key.guid);
-    return bsearch(&key, ix->roles, ix->n_roles, sizeof *ix->roles, rbac_role_cmp);
+    return bsearch(guid, ix->roles, ix->n_roles, sizeof *ix->roles, guid_vs_role);
 }
 
 rbac_why_t rbac_role_verdict(const rbac_role_t *r, const char *action, size_t len, int data,

@@ -215,7 +215,7 @@ int rbac_scope_parse(const char *scope, rbac_scope_t *out, castor_err *err)
         out->kind = RBAC_SCOPE_ROOT;
         return 0;
     }
-    seg_t segs[SCOPE_SEGMENTS_MAX];
+    seg_t segs[SCOPE_SEGMENTS_MAX] = {{0}};
     size_t n = 0;
     const char *p = scope + 1, *end = scope + len;
     while (p <= end) {
