@@ -225,7 +225,7 @@ typedef struct rbac_considered {
     const char *scope;              /* the assignment's scope, as it was created */
     const char *role_definition_id; /* GUID, lower case */
     const char *role_name;          /* NULL when the role is not found */
-    const char *principal_id;       /* the id the assignment names */
+    const char *principal_id;       /* the id the assignment names, lower case */
     const char *via_group; /* that id when it is one of the principal's groups; else NULL */
     rbac_why_t why;
     int role_grants_action; /* 1 when the role would grant the action at a covering scope:
