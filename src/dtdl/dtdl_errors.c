@@ -30,6 +30,8 @@ static void copy(char *dst, size_t cap, const char *src)
 void dtdl_fail(dtdl_pctx_t *c, const char *vid, const char *id, const char *prop, const char *path,
                const char *fmt, ...)
 {
+    if (c->quiet)
+        return;
     c->error_count++;
     dtdl_errors_t *errs = c->errs;
     if (!errs)

@@ -81,6 +81,7 @@ typedef struct dtdl_pctx {
     void *lookup_ctx;
     json_t *held; /* documents returned by lookup, kept alive for the parse */
     int walk_epoch;
+    int quiet; /* >0 while parsing the language's own predefined elements */
 } dtdl_pctx_t;
 
 /* dtdl_errors.c */

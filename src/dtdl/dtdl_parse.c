@@ -158,49 +158,63 @@ static bool undef_allowed(const dtdl_pctx_t *c, int version)
     return json_is_true(json_object_get(dtdl_meta_version(version), "undefExtDefault"));
 }
 
-/* Applies one @context value to scope s (which holds the outer context, if any). */
+static int dtdl_context_version(const char *cs)
+{
+    if (strncmp(cs, DTDL_CONTEXT_PREFIX, strlen(DTDL_CONTEXT_PREFIX)) != 0)
+        return -1;
+    const char *vs = cs + strlen(DTDL_CONTEXT_PREFIX);
+    return (vs[0] >= '1' && vs[0] <= '9' && vs[1] == '\0') ? vs[0] - '0' : 0;
+}
+
+/* Partner contexts (IoT Central) may come before the DTDL context; nothing else may. */
+static bool is_affiliate(const char *cs)
+{
+    json_t *ext = dtdl_meta_extension(cs);
+    return ext && strncmp(cs, "dtmi:dtdl:", 10) != 0;
+}
+
+/* Applies one @context value to scope s (which holds the outer context, if any). The top-level
+ * context names the DTDL version first (after partner contexts) and then extensions; a nested
+ * context adds extensions only. */
 static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top,
                           const char *id, const char *path)
 {
     const char *cpath = arena_sprintf(&c->arena, "%s['@context']", path);
-    json_t *one = ctx;
-    size_t n = 1;
-    if (json_is_array(ctx)) {
-        n = json_array_size(ctx);
-        if (n == 0) {
-            dtdl_fail(c, "emptyContext", id, "@context", cpath, "@context is an empty array; "
-                      "give \"dtmi:dtdl:context;3\" (or ;2) first");
-            return false;
-        }
+    size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
+    if (!json_is_array(ctx) && !json_is_string(ctx)) {
+        dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
+                  "@context is %s; it must be a DTMI string or an array of them", jtype(ctx));
+        return false;
     }
-    bool ok = true;
-    bool saw_dtdl = false;
+    if (n == 0) {
+        if (!top)
+            return true;
+        dtdl_fail(c, "emptyContext", id, "@context", cpath,
+                  "@context is an empty array; give \"dtmi:dtdl:context;3\" (or ;2) first");
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (json_is_array(ctx))
-            one = json_array_get(ctx, i);
-        const char *cs = json_string_value(one);
-        if (!cs) {
+        json_t *one = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
+        if (!json_is_string(one)) {
             dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
                       "@context holds %s; each context specifier must be a DTMI string",
                       jtype(one));
-            ok = false;
-            continue;
+            return false;
         }
-        if (strncmp(cs, DTDL_CONTEXT_PREFIX, strlen(DTDL_CONTEXT_PREFIX)) == 0) {
-            const char *vs = cs + strlen(DTDL_CONTEXT_PREFIX);
-            int ver = (vs[0] >= '1' && vs[0] <= '9' && vs[1] == '\0') ? vs[0] - '0' : 0;
-            if (!top || saw_dtdl || i != 0) {
-                /* The DTDL context comes first, once, and only at the top of a document. */
-                if (!top && ver == s->version && n == 1 && i == 0) {
+    }
+    if (top) {
+        /* Find the DTDL version before anything else: extension rules depend on it. */
+        for (size_t i = 0; i < n; i++) {
+            const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
+            int ver = dtdl_context_version(cs);
+            if (ver < 0) {
+                if (is_affiliate(cs))
                     continue;
-                }
-                dtdl_fail(c, top ? "dtdlContextFollowsAffiliate" : "disallowedLocalContext", id,
-                          "@context", cpath,
-                          "'%s' must be the first value of the top-level @context", cs);
-                ok = false;
-                continue;
+                dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                          "the first @context value must be a DTDL context such as "
+                          "\"dtmi:dtdl:context;3\", not '%s'", cs);
+                return false;
             }
-            saw_dtdl = true;
             if (ver == 0 || !dtdl_meta_version(ver)) {
                 dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
                           "'%s' is not a DTDL version castor supports; use "
@@ -215,13 +229,26 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             }
             s->version = ver;
             s->vmeta = dtdl_meta_version(ver);
-            continue;
+            break;
         }
-        if (top && !saw_dtdl) {
+        if (!s->vmeta) {
             dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
-                      "the first @context value must be a DTDL context such as "
-                      "\"dtmi:dtdl:context;3\", not '%s'", cs);
+                      "@context must include \"dtmi:dtdl:context;3\" or \"dtmi:dtdl:context;2\"");
             return false;
+        }
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
+        int ver = dtdl_context_version(cs);
+        if (ver >= 0) {
+            if (top && ver == s->version)
+                continue; /* repeating the DTDL context is redundant, not wrong */
+            dtdl_fail(c, top ? "inconsistentContext" : "disallowedLocalContext", id, "@context",
+                      cpath, "'%s' may only appear in the top-level @context%s", cs,
+                      top ? ", once" : "");
+            ok = false;
+            continue;
         }
         if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
             dtdl_fail(c, "nonDtmiContextSpecifier", id, "@context", cpath,
@@ -263,11 +290,6 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             continue;
         }
         s->undef_ext = true;
-    }
-    if (top && !saw_dtdl && ok) {
-        dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
-                  "@context must include \"dtmi:dtdl:context;3\" or \"dtmi:dtdl:context;2\"");
-        return false;
     }
     return ok;
 }
@@ -591,6 +613,112 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     return true;
 }
 
+/* The XSD datatype a JSON-LD value object may name for a DTDL literal datatype. */
+static bool xsd_type_ok(const char *dt, json_t *t)
+{
+    if (json_is_array(t)) {
+        if (json_array_size(t) != 1)
+            return false;
+        t = json_array_get(t, 0);
+    }
+    const char *ts = json_string_value(t);
+    if (!ts || !dt)
+        return ts != NULL;
+    char a[64], b[96];
+    snprintf(a, sizeof a, "xsd:%s", dt);
+    snprintf(b, sizeof b, "http://www.w3.org/2001/XMLSchema#%s", dt);
+    return strcmp(ts, a) == 0 || strcmp(ts, b) == 0;
+}
+
+/* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. v3
+ * allows only @value and @type in it; v2 also tolerates @language. */
+static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, const char *dt,
+                            json_t *v, const char *path)
+{
+    if (!json_is_object(v))
+        return v;
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+        bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@type") == 0 ||
+                  (e->scope.version == 2 && strcmp(k, "@language") == 0);
+        if (!ok) {
+            dtdl_fail(c, "valueObjectInvalidProp", e->id, pn, path,
+                      "'%s' is a value object with '%s'; it may hold only @value and @type", pn,
+                      k);
+            return NULL;
+        }
+    }
+    json_t *val = json_object_get(v, "@value");
+    if (!val) {
+        dtdl_fail(c, "valueObjectNoValue", e->id, pn, path, "'%s' is an object without @value",
+                  pn);
+        return NULL;
+    }
+    json_t *t = json_object_get(v, "@type");
+    if (t && !xsd_type_ok(dt, t)) {
+        dtdl_fail(c, "valueObjectType", e->id, pn, path,
+                  "'%s' value object has @type that is not xsd:%s", pn, dt ? dt : "string");
+        return NULL;
+    }
+    if (json_is_object(val) || json_is_array(val)) {
+        dtdl_fail(c, "valueObjectValue", e->id, pn, path, "'%s' @value is %s; it must be a %s", pn,
+                  jtype(val), dt ? dt : "scalar");
+        return NULL;
+    }
+    return val;
+}
+
+/* One element of a langString array: a string (default language) or {"@value","@language"}. */
+static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x, json_t *langs,
+                      const char *path)
+{
+    const char *lang = "";
+    json_t *val = x;
+    if (json_is_object(x)) {
+        const char *k;
+        json_t *y;
+        json_object_foreach(x, k, y) {
+            bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@language") == 0 ||
+                      (e->scope.version == 2 && strcmp(k, "@type") == 0);
+            if (!ok) {
+                dtdl_fail(c, "langStringElementInvalidProp", e->id, p->name, path,
+                          "an element of '%s' may hold only @value and @language, not '%s'",
+                          p->name, k);
+                return false;
+            }
+        }
+        val = json_object_get(x, "@value");
+        json_t *l = json_object_get(x, "@language");
+        if (l && (!json_is_string(l) || !lang_code_ok(json_string_value(l)))) {
+            dtdl_fail(c, "langStringElementInvalidCode", e->id, p->name, path,
+                      "@language of '%s' is not a language code (BCP 47)", p->name);
+            return false;
+        }
+        if (l)
+            lang = json_string_value(l);
+        if (!val) {
+            dtdl_fail(c, "langStringElementNoValue", e->id, p->name, path,
+                      "an element of '%s' has no @value", p->name);
+            return false;
+        }
+    }
+    if (!json_is_string(val)) {
+        dtdl_fail(c, "langStringElementValueNotString", e->id, p->name, path,
+                  "an element of '%s' is %s; it must be a string", p->name, jtype(val));
+        return false;
+    }
+    /* The default language is "en": "hello" and {"@value":…,"@language":"en"} collide. */
+    const char *key = *lang ? lang : "en";
+    if (json_object_get(langs, key)) {
+        dtdl_fail(c, "langStringElementCodeNotUnique", e->id, p->name, path,
+                  "'%s' has two texts for language '%s'", p->name, key);
+        return false;
+    }
+    json_object_set_new(langs, key, json_true());
+    return check_string(c, e, p->name, p->meta, json_string_value(val), path);
+}
+
 static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const char *path)
 {
     json_t *v = p->value;
@@ -601,6 +729,21 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     if (json_is_null(v)) {
         dtdl_fail(c, "propertyValueNull", e->id, p->name, path, "'%s' is null", p->name);
         return false;
+    }
+    if (lang && json_is_array(v)) {
+        json_t *langs = json_object();
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = lang_item(c, e, p, json_array_get(v, i), langs,
+                           arena_sprintf(&c->arena, "%s[%zu]", path, i));
+        json_decref(langs);
+        return ok;
+    }
+    if (lang && json_is_object(v) && json_object_get(v, "@value")) {
+        json_t *langs = json_object();
+        bool ok = lang_item(c, e, p, v, langs, path);
+        json_decref(langs);
+        return ok;
     }
     if (json_is_array(v) && !lang && n > 1) {
         dtdl_fail(c, "literalTypeNotSingular", e->id, p->name, path,
@@ -616,6 +759,13 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     for (size_t i = 0; i < n; i++) {
         json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
         const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
+        if (!lang) {
+            x = unwrap_value(c, e, p->name, dt, x, ipath);
+            if (!x) {
+                ok = false;
+                continue;
+            }
+        }
         ok &= literal_one(c, e, p->name, pm, x, ipath);
     }
     return ok;
@@ -927,6 +1077,10 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         if (strcmp(key, "@id") == 0 || strcmp(key, "@type") == 0 || strcmp(key, "@context") == 0)
             continue;
         if (key[0] == '@') {
+            /* v2 ignores JSON-LD keywords it does not use, except @graph; v3 rejects them. */
+            if (strcmp(key, "@graph") != 0 &&
+                !json_is_true(json_object_get(e->scope.vmeta, "restrictKeywords")))
+                continue;
             dtdl_fail(c, "keywordDisallowed", e->id, key, kpath,
                       "JSON-LD keyword '%s' is not allowed in DTDL", key);
             ok = false;
@@ -1084,9 +1238,9 @@ dtdl_elem_t *dtdl_parse_standard(dtdl_pctx_t *c, int version, const char *dtmi)
     }
     /* A standard element is parsed in the range of its own class, quietly trusted. */
     dtdl_elem_t *mark = c->last;
-    size_t before = c->error_count;
+    c->quiet++;
     dtdl_elem_t *e = parse_elem(c, &s, el, cls, NULL, NULL, dtmi, -1, false);
-    (void)before;
+    c->quiet--;
     for (dtdl_elem_t *w = mark ? mark->next : c->first; w; w = w->next) {
         w->standard = true;
         if (!w->id_generated)

@@ -17,6 +17,7 @@ EXTENSIONS = {
     "dtmi:dtdl:extension:historization;1": "3",
     "dtmi:dtdl:extension:annotation;1": "3",
     "dtmi:dtdl:extension:overriding;1": "3",
+    "dtmi:iotcentral:context;2": "2",
 }
 
 PROP_KEYS = ["allowed", "idRequired", "maxCount", "minCount", "maxLength", "pattern", "patternDesc",
