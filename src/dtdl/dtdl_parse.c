@@ -787,6 +787,21 @@ static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
         dtdl_pval_t *pv = &p->vals[p->val_count];
         pv->path = ipath;
+        if (!range) { /* an identifier (Relationship target): a DTMI, never resolved */
+            if (!json_is_string(x)) {
+                dtdl_fail(c, "identifierNotString", e->id, p->name, ipath,
+                          "'%s' is %s; it must be a DTMI", p->name, jtype(x));
+                ok = false;
+                continue;
+            }
+            if (!check_string(c, e, p->name, pm, json_string_value(x), ipath)) {
+                ok = false;
+                continue;
+            }
+            pv->ref = json_string_value(x);
+            p->val_count++;
+            continue;
+        }
         if (json_is_string(x)) {
             const char *s = json_string_value(x);
             const char *d = scope_term(&e->scope, s);
@@ -998,7 +1013,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     e->parent = parent;
     e->parent_prop = pprop;
     e->external = external;
-    e->standard = doc < 0;
+    e->standard = doc == -1; /* -2 marks a stored model loaded through lookup */
     if (outer)
         e->scope = *outer;
     json_t *ctx = e->standard ? NULL : json_object_get(obj, "@context");

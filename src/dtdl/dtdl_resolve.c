@@ -62,10 +62,12 @@ void dtdl_resolve_all(dtdl_pctx_t *c)
         for (size_t i = 0; i < e->prop_count; i++) {
             dtdl_prop_t *p = &e->props[i];
             const char *range = json_string_value(json_object_get(p->meta, "class"));
-            bool is_target = strcmp(p->name, "target") == 0;
+            bool is_target = range == NULL; /* identifiers are not resolved */
             for (size_t k = 0; k < p->val_count; k++) {
                 dtdl_pval_t *v = &p->vals[k];
                 if (!v->ref)
+                    continue;
+                if (is_target)
                     continue;
                 dtdl_elem_t *t = dtdl_id_get(c, v->ref);
                 if (!t)
