@@ -1206,7 +1206,8 @@ dtdl_elem_t *dtdl_parse_doc(dtdl_pctx_t *c, json_t *doc, const char *path, int d
                   "a model must be a JSON object (an Interface), not %s", jtype(doc));
         return NULL;
     }
-    return parse_elem(c, NULL, doc, "Interface", NULL, NULL, path, doc_index, external);
+    /* Any class parses here so that a misplaced one is reported as not rootable. */
+    return parse_elem(c, NULL, doc, "Entity", NULL, NULL, path, doc_index, external);
 }
 
 /* Predefined elements (schemas such as dtmi:dtdl:instance:Schema:double;2, the geospatial
