@@ -21,6 +21,7 @@ int dtdl_parse_batch(const json_t *models, const dtdl_options_t *opt, dtdl_looku
         .max_version = opt && opt->max_dtdl_version ? opt->max_dtdl_version : 3,
         .ids = json_object(),
         .held = json_array(),
+        .asked = json_object(),
         .lookup = lookup,
         .lookup_ctx = lookup_ctx,
     };
@@ -67,6 +68,7 @@ int dtdl_parse_batch(const json_t *models, const dtdl_options_t *opt, dtdl_looku
     }
     json_decref(docs);
     json_decref(c.held);
+    json_decref(c.asked);
     json_decref(c.ids);
     arena_free(&c.arena);
     dtdl_errors_free(&local);

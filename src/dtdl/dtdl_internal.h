@@ -80,6 +80,7 @@ typedef struct dtdl_pctx {
     dtdl_lookup_fn lookup;
     void *lookup_ctx;
     json_t *held; /* documents returned by lookup, kept alive for the parse */
+    json_t *asked; /* DTMIs already requested from lookup */
     int walk_epoch;
     int quiet; /* >0 while parsing the language's own predefined elements */
 } dtdl_pctx_t;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/limits.h"
 #include "dtdl/dtdl_internal.h"
 #include "dtdl/dtdl_meta.h"
 
@@ -40,8 +41,12 @@ static bool class_fits(int version, const char *cls, const char *range)
 /* Loads a model stored earlier; its elements join the parse as external. */
 static dtdl_elem_t *load_external(dtdl_pctx_t *c, const char *dtmi)
 {
-    if (!c->lookup)
+    /* Ask once per DTMI: a stored model that does not define what was asked for (or a lookup
+     * that answers wrongly) must not make resolution loop, loading it again and again. */
+    if (!c->lookup || json_object_get(c->asked, dtmi) ||
+        json_object_size(c->asked) >= CASTOR_MODELS_PER_INSTANCE_MAX)
         return NULL;
+    json_object_set_new(c->asked, dtmi, json_true());
     json_t *doc = c->lookup(dtmi, c->lookup_ctx);
     if (!doc)
         return NULL;
