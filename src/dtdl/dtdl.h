@@ -37,10 +37,10 @@ typedef struct dtdl_options {
 
 /* One language error, shaped like the official parser's ParsingError. */
 typedef struct dtdl_error {
-    char validation_id[64];             /* e.g. "missingRequiredProperty" (dtmi:dtdl:parsingError:…) */
-    char primary_id[DTDL_ID_TEXT_MAX];  /* DTMI of the offending element, or "" */
-    char property[128];                 /* the DTDL property involved, or "" */
-    char path[CASTOR_ERR_PATH_MAX];     /* JSON path in the request body, e.g. $[1].contents[0].name */
+    char validation_id[64]; /* e.g. "missingRequiredProperty" (dtmi:dtdl:parsingError:…) */
+    char primary_id[DTDL_ID_TEXT_MAX]; /* DTMI of the offending element, or "" */
+    char property[128];                /* the DTDL property involved, or "" */
+    char path[CASTOR_ERR_PATH_MAX]; /* JSON path in the request body, e.g. $[1].contents[0].name */
     char message[CASTOR_ERR_MESSAGE_MAX];
 } dtdl_error_t;
 
@@ -96,9 +96,9 @@ struct dtdl_schema {
     dtdl_schema_kind_t value_kind;   /* ENUM: INTEGER or STRING */
     const dtdl_enum_value_t *values; /* ENUM */
     size_t value_count;
-    const char *map_key_name;        /* MAP */
-    const dtdl_schema_t *map_value;  /* MAP */
-    const dtdl_field_t *fields;      /* OBJECT */
+    const char *map_key_name;       /* MAP */
+    const dtdl_schema_t *map_value; /* MAP */
+    const dtdl_field_t *fields;     /* OBJECT */
     size_t field_count;
 };
 
@@ -115,25 +115,25 @@ struct dtdl_content {
     dtdl_content_kind_t kind;
     const char *name;
     const char *id;
-    const char *defined_in;       /* DTMI of the interface that declares it (maybe an ancestor) */
-    const dtdl_schema_t *schema;  /* PROPERTY, TELEMETRY; COMMAND request (or NULL) */
+    const char *defined_in;      /* DTMI of the interface that declares it (maybe an ancestor) */
+    const dtdl_schema_t *schema; /* PROPERTY, TELEMETRY; COMMAND request (or NULL) */
     const dtdl_schema_t *response_schema; /* COMMAND */
-    bool writable;                /* PROPERTY, RELATIONSHIP */
-    const char *target;           /* RELATIONSHIP: target interface DTMI or NULL (any) */
-    long min_multiplicity;        /* RELATIONSHIP */
-    long max_multiplicity;        /* RELATIONSHIP: -1 = unbounded */
-    const dtdl_content_t *properties; /* RELATIONSHIP: its properties */
+    bool writable;                        /* PROPERTY, RELATIONSHIP */
+    const char *target;                   /* RELATIONSHIP: target interface DTMI or NULL (any) */
+    long min_multiplicity;                /* RELATIONSHIP */
+    long max_multiplicity;                /* RELATIONSHIP: -1 = unbounded */
+    const dtdl_content_t *properties;     /* RELATIONSHIP: its properties */
     size_t property_count;
     const char *component_interface; /* COMPONENT: DTMI of its schema */
 };
 
 typedef struct dtdl_interface {
     const char *id;
-    int dtdl_version;               /* 2 or 3 */
-    bool in_batch;                  /* false: a model stored earlier, loaded through lookup */
-    const char **extends;           /* direct bases */
+    int dtdl_version;     /* 2 or 3 */
+    bool in_batch;        /* false: a model stored earlier, loaded through lookup */
+    const char **extends; /* direct bases */
     size_t extends_count;
-    const char **ancestors;         /* every base, transitively, each once (not itself) */
+    const char **ancestors; /* every base, transitively, each once (not itself) */
     size_t ancestor_count;
     const dtdl_content_t *contents; /* own and inherited, by name, each once */
     size_t content_count;

@@ -48,23 +48,18 @@ int dtdl_parse_batch(const json_t *models, const dtdl_options_t *opt, dtdl_looku
         }
         dtdl_parse_doc(&c, d, path, (int)i, false);
     }
-    if (c.error_count == 0)
-        dtdl_resolve_all(&c);
-    if (c.error_count == 0)
-        dtdl_check_controls(&c);
+    if (c.error_count == 0) dtdl_resolve_all(&c);
+    if (c.error_count == 0) dtdl_check_controls(&c);
     int rc = CASTOR_OK;
     if (c.error_count == 0) {
         *out = dtdl_graph_compile(&c, err);
-        if (!*out)
-            rc = err ? err->rc : CASTOR_ENOMEM;
+        if (!*out) rc = err ? err->rc : CASTOR_ENOMEM;
     } else {
-        const dtdl_error_t *e0 =
-            c.errs->count > first_error ? &c.errs->items[first_error] : NULL;
-        rc = castor_err_http(err, CASTOR_EINVAL, 400, "DTDLParserError",
-                             "%zu DTDL error%s: %s", c.error_count, c.error_count == 1 ? "" : "s",
+        const dtdl_error_t *e0 = c.errs->count > first_error ? &c.errs->items[first_error] : NULL;
+        rc = castor_err_http(err, CASTOR_EINVAL, 400, "DTDLParserError", "%zu DTDL error%s: %s",
+                             c.error_count, c.error_count == 1 ? "" : "s",
                              e0 ? e0->message : "see the error list");
-        if (e0)
-            castor_err_at(err, e0->path);
+        if (e0) castor_err_at(err, e0->path);
     }
     json_decref(docs);
     json_decref(c.held);

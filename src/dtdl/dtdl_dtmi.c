@@ -23,47 +23,37 @@ static bool is_digit(char ch)
 static bool number(const char **p, int max)
 {
     const char *s = *p;
-    if (*s < '1' || *s > '9')
-        return false;
+    if (*s < '1' || *s > '9') return false;
     int n = 0;
     while (is_digit(*s)) {
         s++;
         n++;
     }
-    if (n > max)
-        return false;
+    if (n > max) return false;
     *p = s;
     return true;
 }
 
 bool dtdl_dtmi_valid(const char *s, int dtdl_version)
 {
-    if (!s || strncmp(s, "dtmi:", 5) != 0)
-        return false;
+    if (!s || strncmp(s, "dtmi:", 5) != 0) return false;
     const char *p = s + 5;
     for (;;) {
-        if (!is_alpha(*p))
-            return false;
+        if (!is_alpha(*p)) return false;
         char last = *p;
         while (is_alpha(*p) || is_digit(*p) || *p == '_')
             last = *p++;
-        if (last == '_')
-            return false;
-        if (*p != ':')
-            break;
+        if (last == '_') return false;
+        if (*p != ':') break;
         p++;
     }
-    if (*p == '\0')
-        return dtdl_version >= 3;
-    if (*p != ';')
-        return false;
+    if (*p == '\0') return dtdl_version >= 3;
+    if (*p != ';') return false;
     p++;
-    if (!number(&p, 9))
-        return false;
+    if (!number(&p, 9)) return false;
     if (*p == '.' && dtdl_version >= 3) {
         p++;
-        if (!number(&p, 6))
-            return false;
+        if (!number(&p, 6)) return false;
     }
     return *p == '\0';
 }

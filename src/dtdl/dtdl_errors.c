@@ -16,8 +16,7 @@ void dtdl_errors_init(dtdl_errors_t *errs)
 
 void dtdl_errors_free(dtdl_errors_t *errs)
 {
-    if (!errs)
-        return;
+    if (!errs) return;
     free(errs->items);
     dtdl_errors_init(errs);
 }
@@ -30,12 +29,10 @@ static void copy(char *dst, size_t cap, const char *src)
 void dtdl_fail(dtdl_pctx_t *c, const char *vid, const char *id, const char *prop, const char *path,
                const char *fmt, ...)
 {
-    if (c->quiet)
-        return;
+    if (c->quiet) return;
     c->error_count++;
     dtdl_errors_t *errs = c->errs;
-    if (!errs)
-        return;
+    if (!errs) return;
     if (errs->count >= DTDL_ERRORS_MAX) {
         errs->dropped++;
         return;

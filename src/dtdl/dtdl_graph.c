@@ -21,20 +21,20 @@ static const struct {
     const char *cls;
     dtdl_schema_kind_t kind;
 } g_kinds[] = {
-    {"Boolean", DTDL_SCHEMA_BOOLEAN}, {"Date", DTDL_SCHEMA_DATE},
+    {"Boolean", DTDL_SCHEMA_BOOLEAN},   {"Date", DTDL_SCHEMA_DATE},
     {"DateTime", DTDL_SCHEMA_DATETIME}, {"Double", DTDL_SCHEMA_DOUBLE},
     {"Duration", DTDL_SCHEMA_DURATION}, {"Float", DTDL_SCHEMA_FLOAT},
-    {"Integer", DTDL_SCHEMA_INTEGER}, {"Long", DTDL_SCHEMA_LONG},
-    {"String", DTDL_SCHEMA_STRING}, {"Time", DTDL_SCHEMA_TIME},
-    {"Array", DTDL_SCHEMA_ARRAY}, {"Enum", DTDL_SCHEMA_ENUM},
-    {"Map", DTDL_SCHEMA_MAP}, {"Object", DTDL_SCHEMA_OBJECT},
+    {"Integer", DTDL_SCHEMA_INTEGER},   {"Long", DTDL_SCHEMA_LONG},
+    {"String", DTDL_SCHEMA_STRING},     {"Time", DTDL_SCHEMA_TIME},
+    {"Array", DTDL_SCHEMA_ARRAY},       {"Enum", DTDL_SCHEMA_ENUM},
+    {"Map", DTDL_SCHEMA_MAP},           {"Object", DTDL_SCHEMA_OBJECT},
 };
 
 const char *dtdl_schema_kind_name(dtdl_schema_kind_t kind)
 {
-    static const char *names[] = {"boolean", "date",   "dateTime", "double", "duration",
-                                  "float",   "integer", "long",    "string", "time",
-                                  "Array",   "Enum",   "Map",      "Object"};
+    static const char *names[] = {"boolean", "date",    "dateTime", "double", "duration",
+                                  "float",   "integer", "long",     "string", "time",
+                                  "Array",   "Enum",    "Map",      "Object"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
@@ -45,19 +45,14 @@ static const char *gdup(dtdl_graph_t *g, const char *s)
 
 static const dtdl_schema_t *compile_schema(dtdl_graph_t *g, dtdl_elem_t *e, int level)
 {
-    if (!e || level > 32)
-        return NULL;
-    if (e->compiled)
-        return e->compiled;
+    if (!e || level > 32) return NULL;
+    if (e->compiled) return e->compiled;
     dtdl_schema_t *s = arena_calloc(&g->arena, 1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     size_t i;
     for (i = 0; i < sizeof g_kinds / sizeof g_kinds[0]; i++)
-        if (strcmp(g_kinds[i].cls, e->cls) == 0)
-            break;
-    if (i == sizeof g_kinds / sizeof g_kinds[0])
-        return NULL;
+        if (strcmp(g_kinds[i].cls, e->cls) == 0) break;
+    if (i == sizeof g_kinds / sizeof g_kinds[0]) return NULL;
     s->kind = g_kinds[i].kind;
     s->id = gdup(g, e->id);
     e->compiled = s;
@@ -67,16 +62,15 @@ static const dtdl_schema_t *compile_schema(dtdl_graph_t *g, dtdl_elem_t *e, int 
         break;
     case DTDL_SCHEMA_ENUM: {
         dtdl_elem_t *vs = dtdl_elem_ref(e, "valueSchema");
-        s->value_kind = vs && strcmp(vs->cls, "Integer") == 0 ? DTDL_SCHEMA_INTEGER
-                                                                : DTDL_SCHEMA_STRING;
+        s->value_kind =
+            vs && strcmp(vs->cls, "Integer") == 0 ? DTDL_SCHEMA_INTEGER : DTDL_SCHEMA_STRING;
         dtdl_prop_t *p = dtdl_elem_prop(e, "enumValues");
         size_t n = p ? p->val_count : 0;
         dtdl_enum_value_t *vals = arena_calloc(&g->arena, n ? n : 1, sizeof *vals);
         for (size_t k = 0; k < n; k++) {
             dtdl_elem_t *ev = p->vals[k].elem;
             dtdl_prop_t *x = ev ? dtdl_elem_prop(ev, "enumValue") : NULL;
-            if (!x)
-                continue;
+            if (!x) continue;
             json_t *v = json_is_array(x->value) ? json_array_get(x->value, 0) : x->value;
             json_t *copy = json_deep_copy(v);
             json_array_append_new(g->held, copy);
@@ -99,8 +93,7 @@ static const dtdl_schema_t *compile_schema(dtdl_graph_t *g, dtdl_elem_t *e, int 
         dtdl_field_t *fs = arena_calloc(&g->arena, n ? n : 1, sizeof *fs);
         for (size_t k = 0; k < n; k++) {
             dtdl_elem_t *f = p->vals[k].elem;
-            if (!f)
-                continue;
+            if (!f) continue;
             fs[s->field_count].name = gdup(g, dtdl_elem_string(f, "name"));
             fs[s->field_count++].schema = compile_schema(g, dtdl_elem_ref(f, "schema"), level + 1);
         }
@@ -127,8 +120,7 @@ static bool bool_prop(const dtdl_elem_t *e, const char *name)
     return json_is_true(v);
 }
 
-static void compile_content(dtdl_graph_t *g, dtdl_content_t *ct, dtdl_elem_t *e,
-                            const char *owner)
+static void compile_content(dtdl_graph_t *g, dtdl_content_t *ct, dtdl_elem_t *e, const char *owner)
 {
     ct->name = gdup(g, dtdl_elem_string(e, "name"));
     ct->id = gdup(g, e->id);
@@ -174,18 +166,15 @@ static void flatten(dtdl_graph_t *g, dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_interf
                     json_t *seen_names, dtdl_content_t *buf, size_t cap, int epoch, int level,
                     const char **anc, size_t anc_cap)
 {
-    if (e->mark == epoch || level > 64)
-        return;
+    if (e->mark == epoch || level > 64) return;
     e->mark = epoch;
-    if (level > 0 && it->ancestor_count < anc_cap)
-        anc[it->ancestor_count++] = gdup(g, e->id);
+    if (level > 0 && it->ancestor_count < anc_cap) anc[it->ancestor_count++] = gdup(g, e->id);
     const char *owner = gdup(g, e->id);
     dtdl_prop_t *p = dtdl_elem_prop(e, "contents");
     for (size_t i = 0; p && i < p->val_count; i++) {
         dtdl_elem_t *ch = p->vals[i].elem;
         const char *nm = ch ? dtdl_elem_string(ch, "name") : NULL;
-        if (!nm || json_object_get(seen_names, nm) || it->content_count >= cap)
-            continue;
+        if (!nm || json_object_get(seen_names, nm) || it->content_count >= cap) continue;
         json_object_set_new(seen_names, nm, json_true());
         compile_content(g, &buf[it->content_count++], ch, owner);
     }
@@ -199,16 +188,14 @@ static void flatten(dtdl_graph_t *g, dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_interf
 /* Upper bounds for one interface's flattened arrays: its hierarchy's sizes. */
 static void measure(dtdl_elem_t *e, int epoch, int level, size_t *contents, size_t *bases)
 {
-    if (e->mark == epoch || level > 64)
-        return;
+    if (e->mark == epoch || level > 64) return;
     e->mark = epoch;
     dtdl_prop_t *p = dtdl_elem_prop(e, "contents");
     *contents += p ? p->val_count : 0;
     (*bases)++;
     dtdl_prop_t *x = dtdl_elem_prop(e, "extends");
     for (size_t i = 0; x && i < x->val_count; i++)
-        if (x->vals[i].elem)
-            measure(x->vals[i].elem, epoch, level + 1, contents, bases);
+        if (x->vals[i].elem) measure(x->vals[i].elem, epoch, level + 1, contents, bases);
 }
 
 dtdl_graph_t *dtdl_graph_compile(dtdl_pctx_t *c, castor_err *err)
@@ -223,15 +210,12 @@ dtdl_graph_t *dtdl_graph_compile(dtdl_pctx_t *c, castor_err *err)
     g->held = json_array();
     size_t n = 0;
     for (dtdl_elem_t *e = c->first; e; e = e->next)
-        if (!e->standard && e->cls && strcmp(e->cls, "Interface") == 0 && !e->parent)
-            n++;
+        if (!e->standard && e->cls && strcmp(e->cls, "Interface") == 0 && !e->parent) n++;
     g->items = arena_calloc(&g->arena, n ? n : 1, sizeof *g->items);
     for (dtdl_elem_t *e = c->first; e; e = e->next) {
-        if (e->standard || !e->cls || strcmp(e->cls, "Interface") != 0 || e->parent)
-            continue;
+        if (e->standard || !e->cls || strcmp(e->cls, "Interface") != 0 || e->parent) continue;
         dtdl_interface_t *it = arena_calloc(&g->arena, 1, sizeof *it);
-        if (!it)
-            goto oom;
+        if (!it) goto oom;
         it->id = gdup(g, e->id);
         it->dtdl_version = e->scope.version;
         it->in_batch = !e->external;
@@ -239,8 +223,7 @@ dtdl_graph_t *dtdl_graph_compile(dtdl_pctx_t *c, castor_err *err)
         size_t ne = x ? x->val_count : 0;
         it->extends = arena_calloc(&g->arena, ne ? ne : 1, sizeof *it->extends);
         for (size_t i = 0; i < ne; i++)
-            if (x->vals[i].elem)
-                it->extends[it->extends_count++] = gdup(g, x->vals[i].elem->id);
+            if (x->vals[i].elem) it->extends[it->extends_count++] = gdup(g, x->vals[i].elem->id);
         size_t cap = 0, bases = 0;
         measure(e, ++c->walk_epoch, 0, &cap, &bases);
         dtdl_content_t *buf = arena_calloc(&g->arena, cap ? cap : 1, sizeof *buf);
@@ -267,8 +250,7 @@ oom:
 
 void dtdl_graph_free(dtdl_graph_t *g)
 {
-    if (!g)
-        return;
+    if (!g) return;
     json_decref(g->index);
     json_decref(g->held);
     arena_free(&g->arena);
@@ -293,20 +275,16 @@ const dtdl_interface_t *dtdl_graph_find(const dtdl_graph_t *g, const char *dtmi)
 
 bool dtdl_interface_is_of(const dtdl_interface_t *iface, const char *model_id)
 {
-    if (!iface || !model_id)
-        return false;
-    if (strcmp(iface->id, model_id) == 0)
-        return true;
+    if (!iface || !model_id) return false;
+    if (strcmp(iface->id, model_id) == 0) return true;
     for (size_t i = 0; i < iface->ancestor_count; i++)
-        if (strcmp(iface->ancestors[i], model_id) == 0)
-            return true;
+        if (strcmp(iface->ancestors[i], model_id) == 0) return true;
     return false;
 }
 
 const dtdl_content_t *dtdl_interface_content(const dtdl_interface_t *iface, const char *name)
 {
     for (size_t i = 0; iface && name && i < iface->content_count; i++)
-        if (strcmp(iface->contents[i].name, name) == 0)
-            return &iface->contents[i];
+        if (strcmp(iface->contents[i].name, name) == 0) return &iface->contents[i];
     return NULL;
 }

@@ -79,7 +79,7 @@ typedef struct dtdl_pctx {
     json_t *ids; /* DTMI -> pointer (json integer) of the element defining it */
     dtdl_lookup_fn lookup;
     void *lookup_ctx;
-    json_t *held; /* documents returned by lookup, kept alive for the parse */
+    json_t *held;  /* documents returned by lookup, kept alive for the parse */
     json_t *asked; /* DTMIs already requested from lookup */
     int walk_epoch;
     int quiet; /* >0 while parsing the language's own predefined elements */

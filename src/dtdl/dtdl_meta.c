@@ -29,16 +29,16 @@ static void index_v2_units(json_t *v)
     json_t *terms = json_object_get(v, "terms");
     const char *id;
     json_t *el;
-    json_object_foreach(json_object_get(v, "elements"), id, el) {
+    json_object_foreach(json_object_get(v, "elements"), id, el)
+    {
         json_t *t = json_object_get(el, "@type");
         size_t i;
         json_t *ti;
-        if (!json_is_array(t))
-            continue;
-        json_array_foreach(t, i, ti) {
+        if (!json_is_array(t)) continue;
+        json_array_foreach(t, i, ti)
+        {
             const char *dt = json_string_value(json_object_get(terms, json_string_value(ti)));
-            if (dt)
-                add_unit(id, dt);
+            if (dt) add_unit(id, dt);
         }
     }
 }
@@ -48,13 +48,14 @@ static void index_enum_units(json_t *elements)
 {
     const char *id;
     json_t *el;
-    json_object_foreach(elements, id, el) {
+    json_object_foreach(elements, id, el)
+    {
         size_t i;
         json_t *ev;
-        json_array_foreach(json_object_get(el, "enumValues"), i, ev) {
+        json_array_foreach(json_object_get(el, "enumValues"), i, ev)
+        {
             const char *uid = json_string_value(json_object_get(ev, "@id"));
-            if (uid)
-                add_unit(uid, id);
+            if (uid) add_unit(uid, id);
         }
     }
 }
@@ -64,27 +65,26 @@ static void meta_init(void)
     json_error_t jerr;
     g_meta = json_loadb(dtdl_meta_json, dtdl_meta_json_len, 0, &jerr);
     g_units = json_object();
-    if (!g_meta)
-        return;
+    if (!g_meta) return;
     const char *ver;
     json_t *v;
-    json_object_foreach(json_object_get(g_meta, "v"), ver, v) {
+    json_object_foreach(json_object_get(g_meta, "v"), ver, v)
+    {
         json_t *by = json_object();
         const char *cn;
         json_t *c;
-        json_object_foreach(json_object_get(v, "classes"), cn, c) {
+        json_object_foreach(json_object_get(v, "classes"), cn, c)
+        {
             const char *dt = json_string_value(json_object_get(c, "dtmi"));
-            if (dt)
-                json_object_set_new(by, dt, json_string(cn));
+            if (dt) json_object_set_new(by, dt, json_string(cn));
         }
         json_object_set_new(v, "classByDtmi", by);
-        if (strcmp(ver, "2") == 0)
-            index_v2_units(v);
+        if (strcmp(ver, "2") == 0) index_v2_units(v);
     }
     const char *ext;
     json_t *e;
-    json_object_foreach(json_object_get(g_meta, "ext"), ext, e) index_enum_units(
-        json_object_get(e, "elements"));
+    json_object_foreach(json_object_get(g_meta, "ext"), ext, e)
+        index_enum_units(json_object_get(e, "elements"));
 }
 
 static json_t *meta(void)
@@ -107,8 +107,7 @@ json_t *dtdl_meta_extension(const char *context)
 
 json_t *dtdl_meta_class(int version, const char *cls)
 {
-    if (!cls)
-        return NULL;
+    if (!cls) return NULL;
     return json_object_get(json_object_get(dtdl_meta_version(version), "classes"), cls);
 }
 
@@ -122,8 +121,7 @@ bool dtdl_meta_is_a(int version, const char *cls, const char *sup)
 {
     /* The class tree is shallow (Entity is at most five levels up); the bound guards a cycle. */
     for (int depth = 0; cls && depth < 16; depth++) {
-        if (strcmp(cls, sup) == 0)
-            return true;
+        if (strcmp(cls, sup) == 0) return true;
         cls = json_string_value(json_object_get(dtdl_meta_class(version, cls), "parent"));
     }
     return false;

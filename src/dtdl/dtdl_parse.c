@@ -37,18 +37,15 @@ void dtdl_id_put(dtdl_pctx_t *c, const char *id, dtdl_elem_t *e)
 dtdl_prop_t *dtdl_elem_prop(const dtdl_elem_t *e, const char *name)
 {
     for (size_t i = 0; e && i < e->prop_count; i++)
-        if (strcmp(e->props[i].name, name) == 0)
-            return &e->props[i];
+        if (strcmp(e->props[i].name, name) == 0) return &e->props[i];
     return NULL;
 }
 
 const char *dtdl_elem_string(const dtdl_elem_t *e, const char *name)
 {
     dtdl_prop_t *p = dtdl_elem_prop(e, name);
-    if (!p || !p->value)
-        return NULL;
-    if (json_is_array(p->value))
-        return json_string_value(json_array_get(p->value, 0));
+    if (!p || !p->value) return NULL;
+    if (json_is_array(p->value)) return json_string_value(json_array_get(p->value, 0));
     return json_string_value(p->value);
 }
 
@@ -61,14 +58,21 @@ dtdl_elem_t *dtdl_elem_ref(const dtdl_elem_t *e, const char *name)
 static const char *jtype(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
     }
 }
 
@@ -77,8 +81,7 @@ static size_t utf8_len(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
     return n;
 }
 
@@ -86,10 +89,9 @@ static bool pattern_match(const char *pattern, const char *s)
 {
     int ec;
     PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec,
-                                   &eo, NULL);
-    if (!re)
-        return true; /* a digest pattern PCRE2 cannot compile is our bug, not the user's */
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+    if (!re) return true; /* a digest pattern PCRE2 cannot compile is our bug, not the user's */
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
     pcre2_match_data_free(md);
@@ -108,9 +110,9 @@ static bool is_name_char_ok(const char *s)
 static const char *scope_term(const dtdl_scope_t *s, const char *term)
 {
     for (size_t i = s->ext_count; i-- > 0;) {
-        const char *d = json_string_value(json_object_get(json_object_get(s->ext[i], "terms"), term));
-        if (d)
-            return d;
+        const char *d =
+            json_string_value(json_object_get(json_object_get(s->ext[i], "terms"), term));
+        if (d) return d;
     }
     return json_string_value(json_object_get(json_object_get(s->vmeta, "terms"), term));
 }
@@ -119,8 +121,7 @@ static json_t *scope_supp(const dtdl_scope_t *s, const char *dtmi)
 {
     for (size_t i = 0; i < s->ext_count; i++) {
         json_t *t = json_object_get(json_object_get(s->ext[i], "supp"), dtmi);
-        if (t)
-            return t;
+        if (t) return t;
     }
     return json_object_get(json_object_get(s->vmeta, "supp"), dtmi);
 }
@@ -137,31 +138,29 @@ static bool known_anywhere(const char *dtmi)
     return false;
 }
 
-/* The digest's "apocrypha": how a version treats an unknown term/DTMI. "tenable" means it is
- * tolerated only where an undefined extension in scope might define it. */
+/* The digest's "apocrypha": how a version treats an unknown term/DTMI. An unknown co-type is
+ * tolerated when "valid", or when "tenable" and an undefined extension in scope might define
+ * it; an unknown property is tolerated only on an element that carries such a co-type (it may
+ * belong to it), never "formally" on a plain DTDL element. */
 static bool apocrypha_ok(const dtdl_elem_t *e, const char *kind)
 {
-    const char *v = json_string_value(json_object_get(json_object_get(e->scope.vmeta, "apocrypha"), kind));
-    if (!v || strcmp(v, "invalid") == 0)
-        return false;
-    if (strcmp(v, "valid") == 0)
-        return true;
-    return e->undef_cotype;
+    const char *v =
+        json_string_value(json_object_get(json_object_get(e->scope.vmeta, "apocrypha"), kind));
+    if (!v || strcmp(v, "invalid") == 0) return false;
+    if (strstr(kind, "AsProperty")) return e->undef_cotype;
+    return strcmp(v, "valid") == 0 || e->scope.undef_ext;
 }
 
 static bool undef_allowed(const dtdl_pctx_t *c, int version)
 {
-    if (c->undef_opt == DTDL_UNDEF_EXT_ALLOW)
-        return true;
-    if (c->undef_opt == DTDL_UNDEF_EXT_DISALLOW)
-        return false;
+    if (c->undef_opt == DTDL_UNDEF_EXT_ALLOW) return true;
+    if (c->undef_opt == DTDL_UNDEF_EXT_DISALLOW) return false;
     return json_is_true(json_object_get(dtdl_meta_version(version), "undefExtDefault"));
 }
 
 static int dtdl_context_version(const char *cs)
 {
-    if (strncmp(cs, DTDL_CONTEXT_PREFIX, strlen(DTDL_CONTEXT_PREFIX)) != 0)
-        return -1;
+    if (strncmp(cs, DTDL_CONTEXT_PREFIX, strlen(DTDL_CONTEXT_PREFIX)) != 0) return -1;
     const char *vs = cs + strlen(DTDL_CONTEXT_PREFIX);
     return (vs[0] >= '1' && vs[0] <= '9' && vs[1] == '\0') ? vs[0] - '0' : 0;
 }
@@ -176,8 +175,8 @@ static bool is_affiliate(const char *cs)
 /* Applies one @context value to scope s (which holds the outer context, if any). The top-level
  * context names the DTDL version first (after partner contexts) and then extensions; a nested
  * context adds extensions only. */
-static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top,
-                          const char *id, const char *path)
+static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
+                          const char *path)
 {
     const char *cpath = arena_sprintf(&c->arena, "%s['@context']", path);
     size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
@@ -187,8 +186,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
         return false;
     }
     if (n == 0) {
-        if (!top)
-            return true;
+        if (!top) return true;
         dtdl_fail(c, "emptyContext", id, "@context", cpath,
                   "@context is an empty array; give \"dtmi:dtdl:context;3\" (or ;2) first");
         return false;
@@ -208,23 +206,23 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
             int ver = dtdl_context_version(cs);
             if (ver < 0) {
-                if (is_affiliate(cs))
-                    continue;
+                if (is_affiliate(cs)) continue;
                 dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
                           "the first @context value must be a DTDL context such as "
-                          "\"dtmi:dtdl:context;3\", not '%s'", cs);
+                          "\"dtmi:dtdl:context;3\", not '%s'",
+                          cs);
                 return false;
             }
             if (ver == 0 || !dtdl_meta_version(ver)) {
                 dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
                           "'%s' is not a DTDL version castor supports; use "
-                          "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"", cs);
+                          "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
+                          cs);
                 return false;
             }
             if (ver > c->max_version) {
                 dtdl_fail(c, "disallowedContextVersion", id, "@context", cpath,
-                          "DTDL version %d is not allowed here (at most %d)", ver,
-                          c->max_version);
+                          "DTDL version %d is not allowed here (at most %d)", ver, c->max_version);
                 return false;
             }
             s->version = ver;
@@ -269,8 +267,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             bool dup = false;
             for (size_t k = 0; k < s->ext_count; k++)
                 dup |= s->ext[k] == ext;
-            if (!dup && s->ext_count < DTDL_SCOPE_EXT_MAX)
-                s->ext[s->ext_count++] = ext;
+            if (!dup && s->ext_count < DTDL_SCOPE_EXT_MAX) s->ext[s->ext_count++] = ext;
             continue;
         }
         if (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
@@ -285,7 +282,8 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
         if (!undef_allowed(c, s->version)) {
             dtdl_fail(c, "undefinedExtension", id, "@context", cpath,
                       "extension context '%s' is not defined; undefined extensions are not "
-                      "allowed in DTDL v%d", cs, s->version);
+                      "allowed in DTDL v%d",
+                      cs, s->version);
             ok = false;
             continue;
         }
@@ -326,7 +324,8 @@ static bool check_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv, const char *pa
     if (!e->standard) {
         size_t i;
         json_t *pre;
-        json_array_foreach(json_object_get(vm, "reserved"), i, pre) {
+        json_array_foreach(json_object_get(vm, "reserved"), i, pre)
+        {
             const char *p = json_string_value(pre);
             if (strncmp(id, p, strlen(p)) == 0) {
                 dtdl_fail(c, "reservedId", id, "@id", ipath,
@@ -345,10 +344,8 @@ static bool check_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv, const char *pa
 static const char *expand(const dtdl_scope_t *s, const char *str)
 {
     const char *d = scope_term(s, str);
-    if (d)
-        return d;
-    if (strncmp(str, "dtmi:", 5) == 0)
-        return str;
+    if (d) return d;
+    if (strncmp(str, "dtmi:", 5) == 0) return str;
     return NULL;
 }
 
@@ -358,8 +355,8 @@ static bool range_allows(int version, const char *range, const char *cls)
     size_t i;
     json_t *x;
     json_array_foreach(conc, i, x) if (strcmp(json_string_value(x), cls) == 0) return true;
-    json_array_foreach(json_object_get(dtdl_meta_class(version, range), "extensible"), i, x)
-        if (strcmp(json_string_value(x), cls) == 0) return true;
+    json_array_foreach(json_object_get(dtdl_meta_class(version, range), "extensible"), i,
+                       x) if (strcmp(json_string_value(x), cls) == 0) return true;
     return false;
 }
 
@@ -367,8 +364,8 @@ static bool str_in(json_t *arr, const char *s)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(arr, i, x) if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
-        return true;
+    json_array_foreach(arr, i, x) if (json_is_string(x) &&
+                                      strcmp(json_string_value(x), s) == 0) return true;
     return false;
 }
 
@@ -402,12 +399,11 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
         }
         const char *d = expand(&e->scope, ts);
         const char *cls = d ? dtdl_meta_class_by_dtmi(ver, d) : NULL;
-        if (!cls)
-            continue;
+        if (!cls) continue;
         if (material && strcmp(material, cls) != 0) {
             dtdl_fail(c, "multipleMaterialTypes", e->id, "@type", tpath,
-                      "@type names both %s and %s; an element has exactly one DTDL class",
-                      material, cls);
+                      "@type names both %s and %s; an element has exactly one DTDL class", material,
+                      cls);
             return false;
         }
         material = cls;
@@ -415,7 +411,8 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
     if (!material) {
         dtdl_fail(c, "noTypeThatAllows", e->id, "@type", tpath,
                   "@type names no DTDL class allowed here; expected one of the concrete kinds "
-                  "of %s", range);
+                  "of %s",
+                  range);
         return false;
     }
     if (!range_allows(ver, range, material)) {
@@ -429,8 +426,7 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
     for (size_t i = 0; i < n; i++) {
         const char *ts = json_string_value(json_is_array(tv) ? json_array_get(tv, i) : tv);
         const char *d = expand(&e->scope, ts);
-        if (d && dtdl_meta_class_by_dtmi(ver, d))
-            continue;
+        if (d && dtdl_meta_class_by_dtmi(ver, d)) continue;
         json_t *sm = d ? scope_supp(&e->scope, d) : NULL;
         if (sm) {
             if (json_is_true(json_object_get(sm, "abstract"))) {
@@ -442,8 +438,8 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
             bool cot = false;
             size_t k;
             json_t *ct;
-            json_array_foreach(json_object_get(sm, "cotypes"), k, ct)
-                cot |= dtdl_meta_is_a(ver, material, json_string_value(ct));
+            json_array_foreach(json_object_get(sm, "cotypes"), k, ct) cot |=
+                dtdl_meta_is_a(ver, material, json_string_value(ct));
             if (!cot) {
                 dtdl_fail(c, "invalidCotype", e->id, "@type", tpath,
                           "co-type '%s' cannot be applied to a %s", ts, material);
@@ -451,38 +447,28 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
                 continue;
             }
             for (size_t k2 = 0; k2 < e->supp_count; k2++)
-                if (strcmp(e->supp[k2], d) == 0)
-                    goto next_type;
+                if (strcmp(e->supp[k2], d) == 0) goto next_type;
             e->supp_meta[e->supp_count] = sm;
             e->supp[e->supp_count++] = d;
             continue;
         }
-        if (!d) {
-            e->undef_cotype = e->scope.undef_ext;
-            if (!apocrypha_ok(e, "notDtmiNorTermAsCotype") &&
-                !(e->scope.undef_ext && apocrypha_ok(e, "undefinedTermAsCotype"))) {
-                dtdl_fail(c, "typeUndefinedTerm", e->id, "@type", tpath,
-                          "@type '%s' is not a term defined by DTDL v%d or the extensions in "
-                          "@context",
-                          ts, ver);
-                ok = false;
-            }
+        const char *kind =
+            !d ? (strchr(ts, ':') ? "notDtmiNorTermAsCotype" : "undefinedTermAsCotype")
+            : !dtdl_dtmi_valid(d, 3) ? "invalidDtmiAsCotype"
+                                     : "irrelevantDtmiOrTermAsCotype";
+        if (apocrypha_ok(e, kind)) {
+            e->undef_cotype = true;
             continue;
         }
-        if (!dtdl_dtmi_valid(d, 3)) {
-            if (!apocrypha_ok(e, "invalidDtmiAsCotype")) {
-                dtdl_fail(c, "typeInvalidDtmi", e->id, "@type", tpath,
-                          "@type '%s' is not a valid DTMI", ts);
-                ok = false;
-            }
-            continue;
-        }
-        e->undef_cotype = e->undef_cotype || e->scope.undef_ext;
-        if (!e->scope.undef_ext || known_anywhere(d) || strncmp(d, "dtmi:dtdl:", 10) == 0) {
-            dtdl_fail(c, "typeIrrelevantDtmiOrTerm", e->id, "@type", tpath,
-                      "@type '%s' is not defined by the contexts of this element", ts);
-            ok = false;
-        }
+        dtdl_fail(c,
+                  !d                       ? "typeUndefinedTerm"
+                  : !dtdl_dtmi_valid(d, 3) ? "typeInvalidDtmi"
+                                           : "typeIrrelevantDtmiOrTerm",
+                  e->id, "@type", tpath,
+                  "@type '%s' is not a class or co-type defined by DTDL v%d or the extensions in "
+                  "@context",
+                  ts, ver);
+        ok = false;
     next_type:;
     }
     /* Two co-types that define the same supplemental property (e.g. two semantic types with a
@@ -492,8 +478,9 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
             const char *k1, *k2;
             json_t *v1, *v2;
             json_object_foreach(json_object_get(e->supp_meta[i], "properties"), k1, v1)
-                json_object_foreach(json_object_get(e->supp_meta[j], "properties"), k2, v2)
-                    if (strcmp(k1, k2) == 0) {
+                json_object_foreach(json_object_get(e->supp_meta[j], "properties"), k2,
+                                    v2) if (strcmp(k1, k2) == 0)
+            {
                 dtdl_fail(c, "conflictingSupplementalTypes", e->id, "@type", tpath,
                           "co-types '%s' and '%s' both define property '%s'", e->supp[i],
                           e->supp[j], json_string_value(json_object_get(v1, "propertyName")));
@@ -510,8 +497,8 @@ static bool lang_code_ok(const char *s)
     return pattern_match("^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$", s);
 }
 
-static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm,
-                         const char *s, const char *path)
+static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, const char *s,
+                         const char *path)
 {
     json_t *ml = json_object_get(pm, "maxLength");
     if (ml && utf8_len(s) > (size_t)json_integer_value(ml)) {
@@ -523,8 +510,8 @@ static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t 
     const char *pat = json_string_value(json_object_get(pm, "pattern"));
     if (pat && !pattern_match(pat, s)) {
         const char *desc = json_string_value(json_object_get(pm, "patternDesc"));
-        dtdl_fail(c, "stringInvalid", e->id, pn, path, "'%s' value '%s' is invalid: it must %s",
-                  pn, s, desc ? desc : pat);
+        dtdl_fail(c, "stringInvalid", e->id, pn, path, "'%s' value '%s' is invalid: it must %s", pn,
+                  s, desc ? desc : pat);
         return false;
     }
     return true;
@@ -544,15 +531,14 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "string") == 0) {
         if (!json_is_string(v)) {
-            dtdl_fail(c, "stringTypeNotString", e->id, pn, path,
-                      "'%s' is %s; it must be a string", pn, jtype(v));
+            dtdl_fail(c, "stringTypeNotString", e->id, pn, path, "'%s' is %s; it must be a string",
+                      pn, jtype(v));
             return false;
         }
         return check_string(c, e, pn, pm, json_string_value(v), path);
     }
     if (strcmp(dt, "langString") == 0) {
-        if (json_is_string(v))
-            return check_string(c, e, pn, pm, json_string_value(v), path);
+        if (json_is_string(v)) return check_string(c, e, pn, pm, json_string_value(v), path);
         if (!json_is_object(v)) {
             dtdl_fail(c, "langStringValueNotString", e->id, pn, path,
                       "'%s' is %s; it must be a string or an object mapping language codes "
@@ -563,17 +549,16 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         const char *lang;
         json_t *lv;
         bool ok = true;
-        json_object_foreach(v, lang, lv) {
+        json_object_foreach(v, lang, lv)
+        {
             const char *lpath = arena_sprintf(&c->arena, "%s.%s", path, lang);
             if (!lang_code_ok(lang)) {
                 dtdl_fail(c, "langStringInvalidCode", e->id, pn, lpath,
-                          "'%s' is not a language code (BCP 47, e.g. \"en\" or \"en-US\")",
-                          lang);
+                          "'%s' is not a language code (BCP 47, e.g. \"en\" or \"en-US\")", lang);
                 ok = false;
             } else if (!json_is_string(lv)) {
                 dtdl_fail(c, "langStringElementValueNotString", e->id, pn, lpath,
-                          "the '%s' text of '%s' is %s; it must be a string", lang, pn,
-                          jtype(lv));
+                          "the '%s' text of '%s' is %s; it must be a string", lang, pn, jtype(lv));
                 ok = false;
             } else {
                 ok &= check_string(c, e, pn, pm, json_string_value(lv), lpath);
@@ -591,13 +576,13 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         json_t *mn = json_object_get(pm, "minInclusive");
         json_t *mx = json_object_get(pm, "maxInclusive");
         if (mn && n < json_integer_value(mn)) {
-            dtdl_fail(c, "valueBelowMin", e->id, pn, path, "'%s' is %lld; the minimum is %lld",
-                      pn, (long long)n, (long long)json_integer_value(mn));
+            dtdl_fail(c, "valueBelowMin", e->id, pn, path, "'%s' is %lld; the minimum is %lld", pn,
+                      (long long)n, (long long)json_integer_value(mn));
             return false;
         }
         if (mx && n > json_integer_value(mx)) {
-            dtdl_fail(c, "valueAboveMax", e->id, pn, path, "'%s' is %lld; the maximum is %lld",
-                      pn, (long long)n, (long long)json_integer_value(mx));
+            dtdl_fail(c, "valueAboveMax", e->id, pn, path, "'%s' is %lld; the maximum is %lld", pn,
+                      (long long)n, (long long)json_integer_value(mx));
             return false;
         }
         return true;
@@ -617,13 +602,11 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
 static bool xsd_type_ok(const char *dt, json_t *t)
 {
     if (json_is_array(t)) {
-        if (json_array_size(t) != 1)
-            return false;
+        if (json_array_size(t) != 1) return false;
         t = json_array_get(t, 0);
     }
     const char *ts = json_string_value(t);
-    if (!ts || !dt)
-        return ts != NULL;
+    if (!ts || !dt) return ts != NULL;
     char a[64], b[96];
     snprintf(a, sizeof a, "xsd:%s", dt);
     snprintf(b, sizeof b, "http://www.w3.org/2001/XMLSchema#%s", dt);
@@ -635,24 +618,22 @@ static bool xsd_type_ok(const char *dt, json_t *t)
 static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, const char *dt,
                             json_t *v, const char *path)
 {
-    if (!json_is_object(v))
-        return v;
+    if (!json_is_object(v)) return v;
     const char *k;
     json_t *x;
-    json_object_foreach(v, k, x) {
+    json_object_foreach(v, k, x)
+    {
         bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@type") == 0 ||
                   (e->scope.version == 2 && strcmp(k, "@language") == 0);
         if (!ok) {
             dtdl_fail(c, "valueObjectInvalidProp", e->id, pn, path,
-                      "'%s' is a value object with '%s'; it may hold only @value and @type", pn,
-                      k);
+                      "'%s' is a value object with '%s'; it may hold only @value and @type", pn, k);
             return NULL;
         }
     }
     json_t *val = json_object_get(v, "@value");
     if (!val) {
-        dtdl_fail(c, "valueObjectNoValue", e->id, pn, path, "'%s' is an object without @value",
-                  pn);
+        dtdl_fail(c, "valueObjectNoValue", e->id, pn, path, "'%s' is an object without @value", pn);
         return NULL;
     }
     json_t *t = json_object_get(v, "@type");
@@ -678,7 +659,8 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
     if (json_is_object(x)) {
         const char *k;
         json_t *y;
-        json_object_foreach(x, k, y) {
+        json_object_foreach(x, k, y)
+        {
             bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@language") == 0 ||
                       (e->scope.version == 2 && strcmp(k, "@type") == 0);
             if (!ok) {
@@ -695,8 +677,7 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
                       "@language of '%s' is not a language code (BCP 47)", p->name);
             return false;
         }
-        if (l)
-            lang = json_string_value(l);
+        if (l) lang = json_string_value(l);
         if (!val) {
             dtdl_fail(c, "langStringElementNoValue", e->id, p->name, path,
                       "an element of '%s' has no @value", p->name);
@@ -827,8 +808,8 @@ static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
             pv->ref = d;
             p->val_count++;
         } else if (json_is_object(x)) {
-            dtdl_elem_t *ch = parse_elem(c, &e->scope, x, range, e, p->name, ipath, e->doc,
-                                         external);
+            dtdl_elem_t *ch =
+                parse_elem(c, &e->scope, x, range, e, p->name, ipath, e->doc, external);
             if (!ch) {
                 ok = false;
                 continue;
@@ -837,8 +818,8 @@ static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
             p->val_count++;
         } else {
             dtdl_fail(c, "refNotStringOrObject", e->id, p->name, ipath,
-                      "'%s' holds %s; it must be a DTMI, a term or an inline %s", p->name,
-                      jtype(x), range);
+                      "'%s' holds %s; it must be a DTMI, a term or an inline %s", p->name, jtype(x),
+                      range);
             ok = false;
         }
     }
@@ -866,23 +847,21 @@ static bool check_unique(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p)
     bool ok = true;
     for (size_t i = 0; i < p->val_count; i++) {
         dtdl_elem_t *a = p->vals[i].elem;
-        if (!a || p->vals[i].ref)
-            continue;
+        if (!a || p->vals[i].ref) continue;
         for (size_t k = 0; k < a->prop_count; k++) {
             dtdl_prop_t *ap = &a->props[k];
             bool uniq = false;
             size_t u;
             json_t *ua;
-            json_array_foreach(json_object_get(ap->meta, "uniqueAmong"), u, ua) {
+            json_array_foreach(json_object_get(ap->meta, "uniqueAmong"), u, ua)
+            {
                 if (strcmp(json_string_value(json_object_get(ua, "property")), p->name) == 0 &&
                     dtdl_meta_is_a(e->scope.version, e->cls,
                                    json_string_value(json_object_get(ua, "class"))))
                     uniq = true;
             }
-            if (str_in(json_object_get(p->meta, "uniqueProperties"), ap->name))
-                uniq = true;
-            if (!uniq || !ap->value)
-                continue;
+            if (str_in(json_object_get(p->meta, "uniqueProperties"), ap->name)) uniq = true;
+            if (!uniq || !ap->value) continue;
             for (size_t j = 0; j < i; j++) {
                 dtdl_elem_t *b = p->vals[j].elem;
                 dtdl_prop_t *bp = b && !p->vals[j].ref ? dtdl_elem_prop(b, ap->name) : NULL;
@@ -906,13 +885,12 @@ static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **
 {
     json_t *props = json_object_get(e->cmeta, "props");
     const char *d = scope_term(&e->scope, key);
-    if (!d && strncmp(key, "dtmi:", 5) == 0)
-        d = key;
-    if (!d)
-        return NULL;
+    if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
+    if (!d) return NULL;
     const char *pn;
     json_t *pm;
-    json_object_foreach(props, pn, pm) {
+    json_object_foreach(props, pn, pm)
+    {
         const char *pd = json_string_value(json_object_get(pm, "dtmi"));
         if (pd && strcmp(pd, d) == 0) {
             *pm_out = pm;
@@ -925,10 +903,8 @@ static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **
 static json_t *supp_prop_for_key(dtdl_elem_t *e, const char *key, const char **dtmi_out)
 {
     const char *d = scope_term(&e->scope, key);
-    if (!d && strncmp(key, "dtmi:", 5) == 0)
-        d = key;
-    if (!d)
-        return NULL;
+    if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
+    if (!d) return NULL;
     for (size_t i = 0; i < e->supp_count; i++) {
         json_t *sp = json_object_get(json_object_get(e->supp_meta[i], "properties"), d);
         if (sp) {
@@ -963,8 +939,7 @@ static bool check_supp_value(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *sp, json_t 
     }
     /* A unit: a term or DTMI naming a member of the semantic type's unit family. */
     const char *family = json_string_value(json_object_get(sp, "childOf"));
-    if (!family)
-        family = type;
+    if (!family) family = type;
     const char *s = json_string_value(v);
     const char *d = s ? expand(&e->scope, s) : NULL;
     json_t *fams = d ? dtdl_meta_unit_families(d) : NULL;
@@ -1005,8 +980,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
                                const char *path, int doc, bool external)
 {
     dtdl_elem_t *e = arena_calloc(&c->arena, 1, sizeof *e);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     e->json = obj;
     e->path = path;
     e->doc = doc;
@@ -1014,8 +988,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     e->parent_prop = pprop;
     e->external = external;
     e->standard = doc == -1; /* -2 marks a stored model loaded through lookup */
-    if (outer)
-        e->scope = *outer;
+    if (outer) e->scope = *outer;
     json_t *ctx = e->standard ? NULL : json_object_get(obj, "@context");
     const char *raw_id = json_string_value(json_object_get(obj, "@id"));
     if (!outer) {
@@ -1024,25 +997,22 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
                       "a top-level element needs @context, e.g. \"dtmi:dtdl:context;3\"");
             return NULL;
         }
-        if (!apply_context(c, &e->scope, ctx, true, raw_id, path))
-            return NULL;
+        if (!apply_context(c, &e->scope, ctx, true, raw_id, path)) return NULL;
     } else if (ctx) {
-        if (!apply_context(c, &e->scope, ctx, false, raw_id, path))
-            return NULL;
+        if (!apply_context(c, &e->scope, ctx, false, raw_id, path)) return NULL;
     }
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
     if (tv) {
-        if (!parse_types(c, e, tv, range, path))
-            return NULL;
+        if (!parse_types(c, e, tv, range, path)) return NULL;
     } else {
         json_t *conc = json_object_get(dtdl_meta_class(ver, range), "concrete");
-        const char *only = json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
+        const char *only =
+            json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
         json_t *om = dtdl_meta_class(ver, only);
         if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
             dtdl_fail(c, "missingType", raw_id, "@type", path,
-                      "@type is missing; give the element's class, one of the kinds of %s",
-                      range);
+                      "@type is missing; give the element's class, one of the kinds of %s", range);
             return NULL;
         }
         e->cls = only;
@@ -1051,20 +1021,19 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     }
     json_t *idv = json_object_get(obj, "@id");
     if (idv) {
-        if (!check_id(c, e, idv, path))
-            return NULL;
+        if (!check_id(c, e, idv, path)) return NULL;
     } else {
         bool req = json_is_true(json_object_get(e->cmeta, "idRequired"));
         size_t i;
         json_t *w;
-        json_array_foreach(json_object_get(e->cmeta, "idRequiredWhen"), i, w) {
+        json_array_foreach(json_object_get(e->cmeta, "idRequiredWhen"), i, w)
+        {
             if (pprop && strcmp(json_string_value(json_object_get(w, "property")), pprop) == 0)
                 req = true;
         }
         if (req || !parent) {
             dtdl_fail(c, parent ? "missingRequiredId" : "missingTopLevelId", NULL, "@id", path,
-                      "this %s needs an @id (a DTMI such as \"dtmi:com:example:Thing;1\")",
-                      e->cls);
+                      "this %s needs an @id (a DTMI such as \"dtmi:com:example:Thing;1\")", e->cls);
             return NULL;
         }
         const char *seg = NULL;
@@ -1074,8 +1043,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         e->id = gen_id(c, parent, pprop, seg, 0);
         e->id_generated = true;
     }
-    if (!parent && !e->standard &&
-        !str_in(json_object_get(e->scope.vmeta, "rootable"), e->cls)) {
+    if (!parent && !e->standard && !str_in(json_object_get(e->scope.vmeta, "rootable"), e->cls)) {
         dtdl_fail(c, "typeNotRootable", e->id, "@type", path,
                   "a top-level element must be an Interface, not a %s", e->cls);
         return NULL;
@@ -1087,7 +1055,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     bool ok = true;
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         const char *kpath = arena_sprintf(&c->arena, "%s.%s", path, key);
         if (strcmp(key, "@id") == 0 || strcmp(key, "@type") == 0 || strcmp(key, "@context") == 0)
             continue;
@@ -1130,8 +1099,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         const char *sd = NULL;
         json_t *sp = supp_prop_for_key(e, key, &sd);
         if (sp) {
-            if (!e->supp_props)
-                e->supp_props = json_object();
+            if (!e->supp_props) e->supp_props = json_object();
             json_object_set(e->supp_props, sd, v);
             ok &= check_supp_value(c, e, sp, v, kpath);
             continue;
@@ -1142,10 +1110,11 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         if (d)
             kind = "irrelevantDtmiOrTermAsProperty";
         else if (strncmp(key, "dtmi:", 5) == 0)
-            kind = dtdl_dtmi_valid(key, 3) ? (known_anywhere(key) || strncmp(key, "dtmi:dtdl:", 10) == 0
-                                                  ? "irrelevantDtmiOrTermAsProperty"
-                                                  : "irrelevantDtmiOrTermAsProperty")
-                                           : "invalidDtmiAsProperty";
+            kind = dtdl_dtmi_valid(key, 3)
+                       ? (known_anywhere(key) || strncmp(key, "dtmi:dtdl:", 10) == 0
+                              ? "irrelevantDtmiOrTermAsProperty"
+                              : "irrelevantDtmiOrTermAsProperty")
+                       : "invalidDtmiAsProperty";
         else if (strchr(key, ':'))
             kind = "notDtmiNorTermAsProperty";
         else
@@ -1160,16 +1129,16 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     /* Required properties, of the class and of each co-type. */
     const char *pn;
     json_t *pm;
-    json_object_foreach(json_object_get(e->cmeta, "props"), pn, pm) {
-        if (!json_is_true(json_object_get(pm, "allowed")))
-            continue;
+    json_object_foreach(json_object_get(e->cmeta, "props"), pn, pm)
+    {
+        if (!json_is_true(json_object_get(pm, "allowed"))) continue;
         bool required = !json_is_true(json_object_get(pm, "optional"));
         json_t *mc = json_object_get(pm, "minCount");
-        if (mc && json_integer_value(mc) > 0)
-            required = true;
+        if (mc && json_integer_value(mc) > 0) required = true;
         if (required && !dtdl_elem_prop(e, pn)) {
-            dtdl_fail(c, json_is_true(json_object_get(pm, "literal")) ? "missingLiteralProperty"
-                                                                       : "missingObjectProperty",
+            dtdl_fail(c,
+                      json_is_true(json_object_get(pm, "literal")) ? "missingLiteralProperty"
+                                                                   : "missingObjectProperty",
                       e->id, pn, path, "%s is missing required property '%s'", e->cls, pn);
             ok = false;
         }
@@ -1177,9 +1146,9 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     for (size_t i = 0; i < e->supp_count; i++) {
         const char *sd;
         json_t *sp;
-        json_object_foreach(json_object_get(e->supp_meta[i], "properties"), sd, sp) {
-            if (json_is_true(json_object_get(sp, "optional")))
-                continue;
+        json_object_foreach(json_object_get(e->supp_meta[i], "properties"), sd, sp)
+        {
+            if (json_is_true(json_object_get(sp, "optional"))) continue;
             if (!json_object_get(e->supp_props, sd)) {
                 dtdl_fail(c, "missingSupplementalProperty", e->id,
                           json_string_value(json_object_get(sp, "propertyName")), path,
@@ -1192,8 +1161,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     for (size_t i = 0; i < e->prop_count; i++)
         if (!json_is_true(json_object_get(e->props[i].meta, "literal")))
             ok &= check_unique(c, e, &e->props[i]);
-    if (e->supp_props)
-        json_array_append_new(c->held, e->supp_props);
+    if (e->supp_props) json_array_append_new(c->held, e->supp_props);
     (void)ok;
     return e;
 }
@@ -1225,20 +1193,21 @@ dtdl_elem_t *dtdl_parse_standard(dtdl_pctx_t *c, int version, const char *dtmi)
         el = json_object_get(json_object_get(e3, "elements"), dtmi);
         v = 3;
     }
-    if (!el)
-        return NULL;
+    if (!el) return NULL;
     dtdl_scope_t s = {.version = v, .vmeta = dtdl_meta_version(v)};
     json_t *ctx = json_object_get(el, "@context");
     size_t i;
     json_t *x;
-    json_array_foreach(ctx, i, x) {
+    json_array_foreach(ctx, i, x)
+    {
         json_t *ext = dtdl_meta_extension(json_string_value(x));
-        if (ext && s.ext_count < DTDL_SCOPE_EXT_MAX)
-            s.ext[s.ext_count++] = ext;
+        if (ext && s.ext_count < DTDL_SCOPE_EXT_MAX) s.ext[s.ext_count++] = ext;
     }
     json_t *tv = json_object_get(el, "@type");
-    const char *t0 = json_is_array(tv) ? json_string_value(json_array_get(tv, 0)) : json_string_value(tv);
-    const char *cls = t0 ? dtdl_meta_class_by_dtmi(v, scope_term(&s, t0) ? scope_term(&s, t0) : "") : NULL;
+    const char *t0 =
+        json_is_array(tv) ? json_string_value(json_array_get(tv, 0)) : json_string_value(tv);
+    const char *cls =
+        t0 ? dtdl_meta_class_by_dtmi(v, scope_term(&s, t0) ? scope_term(&s, t0) : "") : NULL;
     if (!cls) {
         /* Units are instances of unit classes (supplemental); treat them as opaque Entities. */
         dtdl_elem_t *u = arena_calloc(&c->arena, 1, sizeof *u);
@@ -1259,8 +1228,7 @@ dtdl_elem_t *dtdl_parse_standard(dtdl_pctx_t *c, int version, const char *dtmi)
     c->quiet--;
     for (dtdl_elem_t *w = mark ? mark->next : c->first; w; w = w->next) {
         w->standard = true;
-        if (!w->id_generated)
-            dtdl_id_put(c, w->id, w);
+        if (!w->id_generated) dtdl_id_put(c, w->id, w);
     }
     return e;
 }

@@ -18,8 +18,7 @@
 static void register_ids(dtdl_pctx_t *c, dtdl_elem_t *from)
 {
     for (dtdl_elem_t *e = from; e; e = e->next) {
-        if (e->standard || e->id_generated || !e->id)
-            continue;
+        if (e->standard || e->id_generated || !e->id) continue;
         dtdl_elem_t *old = dtdl_id_get(c, e->id);
         if (old && old != e) {
             dtdl_fail(c, "duplicateDefinition", e->id, "@id", e->path,
@@ -33,8 +32,7 @@ static void register_ids(dtdl_pctx_t *c, dtdl_elem_t *from)
 
 static bool class_fits(int version, const char *cls, const char *range)
 {
-    if (!cls || !range)
-        return false;
+    if (!cls || !range) return false;
     return dtdl_meta_is_a(version, cls, range);
 }
 
@@ -48,15 +46,13 @@ static dtdl_elem_t *load_external(dtdl_pctx_t *c, const char *dtmi)
         return NULL;
     json_object_set_new(c->asked, dtmi, json_true());
     json_t *doc = c->lookup(dtmi, c->lookup_ctx);
-    if (!doc)
-        return NULL;
+    if (!doc) return NULL;
     json_array_append_new(c->held, doc);
     dtdl_elem_t *last = c->last;
     char *path = arena_sprintf(&c->arena, "<%s>", dtmi);
     dtdl_elem_t *e = dtdl_parse_doc(c, doc, path, -2, true);
     register_ids(c, last ? last->next : c->first);
-    if (e && (!e->id || strcmp(e->id, dtmi) != 0))
-        return dtdl_id_get(c, dtmi);
+    if (e && (!e->id || strcmp(e->id, dtmi) != 0)) return dtdl_id_get(c, dtmi);
     return e;
 }
 
@@ -70,15 +66,11 @@ void dtdl_resolve_all(dtdl_pctx_t *c)
             bool is_target = range == NULL; /* identifiers are not resolved */
             for (size_t k = 0; k < p->val_count; k++) {
                 dtdl_pval_t *v = &p->vals[k];
-                if (!v->ref)
-                    continue;
-                if (is_target)
-                    continue;
+                if (!v->ref) continue;
+                if (is_target) continue;
                 dtdl_elem_t *t = dtdl_id_get(c, v->ref);
-                if (!t)
-                    t = dtdl_parse_standard(c, e->scope.version, v->ref);
-                if (!t && !is_target)
-                    t = load_external(c, v->ref);
+                if (!t) t = dtdl_parse_standard(c, e->scope.version, v->ref);
+                if (!t && !is_target) t = load_external(c, v->ref);
                 if (!t) {
                     /* Relationship targets name any interface, known or not (as ADT). */
                     if (!is_target)
@@ -133,21 +125,17 @@ static bool follows(const walk_t *w, const char *prop)
 
 static void walk_from(walk_t *w, dtdl_elem_t *e, long depth, int level)
 {
-    if (w->failed || --w->budget < 0 || level > 64)
-        return;
+    if (w->failed || --w->budget < 0 || level > 64) return;
     e->mark = w->epoch;
     for (size_t i = 0; i < e->prop_count && !w->failed; i++) {
         dtdl_prop_t *p = &e->props[i];
-        if (!follows(w, p->name))
-            continue;
+        if (!follows(w, p->name)) continue;
         /* Component and wide walks stop at an interface reached by schema. */
         for (size_t k = 0; k < p->val_count && !w->failed; k++) {
             dtdl_elem_t *ch = p->vals[k].elem;
-            if (!ch)
-                continue;
+            if (!ch) continue;
             int ver = ch->scope.version;
-            if (!w->narrow && strcmp(ch->cls, "Interface") == 0)
-                continue;
+            if (!w->narrow && strcmp(ch->cls, "Interface") == 0) continue;
             if (ch == w->root) {
                 dtdl_fail(w->c, w->narrow ? "recursiveStructureNarrow" : "recursiveStructureWide",
                           w->root->id, p->name, p->vals[k].path,
@@ -191,14 +179,12 @@ static void check_enum_values(dtdl_pctx_t *c, dtdl_elem_t *e)
 {
     dtdl_elem_t *vs = dtdl_elem_ref(e, "valueSchema");
     dtdl_prop_t *p = dtdl_elem_prop(e, "enumValues");
-    if (!vs || !p)
-        return;
+    if (!vs || !p) return;
     bool want_int = strcmp(vs->cls, "Integer") == 0;
     for (size_t i = 0; i < p->val_count; i++) {
         dtdl_elem_t *ev = p->vals[i].elem;
         dtdl_prop_t *x = ev ? dtdl_elem_prop(ev, "enumValue") : NULL;
-        if (!x || !x->value)
-            continue;
+        if (!x || !x->value) continue;
         json_t *val = json_is_array(x->value) ? json_array_get(x->value, 0) : x->value;
         if (want_int ? !json_is_integer(val) : !json_is_string(val)) {
             dtdl_fail(c, "nonConformantDatatype", ev->id, "enumValue", x->path,
@@ -215,42 +201,41 @@ static void check_supp_constraints(dtdl_pctx_t *c, dtdl_elem_t *e)
     for (size_t i = 0; i < e->supp_count; i++) {
         size_t k;
         json_t *con;
-        json_array_foreach(json_object_get(e->supp_meta[i], "constraints"), k, con) {
+        json_array_foreach(json_object_get(e->supp_meta[i], "constraints"), k, con)
+        {
             const char *prop = json_string_value(json_object_get(con, "property"));
             json_t *req = json_object_get(con, "requiredTypeNames");
-            if (!prop || !req)
-                continue;
+            if (!prop || !req) continue;
             dtdl_elem_t *t = dtdl_elem_ref(e, prop);
-            if (!t)
-                continue;
+            if (!t) continue;
             bool fits = false;
             size_t j;
             json_t *r;
-            json_array_foreach(req, j, r)
-                fits |= dtdl_meta_is_a(t->scope.version, t->cls, json_string_value(r));
+            json_array_foreach(req, j, r) fits |=
+                dtdl_meta_is_a(t->scope.version, t->cls, json_string_value(r));
             if (!fits)
                 dtdl_fail(c, "notRequiredType", e->id, prop, e->path,
                           "co-type '%s' requires '%s' to be a %s, not a %s", e->supp[i], prop,
                           json_string_value(json_object_get(con, "requiredTypesString")), t->cls);
         }
-        json_array_foreach(json_object_get(e->supp_meta[i], "siblings"), k, con) {
+        json_array_foreach(json_object_get(e->supp_meta[i], "siblings"), k, con)
+        {
             const char *keyref = json_string_value(json_object_get(con, "keyref"));
             json_t *req = json_object_get(con, "requiredTypeNames");
-            const char *target = json_string_value(json_object_get(e->supp_props, keyref ? keyref : ""));
-            if (!target || !req || !e->parent)
-                continue;
+            const char *target =
+                json_string_value(json_object_get(e->supp_props, keyref ? keyref : ""));
+            if (!target || !req || !e->parent) continue;
             dtdl_prop_t *sib = dtdl_elem_prop(e->parent, e->parent_prop);
             bool found = false, typed = false;
             for (size_t j = 0; sib && j < sib->val_count; j++) {
                 dtdl_elem_t *s = sib->vals[j].elem;
                 const char *nm = s ? dtdl_elem_string(s, "name") : NULL;
-                if (!nm || strcmp(nm, target) != 0)
-                    continue;
+                if (!nm || strcmp(nm, target) != 0) continue;
                 found = true;
                 size_t q;
                 json_t *r;
-                json_array_foreach(req, q, r) typed |= dtdl_meta_is_a(s->scope.version, s->cls,
-                                                                      json_string_value(r));
+                json_array_foreach(req, q, r) typed |=
+                    dtdl_meta_is_a(s->scope.version, s->cls, json_string_value(r));
             }
             if (!found || !typed)
                 dtdl_fail(c, found ? "notSiblingRequiredType" : "missingSibling", e->id,
@@ -266,15 +251,13 @@ static void check_supp_constraints(dtdl_pctx_t *c, dtdl_elem_t *e)
 static void collect_contents(dtdl_elem_t *e, json_t *names, int epoch, int level, dtdl_pctx_t *c,
                              dtdl_elem_t *root, bool *failed)
 {
-    if (e->mark == epoch || level > 64 || *failed)
-        return;
+    if (e->mark == epoch || level > 64 || *failed) return;
     e->mark = epoch;
     dtdl_prop_t *p = dtdl_elem_prop(e, "contents");
     for (size_t i = 0; p && i < p->val_count; i++) {
         dtdl_elem_t *ch = p->vals[i].elem;
         const char *nm = ch ? dtdl_elem_string(ch, "name") : NULL;
-        if (!nm)
-            continue;
+        if (!nm) continue;
         json_t *prev = json_object_get(names, nm);
         if (prev && json_string_value(prev) && strcmp(json_string_value(prev), ch->id) != 0) {
             dtdl_fail(c, "nonUniqueImportedPropertyValue", root->id, "name", root->path,
@@ -295,12 +278,12 @@ static void collect_contents(dtdl_elem_t *e, json_t *names, int epoch, int level
 void dtdl_check_controls(dtdl_pctx_t *c)
 {
     for (dtdl_elem_t *e = c->first; e; e = e->next) {
-        if (e->standard || e->external || !e->cls)
-            continue;
+        if (e->standard || e->external || !e->cls) continue;
         int ver = e->scope.version;
         size_t i;
         json_t *ctl;
-        json_array_foreach(json_object_get(e->scope.vmeta, "controls"), i, ctl) {
+        json_array_foreach(json_object_get(e->scope.vmeta, "controls"), i, ctl)
+        {
             const char *rc = json_string_value(json_object_get(ctl, "rootClass"));
             if (!dtdl_meta_is_a(ver, e->cls, rc) || json_object_get(ctl, "datatypeProperty"))
                 continue;
@@ -318,10 +301,8 @@ void dtdl_check_controls(dtdl_pctx_t *c)
             };
             walk_from(&w, e, 1, 0);
         }
-        if (strcmp(e->cls, "Enum") == 0)
-            check_enum_values(c, e);
-        if (e->supp_count)
-            check_supp_constraints(c, e);
+        if (strcmp(e->cls, "Enum") == 0) check_enum_values(c, e);
+        if (e->supp_count) check_supp_constraints(c, e);
         if (strcmp(e->cls, "Interface") == 0) {
             json_t *names = json_object();
             bool failed = false;

@@ -17,14 +17,21 @@
 static const char *got(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    default:
+        return "null";
     }
 }
 
@@ -33,8 +40,7 @@ static bool matches(const char *re_text, const char *s)
     int ec;
     PCRE2_SIZE eo;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)re_text, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-    if (!re)
-        return false;
+    if (!re) return false;
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
     pcre2_match_data_free(md);
@@ -48,8 +54,8 @@ static bool matches(const char *re_text, const char *s)
 
 static int mismatch(castor_err *err, const char *path, const char *want, const json_t *v)
 {
-    int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
-                             "%s: expected %s, got %s", path, want, got(v));
+    int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed", "%s: expected %s, got %s",
+                             path, want, got(v));
     castor_err_at(err, path);
     return rc;
 }
@@ -72,14 +78,12 @@ static int check_string_form(const dtdl_schema_t *s, const json_t *v, const char
          "duration (ISO 8601, e.g. PT15M)"},
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-        if (forms[i].kind != s->kind)
-            continue;
-        if (!json_is_string(v))
-            return mismatch(err, path, forms[i].what, v);
+        if (forms[i].kind != s->kind) continue;
+        if (!json_is_string(v)) return mismatch(err, path, forms[i].what, v);
         if (!matches(forms[i].re, json_string_value(v))) {
-            int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
-                                     "%s: '%s' is not a %s", path, json_string_value(v),
-                                     forms[i].what);
+            int rc =
+                castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed", "%s: '%s' is not a %s",
+                                path, json_string_value(v), forms[i].what);
             castor_err_at(err, path);
             return rc;
         }
@@ -91,23 +95,19 @@ static int check_string_form(const dtdl_schema_t *s, const json_t *v, const char
 static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, castor_err *err,
                     int level)
 {
-    if (!s)
-        return CASTOR_OK; /* an unknown schema constrains nothing */
-    if (level > 32)
-        return castor_err_set(err, CASTOR_ELIMIT, "%s: value nests too deeply", path);
+    if (!s) return CASTOR_OK; /* an unknown schema constrains nothing */
+    if (level > 32) return castor_err_set(err, CASTOR_ELIMIT, "%s: value nests too deeply", path);
     char sub[CASTOR_ERR_PATH_MAX];
     switch (s->kind) {
     case DTDL_SCHEMA_BOOLEAN:
         return json_is_boolean(v) ? CASTOR_OK : mismatch(err, path, "boolean", v);
     case DTDL_SCHEMA_INTEGER:
     case DTDL_SCHEMA_LONG: {
-        if (!json_is_integer(v))
-            return mismatch(err, path, dtdl_schema_kind_name(s->kind), v);
+        if (!json_is_integer(v)) return mismatch(err, path, dtdl_schema_kind_name(s->kind), v);
         json_int_t n = json_integer_value(v);
         if (s->kind == DTDL_SCHEMA_INTEGER && (n < INT32_MIN || n > INT32_MAX)) {
             int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
-                                     "%s: %lld does not fit a 32-bit integer", path,
-                                     (long long)n);
+                                     "%s: %lld does not fit a 32-bit integer", path, (long long)n);
             castor_err_at(err, path);
             return rc;
         }
@@ -115,12 +115,11 @@ static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, c
     }
     case DTDL_SCHEMA_DOUBLE:
     case DTDL_SCHEMA_FLOAT:
-        if (!json_is_number(v))
-            return mismatch(err, path, dtdl_schema_kind_name(s->kind), v);
+        if (!json_is_number(v)) return mismatch(err, path, dtdl_schema_kind_name(s->kind), v);
         if (s->kind == DTDL_SCHEMA_FLOAT && fabs(json_number_value(v)) > 3.402823466e38) {
-            int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
-                                     "%s: %g is outside the range of float", path,
-                                     json_number_value(v));
+            int rc =
+                castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
+                                "%s: %g is outside the range of float", path, json_number_value(v));
             castor_err_at(err, path);
             return rc;
         }
@@ -134,8 +133,7 @@ static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, c
         return check_string_form(s, v, path, err);
     case DTDL_SCHEMA_ENUM:
         for (size_t i = 0; i < s->value_count; i++)
-            if (json_equal((json_t *)v, s->values[i].value))
-                return CASTOR_OK;
+            if (json_equal((json_t *)v, s->values[i].value)) return CASTOR_OK;
         {
             char allowed[512] = "";
             size_t used = 0;
@@ -154,24 +152,23 @@ static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, c
             return rc;
         }
     case DTDL_SCHEMA_ARRAY: {
-        if (!json_is_array(v))
-            return mismatch(err, path, "array", v);
+        if (!json_is_array(v)) return mismatch(err, path, "array", v);
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             snprintf(sub, sizeof sub, "%s[%zu]", path, i);
             int rc = validate(s->element, x, sub, err, level + 1);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
         }
         return CASTOR_OK;
     }
     case DTDL_SCHEMA_MAP: {
-        if (!json_is_object(v))
-            return mismatch(err, path, "map (JSON object)", v);
+        if (!json_is_object(v)) return mismatch(err, path, "map (JSON object)", v);
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) {
+        json_object_foreach((json_t *)v, k, x)
+        {
             snprintf(sub, sizeof sub, "%s.%s", path, k);
             if (!matches("^[A-Za-z0-9_]{1,64}$", k) && !matches("^[^\\s$.]{1,256}$", k)) {
                 int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
@@ -180,22 +177,20 @@ static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, c
                 return rc;
             }
             int rc = validate(s->map_value, x, sub, err, level + 1);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
         }
         return CASTOR_OK;
     }
     case DTDL_SCHEMA_OBJECT: {
-        if (!json_is_object(v))
-            return mismatch(err, path, "object", v);
+        if (!json_is_object(v)) return mismatch(err, path, "object", v);
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) {
+        json_object_foreach((json_t *)v, k, x)
+        {
             snprintf(sub, sizeof sub, "%s.%s", path, k);
             const dtdl_field_t *f = NULL;
             for (size_t i = 0; i < s->field_count; i++)
-                if (s->fields[i].name && strcmp(s->fields[i].name, k) == 0)
-                    f = &s->fields[i];
+                if (s->fields[i].name && strcmp(s->fields[i].name, k) == 0) f = &s->fields[i];
             if (!f) {
                 int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
                                          "%s: '%s' is not a field of this object", path, k);
@@ -203,8 +198,7 @@ static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, c
                 return rc;
             }
             int rc = validate(f->schema, x, sub, err, level + 1);
-            if (rc < 0)
-                return rc;
+            if (rc < 0) return rc;
         }
         return CASTOR_OK;
     }
@@ -215,7 +209,6 @@ static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, c
 int dtdl_validate_value(const dtdl_schema_t *schema, const json_t *value, const char *path,
                         castor_err *err)
 {
-    if (!value)
-        return castor_err_set(err, CASTOR_EINVAL, "%s: no value", path ? path : "$");
+    if (!value) return castor_err_set(err, CASTOR_EINVAL, "%s: no value", path ? path : "$");
     return validate(schema, value, path ? path : "$", err, 0);
 }

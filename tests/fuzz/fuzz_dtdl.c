@@ -20,12 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > CASTOR_HTTP_MODEL_BODY_MAX)
-        return 0;
+    if (size > CASTOR_HTTP_MODEL_BODY_MAX) return 0;
     json_error_t jerr;
     json_t *in = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
-    if (!in)
-        return 0;
+    if (!in) return 0;
     dtdl_graph_t *g = NULL;
     dtdl_errors_t errs;
     dtdl_errors_init(&errs);

@@ -15,7 +15,7 @@
 #include "dtdl/dtdl.h"
 
 /* The pass rate reached (percent of decided cases); the test fails below it. */
-#define CONFORMANCE_FLOOR 0.0
+#define CONFORMANCE_FLOOR 98.1 /* reached: 7420 of 7562 = 98.12% */
 
 typedef struct tally {
     char name[48];
@@ -29,8 +29,7 @@ static bool g_verbose;
 static tally_t *tally(const char *name)
 {
     for (size_t i = 0; i < g_ntally; i++)
-        if (strcmp(g_tally[i].name, name) == 0)
-            return &g_tally[i];
+        if (strcmp(g_tally[i].name, name) == 0) return &g_tally[i];
     tally_t *t = &g_tally[g_ntally++];
     snprintf(t->name, sizeof t->name, "%s", name);
     return t;
@@ -39,8 +38,7 @@ static tally_t *tally(const char *name)
 static json_t *load(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -57,14 +55,14 @@ static json_t *load(const char *path)
 /* Extension contexts castor implements; a case requiring others is skipped (README). */
 static bool supported_context(const char *c)
 {
-    static const char *ok[] = {"dtmi:dtdl:context;2", "dtmi:dtdl:context;3",
+    static const char *ok[] = {"dtmi:dtdl:context;2",
+                               "dtmi:dtdl:context;3",
                                "dtmi:dtdl:extension:quantitativeTypes;1",
                                "dtmi:dtdl:extension:historization;1",
                                "dtmi:dtdl:extension:annotation;1",
                                "dtmi:dtdl:extension:overriding;1"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (strcmp(ok[i], c) == 0)
-            return true;
+        if (strcmp(ok[i], c) == 0) return true;
     return false;
 }
 
@@ -73,11 +71,12 @@ static json_t *lookup_resolution(const char *dtmi, void *ctx)
     json_t *res = ctx;
     size_t i, k;
     json_t *r, *d;
-    json_array_foreach(res, i, r) {
-        json_array_foreach(json_object_get(r, "response"), k, d) {
+    json_array_foreach(res, i, r)
+    {
+        json_array_foreach(json_object_get(r, "response"), k, d)
+        {
             const char *id = json_string_value(json_object_get(d, "@id"));
-            if (id && strcmp(id, dtmi) == 0)
-                return json_incref(d);
+            if (id && strcmp(id, dtmi) == 0) return json_incref(d);
         }
     }
     return NULL;
@@ -88,7 +87,8 @@ static void run_case(json_t *cs, const char *cat, const char *file)
     tally_t *t = tally(cat);
     size_t i;
     json_t *x;
-    json_array_foreach(json_object_get(cs, "requiredContexts"), i, x) {
+    json_array_foreach(json_object_get(cs, "requiredContexts"), i, x)
+    {
         if (!supported_context(json_string_value(x))) {
             t->skip++;
             return;
@@ -99,7 +99,8 @@ static void run_case(json_t *cs, const char *cat, const char *file)
         return;
     }
     dtdl_options_t opt = {0};
-    json_array_foreach(json_object_get(cs, "options"), i, x) {
+    json_array_foreach(json_object_get(cs, "options"), i, x)
+    {
         if (strcmp(json_string_value(x), "AllowUndefinedExtensions") == 0)
             opt.undefined_extensions = DTDL_UNDEF_EXT_ALLOW;
         if (strcmp(json_string_value(x), "DisallowUndefinedExtensions") == 0)
@@ -120,7 +121,8 @@ static void run_case(json_t *cs, const char *cat, const char *file)
     } else {
         t->fail++;
         if (g_verbose)
-            printf("FAIL %s %s: %s\n", cat, file, accepted ? "accepted an invalid case" : err.message);
+            printf("FAIL %s %s: %s\n", cat, file,
+                   accepted ? "accepted an invalid case" : err.message);
     }
     dtdl_graph_free(g);
     dtdl_errors_free(&errs);
@@ -136,8 +138,7 @@ static void run_dtmi_case(json_t *cs, const char *file)
         t->pass++;
     } else {
         t->fail++;
-        if (g_verbose)
-            printf("FAIL dtmis %s: '%s'\n", file, id ? id : "?");
+        if (g_verbose) printf("FAIL dtmis %s: '%s'\n", file, id ? id : "?");
     }
 }
 
@@ -151,14 +152,12 @@ static void run_folder(const char *root, const char *sub)
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", root, sub);
     DIR *d = opendir(dir);
-    if (!d)
-        return;
+    if (!d) return;
     char *names[2048];
     size_t n = 0;
     struct dirent *de;
     while ((de = readdir(d)) && n < 2048)
-        if (strstr(de->d_name, ".json"))
-            names[n++] = strdup(de->d_name);
+        if (strstr(de->d_name, ".json")) names[n++] = strdup(de->d_name);
     closedir(d);
     qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
@@ -218,8 +217,8 @@ static void test_conformance(void **state)
         skip += t->skip;
     }
     double rate = pass + fail ? 100.0 * pass / (pass + fail) : 100.0;
-    printf("overall: %d of %d decided cases pass (%.2f%%), %d skipped\n", pass, pass + fail,
-           rate, skip);
+    printf("overall: %d of %d decided cases pass (%.2f%%), %d skipped\n", pass, pass + fail, rate,
+           skip);
     assert_true(rate >= CONFORMANCE_FLOOR);
 }
 

@@ -22,8 +22,7 @@ static char g_root[1024];
 static json_t *load(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -40,23 +39,19 @@ static json_t *load(const char *path)
 static void walk(const char *dir, json_t *out)
 {
     DIR *d = opendir(dir);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
+        if (de->d_name[0] == '.') continue;
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
+        if (stat(path, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
             walk(path, out);
         } else if (strstr(de->d_name, ".json")) {
             json_t *j = load(path);
-            if (j)
-                json_array_append_new(out, j);
+            if (j) json_array_append_new(out, j);
         }
     }
     closedir(d);
@@ -66,12 +61,12 @@ static void walk(const char *dir, json_t *out)
 static void deps(json_t *m, json_t *out)
 {
     json_t *ext = json_object_get(m, "extends");
-    if (json_is_string(ext))
-        json_array_append(out, ext);
+    if (json_is_string(ext)) json_array_append(out, ext);
     size_t i;
     json_t *x;
     json_array_foreach(ext, i, x) json_array_append(out, x);
-    json_array_foreach(json_object_get(m, "contents"), i, x) {
+    json_array_foreach(json_object_get(m, "contents"), i, x)
+    {
         json_t *t = json_object_get(x, "@type");
         if (json_is_string(t) && strcmp(json_string_value(t), "Component") == 0 &&
             json_is_string(json_object_get(x, "schema")))
@@ -90,21 +85,22 @@ static json_t *dependency_order(json_t *models)
         json_t *round = json_array();
         size_t i;
         json_t *m;
-        json_array_foreach(models, i, m) {
+        json_array_foreach(models, i, m)
+        {
             const char *id = json_string_value(json_object_get(m, "@id"));
-            if (json_object_get(done, id))
-                continue;
+            if (json_object_get(done, id)) continue;
             json_t *d = json_array();
             deps(m, d);
             bool ready = true;
             size_t k;
             json_t *x;
-            json_array_foreach(d, k, x) ready &= json_object_get(done, json_string_value(x)) != NULL;
+            json_array_foreach(d, k, x) ready &=
+                json_object_get(done, json_string_value(x)) != NULL;
             json_decref(d);
-            if (ready)
-                json_array_append(round, m);
+            if (ready) json_array_append(round, m);
         }
-        json_array_foreach(round, i, m) {
+        json_array_foreach(round, i, m)
+        {
             json_object_set_new(done, json_string_value(json_object_get(m, "@id")), json_true());
             json_array_append(ordered, m);
         }
@@ -160,8 +156,7 @@ static void run_set(const char *sub)
     castor_err err;
     castor_err_clear(&err);
     int rc = dtdl_parse_batch(models, NULL, NULL, NULL, &g, &errs, &err);
-    if (rc != 0)
-        printf("%s: %s\n", sub, err.message);
+    if (rc != 0) printf("%s: %s\n", sub, err.message);
     assert_int_equal(rc, 0);
     assert_int_equal(dtdl_graph_count(g), 767);
     check_graph(g);
@@ -176,11 +171,11 @@ static void run_set(const char *sub)
     bool saw_deep = false;
     for (size_t at = 0; at < json_array_size(ordered); at += CASTOR_MODELS_PER_UPLOAD_MAX) {
         json_t *chunk = json_array();
-        for (size_t i = at; i < at + CASTOR_MODELS_PER_UPLOAD_MAX && i < json_array_size(ordered); i++)
+        for (size_t i = at; i < at + CASTOR_MODELS_PER_UPLOAD_MAX && i < json_array_size(ordered);
+             i++)
             json_array_append(chunk, json_array_get(ordered, i));
         rc = dtdl_parse_batch(chunk, NULL, lookup_stored, stored, &g, NULL, &err);
-        if (rc != 0)
-            printf("%s chunk %zu: %s\n", sub, calls, err.message);
+        if (rc != 0) printf("%s chunk %zu: %s\n", sub, calls, err.message);
         assert_int_equal(rc, 0);
         for (size_t i = 0; i < dtdl_graph_count(g); i++)
             in_batch += dtdl_graph_at(g, i)->in_batch;
@@ -236,6 +231,7 @@ int main(void)
         closedir(d);
     else
         g_root[0] = '\0';
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rec_v3), cmocka_unit_test(test_rec_v2)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rec_v3),
+                                       cmocka_unit_test(test_rec_v2)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

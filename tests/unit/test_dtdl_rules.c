@@ -38,56 +38,58 @@ static const rule_case_t g_cases[] = {
      "missingObjectProperty"},
     {"name pattern",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\",\"name\":\"9p\",\"schema\":"
-     "\"double\"}]}",
+                              "\"double\"}]}",
      "stringInvalid"},
     {"duplicate content names",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\",\"name\":\"p\",\"schema\":"
-     "\"double\"},{\"@type\":\"Telemetry\",\"name\":\"p\",\"schema\":\"double\"}]}",
+                              "\"double\"},{\"@type\":\"Telemetry\",\"name\":\"p\",\"schema\":"
+                              "\"double\"}]}",
      "nonUniquePropertyValue"},
     {"v2 displayName max 64",
      "{" V2 IF("dtmi:ex:A;1") ",\"displayName\":\"0123456789012345678901234567890123456789012345"
-     "678901234567890123456789\"}",
+                              "678901234567890123456789\"}",
      "stringTooLong"},
     {"v3 displayName up to 512",
      "{" V3 IF("dtmi:ex:A;1") ",\"displayName\":\"0123456789012345678901234567890123456789012345"
-     "678901234567890123456789\"}",
+                              "678901234567890123456789\"}",
      NULL},
-    {"displayName language map", "{" V3 IF("dtmi:ex:A;1") ",\"displayName\":{\"en\":\"A\",\"de\":\"B\"}}",
-     NULL},
+    {"displayName language map",
+     "{" V3 IF("dtmi:ex:A;1") ",\"displayName\":{\"en\":\"A\",\"de\":\"B\"}}", NULL},
     {"bad language code", "{" V3 IF("dtmi:ex:A;1") ",\"displayName\":{\"e n\":\"A\"}}",
      "langStringInvalidCode"},
     {"v2 array in property schema",
      "{" V2 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\",\"name\":\"p\",\"schema\":"
-     "{\"@type\":\"Array\",\"elementSchema\":\"double\"}}]}",
+                              "{\"@type\":\"Array\",\"elementSchema\":\"double\"}}]}",
      "excludedType"},
     {"v3 array in property schema",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\",\"name\":\"p\",\"schema\":"
-     "{\"@type\":\"Array\",\"elementSchema\":\"double\"}}]}",
+                              "{\"@type\":\"Array\",\"elementSchema\":\"double\"}}]}",
      NULL},
     {"v2 maxMultiplicity above 500",
      "{" V2 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Relationship\",\"name\":\"r\","
-     "\"maxMultiplicity\":501}]}",
+                              "\"maxMultiplicity\":501}]}",
      "valueAboveMax"},
     {"relationship target need not exist",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Relationship\",\"name\":\"r\","
-     "\"target\":\"dtmi:ex:Nowhere;1\"}]}",
+                              "\"target\":\"dtmi:ex:Nowhere;1\"}]}",
      NULL},
     {"extends must resolve", "{" V3 IF("dtmi:ex:A;1") ",\"extends\":\"dtmi:ex:Missing;1\"}",
      "unresolvedReference"},
     {"extends cycle",
-     "[{" V3 IF("dtmi:ex:A;1") ",\"extends\":\"dtmi:ex:B;1\"},{" V3 IF("dtmi:ex:B;1")
-     ",\"extends\":\"dtmi:ex:A;1\"}]",
+     "[{" V3 IF("dtmi:ex:A;1") ",\"extends\":\"dtmi:ex:B;1\"},{" V3 IF(
+         "dtmi:ex:B;1") ",\"extends\":\"dtmi:ex:A;1\"}]",
      "recursiveStructureNarrow"},
     {"inherited name conflict",
      "[{" V3 IF("dtmi:ex:A;1") ",\"extends\":\"dtmi:ex:B;1\",\"contents\":[{\"@type\":\"Property\","
-     "\"name\":\"p\",\"schema\":\"double\"}]},{" V3 IF("dtmi:ex:B;1")
-     ",\"contents\":[{\"@type\":\"Property\",\"name\":\"p\",\"schema\":\"string\"}]}]",
+                               "\"name\":\"p\",\"schema\":\"double\"}]},{" V3 IF(
+                                   "dtmi:ex:B;1") ",\"contents\":[{\"@type\":\"Property\",\"name\":"
+                                                  "\"p\",\"schema\":\"string\"}]}]",
      "nonUniqueImportedPropertyValue"},
     {"duplicate @id in batch", "[{" V3 IF("dtmi:ex:A;1") "},{" V3 IF("dtmi:ex:A;1") "}]",
      "duplicateDefinition"},
     {"component schema must be an Interface",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Component\",\"name\":\"c\","
-     "\"schema\":\"double\"}]}",
+                              "\"schema\":\"double\"}]}",
      "badType"},
     {"semantic type with unit (v3 extension)",
      "{\"@context\":[\"dtmi:dtdl:context;3\",\"dtmi:dtdl:extension:quantitativeTypes;1\"]," IF(
@@ -101,16 +103,17 @@ static const rule_case_t g_cases[] = {
      "incorrectPropertyValue"},
     {"semantic type needs its extension in v3",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":[\"Property\",\"Temperature\"],"
-     "\"name\":\"t\",\"schema\":\"double\",\"unit\":\"degreeCelsius\"}]}",
+                              "\"name\":\"t\",\"schema\":\"double\",\"unit\":\"degreeCelsius\"}]}",
      "typeUndefinedTerm"},
     {"v2 semantic type built in",
      "{" V2 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":[\"Telemetry\",\"Temperature\"],"
-     "\"name\":\"t\",\"schema\":\"double\",\"unit\":\"degreeCelsius\"}]}",
+                              "\"name\":\"t\",\"schema\":\"double\",\"unit\":\"degreeCelsius\"}]}",
      NULL},
     {"enum value type must match valueSchema",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\",\"name\":\"e\",\"schema\":"
-     "{\"@type\":\"Enum\",\"valueSchema\":\"integer\",\"enumValues\":[{\"name\":\"a\","
-     "\"enumValue\":\"x\"}]}}]}",
+                              "{\"@type\":\"Enum\",\"valueSchema\":\"integer\",\"enumValues\":[{"
+                              "\"name\":\"a\","
+                              "\"enumValue\":\"x\"}]}}]}",
      "nonConformantDatatype"},
     {"v3 rejects JSON-LD keywords", "{" V3 IF("dtmi:ex:A;1") ",\"@language\":\"en\"}",
      "keywordDisallowed"},
@@ -126,19 +129,16 @@ static void test_rule_table(void **state)
         const rule_case_t *rc = &g_cases[i];
         json_error_t jerr;
         json_t *in = json_loads(rc->json, 0, &jerr);
-        if (!in)
-            fail_msg("case '%s' is not JSON: %s", rc->what, jerr.text);
+        if (!in) fail_msg("case '%s' is not JSON: %s", rc->what, jerr.text);
         dtdl_graph_t *g = NULL;
         dtdl_errors_t errs;
         dtdl_errors_init(&errs);
         castor_err err;
         castor_err_clear(&err);
         int r = dtdl_parse_batch(in, NULL, NULL, NULL, &g, &errs, &err);
-        if (!rc->vid && r != 0)
-            fail_msg("'%s' should be accepted: %s", rc->what, err.message);
+        if (!rc->vid && r != 0) fail_msg("'%s' should be accepted: %s", rc->what, err.message);
         if (rc->vid) {
-            if (r == 0)
-                fail_msg("'%s' should be rejected with %s", rc->what, rc->vid);
+            if (r == 0) fail_msg("'%s' should be rejected with %s", rc->what, rc->vid);
             bool found = false;
             for (size_t k = 0; k < errs.count; k++)
                 found |= strcmp(errs.items[k].validation_id, rc->vid) == 0;
@@ -157,10 +157,11 @@ static void test_rule_table(void **state)
 static void test_all_errors_reported(void **state)
 {
     (void)state;
-    json_t *in = json_loads("{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\","
-                            "\"name\":\"9a\",\"schema\":\"double\"},{\"@type\":\"Property\","
-                            "\"name\":\"b\"}]}",
-                            0, NULL);
+    json_t *in = json_loads(
+        "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\","
+                                 "\"name\":\"9a\",\"schema\":\"double\"},{\"@type\":\"Property\","
+                                 "\"name\":\"b\"}]}",
+        0, NULL);
     dtdl_graph_t *g = NULL;
     dtdl_errors_t errs;
     dtdl_errors_init(&errs);
@@ -178,29 +179,39 @@ static void test_all_errors_reported(void **state)
 static json_t *lookup_base(const char *dtmi, void *ctx)
 {
     (void)ctx;
-    if (strcmp(dtmi, "dtmi:ex:Base;1") != 0)
-        return NULL;
+    if (strcmp(dtmi, "dtmi:ex:Base;1") != 0) return NULL;
     return json_loads("{" V3 IF("dtmi:ex:Base;1") ",\"contents\":[{\"@type\":\"Property\","
-                      "\"name\":\"serial\",\"schema\":\"string\"}]}",
+                                                  "\"name\":\"serial\",\"schema\":\"string\"}]}",
                       0, NULL);
 }
 
 static const char *g_model =
     "{" V3 IF("dtmi:ex:Room;1") ",\"extends\":\"dtmi:ex:Base;1\",\"contents\":["
-    "{\"@type\":\"Property\",\"name\":\"temp\",\"schema\":\"double\",\"writable\":true},"
-    "{\"@type\":\"Property\",\"name\":\"tags\",\"schema\":{\"@type\":\"Map\",\"mapKey\":{\"name\":"
-    "\"k\",\"schema\":\"string\"},\"mapValue\":{\"name\":\"v\",\"schema\":\"integer\"}}},"
-    "{\"@type\":\"Property\",\"name\":\"mode\",\"schema\":{\"@type\":\"Enum\",\"valueSchema\":"
-    "\"string\",\"enumValues\":[{\"name\":\"on\",\"enumValue\":\"ON\"},{\"name\":\"off\","
-    "\"enumValue\":\"OFF\"}]}},"
-    "{\"@type\":\"Property\",\"name\":\"pos\",\"schema\":{\"@type\":\"Object\",\"fields\":["
-    "{\"name\":\"x\",\"schema\":\"double\"},{\"name\":\"when\",\"schema\":\"dateTime\"}]}},"
-    "{\"@type\":\"Property\",\"name\":\"list\",\"schema\":{\"@type\":\"Array\",\"elementSchema\":"
-    "\"integer\"}},"
-    "{\"@type\":\"Relationship\",\"name\":\"contains\",\"target\":\"dtmi:ex:Room;1\","
-    "\"maxMultiplicity\":3,\"properties\":[{\"@type\":\"Property\",\"name\":\"since\","
-    "\"schema\":\"date\"}]},"
-    "{\"@type\":\"Component\",\"name\":\"thermo\",\"schema\":\"dtmi:ex:Base;1\"}]}";
+                                "{\"@type\":\"Property\",\"name\":\"temp\",\"schema\":\"double\","
+                                "\"writable\":true},"
+                                "{\"@type\":\"Property\",\"name\":\"tags\",\"schema\":{\"@type\":"
+                                "\"Map\",\"mapKey\":{\"name\":"
+                                "\"k\",\"schema\":\"string\"},\"mapValue\":{\"name\":\"v\","
+                                "\"schema\":\"integer\"}}},"
+                                "{\"@type\":\"Property\",\"name\":\"mode\",\"schema\":{\"@type\":"
+                                "\"Enum\",\"valueSchema\":"
+                                "\"string\",\"enumValues\":[{\"name\":\"on\",\"enumValue\":\"ON\"},"
+                                "{\"name\":\"off\","
+                                "\"enumValue\":\"OFF\"}]}},"
+                                "{\"@type\":\"Property\",\"name\":\"pos\",\"schema\":{\"@type\":"
+                                "\"Object\",\"fields\":["
+                                "{\"name\":\"x\",\"schema\":\"double\"},{\"name\":\"when\","
+                                "\"schema\":\"dateTime\"}]}},"
+                                "{\"@type\":\"Property\",\"name\":\"list\",\"schema\":{\"@type\":"
+                                "\"Array\",\"elementSchema\":"
+                                "\"integer\"}},"
+                                "{\"@type\":\"Relationship\",\"name\":\"contains\",\"target\":"
+                                "\"dtmi:ex:Room;1\","
+                                "\"maxMultiplicity\":3,\"properties\":[{\"@type\":\"Property\","
+                                "\"name\":\"since\","
+                                "\"schema\":\"date\"}]},"
+                                "{\"@type\":\"Component\",\"name\":\"thermo\",\"schema\":\"dtmi:ex:"
+                                "Base;1\"}]}";
 
 static void test_graph_shape(void **state)
 {
@@ -209,8 +220,7 @@ static void test_graph_shape(void **state)
     dtdl_graph_t *g = NULL;
     castor_err err;
     int r = dtdl_parse_batch(in, NULL, lookup_base, NULL, &g, NULL, &err);
-    if (r != 0)
-        fail_msg("%s", err.message);
+    if (r != 0) fail_msg("%s", err.message);
     const dtdl_interface_t *room = dtdl_graph_find(g, "dtmi:ex:Room;1");
     assert_non_null(room);
     assert_true(room->in_batch);
@@ -239,7 +249,8 @@ static void test_graph_shape(void **state)
         {"tags", "{\"a\":1,\"b\":2}", NULL},
         {"tags", "{\"a\":\"x\"}", "$.tags.a: expected integer, got string"},
         {"mode", "\"ON\"", NULL},
-        {"mode", "\"MAYBE\"", "$.mode: \"MAYBE\" is not a value of the enum; allowed: \"ON\", \"OFF\""},
+        {"mode", "\"MAYBE\"",
+         "$.mode: \"MAYBE\" is not a value of the enum; allowed: \"ON\", \"OFF\""},
         {"pos", "{\"x\":1.5,\"when\":\"2024-05-01T12:00:00Z\"}", NULL},
         {"pos", "{\"when\":\"yesterday\"}", "$.pos.when: 'yesterday' is not a dateTime"},
         {"pos", "{\"y\":1}", "$.pos: 'y' is not a field of this object"},
