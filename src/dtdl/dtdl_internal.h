@@ -96,6 +96,8 @@ dtdl_elem_t *dtdl_parse_standard(dtdl_pctx_t *c, int version, const char *dtmi);
 dtdl_prop_t *dtdl_elem_prop(const dtdl_elem_t *e, const char *name);
 const char *dtdl_elem_string(const dtdl_elem_t *e, const char *name);
 dtdl_elem_t *dtdl_elem_ref(const dtdl_elem_t *e, const char *name);
+/* Whether s matches the PCRE2 (UTF-8) pattern; a pattern that does not compile matches. */
+bool dtdl_pattern_match(const char *pattern, const char *s);
 dtdl_elem_t *dtdl_id_get(dtdl_pctx_t *c, const char *id);
 void dtdl_id_put(dtdl_pctx_t *c, const char *id, dtdl_elem_t *e);
 

@@ -85,7 +85,7 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-static bool pattern_match(const char *pattern, const char *s)
+bool dtdl_pattern_match(const char *pattern, const char *s)
 {
     int ec;
     PCRE2_SIZE eo;
@@ -102,7 +102,7 @@ static bool pattern_match(const char *pattern, const char *s)
 static bool is_name_char_ok(const char *s)
 {
     static const char *name_re = "^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$";
-    return pattern_match(name_re, s);
+    return dtdl_pattern_match(name_re, s);
 }
 
 /* ---- contexts ---------------------------------------------------------------------------- */
@@ -494,7 +494,7 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
 
 static bool lang_code_ok(const char *s)
 {
-    return pattern_match("^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$", s);
+    return dtdl_pattern_match("^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$", s);
 }
 
 static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, const char *s,
@@ -508,7 +508,7 @@ static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t 
         return false;
     }
     const char *pat = json_string_value(json_object_get(pm, "pattern"));
-    if (pat && !pattern_match(pat, s)) {
+    if (pat && !dtdl_pattern_match(pat, s)) {
         const char *desc = json_string_value(json_object_get(pm, "patternDesc"));
         dtdl_fail(c, "stringInvalid", e->id, pn, path, "'%s' value '%s' is invalid: it must %s", pn,
                   s, desc ? desc : pat);

@@ -10,9 +10,7 @@
 #include <string.h>
 
 #include "dtdl/dtdl.h"
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "dtdl/dtdl_internal.h"
 
 static const char *got(const json_t *v)
 {
@@ -33,19 +31,6 @@ static const char *got(const json_t *v)
     default:
         return "null";
     }
-}
-
-static bool matches(const char *re_text, const char *s)
-{
-    int ec;
-    PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)re_text, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-    if (!re) return false;
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
-    return rc >= 0;
 }
 
 #define RE_DATE "\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])"
@@ -80,7 +65,7 @@ static int check_string_form(const dtdl_schema_t *s, const json_t *v, const char
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (forms[i].kind != s->kind) continue;
         if (!json_is_string(v)) return mismatch(err, path, forms[i].what, v);
-        if (!matches(forms[i].re, json_string_value(v))) {
+        if (!dtdl_pattern_match(forms[i].re, json_string_value(v))) {
             int rc =
                 castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed", "%s: '%s' is not a %s",
                                 path, json_string_value(v), forms[i].what);
@@ -170,7 +155,8 @@ static int validate(const dtdl_schema_t *s, const json_t *v, const char *path, c
         json_object_foreach((json_t *)v, k, x)
         {
             snprintf(sub, sizeof sub, "%s.%s", path, k);
-            if (!matches("^[A-Za-z0-9_]{1,64}$", k) && !matches("^[^\\s$.]{1,256}$", k)) {
+            if (!dtdl_pattern_match("^[A-Za-z0-9_]{1,64}$", k) &&
+                !dtdl_pattern_match("^[^\\s$.]{1,256}$", k)) {
                 int rc = castor_err_http(err, CASTOR_EINVAL, 400, "ValidationFailed",
                                          "%s: map key '%s' is not valid", path, k);
                 castor_err_at(err, sub);
