@@ -1,0 +1,134 @@
+/* dtdl_meta.c — loads the embedded metamodel digest once and answers class/term questions.
+ *
+ * Besides the digest itself this builds two indexes the parser needs constantly: class name by
+ * class DTMI per version, and for every unit the families (unit classes in v2, unit enums in the
+ * v3 QuantitativeTypes extension) it belongs to. */
+#include "dtdl/dtdl_meta.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static json_t *g_meta;  /* immutable after init */
+static json_t *g_units; /* unit DTMI -> [family DTMI] */
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void add_unit(const char *unit, const char *family)
+{
+    json_t *arr = json_object_get(g_units, unit);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(g_units, unit, arr);
+    }
+    json_array_append_new(arr, json_string(family));
+}
+
+/* v2 units are elements whose @type names their unit classes (terms of the core context). */
+static void index_v2_units(json_t *v)
+{
+    json_t *terms = json_object_get(v, "terms");
+    const char *id;
+    json_t *el;
+    json_object_foreach(json_object_get(v, "elements"), id, el)
+    {
+        json_t *t = json_object_get(el, "@type");
+        size_t i;
+        json_t *ti;
+        if (!json_is_array(t)) continue;
+        json_array_foreach(t, i, ti)
+        {
+            const char *dt = json_string_value(json_object_get(terms, json_string_value(ti)));
+            if (dt) add_unit(id, dt);
+        }
+    }
+}
+
+/* v3 QuantitativeTypes units are the enumValues of unit-family Enum elements. */
+static void index_enum_units(json_t *elements)
+{
+    const char *id;
+    json_t *el;
+    json_object_foreach(elements, id, el)
+    {
+        size_t i;
+        json_t *ev;
+        json_array_foreach(json_object_get(el, "enumValues"), i, ev)
+        {
+            const char *uid = json_string_value(json_object_get(ev, "@id"));
+            if (uid) add_unit(uid, id);
+        }
+    }
+}
+
+static void meta_init(void)
+{
+    json_error_t jerr;
+    g_meta = json_loadb(dtdl_meta_json, dtdl_meta_json_len, 0, &jerr);
+    g_units = json_object();
+    if (!g_meta) return;
+    const char *ver;
+    json_t *v;
+    json_object_foreach(json_object_get(g_meta, "v"), ver, v)
+    {
+        json_t *by = json_object();
+        const char *cn;
+        json_t *c;
+        json_object_foreach(json_object_get(v, "classes"), cn, c)
+        {
+            const char *dt = json_string_value(json_object_get(c, "dtmi"));
+            if (dt) json_object_set_new(by, dt, json_string(cn));
+        }
+        json_object_set_new(v, "classByDtmi", by);
+        if (strcmp(ver, "2") == 0) index_v2_units(v);
+    }
+    const char *ext;
+    json_t *e;
+    json_object_foreach(json_object_get(g_meta, "ext"), ext, e)
+        index_enum_units(json_object_get(e, "elements"));
+}
+
+static json_t *meta(void)
+{
+    pthread_once(&g_once, meta_init);
+    return g_meta;
+}
+
+json_t *dtdl_meta_version(int version)
+{
+    char key[8];
+    snprintf(key, sizeof key, "%d", version);
+    return json_object_get(json_object_get(meta(), "v"), key);
+}
+
+json_t *dtdl_meta_extension(const char *context)
+{
+    return json_object_get(json_object_get(meta(), "ext"), context);
+}
+
+json_t *dtdl_meta_class(int version, const char *cls)
+{
+    if (!cls) return NULL;
+    return json_object_get(json_object_get(dtdl_meta_version(version), "classes"), cls);
+}
+
+const char *dtdl_meta_class_by_dtmi(int version, const char *dtmi)
+{
+    return json_string_value(
+        json_object_get(json_object_get(dtdl_meta_version(version), "classByDtmi"), dtmi));
+}
+
+bool dtdl_meta_is_a(int version, const char *cls, const char *sup)
+{
+    /* The class tree is shallow (Entity is at most five levels up); the bound guards a cycle. */
+    for (int depth = 0; cls && depth < 16; depth++) {
+        if (strcmp(cls, sup) == 0) return true;
+        cls = json_string_value(json_object_get(dtdl_meta_class(version, cls), "parent"));
+    }
+    return false;
+}
+
+json_t *dtdl_meta_unit_families(const char *unit)
+{
+    meta();
+    return json_object_get(g_units, unit);
+}

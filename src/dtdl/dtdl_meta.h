@@ -1,0 +1,29 @@
+/* dtdl_meta.h — the DTDL metamodel (classes, properties, contexts, limits) as the official
+ * parser's digest states it, read once from the JSON embedded by dtdl_meta_data.c.
+ *
+ * The metamodel is immutable after the first call and shared by every parse, so it is the
+ * one process-wide object in this module (initialised under pthread_once). */
+#ifndef CASTOR_DTDL_META_H
+#define CASTOR_DTDL_META_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+extern const char dtdl_meta_json[];
+extern const unsigned long dtdl_meta_json_len;
+
+/* meta.v["2"|"3"], or NULL when castor does not know that DTDL version. */
+json_t *dtdl_meta_version(int version);
+/* meta.ext[context DTMI] for an extension castor implements, or NULL. */
+json_t *dtdl_meta_extension(const char *context);
+/* The class object of a material class name for a version, or NULL. */
+json_t *dtdl_meta_class(int version, const char *cls);
+/* The class name whose DTMI this is ("dtmi:dtdl:class:Property;2" -> "Property"), or NULL. */
+const char *dtdl_meta_class_by_dtmi(int version, const char *dtmi);
+/* True when cls is sup or inherits from it. */
+bool dtdl_meta_is_a(int version, const char *cls, const char *sup);
+/* The family (enum or unit class) DTMIs a unit DTMI belongs to, as a JSON array, or NULL. */
+json_t *dtdl_meta_unit_families(const char *unit);
+
+#endif

@@ -1,0 +1,1234 @@
+/* dtdl_parse.c — turns one DTDL JSON document into a tree of elements, checking every rule
+ * that concerns a single element: @context, @id, @type (material and supplemental types),
+ * which properties a class allows, their counts, datatypes, lengths, patterns and ranges.
+ *
+ * Rules come from the metamodel (dtdl_meta.h), so the same code serves v2 and v3; rules that
+ * relate several elements (references, inheritance, nesting) are in dtdl_resolve.c. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "dtdl/dtdl_internal.h"
+#include "dtdl/dtdl_meta.h"
+
+#define DTDL_CONTEXT_PREFIX "dtmi:dtdl:context;"
+
+static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t *obj,
+                               const char *range, dtdl_elem_t *parent, const char *pprop,
+                               const char *path, int doc, bool external);
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+dtdl_elem_t *dtdl_id_get(dtdl_pctx_t *c, const char *id)
+{
+    json_t *v = json_object_get(c->ids, id);
+    return v ? (dtdl_elem_t *)(intptr_t)json_integer_value(v) : NULL;
+}
+
+void dtdl_id_put(dtdl_pctx_t *c, const char *id, dtdl_elem_t *e)
+{
+    json_object_set_new(c->ids, id, json_integer((json_int_t)(intptr_t)e));
+}
+
+dtdl_prop_t *dtdl_elem_prop(const dtdl_elem_t *e, const char *name)
+{
+    for (size_t i = 0; e && i < e->prop_count; i++)
+        if (strcmp(e->props[i].name, name) == 0) return &e->props[i];
+    return NULL;
+}
+
+const char *dtdl_elem_string(const dtdl_elem_t *e, const char *name)
+{
+    dtdl_prop_t *p = dtdl_elem_prop(e, name);
+    if (!p || !p->value) return NULL;
+    if (json_is_array(p->value)) return json_string_value(json_array_get(p->value, 0));
+    return json_string_value(p->value);
+}
+
+dtdl_elem_t *dtdl_elem_ref(const dtdl_elem_t *e, const char *name)
+{
+    dtdl_prop_t *p = dtdl_elem_prop(e, name);
+    return p && p->val_count ? p->vals[0].elem : NULL;
+}
+
+static const char *jtype(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+/* Code points, not bytes: DTDL limits are in characters. */
+static size_t utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+bool dtdl_pattern_match(const char *pattern, const char *s)
+{
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+    if (!re) return true; /* a digest pattern PCRE2 cannot compile is our bug, not the user's */
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return rc >= 0;
+}
+
+static bool is_name_char_ok(const char *s)
+{
+    static const char *name_re = "^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$";
+    return dtdl_pattern_match(name_re, s);
+}
+
+/* ---- contexts ---------------------------------------------------------------------------- */
+
+static const char *scope_term(const dtdl_scope_t *s, const char *term)
+{
+    for (size_t i = s->ext_count; i-- > 0;) {
+        const char *d =
+            json_string_value(json_object_get(json_object_get(s->ext[i], "terms"), term));
+        if (d) return d;
+    }
+    return json_string_value(json_object_get(json_object_get(s->vmeta, "terms"), term));
+}
+
+static json_t *scope_supp(const dtdl_scope_t *s, const char *dtmi)
+{
+    for (size_t i = 0; i < s->ext_count; i++) {
+        json_t *t = json_object_get(json_object_get(s->ext[i], "supp"), dtmi);
+        if (t) return t;
+    }
+    return json_object_get(json_object_get(s->vmeta, "supp"), dtmi);
+}
+
+/* Is the DTMI known to any context castor implements? (then it is "irrelevant", not undefined,
+ * when the element's own context does not define it) */
+static bool known_anywhere(const char *dtmi)
+{
+    for (int v = 2; v <= 3; v++) {
+        json_t *vm = dtdl_meta_version(v);
+        if (dtdl_meta_class_by_dtmi(v, dtmi) || json_object_get(json_object_get(vm, "supp"), dtmi))
+            return true;
+    }
+    return false;
+}
+
+/* The digest's "apocrypha": how a version treats an unknown term/DTMI. An unknown co-type is
+ * tolerated when "valid", or when "tenable" and an undefined extension in scope might define
+ * it; an unknown property is tolerated only on an element that carries such a co-type (it may
+ * belong to it), never "formally" on a plain DTDL element. */
+static bool apocrypha_ok(const dtdl_elem_t *e, const char *kind)
+{
+    const char *v =
+        json_string_value(json_object_get(json_object_get(e->scope.vmeta, "apocrypha"), kind));
+    if (!v || strcmp(v, "invalid") == 0) return false;
+    if (strstr(kind, "AsProperty")) return e->undef_cotype;
+    return strcmp(v, "valid") == 0 || e->scope.undef_ext;
+}
+
+static bool undef_allowed(const dtdl_pctx_t *c, int version)
+{
+    if (c->undef_opt == DTDL_UNDEF_EXT_ALLOW) return true;
+    if (c->undef_opt == DTDL_UNDEF_EXT_DISALLOW) return false;
+    return json_is_true(json_object_get(dtdl_meta_version(version), "undefExtDefault"));
+}
+
+static int dtdl_context_version(const char *cs)
+{
+    if (strncmp(cs, DTDL_CONTEXT_PREFIX, strlen(DTDL_CONTEXT_PREFIX)) != 0) return -1;
+    const char *vs = cs + strlen(DTDL_CONTEXT_PREFIX);
+    return (vs[0] >= '1' && vs[0] <= '9' && vs[1] == '\0') ? vs[0] - '0' : 0;
+}
+
+/* Partner contexts (IoT Central) may come before the DTDL context; nothing else may. */
+static bool is_affiliate(const char *cs)
+{
+    json_t *ext = dtdl_meta_extension(cs);
+    return ext && strncmp(cs, "dtmi:dtdl:", 10) != 0;
+}
+
+/* Applies one @context value to scope s (which holds the outer context, if any). The top-level
+ * context names the DTDL version first (after partner contexts) and then extensions; a nested
+ * context adds extensions only. */
+static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
+                          const char *path)
+{
+    const char *cpath = arena_sprintf(&c->arena, "%s['@context']", path);
+    size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
+    if (!json_is_array(ctx) && !json_is_string(ctx)) {
+        dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
+                  "@context is %s; it must be a DTMI string or an array of them", jtype(ctx));
+        return false;
+    }
+    if (n == 0) {
+        if (!top) return true;
+        dtdl_fail(c, "emptyContext", id, "@context", cpath,
+                  "@context is an empty array; give \"dtmi:dtdl:context;3\" (or ;2) first");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *one = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
+        if (!json_is_string(one)) {
+            dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
+                      "@context holds %s; each context specifier must be a DTMI string",
+                      jtype(one));
+            return false;
+        }
+    }
+    if (top) {
+        /* Find the DTDL version before anything else: extension rules depend on it. */
+        for (size_t i = 0; i < n; i++) {
+            const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
+            int ver = dtdl_context_version(cs);
+            if (ver < 0) {
+                if (is_affiliate(cs)) continue;
+                dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                          "the first @context value must be a DTDL context such as "
+                          "\"dtmi:dtdl:context;3\", not '%s'",
+                          cs);
+                return false;
+            }
+            if (ver == 0 || !dtdl_meta_version(ver)) {
+                dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
+                          "'%s' is not a DTDL version castor supports; use "
+                          "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
+                          cs);
+                return false;
+            }
+            if (ver > c->max_version) {
+                dtdl_fail(c, "disallowedContextVersion", id, "@context", cpath,
+                          "DTDL version %d is not allowed here (at most %d)", ver, c->max_version);
+                return false;
+            }
+            s->version = ver;
+            s->vmeta = dtdl_meta_version(ver);
+            break;
+        }
+        if (!s->vmeta) {
+            dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                      "@context must include \"dtmi:dtdl:context;3\" or \"dtmi:dtdl:context;2\"");
+            return false;
+        }
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
+        int ver = dtdl_context_version(cs);
+        if (ver >= 0) {
+            if (top && ver == s->version)
+                continue; /* repeating the DTDL context is redundant, not wrong */
+            dtdl_fail(c, top ? "inconsistentContext" : "disallowedLocalContext", id, "@context",
+                      cpath, "'%s' may only appear in the top-level @context%s", cs,
+                      top ? ", once" : "");
+            ok = false;
+            continue;
+        }
+        if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
+            dtdl_fail(c, "nonDtmiContextSpecifier", id, "@context", cpath,
+                      "context specifier '%s' is not a versioned DTMI", cs);
+            ok = false;
+            continue;
+        }
+        json_t *ext = dtdl_meta_extension(cs);
+        if (ext) {
+            int ev = atoi(json_string_value(json_object_get(ext, "version")));
+            if (ev != s->version) {
+                dtdl_fail(c, "invalidContextSpecifierForVersion", id, "@context", cpath,
+                          "extension '%s' requires DTDL v%d; this document is v%d", cs, ev,
+                          s->version);
+                ok = false;
+                continue;
+            }
+            bool dup = false;
+            for (size_t k = 0; k < s->ext_count; k++)
+                dup |= s->ext[k] == ext;
+            if (!dup && s->ext_count < DTDL_SCOPE_EXT_MAX) s->ext[s->ext_count++] = ext;
+            continue;
+        }
+        if (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
+            strncmp(cs, "dtmi:iotoperations:", 19) == 0) {
+            dtdl_fail(c, "unsupportedExtension", id, "@context", cpath,
+                      "extension context '%s' is not supported; castor supports "
+                      "quantitativeTypes;1, historization;1, annotation;1 and overriding;1 (v3)",
+                      cs);
+            ok = false;
+            continue;
+        }
+        if (!undef_allowed(c, s->version)) {
+            dtdl_fail(c, "undefinedExtension", id, "@context", cpath,
+                      "extension context '%s' is not defined; undefined extensions are not "
+                      "allowed in DTDL v%d",
+                      cs, s->version);
+            ok = false;
+            continue;
+        }
+        s->undef_ext = true;
+    }
+    return ok;
+}
+
+/* ---- @id ---------------------------------------------------------------------------------- */
+
+static bool check_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv, const char *path)
+{
+    const char *ipath = arena_sprintf(&c->arena, "%s['@id']", path);
+    const char *id = json_string_value(idv);
+    if (!id) {
+        dtdl_fail(c, "idNotString", NULL, "@id", ipath, "@id is %s; it must be a DTMI string",
+                  jtype(idv));
+        return false;
+    }
+    json_t *vm = e->scope.vmeta;
+    if (!dtdl_dtmi_valid(id, e->scope.version)) {
+        dtdl_fail(c, "invalidId", NULL, "@id", ipath,
+                  "@id '%s' is not a valid DTMI for DTDL v%d (dtmi:<segments>;<version>, "
+                  "segments of letters, digits and '_' starting with a letter)%s",
+                  id, e->scope.version,
+                  e->scope.version == 2 ? "; v2 requires a version number" : "");
+        return false;
+    }
+    size_t max = (size_t)json_integer_value(json_object_get(vm, "idMaxLen"));
+    if (strcmp(e->cls ? e->cls : "", "Interface") == 0)
+        max = (size_t)json_integer_value(json_object_get(vm, "ifaceIdMaxLen"));
+    if (strlen(id) > max) {
+        dtdl_fail(c, "idTooLongForType", id, "@id", ipath,
+                  "@id is %zu characters; at most %zu are allowed for %s", strlen(id), max,
+                  e->cls ? e->cls : "this element");
+        return false;
+    }
+    if (!e->standard) {
+        size_t i;
+        json_t *pre;
+        json_array_foreach(json_object_get(vm, "reserved"), i, pre)
+        {
+            const char *p = json_string_value(pre);
+            if (strncmp(id, p, strlen(p)) == 0) {
+                dtdl_fail(c, "reservedId", id, "@id", ipath,
+                          "@id '%s' uses the reserved prefix '%s'", id, p);
+                return false;
+            }
+        }
+    }
+    e->id = id;
+    return true;
+}
+
+/* ---- @type -------------------------------------------------------------------------------- */
+
+/* The DTMI a term or DTMI string stands for in scope, or NULL. */
+static const char *expand(const dtdl_scope_t *s, const char *str)
+{
+    const char *d = scope_term(s, str);
+    if (d) return d;
+    if (strncmp(str, "dtmi:", 5) == 0) return str;
+    return NULL;
+}
+
+static bool range_allows(int version, const char *range, const char *cls)
+{
+    json_t *conc = json_object_get(dtdl_meta_class(version, range), "concrete");
+    size_t i;
+    json_t *x;
+    json_array_foreach(conc, i, x) if (strcmp(json_string_value(x), cls) == 0) return true;
+    json_array_foreach(json_object_get(dtdl_meta_class(version, range), "extensible"), i,
+                       x) if (strcmp(json_string_value(x), cls) == 0) return true;
+    return false;
+}
+
+static bool str_in(json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x) if (json_is_string(x) &&
+                                      strcmp(json_string_value(x), s) == 0) return true;
+    return false;
+}
+
+static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *range,
+                        const char *path)
+{
+    const char *tpath = arena_sprintf(&c->arena, "%s['@type']", path);
+    int ver = e->scope.version;
+    size_t n = json_is_array(tv) ? json_array_size(tv) : 1;
+    if (!json_is_string(tv) && !json_is_array(tv)) {
+        dtdl_fail(c, "typeNotStringOrArray", e->id, "@type", tpath,
+                  "@type is %s; it must be a string or an array of strings", jtype(tv));
+        return false;
+    }
+    if (n == 0) {
+        dtdl_fail(c, "missingType", e->id, "@type", tpath, "@type is an empty array");
+        return false;
+    }
+    e->supp = arena_calloc(&c->arena, n, sizeof *e->supp);
+    e->supp_meta = arena_calloc(&c->arena, n, sizeof *e->supp_meta);
+    bool ok = true;
+    const char *material = NULL;
+    /* First pass: find the material type, since co-type rules depend on it. */
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_is_array(tv) ? json_array_get(tv, i) : tv;
+        const char *ts = json_string_value(t);
+        if (!ts) {
+            dtdl_fail(c, "typeNotString", e->id, "@type", tpath,
+                      "@type holds %s; each type must be a string", jtype(t));
+            return false;
+        }
+        const char *d = expand(&e->scope, ts);
+        const char *cls = d ? dtdl_meta_class_by_dtmi(ver, d) : NULL;
+        if (!cls) continue;
+        if (material && strcmp(material, cls) != 0) {
+            dtdl_fail(c, "multipleMaterialTypes", e->id, "@type", tpath,
+                      "@type names both %s and %s; an element has exactly one DTDL class", material,
+                      cls);
+            return false;
+        }
+        material = cls;
+    }
+    if (!material) {
+        dtdl_fail(c, "noTypeThatAllows", e->id, "@type", tpath,
+                  "@type names no DTDL class allowed here; expected one of the concrete kinds "
+                  "of %s",
+                  range);
+        return false;
+    }
+    if (!range_allows(ver, range, material)) {
+        dtdl_fail(c, "badType", e->id, "@type", tpath,
+                  "an element of @type %s is not allowed here; expected a kind of %s", material,
+                  range);
+        return false;
+    }
+    e->cls = material;
+    e->cmeta = dtdl_meta_class(ver, material);
+    for (size_t i = 0; i < n; i++) {
+        const char *ts = json_string_value(json_is_array(tv) ? json_array_get(tv, i) : tv);
+        const char *d = expand(&e->scope, ts);
+        if (d && dtdl_meta_class_by_dtmi(ver, d)) continue;
+        json_t *sm = d ? scope_supp(&e->scope, d) : NULL;
+        if (sm) {
+            if (json_is_true(json_object_get(sm, "abstract"))) {
+                dtdl_fail(c, "abstractSupplementalType", e->id, "@type", tpath,
+                          "co-type '%s' is abstract; use one of its concrete kinds", ts);
+                ok = false;
+                continue;
+            }
+            bool cot = false;
+            size_t k;
+            json_t *ct;
+            json_array_foreach(json_object_get(sm, "cotypes"), k, ct) cot |=
+                dtdl_meta_is_a(ver, material, json_string_value(ct));
+            if (!cot) {
+                dtdl_fail(c, "invalidCotype", e->id, "@type", tpath,
+                          "co-type '%s' cannot be applied to a %s", ts, material);
+                ok = false;
+                continue;
+            }
+            for (size_t k2 = 0; k2 < e->supp_count; k2++)
+                if (strcmp(e->supp[k2], d) == 0) goto next_type;
+            e->supp_meta[e->supp_count] = sm;
+            e->supp[e->supp_count++] = d;
+            continue;
+        }
+        const char *kind =
+            !d ? (strchr(ts, ':') ? "notDtmiNorTermAsCotype" : "undefinedTermAsCotype")
+            : !dtdl_dtmi_valid(d, 3) ? "invalidDtmiAsCotype"
+                                     : "irrelevantDtmiOrTermAsCotype";
+        if (apocrypha_ok(e, kind)) {
+            e->undef_cotype = true;
+            continue;
+        }
+        dtdl_fail(c,
+                  !d                       ? "typeUndefinedTerm"
+                  : !dtdl_dtmi_valid(d, 3) ? "typeInvalidDtmi"
+                                           : "typeIrrelevantDtmiOrTerm",
+                  e->id, "@type", tpath,
+                  "@type '%s' is not a class or co-type defined by DTDL v%d or the extensions in "
+                  "@context",
+                  ts, ver);
+        ok = false;
+    next_type:;
+    }
+    /* Two co-types that define the same supplemental property (e.g. two semantic types with a
+     * unit) conflict. */
+    for (size_t i = 0; i < e->supp_count; i++)
+        for (size_t j = i + 1; j < e->supp_count; j++) {
+            const char *k1, *k2;
+            json_t *v1, *v2;
+            json_object_foreach(json_object_get(e->supp_meta[i], "properties"), k1, v1)
+                json_object_foreach(json_object_get(e->supp_meta[j], "properties"), k2,
+                                    v2) if (strcmp(k1, k2) == 0)
+            {
+                dtdl_fail(c, "conflictingSupplementalTypes", e->id, "@type", tpath,
+                          "co-types '%s' and '%s' both define property '%s'", e->supp[i],
+                          e->supp[j], json_string_value(json_object_get(v1, "propertyName")));
+                ok = false;
+            }
+        }
+    return ok;
+}
+
+/* ---- literal properties --------------------------------------------------------------- */
+
+static bool lang_code_ok(const char *s)
+{
+    return dtdl_pattern_match("^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$", s);
+}
+
+static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, const char *s,
+                         const char *path)
+{
+    json_t *ml = json_object_get(pm, "maxLength");
+    if (ml && utf8_len(s) > (size_t)json_integer_value(ml)) {
+        dtdl_fail(c, "stringTooLong", e->id, pn, path,
+                  "'%s' is %zu characters long; at most %lld are allowed", pn, utf8_len(s),
+                  (long long)json_integer_value(ml));
+        return false;
+    }
+    const char *pat = json_string_value(json_object_get(pm, "pattern"));
+    if (pat && !dtdl_pattern_match(pat, s)) {
+        const char *desc = json_string_value(json_object_get(pm, "patternDesc"));
+        dtdl_fail(c, "stringInvalid", e->id, pn, path, "'%s' value '%s' is invalid: it must %s", pn,
+                  s, desc ? desc : pat);
+        return false;
+    }
+    return true;
+}
+
+static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, json_t *v,
+                        const char *path)
+{
+    const char *dt = json_string_value(json_object_get(pm, "datatype"));
+    if (!dt) { /* EnumValue.enumValue: integer or string, checked against the Enum later */
+        if (!json_is_integer(v) && !json_is_string(v)) {
+            dtdl_fail(c, "nonConformantDatatype", e->id, pn, path,
+                      "'%s' is %s; it must be an integer or a string", pn, jtype(v));
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(dt, "string") == 0) {
+        if (!json_is_string(v)) {
+            dtdl_fail(c, "stringTypeNotString", e->id, pn, path, "'%s' is %s; it must be a string",
+                      pn, jtype(v));
+            return false;
+        }
+        return check_string(c, e, pn, pm, json_string_value(v), path);
+    }
+    if (strcmp(dt, "langString") == 0) {
+        if (json_is_string(v)) return check_string(c, e, pn, pm, json_string_value(v), path);
+        if (!json_is_object(v)) {
+            dtdl_fail(c, "langStringValueNotString", e->id, pn, path,
+                      "'%s' is %s; it must be a string or an object mapping language codes "
+                      "to strings",
+                      pn, jtype(v));
+            return false;
+        }
+        const char *lang;
+        json_t *lv;
+        bool ok = true;
+        json_object_foreach(v, lang, lv)
+        {
+            const char *lpath = arena_sprintf(&c->arena, "%s.%s", path, lang);
+            if (!lang_code_ok(lang)) {
+                dtdl_fail(c, "langStringInvalidCode", e->id, pn, lpath,
+                          "'%s' is not a language code (BCP 47, e.g. \"en\" or \"en-US\")", lang);
+                ok = false;
+            } else if (!json_is_string(lv)) {
+                dtdl_fail(c, "langStringElementValueNotString", e->id, pn, lpath,
+                          "the '%s' text of '%s' is %s; it must be a string", lang, pn, jtype(lv));
+                ok = false;
+            } else {
+                ok &= check_string(c, e, pn, pm, json_string_value(lv), lpath);
+            }
+        }
+        return ok;
+    }
+    if (strcmp(dt, "integer") == 0) {
+        if (!json_is_integer(v)) {
+            dtdl_fail(c, "integerTypeNotInteger", e->id, pn, path,
+                      "'%s' is %s; it must be an integer", pn, jtype(v));
+            return false;
+        }
+        json_int_t n = json_integer_value(v);
+        json_t *mn = json_object_get(pm, "minInclusive");
+        json_t *mx = json_object_get(pm, "maxInclusive");
+        if (mn && n < json_integer_value(mn)) {
+            dtdl_fail(c, "valueBelowMin", e->id, pn, path, "'%s' is %lld; the minimum is %lld", pn,
+                      (long long)n, (long long)json_integer_value(mn));
+            return false;
+        }
+        if (mx && n > json_integer_value(mx)) {
+            dtdl_fail(c, "valueAboveMax", e->id, pn, path, "'%s' is %lld; the maximum is %lld", pn,
+                      (long long)n, (long long)json_integer_value(mx));
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(dt, "boolean") == 0) {
+        if (!json_is_boolean(v)) {
+            dtdl_fail(c, "booleanTypeNotBoolean", e->id, pn, path,
+                      "'%s' is %s; it must be true or false", pn, jtype(v));
+            return false;
+        }
+        return true;
+    }
+    return true;
+}
+
+/* The XSD datatype a JSON-LD value object may name for a DTDL literal datatype. */
+static bool xsd_type_ok(const char *dt, json_t *t)
+{
+    if (json_is_array(t)) {
+        if (json_array_size(t) != 1) return false;
+        t = json_array_get(t, 0);
+    }
+    const char *ts = json_string_value(t);
+    if (!ts || !dt) return ts != NULL;
+    char a[64], b[96];
+    snprintf(a, sizeof a, "xsd:%s", dt);
+    snprintf(b, sizeof b, "http://www.w3.org/2001/XMLSchema#%s", dt);
+    return strcmp(ts, a) == 0 || strcmp(ts, b) == 0;
+}
+
+/* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. v3
+ * allows only @value and @type in it; v2 also tolerates @language. */
+static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, const char *dt,
+                            json_t *v, const char *path)
+{
+    if (!json_is_object(v)) return v;
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x)
+    {
+        bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@type") == 0 ||
+                  (e->scope.version == 2 && strcmp(k, "@language") == 0);
+        if (!ok) {
+            dtdl_fail(c, "valueObjectInvalidProp", e->id, pn, path,
+                      "'%s' is a value object with '%s'; it may hold only @value and @type", pn, k);
+            return NULL;
+        }
+    }
+    json_t *val = json_object_get(v, "@value");
+    if (!val) {
+        dtdl_fail(c, "valueObjectNoValue", e->id, pn, path, "'%s' is an object without @value", pn);
+        return NULL;
+    }
+    json_t *t = json_object_get(v, "@type");
+    if (t && !xsd_type_ok(dt, t)) {
+        dtdl_fail(c, "valueObjectType", e->id, pn, path,
+                  "'%s' value object has @type that is not xsd:%s", pn, dt ? dt : "string");
+        return NULL;
+    }
+    if (json_is_object(val) || json_is_array(val)) {
+        dtdl_fail(c, "valueObjectValue", e->id, pn, path, "'%s' @value is %s; it must be a %s", pn,
+                  jtype(val), dt ? dt : "scalar");
+        return NULL;
+    }
+    return val;
+}
+
+/* One element of a langString array: a string (default language) or {"@value","@language"}. */
+static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x, json_t *langs,
+                      const char *path)
+{
+    const char *lang = "";
+    json_t *val = x;
+    if (json_is_object(x)) {
+        const char *k;
+        json_t *y;
+        json_object_foreach(x, k, y)
+        {
+            bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@language") == 0 ||
+                      (e->scope.version == 2 && strcmp(k, "@type") == 0);
+            if (!ok) {
+                dtdl_fail(c, "langStringElementInvalidProp", e->id, p->name, path,
+                          "an element of '%s' may hold only @value and @language, not '%s'",
+                          p->name, k);
+                return false;
+            }
+        }
+        val = json_object_get(x, "@value");
+        json_t *l = json_object_get(x, "@language");
+        if (l && (!json_is_string(l) || !lang_code_ok(json_string_value(l)))) {
+            dtdl_fail(c, "langStringElementInvalidCode", e->id, p->name, path,
+                      "@language of '%s' is not a language code (BCP 47)", p->name);
+            return false;
+        }
+        if (l) lang = json_string_value(l);
+        if (!val) {
+            dtdl_fail(c, "langStringElementNoValue", e->id, p->name, path,
+                      "an element of '%s' has no @value", p->name);
+            return false;
+        }
+    }
+    if (!json_is_string(val)) {
+        dtdl_fail(c, "langStringElementValueNotString", e->id, p->name, path,
+                  "an element of '%s' is %s; it must be a string", p->name, jtype(val));
+        return false;
+    }
+    /* The default language is "en": "hello" and {"@value":…,"@language":"en"} collide. */
+    const char *key = *lang ? lang : "en";
+    if (json_object_get(langs, key)) {
+        dtdl_fail(c, "langStringElementCodeNotUnique", e->id, p->name, path,
+                  "'%s' has two texts for language '%s'", p->name, key);
+        return false;
+    }
+    json_object_set_new(langs, key, json_true());
+    return check_string(c, e, p->name, p->meta, json_string_value(val), path);
+}
+
+static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const char *path)
+{
+    json_t *v = p->value;
+    json_t *pm = p->meta;
+    const char *dt = json_string_value(json_object_get(pm, "datatype"));
+    size_t n = json_is_array(v) ? json_array_size(v) : 1;
+    bool lang = dt && strcmp(dt, "langString") == 0;
+    if (json_is_null(v)) {
+        dtdl_fail(c, "propertyValueNull", e->id, p->name, path, "'%s' is null", p->name);
+        return false;
+    }
+    if (lang && json_is_array(v)) {
+        json_t *langs = json_object();
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = lang_item(c, e, p, json_array_get(v, i), langs,
+                           arena_sprintf(&c->arena, "%s[%zu]", path, i));
+        json_decref(langs);
+        return ok;
+    }
+    if (lang && json_is_object(v) && json_object_get(v, "@value")) {
+        json_t *langs = json_object();
+        bool ok = lang_item(c, e, p, v, langs, path);
+        json_decref(langs);
+        return ok;
+    }
+    if (json_is_array(v) && !lang && n > 1) {
+        dtdl_fail(c, "literalTypeNotSingular", e->id, p->name, path,
+                  "'%s' has %zu values; it takes one", p->name, n);
+        return false;
+    }
+    if (json_is_array(v) && n == 0 && !json_is_true(json_object_get(pm, "optional"))) {
+        dtdl_fail(c, "missingLiteralProperty", e->id, p->name, path, "'%s' is an empty array",
+                  p->name);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
+        const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
+        if (!lang) {
+            x = unwrap_value(c, e, p->name, dt, x, ipath);
+            if (!x) {
+                ok = false;
+                continue;
+            }
+        }
+        ok &= literal_one(c, e, p->name, pm, x, ipath);
+    }
+    return ok;
+}
+
+/* ---- object properties ---------------------------------------------------------------- */
+
+static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const char *path,
+                          bool external)
+{
+    json_t *v = p->value;
+    json_t *pm = p->meta;
+    const char *range = json_string_value(json_object_get(pm, "class"));
+    size_t n = json_is_array(v) ? json_array_size(v) : 1;
+    p->vals = arena_calloc(&c->arena, n ? n : 1, sizeof *p->vals);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
+        const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
+        dtdl_pval_t *pv = &p->vals[p->val_count];
+        pv->path = ipath;
+        if (!range) { /* an identifier (Relationship target): a DTMI, never resolved */
+            if (!json_is_string(x)) {
+                dtdl_fail(c, "identifierNotString", e->id, p->name, ipath,
+                          "'%s' is %s; it must be a DTMI", p->name, jtype(x));
+                ok = false;
+                continue;
+            }
+            if (!check_string(c, e, p->name, pm, json_string_value(x), ipath)) {
+                ok = false;
+                continue;
+            }
+            pv->ref = json_string_value(x);
+            p->val_count++;
+            continue;
+        }
+        if (json_is_string(x)) {
+            const char *s = json_string_value(x);
+            const char *d = scope_term(&e->scope, s);
+            if (!d) {
+                if (!dtdl_dtmi_valid(s, e->scope.version)) {
+                    dtdl_fail(c, strncmp(s, "dtmi:", 5) == 0 ? "invalidId" : "badDtmiOrTerm", e->id,
+                              p->name, ipath,
+                              "'%s' value '%s' is neither a valid DTMI reference nor a DTDL "
+                              "v%d term",
+                              p->name, s, e->scope.version);
+                    ok = false;
+                    continue;
+                }
+                d = s;
+            }
+            json_t *uris = json_object_get(pm, "valueUris");
+            if (uris && !str_in(uris, d)) {
+                dtdl_fail(c, "incorrectPropertyValue", e->id, p->name, ipath,
+                          "'%s' value '%s' is not one of the allowed values", p->name, s);
+                ok = false;
+                continue;
+            }
+            pv->ref = d;
+            p->val_count++;
+        } else if (json_is_object(x)) {
+            dtdl_elem_t *ch =
+                parse_elem(c, &e->scope, x, range, e, p->name, ipath, e->doc, external);
+            if (!ch) {
+                ok = false;
+                continue;
+            }
+            pv->elem = ch;
+            p->val_count++;
+        } else {
+            dtdl_fail(c, "refNotStringOrObject", e->id, p->name, ipath,
+                      "'%s' holds %s; it must be a DTMI, a term or an inline %s", p->name, jtype(x),
+                      range);
+            ok = false;
+        }
+    }
+    json_t *mx = json_object_get(pm, "maxCount");
+    if (mx && (json_int_t)n > json_integer_value(mx)) {
+        dtdl_fail(c, "objectCountAboveMax", e->id, p->name, path,
+                  "'%s' has %zu values; at most %lld are allowed", p->name, n,
+                  (long long)json_integer_value(mx));
+        ok = false;
+    }
+    json_t *mn = json_object_get(pm, "minCount");
+    if (mn && (json_int_t)n < json_integer_value(mn)) {
+        dtdl_fail(c, "objectCountBelowMin", e->id, p->name, path,
+                  "'%s' has %zu values; at least %lld are required", p->name, n,
+                  (long long)json_integer_value(mn));
+        ok = false;
+    }
+    return ok;
+}
+
+/* Names of the children of one property must be unique (Interface contents, Object fields,
+ * Enum values, Relationship properties). */
+static bool check_unique(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p)
+{
+    bool ok = true;
+    for (size_t i = 0; i < p->val_count; i++) {
+        dtdl_elem_t *a = p->vals[i].elem;
+        if (!a || p->vals[i].ref) continue;
+        for (size_t k = 0; k < a->prop_count; k++) {
+            dtdl_prop_t *ap = &a->props[k];
+            bool uniq = false;
+            size_t u;
+            json_t *ua;
+            json_array_foreach(json_object_get(ap->meta, "uniqueAmong"), u, ua)
+            {
+                if (strcmp(json_string_value(json_object_get(ua, "property")), p->name) == 0 &&
+                    dtdl_meta_is_a(e->scope.version, e->cls,
+                                   json_string_value(json_object_get(ua, "class"))))
+                    uniq = true;
+            }
+            if (str_in(json_object_get(p->meta, "uniqueProperties"), ap->name)) uniq = true;
+            if (!uniq || !ap->value) continue;
+            for (size_t j = 0; j < i; j++) {
+                dtdl_elem_t *b = p->vals[j].elem;
+                dtdl_prop_t *bp = b && !p->vals[j].ref ? dtdl_elem_prop(b, ap->name) : NULL;
+                if (bp && bp->value && json_equal(bp->value, ap->value)) {
+                    char *txt = json_dumps(ap->value, JSON_ENCODE_ANY);
+                    dtdl_fail(c, "nonUniquePropertyValue", e->id, ap->name, a->path,
+                              "%s %s is used twice in '%s'; each must be unique", ap->name,
+                              txt ? txt : "?", p->name);
+                    free(txt);
+                    ok = false;
+                    break;
+                }
+            }
+        }
+    }
+    return ok;
+}
+
+/* Finds the metamodel property a JSON key denotes in this element's class, via a term or DTMI. */
+static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **pm_out)
+{
+    json_t *props = json_object_get(e->cmeta, "props");
+    const char *d = scope_term(&e->scope, key);
+    if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
+    if (!d) return NULL;
+    const char *pn;
+    json_t *pm;
+    json_object_foreach(props, pn, pm)
+    {
+        const char *pd = json_string_value(json_object_get(pm, "dtmi"));
+        if (pd && strcmp(pd, d) == 0) {
+            *pm_out = pm;
+            return pn;
+        }
+    }
+    return NULL;
+}
+
+static json_t *supp_prop_for_key(dtdl_elem_t *e, const char *key, const char **dtmi_out)
+{
+    const char *d = scope_term(&e->scope, key);
+    if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
+    if (!d) return NULL;
+    for (size_t i = 0; i < e->supp_count; i++) {
+        json_t *sp = json_object_get(json_object_get(e->supp_meta[i], "properties"), d);
+        if (sp) {
+            *dtmi_out = d;
+            return sp;
+        }
+    }
+    return NULL;
+}
+
+static bool check_supp_value(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *sp, json_t *v,
+                             const char *path)
+{
+    const char *pname = json_string_value(json_object_get(sp, "propertyName"));
+    const char *tname = json_string_value(json_object_get(sp, "typeName"));
+    const char *type = json_string_value(json_object_get(sp, "type"));
+    if (strcmp(tname, "string") == 0) {
+        if (!json_is_string(v)) {
+            dtdl_fail(c, "stringTypeNotString", e->id, pname, path,
+                      "'%s' is %s; it must be a string", pname, jtype(v));
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(tname, "IRI") == 0) {
+        if (!json_is_string(v)) {
+            dtdl_fail(c, "stringTypeNotString", e->id, pname, path,
+                      "'%s' is %s; it must be a term or IRI", pname, jtype(v));
+            return false;
+        }
+        return true;
+    }
+    /* A unit: a term or DTMI naming a member of the semantic type's unit family. */
+    const char *family = json_string_value(json_object_get(sp, "childOf"));
+    if (!family) family = type;
+    const char *s = json_string_value(v);
+    const char *d = s ? expand(&e->scope, s) : NULL;
+    json_t *fams = d ? dtdl_meta_unit_families(d) : NULL;
+    if (!fams || !str_in(fams, family)) {
+        dtdl_fail(c, "incorrectPropertyValue", e->id, pname, path,
+                  "'%s' value %s is not a unit of %s", pname, s ? s : jtype(v), family);
+        return false;
+    }
+    return true;
+}
+
+/* ---- elements ------------------------------------------------------------------------- */
+
+static const char *gen_id(dtdl_pctx_t *c, dtdl_elem_t *parent, const char *pprop,
+                          const char *segment, size_t index)
+{
+    const char *pid = parent && parent->id ? parent->id : "dtmi:castor:anonymous;1";
+    const char *semi = strrchr(pid, ';');
+    size_t base = semi ? (size_t)(semi - pid) : strlen(pid);
+    if (segment)
+        return arena_sprintf(&c->arena, "%.*s:_%s:__%s%s", (int)base, pid, pprop, segment,
+                             semi ? semi : "");
+    return arena_sprintf(&c->arena, "%.*s:_%s:__%zu%s", (int)base, pid, pprop, index,
+                         semi ? semi : "");
+}
+
+static void link_elem(dtdl_pctx_t *c, dtdl_elem_t *e)
+{
+    if (c->last)
+        c->last->next = e;
+    else
+        c->first = e;
+    c->last = e;
+}
+
+static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t *obj,
+                               const char *range, dtdl_elem_t *parent, const char *pprop,
+                               const char *path, int doc, bool external)
+{
+    dtdl_elem_t *e = arena_calloc(&c->arena, 1, sizeof *e);
+    if (!e) return NULL;
+    e->json = obj;
+    e->path = path;
+    e->doc = doc;
+    e->parent = parent;
+    e->parent_prop = pprop;
+    e->external = external;
+    e->standard = doc == -1; /* -2 marks a stored model loaded through lookup */
+    if (outer) e->scope = *outer;
+    json_t *ctx = e->standard ? NULL : json_object_get(obj, "@context");
+    const char *raw_id = json_string_value(json_object_get(obj, "@id"));
+    if (!outer) {
+        if (!ctx) {
+            dtdl_fail(c, "missingContext", raw_id, "@context", path,
+                      "a top-level element needs @context, e.g. \"dtmi:dtdl:context;3\"");
+            return NULL;
+        }
+        if (!apply_context(c, &e->scope, ctx, true, raw_id, path)) return NULL;
+    } else if (ctx) {
+        if (!apply_context(c, &e->scope, ctx, false, raw_id, path)) return NULL;
+    }
+    int ver = e->scope.version;
+    json_t *tv = json_object_get(obj, "@type");
+    if (tv) {
+        if (!parse_types(c, e, tv, range, path)) return NULL;
+    } else {
+        json_t *conc = json_object_get(dtdl_meta_class(ver, range), "concrete");
+        const char *only =
+            json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
+        json_t *om = dtdl_meta_class(ver, only);
+        if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
+            dtdl_fail(c, "missingType", raw_id, "@type", path,
+                      "@type is missing; give the element's class, one of the kinds of %s", range);
+            return NULL;
+        }
+        e->cls = only;
+        e->cmeta = om;
+        e->supp = NULL;
+    }
+    json_t *idv = json_object_get(obj, "@id");
+    if (idv) {
+        if (!check_id(c, e, idv, path)) return NULL;
+    } else {
+        bool req = json_is_true(json_object_get(e->cmeta, "idRequired"));
+        size_t i;
+        json_t *w;
+        json_array_foreach(json_object_get(e->cmeta, "idRequiredWhen"), i, w)
+        {
+            if (pprop && strcmp(json_string_value(json_object_get(w, "property")), pprop) == 0)
+                req = true;
+        }
+        if (req || !parent) {
+            dtdl_fail(c, parent ? "missingRequiredId" : "missingTopLevelId", NULL, "@id", path,
+                      "this %s needs an @id (a DTMI such as \"dtmi:com:example:Thing;1\")", e->cls);
+            return NULL;
+        }
+        const char *seg = NULL;
+        json_t *nm = json_object_get(obj, "name");
+        if (json_is_string(nm) && is_name_char_ok(json_string_value(nm)))
+            seg = json_string_value(nm);
+        e->id = gen_id(c, parent, pprop, seg, 0);
+        e->id_generated = true;
+    }
+    if (!parent && !e->standard && !str_in(json_object_get(e->scope.vmeta, "rootable"), e->cls)) {
+        dtdl_fail(c, "typeNotRootable", e->id, "@type", path,
+                  "a top-level element must be an Interface, not a %s", e->cls);
+        return NULL;
+    }
+    link_elem(c, e);
+    size_t nkeys = json_object_size(obj);
+    e->props = arena_calloc(&c->arena, nkeys ? nkeys : 1, sizeof *e->props);
+    e->supp_props = NULL;
+    bool ok = true;
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        const char *kpath = arena_sprintf(&c->arena, "%s.%s", path, key);
+        if (strcmp(key, "@id") == 0 || strcmp(key, "@type") == 0 || strcmp(key, "@context") == 0)
+            continue;
+        if (key[0] == '@') {
+            /* v2 ignores JSON-LD keywords it does not use, except @graph; v3 rejects them. */
+            if (strcmp(key, "@graph") != 0 &&
+                !json_is_true(json_object_get(e->scope.vmeta, "restrictKeywords")))
+                continue;
+            dtdl_fail(c, "keywordDisallowed", e->id, key, kpath,
+                      "JSON-LD keyword '%s' is not allowed in DTDL", key);
+            ok = false;
+            continue;
+        }
+        json_t *pm = NULL;
+        const char *pn = class_prop_for_key(e, key, &pm);
+        if (pn) {
+            if (!json_is_true(json_object_get(pm, "allowed"))) {
+                dtdl_fail(c, "propertyNotAllowed", e->id, pn, kpath,
+                          "property '%s' is not allowed on %s in DTDL v%d", pn, e->cls, ver);
+                ok = false;
+                continue;
+            }
+            if (dtdl_elem_prop(e, pn)) {
+                dtdl_fail(c, "duplicatePropertyName", e->id, pn, kpath,
+                          "property '%s' is given twice (as a term and as a DTMI)", pn);
+                ok = false;
+                continue;
+            }
+            dtdl_prop_t *p = &e->props[e->prop_count++];
+            p->name = pn;
+            p->meta = pm;
+            p->value = v;
+            p->path = kpath;
+            if (json_is_true(json_object_get(pm, "literal")))
+                ok &= parse_literal(c, e, p, kpath);
+            else
+                ok &= parse_objprop(c, e, p, kpath, external);
+            continue;
+        }
+        const char *sd = NULL;
+        json_t *sp = supp_prop_for_key(e, key, &sd);
+        if (sp) {
+            if (!e->supp_props) e->supp_props = json_object();
+            json_object_set(e->supp_props, sd, v);
+            ok &= check_supp_value(c, e, sp, v, kpath);
+            continue;
+        }
+        /* Not a property of this element: the digest's apocrypha say what each version does. */
+        const char *d = scope_term(&e->scope, key);
+        const char *kind;
+        if (d)
+            kind = "irrelevantDtmiOrTermAsProperty";
+        else if (strncmp(key, "dtmi:", 5) == 0)
+            kind = dtdl_dtmi_valid(key, 3)
+                       ? (known_anywhere(key) || strncmp(key, "dtmi:dtdl:", 10) == 0
+                              ? "irrelevantDtmiOrTermAsProperty"
+                              : "irrelevantDtmiOrTermAsProperty")
+                       : "invalidDtmiAsProperty";
+        else if (strchr(key, ':'))
+            kind = "notDtmiNorTermAsProperty";
+        else
+            kind = "undefinedTermAsProperty";
+        if (!apocrypha_ok(e, kind)) {
+            dtdl_fail(c, d ? "propertyIrrelevantDtmiOrTerm" : "propertyUndefinedTerm", e->id, key,
+                      kpath, "'%s' is not a property of %s in DTDL v%d%s", key, e->cls, ver,
+                      e->supp_count ? " or of its co-types" : "");
+            ok = false;
+        }
+    }
+    /* Required properties, of the class and of each co-type. */
+    const char *pn;
+    json_t *pm;
+    json_object_foreach(json_object_get(e->cmeta, "props"), pn, pm)
+    {
+        if (!json_is_true(json_object_get(pm, "allowed"))) continue;
+        bool required = !json_is_true(json_object_get(pm, "optional"));
+        json_t *mc = json_object_get(pm, "minCount");
+        if (mc && json_integer_value(mc) > 0) required = true;
+        if (required && !dtdl_elem_prop(e, pn)) {
+            dtdl_fail(c,
+                      json_is_true(json_object_get(pm, "literal")) ? "missingLiteralProperty"
+                                                                   : "missingObjectProperty",
+                      e->id, pn, path, "%s is missing required property '%s'", e->cls, pn);
+            ok = false;
+        }
+    }
+    for (size_t i = 0; i < e->supp_count; i++) {
+        const char *sd;
+        json_t *sp;
+        json_object_foreach(json_object_get(e->supp_meta[i], "properties"), sd, sp)
+        {
+            if (json_is_true(json_object_get(sp, "optional"))) continue;
+            if (!json_object_get(e->supp_props, sd)) {
+                dtdl_fail(c, "missingSupplementalProperty", e->id,
+                          json_string_value(json_object_get(sp, "propertyName")), path,
+                          "co-type '%s' requires property '%s'", e->supp[i],
+                          json_string_value(json_object_get(sp, "propertyName")));
+                ok = false;
+            }
+        }
+    }
+    for (size_t i = 0; i < e->prop_count; i++)
+        if (!json_is_true(json_object_get(e->props[i].meta, "literal")))
+            ok &= check_unique(c, e, &e->props[i]);
+    if (e->supp_props) json_array_append_new(c->held, e->supp_props);
+    (void)ok;
+    return e;
+}
+
+dtdl_elem_t *dtdl_parse_doc(dtdl_pctx_t *c, json_t *doc, const char *path, int doc_index,
+                            bool external)
+{
+    if (!json_is_object(doc)) {
+        dtdl_fail(c, "notAnObject", NULL, NULL, path,
+                  "a model must be a JSON object (an Interface), not %s", jtype(doc));
+        return NULL;
+    }
+    /* Any class parses here so that a misplaced one is reported as not rootable. */
+    return parse_elem(c, NULL, doc, "Entity", NULL, NULL, path, doc_index, external);
+}
+
+/* Predefined elements (schemas such as dtmi:dtdl:instance:Schema:double;2, the geospatial
+ * objects, units) are parsed from the digest on first reference, like any other element. */
+dtdl_elem_t *dtdl_parse_standard(dtdl_pctx_t *c, int version, const char *dtmi)
+{
+    json_t *el = json_object_get(json_object_get(dtdl_meta_version(version), "elements"), dtmi);
+    int v = version;
+    for (int o = 2; !el && o <= 3; o++) {
+        el = json_object_get(json_object_get(dtdl_meta_version(o), "elements"), dtmi);
+        v = o;
+    }
+    if (!el) {
+        json_t *e3 = dtdl_meta_extension("dtmi:dtdl:extension:quantitativeTypes;1");
+        el = json_object_get(json_object_get(e3, "elements"), dtmi);
+        v = 3;
+    }
+    if (!el) return NULL;
+    dtdl_scope_t s = {.version = v, .vmeta = dtdl_meta_version(v)};
+    json_t *ctx = json_object_get(el, "@context");
+    size_t i;
+    json_t *x;
+    json_array_foreach(ctx, i, x)
+    {
+        json_t *ext = dtdl_meta_extension(json_string_value(x));
+        if (ext && s.ext_count < DTDL_SCOPE_EXT_MAX) s.ext[s.ext_count++] = ext;
+    }
+    json_t *tv = json_object_get(el, "@type");
+    const char *t0 =
+        json_is_array(tv) ? json_string_value(json_array_get(tv, 0)) : json_string_value(tv);
+    const char *cls =
+        t0 ? dtdl_meta_class_by_dtmi(v, scope_term(&s, t0) ? scope_term(&s, t0) : "") : NULL;
+    if (!cls) {
+        /* Units are instances of unit classes (supplemental); treat them as opaque Entities. */
+        dtdl_elem_t *u = arena_calloc(&c->arena, 1, sizeof *u);
+        u->id = dtmi;
+        u->standard = true;
+        u->cls = "Unit";
+        u->scope = s;
+        u->json = el;
+        u->path = dtmi;
+        link_elem(c, u);
+        dtdl_id_put(c, dtmi, u);
+        return u;
+    }
+    /* A standard element is parsed in the range of its own class, quietly trusted. */
+    dtdl_elem_t *mark = c->last;
+    c->quiet++;
+    dtdl_elem_t *e = parse_elem(c, &s, el, cls, NULL, NULL, dtmi, -1, false);
+    c->quiet--;
+    for (dtdl_elem_t *w = mark ? mark->next : c->first; w; w = w->next) {
+        w->standard = true;
+        if (!w->id_generated) dtdl_id_put(c, w->id, w);
+    }
+    return e;
+}

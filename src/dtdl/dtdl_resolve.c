@@ -1,0 +1,313 @@
+/* dtdl_resolve.c — the rules that relate elements: unique @ids, references (to the batch, to
+ * the language's predefined elements, or to models stored earlier through the caller's lookup),
+ * the types references must have, and the metamodel's "descendant controls" (nesting depth of
+ * complex schemas, the extends hierarchy's depth and cycles, components inside components,
+ * arrays in v2 properties), plus name conflicts across inherited contents. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "dtdl/dtdl_internal.h"
+#include "dtdl/dtdl_meta.h"
+
+/* A walk visits at most this many elements from one root: the DTDL limits (depth 5 or 10,
+ * 100000 elements per interface in v3) are far below it, and it keeps a hostile diamond of
+ * references from costing exponential time. */
+#define DTDL_WALK_BUDGET 200000
+
+static void register_ids(dtdl_pctx_t *c, dtdl_elem_t *from)
+{
+    for (dtdl_elem_t *e = from; e; e = e->next) {
+        if (e->standard || e->id_generated || !e->id) continue;
+        dtdl_elem_t *old = dtdl_id_get(c, e->id);
+        if (old && old != e) {
+            dtdl_fail(c, "duplicateDefinition", e->id, "@id", e->path,
+                      "@id '%s' is already defined at %s; each @id must be unique", e->id,
+                      old->path);
+            continue;
+        }
+        dtdl_id_put(c, e->id, e);
+    }
+}
+
+static bool class_fits(int version, const char *cls, const char *range)
+{
+    if (!cls || !range) return false;
+    return dtdl_meta_is_a(version, cls, range);
+}
+
+/* Loads a model stored earlier; its elements join the parse as external. */
+static dtdl_elem_t *load_external(dtdl_pctx_t *c, const char *dtmi)
+{
+    /* Ask once per DTMI: a stored model that does not define what was asked for (or a lookup
+     * that answers wrongly) must not make resolution loop, loading it again and again. */
+    if (!c->lookup || json_object_get(c->asked, dtmi) ||
+        json_object_size(c->asked) >= CASTOR_MODELS_PER_INSTANCE_MAX)
+        return NULL;
+    json_object_set_new(c->asked, dtmi, json_true());
+    json_t *doc = c->lookup(dtmi, c->lookup_ctx);
+    if (!doc) return NULL;
+    json_array_append_new(c->held, doc);
+    dtdl_elem_t *last = c->last;
+    char *path = arena_sprintf(&c->arena, "<%s>", dtmi);
+    dtdl_elem_t *e = dtdl_parse_doc(c, doc, path, -2, true);
+    register_ids(c, last ? last->next : c->first);
+    if (e && (!e->id || strcmp(e->id, dtmi) != 0)) return dtdl_id_get(c, dtmi);
+    return e;
+}
+
+void dtdl_resolve_all(dtdl_pctx_t *c)
+{
+    register_ids(c, c->first);
+    for (dtdl_elem_t *e = c->first; e; e = e->next) {
+        for (size_t i = 0; i < e->prop_count; i++) {
+            dtdl_prop_t *p = &e->props[i];
+            const char *range = json_string_value(json_object_get(p->meta, "class"));
+            bool is_target = range == NULL; /* identifiers are not resolved */
+            for (size_t k = 0; k < p->val_count; k++) {
+                dtdl_pval_t *v = &p->vals[k];
+                if (!v->ref) continue;
+                if (is_target) continue;
+                dtdl_elem_t *t = dtdl_id_get(c, v->ref);
+                if (!t) t = dtdl_parse_standard(c, e->scope.version, v->ref);
+                if (!t && !is_target) t = load_external(c, v->ref);
+                if (!t) {
+                    /* Relationship targets name any interface, known or not (as ADT). */
+                    if (!is_target)
+                        dtdl_fail(c, "unresolvedReference", e->id, p->name, v->path,
+                                  "'%s' refers to '%s', which is neither in this upload nor "
+                                  "an existing model",
+                                  p->name, v->ref);
+                    continue;
+                }
+                if (!class_fits(t->scope.version, t->cls, range) &&
+                    !class_fits(e->scope.version, t->cls, range)) {
+                    dtdl_fail(c, "badType", e->id, p->name, v->path,
+                              "'%s' refers to '%s', a %s; it must be a %s", p->name, v->ref,
+                              t->cls ? t->cls : "unit", range);
+                    continue;
+                }
+                v->elem = t;
+            }
+        }
+    }
+}
+
+/* ---- descendant controls ---------------------------------------------------------------- */
+
+typedef struct walk {
+    dtdl_pctx_t *c;
+    json_t *ctl;
+    dtdl_elem_t *root;
+    const char *root_cls;
+    const char *exclude;
+    long max_depth;
+    long max_count;
+    long count;
+    long budget;
+    bool narrow;
+    bool failed;
+    int epoch;
+} walk_t;
+
+static bool follows(const walk_t *w, const char *prop)
+{
+    json_t *props = json_object_get(w->ctl, "properties");
+    size_t i;
+    json_t *x;
+    if (w->narrow) {
+        json_array_foreach(props, i, x) if (strcmp(json_string_value(x), prop) == 0) return true;
+        return false;
+    }
+    /* Wide walks go through every part of an element but not to other interfaces. */
+    return strcmp(prop, "extends") != 0 && strcmp(prop, "target") != 0;
+}
+
+static void walk_from(walk_t *w, dtdl_elem_t *e, long depth, int level)
+{
+    if (w->failed || --w->budget < 0 || level > 64) return;
+    e->mark = w->epoch;
+    for (size_t i = 0; i < e->prop_count && !w->failed; i++) {
+        dtdl_prop_t *p = &e->props[i];
+        if (!follows(w, p->name)) continue;
+        /* Component and wide walks stop at an interface reached by schema. */
+        for (size_t k = 0; k < p->val_count && !w->failed; k++) {
+            dtdl_elem_t *ch = p->vals[k].elem;
+            if (!ch) continue;
+            int ver = ch->scope.version;
+            if (!w->narrow && strcmp(ch->cls, "Interface") == 0) continue;
+            if (ch == w->root) {
+                dtdl_fail(w->c, w->narrow ? "recursiveStructureNarrow" : "recursiveStructureWide",
+                          w->root->id, p->name, p->vals[k].path,
+                          "%s '%s' contains itself through '%s'; cycles are not allowed",
+                          w->root->cls, w->root->id, p->name);
+                w->failed = true;
+                return;
+            }
+            if (w->exclude && dtdl_meta_is_a(ver, ch->cls, w->exclude)) {
+                dtdl_fail(w->c, "excludedType", w->root->id, p->name, p->vals[k].path,
+                          "a %s may not contain a %s here (%s at %s)", w->root_cls, w->exclude,
+                          ch->id, p->vals[k].path);
+                w->failed = true;
+                return;
+            }
+            long nd = depth + (dtdl_meta_is_a(ver, ch->cls, w->root_cls) ? 1 : 0);
+            if (w->max_depth > 0 && nd > w->max_depth) {
+                dtdl_fail(w->c, w->narrow ? "excessiveDepthNarrow" : "excessiveDepthWide",
+                          w->root->id, p->name, p->vals[k].path,
+                          "%s '%s' nests more than %ld levels deep through '%s'", w->root_cls,
+                          w->root->id, w->max_depth, p->name);
+                w->failed = true;
+                return;
+            }
+            if (ch->mark == w->epoch)
+                continue; /* already seen from this root (a shared or cyclic part) */
+            w->count++;
+            if (w->max_count > 0 && w->count > w->max_count) {
+                dtdl_fail(w->c, "excessiveCount", w->root->id, p->name, p->vals[k].path,
+                          "%s '%s' has more than %ld elements through '%s'", w->root_cls,
+                          w->root->id, w->max_count, p->name);
+                w->failed = true;
+                return;
+            }
+            walk_from(w, ch, nd, level + 1);
+        }
+    }
+}
+
+static void check_enum_values(dtdl_pctx_t *c, dtdl_elem_t *e)
+{
+    dtdl_elem_t *vs = dtdl_elem_ref(e, "valueSchema");
+    dtdl_prop_t *p = dtdl_elem_prop(e, "enumValues");
+    if (!vs || !p) return;
+    bool want_int = strcmp(vs->cls, "Integer") == 0;
+    for (size_t i = 0; i < p->val_count; i++) {
+        dtdl_elem_t *ev = p->vals[i].elem;
+        dtdl_prop_t *x = ev ? dtdl_elem_prop(ev, "enumValue") : NULL;
+        if (!x || !x->value) continue;
+        json_t *val = json_is_array(x->value) ? json_array_get(x->value, 0) : x->value;
+        if (want_int ? !json_is_integer(val) : !json_is_string(val)) {
+            dtdl_fail(c, "nonConformantDatatype", ev->id, "enumValue", x->path,
+                      "enumValue must be %s because the Enum's valueSchema is %s",
+                      want_int ? "an integer" : "a string", vs->cls);
+        }
+    }
+}
+
+/* Supplemental-type constraints, e.g. a QuantitativeType's schema must be numeric, and a
+ * ValueAnnotation must annotate a sibling Property or Telemetry. */
+static void check_supp_constraints(dtdl_pctx_t *c, dtdl_elem_t *e)
+{
+    for (size_t i = 0; i < e->supp_count; i++) {
+        size_t k;
+        json_t *con;
+        json_array_foreach(json_object_get(e->supp_meta[i], "constraints"), k, con)
+        {
+            const char *prop = json_string_value(json_object_get(con, "property"));
+            json_t *req = json_object_get(con, "requiredTypeNames");
+            if (!prop || !req) continue;
+            dtdl_elem_t *t = dtdl_elem_ref(e, prop);
+            if (!t) continue;
+            bool fits = false;
+            size_t j;
+            json_t *r;
+            json_array_foreach(req, j, r) fits |=
+                dtdl_meta_is_a(t->scope.version, t->cls, json_string_value(r));
+            if (!fits)
+                dtdl_fail(c, "notRequiredType", e->id, prop, e->path,
+                          "co-type '%s' requires '%s' to be a %s, not a %s", e->supp[i], prop,
+                          json_string_value(json_object_get(con, "requiredTypesString")), t->cls);
+        }
+        json_array_foreach(json_object_get(e->supp_meta[i], "siblings"), k, con)
+        {
+            const char *keyref = json_string_value(json_object_get(con, "keyref"));
+            json_t *req = json_object_get(con, "requiredTypeNames");
+            const char *target =
+                json_string_value(json_object_get(e->supp_props, keyref ? keyref : ""));
+            if (!target || !req || !e->parent) continue;
+            dtdl_prop_t *sib = dtdl_elem_prop(e->parent, e->parent_prop);
+            bool found = false, typed = false;
+            for (size_t j = 0; sib && j < sib->val_count; j++) {
+                dtdl_elem_t *s = sib->vals[j].elem;
+                const char *nm = s ? dtdl_elem_string(s, "name") : NULL;
+                if (!nm || strcmp(nm, target) != 0) continue;
+                found = true;
+                size_t q;
+                json_t *r;
+                json_array_foreach(req, q, r) typed |=
+                    dtdl_meta_is_a(s->scope.version, s->cls, json_string_value(r));
+            }
+            if (!found || !typed)
+                dtdl_fail(c, found ? "notSiblingRequiredType" : "missingSibling", e->id,
+                          json_string_value(json_object_get(con, "key")), e->path,
+                          "co-type '%s' refers to '%s', which must be a sibling %s", e->supp[i],
+                          target, json_string_value(json_object_get(con, "requiredTypesString")));
+        }
+    }
+}
+
+/* Every content name of an interface and its ancestors must be unique, except the same element
+ * inherited along two paths. */
+static void collect_contents(dtdl_elem_t *e, json_t *names, int epoch, int level, dtdl_pctx_t *c,
+                             dtdl_elem_t *root, bool *failed)
+{
+    if (e->mark == epoch || level > 64 || *failed) return;
+    e->mark = epoch;
+    dtdl_prop_t *p = dtdl_elem_prop(e, "contents");
+    for (size_t i = 0; p && i < p->val_count; i++) {
+        dtdl_elem_t *ch = p->vals[i].elem;
+        const char *nm = ch ? dtdl_elem_string(ch, "name") : NULL;
+        if (!nm) continue;
+        json_t *prev = json_object_get(names, nm);
+        if (prev && json_string_value(prev) && strcmp(json_string_value(prev), ch->id) != 0) {
+            dtdl_fail(c, "nonUniqueImportedPropertyValue", root->id, "name", root->path,
+                      "content name '%s' is defined by both '%s' and '%s' (through extends); "
+                      "names must be unique across an interface and its bases",
+                      nm, json_string_value(prev), ch->id);
+            *failed = true;
+            return;
+        }
+        json_object_set_new(names, nm, json_string(ch->id));
+    }
+    dtdl_prop_t *x = dtdl_elem_prop(e, "extends");
+    for (size_t i = 0; x && i < x->val_count; i++)
+        if (x->vals[i].elem)
+            collect_contents(x->vals[i].elem, names, epoch, level + 1, c, root, failed);
+}
+
+void dtdl_check_controls(dtdl_pctx_t *c)
+{
+    for (dtdl_elem_t *e = c->first; e; e = e->next) {
+        if (e->standard || e->external || !e->cls) continue;
+        int ver = e->scope.version;
+        size_t i;
+        json_t *ctl;
+        json_array_foreach(json_object_get(e->scope.vmeta, "controls"), i, ctl)
+        {
+            const char *rc = json_string_value(json_object_get(ctl, "rootClass"));
+            if (!dtdl_meta_is_a(ver, e->cls, rc) || json_object_get(ctl, "datatypeProperty"))
+                continue;
+            walk_t w = {
+                .c = c,
+                .ctl = ctl,
+                .root = e,
+                .root_cls = rc,
+                .exclude = json_string_value(json_object_get(ctl, "excludeType")),
+                .max_depth = (long)json_integer_value(json_object_get(ctl, "maxDepth")),
+                .max_count = (long)json_integer_value(json_object_get(ctl, "maxCount")),
+                .budget = DTDL_WALK_BUDGET,
+                .narrow = json_is_true(json_object_get(ctl, "narrow")),
+                .epoch = ++c->walk_epoch,
+            };
+            walk_from(&w, e, 1, 0);
+        }
+        if (strcmp(e->cls, "Enum") == 0) check_enum_values(c, e);
+        if (e->supp_count) check_supp_constraints(c, e);
+        if (strcmp(e->cls, "Interface") == 0) {
+            json_t *names = json_object();
+            bool failed = false;
+            collect_contents(e, names, ++c->walk_epoch, 0, c, e, &failed);
+            json_decref(names);
+        }
+    }
+}

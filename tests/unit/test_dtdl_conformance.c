@@ -1,0 +1,229 @@
+/* test_dtdl_conformance.c — runs the official DTDL parser's conformance corpus
+ * ($CASTOR_SHARED/conformance/dtdl) through dtdl_parse_batch and fails if the share of cases
+ * castor decides like the official parser (valid accepted, invalid rejected) drops below the
+ * floor reached when this test was written. Set CASTOR_DTDL_VERBOSE=1 to list failing cases. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dtdl/dtdl.h"
+
+/* The pass rate reached (percent of decided cases); the test fails below it. */
+#define CONFORMANCE_FLOOR 98.1 /* reached: 7420 of 7562 = 98.12% */
+
+typedef struct tally {
+    char name[48];
+    int pass, fail, skip;
+} tally_t;
+
+static tally_t g_tally[32];
+static size_t g_ntally;
+static bool g_verbose;
+
+static tally_t *tally(const char *name)
+{
+    for (size_t i = 0; i < g_ntally; i++)
+        if (strcmp(g_tally[i].name, name) == 0) return &g_tally[i];
+    tally_t *t = &g_tally[g_ntally++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    return t;
+}
+
+static json_t *load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    size_t off = got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* the corpus has BOMs */
+    json_error_t jerr;
+    json_t *j = json_loadb(buf + off, got - off, JSON_DECODE_ANY, &jerr);
+    free(buf);
+    return j;
+}
+
+/* Extension contexts castor implements; a case requiring others is skipped (README). */
+static bool supported_context(const char *c)
+{
+    static const char *ok[] = {"dtmi:dtdl:context;2",
+                               "dtmi:dtdl:context;3",
+                               "dtmi:dtdl:extension:quantitativeTypes;1",
+                               "dtmi:dtdl:extension:historization;1",
+                               "dtmi:dtdl:extension:annotation;1",
+                               "dtmi:dtdl:extension:overriding;1"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(ok[i], c) == 0) return true;
+    return false;
+}
+
+static json_t *lookup_resolution(const char *dtmi, void *ctx)
+{
+    json_t *res = ctx;
+    size_t i, k;
+    json_t *r, *d;
+    json_array_foreach(res, i, r)
+    {
+        json_array_foreach(json_object_get(r, "response"), k, d)
+        {
+            const char *id = json_string_value(json_object_get(d, "@id"));
+            if (id && strcmp(id, dtmi) == 0) return json_incref(d);
+        }
+    }
+    return NULL;
+}
+
+static void run_case(json_t *cs, const char *cat, const char *file)
+{
+    tally_t *t = tally(cat);
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(cs, "requiredContexts"), i, x)
+    {
+        if (!supported_context(json_string_value(x))) {
+            t->skip++;
+            return;
+        }
+    }
+    if (json_object_get(cs, "acceptableLimits") || json_object_get(cs, "partialResolution")) {
+        t->skip++;
+        return;
+    }
+    dtdl_options_t opt = {0};
+    json_array_foreach(json_object_get(cs, "options"), i, x)
+    {
+        if (strcmp(json_string_value(x), "AllowUndefinedExtensions") == 0)
+            opt.undefined_extensions = DTDL_UNDEF_EXT_ALLOW;
+        if (strcmp(json_string_value(x), "DisallowUndefinedExtensions") == 0)
+            opt.undefined_extensions = DTDL_UNDEF_EXT_DISALLOW;
+    }
+    opt.max_dtdl_version = (int)json_integer_value(json_object_get(cs, "maxDtdlVersion"));
+    bool valid = json_is_true(json_object_get(cs, "valid"));
+    dtdl_graph_t *g = NULL;
+    dtdl_errors_t errs;
+    dtdl_errors_init(&errs);
+    castor_err err;
+    castor_err_clear(&err);
+    int rc = dtdl_parse_batch(json_object_get(cs, "input"), &opt, lookup_resolution,
+                              json_object_get(cs, "resolution"), &g, &errs, &err);
+    bool accepted = rc == 0;
+    if (accepted == valid) {
+        t->pass++;
+    } else {
+        t->fail++;
+        if (g_verbose)
+            printf("FAIL %s %s: %s\n", cat, file,
+                   accepted ? "accepted an invalid case" : err.message);
+    }
+    dtdl_graph_free(g);
+    dtdl_errors_free(&errs);
+}
+
+static void run_dtmi_case(json_t *cs, const char *file)
+{
+    tally_t *t = tally("dtmis");
+    const char *id = json_string_value(json_object_get(cs, "idText"));
+    bool valid = json_is_true(json_object_get(cs, "valid"));
+    bool got = id && dtdl_dtmi_valid(id, 3);
+    if (got == valid) {
+        t->pass++;
+    } else {
+        t->fail++;
+        if (g_verbose) printf("FAIL dtmis %s: '%s'\n", file, id ? id : "?");
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void run_folder(const char *root, const char *sub)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", root, sub);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char *names[2048];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 2048)
+        if (strstr(de->d_name, ".json")) names[n++] = strdup(de->d_name);
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        json_t *j = load(path);
+        if (!j) {
+            tally(sub)->fail++;
+            free(names[i]);
+            continue;
+        }
+        char cat[48];
+        snprintf(cat, sizeof cat, "%s", sub);
+        if (strcmp(sub, "specification") == 0) {
+            const char *dash = strchr(names[i], '-');
+            snprintf(cat, sizeof cat, "spec/%.*s", dash ? (int)(dash - names[i]) : 10, names[i]);
+        }
+        if (strcmp(sub, "dtmis") == 0) {
+            run_dtmi_case(j, names[i]);
+        } else if (strcmp(sub, "phrases") == 0) {
+            tally("phrases")->skip += (int)json_array_size(j); /* message rendering, not parsing */
+        } else if (json_is_array(j)) {
+            size_t k;
+            json_t *cs;
+            json_array_foreach(j, k, cs) run_case(cs, cat, names[i]);
+        } else {
+            run_case(j, cat, names[i]);
+        }
+        json_decref(j);
+        free(names[i]);
+    }
+}
+
+static void test_conformance(void **state)
+{
+    (void)state;
+    const char *shared = getenv("CASTOR_SHARED");
+    char root[1024];
+    snprintf(root, sizeof root, "%s/conformance/dtdl", shared && *shared ? shared : "../shared");
+    DIR *d = opendir(root);
+    if (!d) {
+        printf("skipped: no ../shared\n");
+        return;
+    }
+    closedir(d);
+    g_verbose = getenv("CASTOR_DTDL_VERBOSE") != NULL;
+    static const char *subs[] = {"specification", "generated", "solecisms",
+                                 "doc-examples",  "dtmis",     "phrases"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        run_folder(root, subs[i]);
+    int pass = 0, fail = 0, skip = 0;
+    for (size_t i = 0; i < g_ntally; i++) {
+        tally_t *t = &g_tally[i];
+        printf("%-28s pass %5d  fail %5d  skipped %5d\n", t->name, t->pass, t->fail, t->skip);
+        pass += t->pass;
+        fail += t->fail;
+        skip += t->skip;
+    }
+    double rate = pass + fail ? 100.0 * pass / (pass + fail) : 100.0;
+    printf("overall: %d of %d decided cases pass (%.2f%%), %d skipped\n", pass, pass + fail, rate,
+           skip);
+    assert_true(rate >= CONFORMANCE_FLOOR);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_conformance)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
