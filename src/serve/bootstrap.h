@@ -8,7 +8,8 @@
 #define CASTOR_SERVE_BOOTSTRAP_H
 
 #include "serve/config.h"
-#include "store/store.h"
+#include "store/store_arm.h"
+#include "store/store_directory.h"
 
 #define BOOTSTRAP_DOMAIN "castor.local"
 #define BOOTSTRAP_ADMIN_UPN "admin@castor.local"

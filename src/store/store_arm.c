@@ -1,5 +1,6 @@
 /* store_arm.c — subscriptions and role assignments (see store.h). */
 #include "store/store_copy.h"
+#include "store/store_arm.h"
 #include "store/store_engine.h"
 
 #include <string.h>

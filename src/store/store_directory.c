@@ -1,5 +1,6 @@
 /* store_directory.c — tenants and users (see store.h). */
 #include "store/store_copy.h"
+#include "store/store_directory.h"
 #include "store/store_engine.h"
 
 #include <string.h>

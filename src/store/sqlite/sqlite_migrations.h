@@ -1,4 +1,4 @@
-/* sqlite_migrations.h — the versioned schema of the SQLite engine. */
+/* sqlite_migrations.h — bringing an SQLite database to the schema this build writes. */
 #ifndef CASTOR_STORE_SQLITE_MIGRATIONS_H
 #define CASTOR_STORE_SQLITE_MIGRATIONS_H
 
@@ -6,11 +6,12 @@
 
 #include <sqlite3.h>
 
-/* The schema version this build writes. */
+/* Sum of every module's steps: one number that grows with any schema change. */
 int sqlite_schema_latest(void);
 
-/* Brings db to the latest schema, each step in its own transaction, and reports the version
- * reached. Refuses a database whose version is newer than this build knows. */
+/* Applies every missing step of every module, each in its own transaction, and reports the
+ * total steps applied so far (the "schema version" shown to users). Refuses a database that
+ * a newer castor wrote: a module at a step this build does not know, or a module it lacks. */
 int sqlite_migrate(sqlite3 *db, int *version_out, castor_err *err);
 
 #endif
