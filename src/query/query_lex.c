@@ -341,11 +341,13 @@ static int lex_one(lexer_t *lx, query_tok_t *t)
     }
     if (c == '"') return lex_fail(lx, i, "strings are written in single quotes%s", "");
     if (c == '!') return lex_fail(lx, i, "expected '!=', found '!'%s", "");
+    /* The text is valid UTF-8 by now, so a non-ASCII character can be shown whole. */
     char shown[16];
-    if (c >= 0x20 && c < 0x7F)
-        snprintf(shown, sizeof shown, "'%c'", c);
+    size_t clen = c < 0x80 ? 1 : utf8_len((const unsigned char *)s + i, lx->n - i);
+    if (c >= 0x80 || (c >= 0x20 && c < 0x7F))
+        snprintf(shown, sizeof shown, "'%.*s'", (int)clen, s + i);
     else
-        snprintf(shown, sizeof shown, "byte 0x%02X", c);
+        snprintf(shown, sizeof shown, "U+%04X", c);
     return lex_fail(lx, i, "unexpected character %s", shown);
 }
 

@@ -47,10 +47,16 @@ static int expected(parser_t *p, const char *what)
     if (t->kind == QTOK_EOF)
         return query_fail(p->err, CASTOR_EINVAL, p->q->text, t->pos, "Syntax error",
                           "expected %s, found end of query", what);
-    int shown = t->len > 40 ? 40 : (int)t->len;
+    /* Show at most 40 bytes, cut on a character boundary; a string shows its own quotes. */
+    const char *src = p->q->text + t->pos;
+    size_t shown = t->len;
+    if (shown > 40)
+        for (shown = 40; ((unsigned char)src[shown] & 0xC0) == 0x80; shown--)
+            continue;
+    bool str = t->kind == QTOK_STRING;
     return query_fail(p->err, CASTOR_EINVAL, p->q->text, t->pos, "Syntax error",
-                      "expected %s, found '%.*s%s'", what, shown, p->q->text + t->pos,
-                      t->len > 40 ? "..." : "");
+                      "expected %s, found %s%.*s%s%s", what, str ? "string " : "'", (int)shown, src,
+                      shown < t->len ? "..." : "", str ? "" : "'");
 }
 
 static int limit(parser_t *p, size_t pos, const char *what, unsigned max)
