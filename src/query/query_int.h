@@ -53,6 +53,11 @@ bool query_is_reserved(const char *word, size_t n);
 /* Case-insensitive comparison of an identifier token with an upper-case keyword. */
 bool query_word_is(const query_tok_t *t, const char *kw);
 
+/* The character a string escape letter stands for (n -> newline), 0 when unknown; and the
+ * letter the printer writes for a character, 0 when it is written as itself or as \\uXXXX. */
+char query_unescape(char letter);
+char query_escape_letter(char c);
+
 /* True when name needs [[...]] to be read back as this identifier. */
 bool query_needs_escape(const char *name);
 

@@ -66,6 +66,30 @@ bool query_needs_escape(const char *name)
            word_in(name, n, structural_words, sizeof structural_words / sizeof *structural_words);
 }
 
+static size_t utf8_len(const unsigned char *s, size_t n);
+
+/* String escapes as written after a backslash, and the character each stands for; the
+ * lexer reads them and the printer writes them from this one table. */
+static const struct {
+    char letter, ch;
+} escapes[] = {{'\'', '\''}, {'\\', '\\'}, {'n', '\n'}, {'r', '\r'}, {'t', '\t'},
+               {'b', '\b'},  {'f', '\f'},  {'"', '"'},  {'/', '/'}};
+
+char query_unescape(char letter)
+{
+    for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++)
+        if (escapes[i].letter == letter) return escapes[i].ch;
+    return 0;
+}
+
+char query_escape_letter(char c)
+{
+    /* The last two, '"' and '/', need no escape inside single quotes: read, never written. */
+    for (size_t i = 0; i + 2 < sizeof escapes / sizeof *escapes; i++)
+        if (escapes[i].ch == c) return escapes[i].letter;
+    return 0;
+}
+
 int query_fail(castor_err *err, int rc, const char *text, size_t off, const char *kind,
                const char *fmt, ...)
 {
@@ -79,6 +103,15 @@ int query_fail(castor_err *err, int rc, const char *text, size_t off, const char
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     castor_err_http(err, rc, 400, "SqlQueryError", "%s at position %zu: %s", kind, pos, what);
+    /* A long name may have been cut mid-character; the message must stay valid UTF-8. */
+    if (err) {
+        size_t n = strlen(err->message), back = 0;
+        while (back < n && back < 4 && ((unsigned char)err->message[n - 1 - back] & 0xC0) == 0x80)
+            back++;
+        if (back < n && (unsigned char)err->message[n - 1 - back] >= 0xC0 &&
+            utf8_len((const unsigned char *)err->message + n - 1 - back, back + 1) == 0)
+            err->message[n - 1 - back] = '\0';
+    }
     castor_err_at(err, "$.query");
     return rc;
 }
@@ -183,35 +216,15 @@ static int lex_string(lexer_t *lx, query_tok_t *t)
         if (esc + 1 >= lx->n) return lex_fail(lx, start, "unterminated string%s", "");
         char e = lx->s[esc + 1];
         lx->i += 2;
-        switch (e) {
-        case '\'':
-        case '"':
-        case '\\':
-        case '/':
-            o[k++] = e;
+        if (e != 'u') {
+            char d = query_unescape(e);
+            if (!d)
+                return lex_fail(lx, esc,
+                                "unknown escape in string; allowed are \\' \\\" \\\\ \\/ \\b "
+                                "\\f \\n \\r \\t \\uXXXX%s",
+                                "");
+            o[k++] = d;
             continue;
-        case 'b':
-            o[k++] = '\b';
-            continue;
-        case 'f':
-            o[k++] = '\f';
-            continue;
-        case 'n':
-            o[k++] = '\n';
-            continue;
-        case 'r':
-            o[k++] = '\r';
-            continue;
-        case 't':
-            o[k++] = '\t';
-            continue;
-        case 'u':
-            break;
-        default:
-            return lex_fail(lx, esc,
-                            "unknown escape in string; allowed are \\' \\\" \\\\ \\/ \\b \\f \\n "
-                            "\\r \\t \\uXXXX%s",
-                            "");
         }
         uint32_t cp, lo;
         if (hex4(lx->s + lx->i, lx->n - lx->i, &cp) < 0)

@@ -48,30 +48,11 @@ static void put_string(writer_t *w, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[8];
-        switch (c) {
-        case '\'':
-            puts_(w, "\\'");
+        char letter = query_escape_letter((char)c);
+        if (letter) {
+            char two[2] = {'\\', letter};
+            put(w, two, 2);
             continue;
-        case '\\':
-            puts_(w, "\\\\");
-            continue;
-        case '\n':
-            puts_(w, "\\n");
-            continue;
-        case '\r':
-            puts_(w, "\\r");
-            continue;
-        case '\t':
-            puts_(w, "\\t");
-            continue;
-        case '\b':
-            puts_(w, "\\b");
-            continue;
-        case '\f':
-            puts_(w, "\\f");
-            continue;
-        default:
-            break;
         }
         if (c < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04X", c);

@@ -322,6 +322,11 @@ static const struct {
      "[[match]] to use it as an alias)"},
     {"SELECT * FROM DIGITALTWINS FROM", CASTOR_EINVAL,
      "Syntax error at position 28: expected JOIN, MATCH, WHERE or end of query, found 'FROM'"},
+    /* Positions count characters: 'é' is two bytes but one position. */
+    {"SELECT * FROM DIGITALTWINS WHERE x = '\xc3\xa9\xc3\xa9' y = 1", CASTOR_EINVAL,
+     "Syntax error at position 43: expected AND, OR or end of query, found 'y'"},
+    {"SELECT * FROM DIGITALTWINS WHERE x = 'a\xff'", CASTOR_EINVAL,
+     "Syntax error at position 40: query text is not valid UTF-8"},
 };
 
 static void each_error_has_its_message_and_position(void **state)
@@ -408,54 +413,69 @@ static void length_limit_counts_characters(void **state)
     free(s);
 }
 
-static void andor_limit(void **state)
+/* Count limits: `ok` repetitions of item are allowed, one more is refused at the position of
+ * the nth occurrence of needle (plus adj, to skip a leading space). */
+static const struct {
+    const char *head, *item, *sep, *tail;
+    unsigned ok;
+    const char *needle;
+    unsigned nth;
+    size_t adj;
+    const char *why;
+} count_limits[] = {
+    {"SELECT * FROM DIGITALTWINS WHERE ", "x%u = 1", " AND ", "", CASTOR_QUERY_ANDOR_MAX + 1,
+     " AND ", CASTOR_QUERY_ANDOR_MAX, 2, "a query may have at most 50 AND/OR operators"},
+    {"SELECT * FROM DIGITALTWINS WHERE ", "x%u = 1", " OR ", "", CASTOR_QUERY_ANDOR_MAX + 1, " OR ",
+     CASTOR_QUERY_ANDOR_MAX, 2, "a query may have at most 50 AND/OR operators"},
+    {"SELECT * FROM DIGITALTWINS WHERE $dtId IN [", "'t%u'", ", ", "]", CASTOR_QUERY_IN_ITEMS_MAX,
+     "'t100'", 0, 1, "an IN or NIN list may hold at most 100 items"},
+    {"SELECT * FROM DIGITALTWINS WHERE $dtId NIN [", "%u", ", ", "]", CASTOR_QUERY_IN_ITEMS_MAX,
+     "100", 0, 1, "an IN or NIN list may hold at most 100 items"},
+    {"SELECT J4 FROM DIGITALTWINS J ", "JOIN J%u RELATED J.r", " ", " WHERE J.$dtId = 'x'",
+     CASTOR_QUERY_JOINS_MAX, "JOIN", CASTOR_QUERY_JOINS_MAX, 1, "a query may have at most 5 JOINs"},
+};
+
+static void long_names_are_cut_on_a_character_boundary(void **state)
 {
     (void)state;
-    char *ok = repeat("SELECT * FROM DIGITALTWINS WHERE ", "x%u = 1", " AND ",
-                      CASTOR_QUERY_ANDOR_MAX + 1, "");
-    expect_result(ok, 0, NULL);
-    char *bad = repeat("SELECT * FROM DIGITALTWINS WHERE ", "x%u = 1", " OR ",
-                       CASTOR_QUERY_ANDOR_MAX + 2, "");
-    char want[160];
-    snprintf(want, sizeof want,
-             "Limit exceeded at position %zu: a query may have at most 50 AND/OR operators",
-             offset_of_nth(bad, " OR ", CASTOR_QUERY_ANDOR_MAX) + 2);
-    expect_result(bad, CASTOR_ELIMIT, want);
-    free(ok);
-    free(bad);
+    char *name = repeat("SELECT C FROM DIGITALTWINS T JOIN C RELATED T.r WHERE [[", "\xc3\xa9", "",
+                        2000, "]] = 1");
+    arena_t a;
+    arena_init(&a, CASTOR_REQUEST_ARENA_MAX);
+    castor_err err;
+    query_t *q;
+    assert_int_equal(query_prepare(&a, name, strlen(name), &q, &err), CASTOR_EINVAL);
+    size_t n = strlen(err.message);
+    assert_true(n > 900);
+    /* The message ends on a whole character: its last lead byte has all its continuations. */
+    size_t lead = n - 1;
+    while (((unsigned char)err.message[lead] & 0xC0) == 0x80)
+        lead--;
+    unsigned char c = (unsigned char)err.message[lead];
+    size_t want = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    assert_int_equal(n - lead, want);
+    arena_free(&a);
+    free(name);
 }
 
-static void in_items_limit(void **state)
+static void count_limits_admit_max_and_refuse_one_more(void **state)
 {
     (void)state;
-    char *ok = repeat("SELECT * FROM DIGITALTWINS WHERE $dtId IN [", "'t%u'", ", ",
-                      CASTOR_QUERY_IN_ITEMS_MAX, "]");
-    expect_result(ok, 0, NULL);
-    char *bad = repeat("SELECT * FROM DIGITALTWINS WHERE $dtId NIN [", "'t%u'", ", ",
-                       CASTOR_QUERY_IN_ITEMS_MAX + 1, "]");
-    char want[160];
-    snprintf(want, sizeof want,
-             "Limit exceeded at position %zu: an IN or NIN list may hold at most 100 items",
-             offset_of_nth(bad, "'t100'", 0) + 1);
-    expect_result(bad, CASTOR_ELIMIT, want);
-    free(ok);
-    free(bad);
-}
-
-static void join_limit(void **state)
-{
-    (void)state;
-    char *ok = repeat("SELECT J4 FROM DIGITALTWINS J ", "JOIN J%u RELATED J.r", " ",
-                      CASTOR_QUERY_JOINS_MAX, " WHERE J.$dtId = 'x'");
-    expect_result(ok, 0, NULL);
-    char *bad = repeat("SELECT J4 FROM DIGITALTWINS J ", "JOIN J%u RELATED J.r", " ",
-                       CASTOR_QUERY_JOINS_MAX + 1, " WHERE J.$dtId = 'x'");
-    char want[160];
-    snprintf(want, sizeof want, "Limit exceeded at position %zu: a query may have at most 5 JOINs",
-             offset_of_nth(bad, "JOIN", CASTOR_QUERY_JOINS_MAX) + 1);
-    expect_result(bad, CASTOR_ELIMIT, want);
-    free(ok);
-    free(bad);
+    for (size_t i = 0; i < sizeof count_limits / sizeof *count_limits; i++) {
+        char *ok = repeat(count_limits[i].head, count_limits[i].item, count_limits[i].sep,
+                          count_limits[i].ok, count_limits[i].tail);
+        expect_result(ok, 0, NULL);
+        char *bad = repeat(count_limits[i].head, count_limits[i].item, count_limits[i].sep,
+                           count_limits[i].ok + 1, count_limits[i].tail);
+        char want[160];
+        snprintf(want, sizeof want, "Limit exceeded at position %zu: %s",
+                 offset_of_nth(bad, count_limits[i].needle, count_limits[i].nth) +
+                     count_limits[i].adj,
+                 count_limits[i].why);
+        expect_result(bad, CASTOR_ELIMIT, want);
+        free(ok);
+        free(bad);
+    }
 }
 
 static void hop_limit(void **state)
@@ -531,9 +551,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_error_has_its_message_and_position),
         cmocka_unit_test(length_limit_counts_characters),
-        cmocka_unit_test(andor_limit),
-        cmocka_unit_test(in_items_limit),
-        cmocka_unit_test(join_limit),
+        cmocka_unit_test(count_limits_admit_max_and_refuse_one_more),
+        cmocka_unit_test(long_names_are_cut_on_a_character_boundary),
         cmocka_unit_test(hop_limit),
         cmocka_unit_test(nesting_limit),
         cmocka_unit_test(arena_cap_is_an_error_not_a_crash),
