@@ -96,7 +96,7 @@ static int open_listener(const char *addr, int *fd_out, unsigned short *port_out
                          castor_err *err)
 {
     struct sockaddr_storage ss;
-    socklen_t len;
+    socklen_t len = 0;
     int rc = parse_listen(addr, &ss, &len, err);
     if (rc < 0) return rc;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
