@@ -2,6 +2,7 @@
 #ifndef CASTOR_SERVE_APP_H
 #define CASTOR_SERVE_APP_H
 
+#include "arm/arm.h"
 #include "http/router.h"
 #include "serve/config.h"
 #include "store/store.h"
@@ -12,6 +13,7 @@ typedef struct castor_app {
     http_router_t *router;
     char tenant_id[37];    /* the bootstrap tenant */
     char subscription_id[37];
+    arm_rbac_t *rbac;      /* the current RBAC snapshot, swapped when roles or assignments change */
 } castor_app_t;
 
 #endif
