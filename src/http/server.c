@@ -322,7 +322,7 @@ static void request_dispatch(req_state_t *st, http_response_t *resp)
             log_json(LOG_ERROR, "request failed",
                      json_pack("{s:s, s:s, s:s}", "requestId", req->request_id, "path", req->path,
                                "error", err.message));
-        resp->headers = NULL;
+        resp->headers = req->error_headers;
         if (st->match == HTTP_MATCH_NO_METHOD)
             http_response_header(req, resp, "Allow", st->allowed ? st->allowed : "");
         http_render_error(req, resp, &err);
@@ -396,6 +396,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
         log_json(LOG_INFO, "request", line);
     }
     json_decref(req->json);
+    json_decref(req->error_inner);
+    json_decref(req->error_details);
     free(st->body);
     arena_free(&req->arena);
     free(st);
