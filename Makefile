@@ -3,6 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 ARGS       ?=
+MAKEFLAGS  += --no-print-directory
 
 .PHONY: all deps build build-asan run check unit unit-asan integration integration-asan bench clean
 

@@ -116,6 +116,10 @@ void http_render_error(http_request_t *req, http_response_t *resp, const castor_
     }
     default:
         body = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+        if (body && req->error_details)
+            json_object_set(json_object_get(body, "error"), "details", req->error_details);
+        if (body && req->error_inner)
+            json_object_set(json_object_get(body, "error"), "innererror", req->error_inner);
         http_response_header(req, resp,
                              req->plane == HTTP_PLANE_ARM ? "x-ms-failure-cause" : "x-ms-error-code",
                              req->plane == HTTP_PLANE_ARM ? "gateway" : code);
@@ -123,6 +127,15 @@ void http_render_error(http_request_t *req, http_response_t *resp, const castor_
         break;
     }
     castor_err ignored;
+    if (req->error_body_empty) {
+        /* Azure answers some refusals with no body; castor can too (fidelity tests). */
+        json_decref(body);
+        resp->status = status;
+        resp->body = NULL;
+        resp->body_len = 0;
+        resp->content_type = NULL;
+        return;
+    }
     if (!body || http_response_json(req, resp, status, body, &ignored) < 0)
         http_response_text(req, resp, status, "text/plain; charset=utf-8", message);
     json_decref(body);

@@ -52,6 +52,10 @@ typedef struct http_request {
     int nparams;
     const char *param_names[HTTP_PARAMS_MAX];
     const char *param_values[HTTP_PARAMS_MAX]; /* percent-decoded */
+    json_t *error_inner;    /* optional structured detail, rendered as "innererror" (owned) */
+    json_t *error_details;  /* optional array of {code,message,...}, rendered as "details" (owned) */
+    int error_body_empty;   /* render an error with no body at all (Azure's bare 403) */
+    http_header_t *error_headers; /* headers sent only with an error (WWW-Authenticate), arena */
     char request_id[40];    /* x-ms-request-id we answer with */
     const char *client_request_id; /* echoed as x-ms-client-request-id when present */
     arena_t arena;
@@ -87,6 +91,10 @@ int http_response_json(http_request_t *req, http_response_t *resp, int status, c
 /* Sets status and a text body of the given content type (copied into the arena). */
 void http_response_text(http_request_t *req, http_response_t *resp, int status,
                         const char *content_type, const char *text);
+
+/* Adds a header sent only if the request ends in an error (copied into the arena). Guards use
+ * it for WWW-Authenticate; handlers' own response headers are dropped on error. */
+void http_request_error_header(http_request_t *req, const char *name, const char *value);
 
 /* Renders err as the plane's error response (errors.c). */
 void http_render_error(http_request_t *req, http_response_t *resp, const castor_err *err);

@@ -103,3 +103,13 @@ void http_response_text(http_request_t *req, http_response_t *resp, int status,
     resp->body = arena_strdup(&req->arena, text);
     resp->body_len = resp->body ? strlen(resp->body) : 0;
 }
+
+void http_request_error_header(http_request_t *req, const char *name, const char *value)
+{
+    http_header_t *h = arena_alloc(&req->arena, sizeof *h);
+    if (!h) return;
+    h->name = arena_strdup(&req->arena, name);
+    h->value = arena_strdup(&req->arena, value);
+    h->next = req->error_headers;
+    req->error_headers = h;
+}

@@ -322,7 +322,7 @@ static void request_dispatch(req_state_t *st, http_response_t *resp)
             log_json(LOG_ERROR, "request failed",
                      json_pack("{s:s, s:s, s:s}", "requestId", req->request_id, "path", req->path,
                                "error", err.message));
-        resp->headers = NULL;
+        resp->headers = req->error_headers;
         if (st->match == HTTP_MATCH_NO_METHOD)
             http_response_header(req, resp, "Allow", st->allowed ? st->allowed : "");
         http_render_error(req, resp, &err);
@@ -383,17 +383,21 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     if (!st) return;
     *req_cls = NULL;
     http_request_t *req = &st->req;
-    uint64_t us = time_mono_us() - st->start_us;
-    json_t *line = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:s}", "method", req->method, "path",
-                             req->path, "plane", http_plane_name(req->plane), "status", st->status,
-                             "bytes", (json_int_t)st->bytes_out, "us", (json_int_t)us,
-                             "requestId", req->request_id);
-    if (line && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        json_object_set_new(line, "aborted", json_true());
-    if (line && req->client_request_id)
-        json_object_set_new(line, "clientRequestId", json_string(req->client_request_id));
-    log_json(LOG_INFO, "request", line);
+    if (log_enabled(LOG_INFO)) {
+        uint64_t us = time_mono_us() - st->start_us;
+        json_t *line = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:s}", "method", req->method,
+                                 "path", req->path, "plane", http_plane_name(req->plane),
+                                 "status", st->status, "bytes", (json_int_t)st->bytes_out, "us",
+                                 (json_int_t)us, "requestId", req->request_id);
+        if (line && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            json_object_set_new(line, "aborted", json_true());
+        if (line && req->client_request_id)
+            json_object_set_new(line, "clientRequestId", json_string(req->client_request_id));
+        log_json(LOG_INFO, "request", line);
+    }
     json_decref(req->json);
+    json_decref(req->error_inner);
+    json_decref(req->error_details);
     free(st->body);
     arena_free(&req->arena);
     free(st);
