@@ -46,6 +46,8 @@ typedef struct http_request {
     json_t *json;           /* parsed body when the route asks for JSON; owned by the request */
     http_plane_t plane;
     const char *instance;   /* data plane: the instance name from /dt/{name}/... */
+    const char *instance_id;/* data plane: the instance's GUID, set by the guard */
+    const char *caller_oid; /* the authenticated caller's object id, set by the plane's guard */
     const char *route_name; /* operation name, e.g. "DigitalTwins_GetById" */
     const char *data_action;/* data plane: the data action the route requires */
     const char *api_version;/* the api-version query parameter, or NULL */

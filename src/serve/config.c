@@ -25,6 +25,8 @@ const char *serve_config_usage(void)
            "  --tls-key FILE       its PEM private key\n"
            "  --threads N          worker threads (default: number of cores)\n"
            "  --idle-timeout SECS  close connections idle or stalled this long (default 30)\n"
+           "  --compat-empty-403   answer data-plane 403s with an empty body, as Azure does\n"
+           "                       (castor's explanation is then only in the log)\n"
            "  -h, --help           this text\n"
            "\n"
            "First start also reads CASTOR_ADMIN_PASSWORD: the password of admin@castor.local\n"
@@ -130,6 +132,8 @@ int serve_config_parse(int argc, char **argv, serve_config_t *cfg, castor_err *e
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
     cfg->log_level = LOG_INFO;
     cfg->idle_timeout_s = CASTOR_HTTP_TIMEOUT_S;
+    const char *compat = getenv("CASTOR_COMPAT_EMPTY_403");
+    cfg->compat_empty_403 = compat && (strcmp(compat, "1") == 0 || strcmp(compat, "true") == 0);
     for (size_t i = 0; i < NOPTIONS; i++) {
         const char *v = getenv(options[i].env);
         if (v && v[0]) {
@@ -141,6 +145,10 @@ int serve_config_parse(int argc, char **argv, serve_config_t *cfg, castor_err *e
         const char *arg = argv[a];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             cfg->help = 1;
+            continue;
+        }
+        if (strcmp(arg, "--compat-empty-403") == 0) {
+            cfg->compat_empty_403 = 1;
             continue;
         }
         const option_def_t *opt = NULL;
