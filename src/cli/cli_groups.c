@@ -5,14 +5,14 @@
 extern const cli_group_t cli_group_login;
 extern const cli_group_t cli_group_logout;
 extern const cli_group_t cli_group_account;
-//AD extern const cli_group_t cli_group_ad;
+extern const cli_group_t cli_group_ad;
 extern const cli_group_t cli_group_cloud_config;
 
 const cli_group_t *const cli_groups[] = {
     &cli_group_login,
     &cli_group_logout,
     &cli_group_account,
-    //AD &cli_group_ad,
+    &cli_group_ad,
     &cli_group_cloud_config,
     NULL,
 };
