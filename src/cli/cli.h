@@ -61,7 +61,7 @@
 /* Resources (token audiences) as the real clients name them. */
 #define CLI_RESOURCE_ARM "https://management.azure.com/"
 #define CLI_RESOURCE_ADT "https://digitaltwins.azure.net"
-#define CLI_RESOURCE_GRAPH "https://graph.microsoft.com/"
+#define CLI_RESOURCE_GRAPH "https://graph.microsoft.com"
 
 /* A handler's return for a usage mistake found after parsing: exit 2, not 1. */
 #define CLI_EUSAGE (-100)
