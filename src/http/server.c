@@ -92,6 +92,13 @@ static int parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t
     return CASTOR_OK;
 }
 
+int http_listen_check(const char *addr, castor_err *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    return parse_listen(addr, &ss, &len, err);
+}
+
 static int open_listener(const char *addr, int *fd_out, unsigned short *port_out,
                          castor_err *err)
 {
@@ -418,7 +425,8 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, cast
         flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
         MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)CASTOR_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)(cfg->timeout_s ? cfg->timeout_s : CASTOR_HTTP_TIMEOUT_S),
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)CASTOR_HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned int)CASTOR_HTTP_PER_IP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(2 * CASTOR_HTTP_HEADERS_MAX), MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,

@@ -20,6 +20,7 @@ typedef struct http_server_config {
     const char *cert_pem; /* server certificate chain, PEM */
     const char *key_pem;  /* its private key, PEM */
     unsigned threads;     /* worker threads; 0 = number of cores */
+    unsigned timeout_s;   /* idle/stalled connection timeout; 0 = CASTOR_HTTP_TIMEOUT_S */
     void *app;            /* handed to handlers as req->app */
     const http_router_t *router;
     http_guard_fn guards[HTTP_PLANE_COUNT]; /* NULL: no guard for that plane */
@@ -30,6 +31,9 @@ typedef struct http_server http_server_t;
 /* Binds, then starts the worker threads. A port in use or an address that cannot be bound is
  * a CASTOR_EIO with a message saying what to do. Caller stops with http_server_stop. */
 int http_server_start(const http_server_config_t *cfg, http_server_t **out, castor_err *err);
+
+/* Checks an ADDR:PORT listen address without binding it (for early, clear config errors). */
+int http_listen_check(const char *addr, castor_err *err);
 
 /* The port actually bound (useful with port 0). */
 unsigned short http_server_port(const http_server_t *s);

@@ -1,6 +1,9 @@
 /* config.c — flags and environment for `castor serve` (see config.h). */
 #include "serve/config.h"
 
+#include "core/limits.h"
+#include "http/server.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@ const char *serve_config_usage(void)
            "  --tls-cert FILE      serve this PEM certificate chain instead of the generated one\n"
            "  --tls-key FILE       its PEM private key\n"
            "  --threads N          worker threads (default: number of cores)\n"
+           "  --idle-timeout SECS  close connections idle or stalled this long (default 30)\n"
            "  -h, --help           this text\n"
            "\n"
            "First start also reads CASTOR_ADMIN_PASSWORD: the password of admin@castor.local\n"
@@ -50,7 +54,8 @@ static int set_data(serve_config_t *c, const char *f, const char *v, castor_err 
 
 static int set_listen(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
-    return copy_opt(c->listen, sizeof c->listen, f, v, e);
+    int rc = copy_opt(c->listen, sizeof c->listen, f, v, e);
+    return rc < 0 ? rc : http_listen_check(v, e);
 }
 
 static int set_public_url(serve_config_t *c, const char *f, const char *v, castor_err *e)
@@ -94,6 +99,17 @@ static int set_threads(serve_config_t *c, const char *f, const char *v, castor_e
     return CASTOR_OK;
 }
 
+static int set_idle_timeout(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!v[0] || *end || n < 1 || n > 3600)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a number of seconds from 1 to 3600",
+                              f, v);
+    c->idle_timeout_s = (unsigned)n;
+    return CASTOR_OK;
+}
+
 static const option_def_t options[] = {
     {"--data", "CASTOR_DATA", set_data},
     {"--listen", "CASTOR_LISTEN", set_listen},
@@ -102,6 +118,7 @@ static const option_def_t options[] = {
     {"--tls-cert", "CASTOR_TLS_CERT", set_tls_cert},
     {"--tls-key", "CASTOR_TLS_KEY", set_tls_key},
     {"--threads", "CASTOR_THREADS", set_threads},
+    {"--idle-timeout", "CASTOR_IDLE_TIMEOUT", set_idle_timeout},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -112,6 +129,7 @@ int serve_config_parse(int argc, char **argv, serve_config_t *cfg, castor_err *e
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "./castor-data");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
     cfg->log_level = LOG_INFO;
+    cfg->idle_timeout_s = CASTOR_HTTP_TIMEOUT_S;
     for (size_t i = 0; i < NOPTIONS; i++) {
         const char *v = getenv(options[i].env);
         if (v && v[0]) {

@@ -18,6 +18,7 @@ typedef struct serve_config {
     char tls_cert[SERVE_PATH_MAX];  /* --tls-cert, optional */
     char tls_key[SERVE_PATH_MAX];   /* --tls-key, optional */
     unsigned threads;               /* --threads, default: number of cores */
+    unsigned idle_timeout_s;        /* --idle-timeout, default CASTOR_HTTP_TIMEOUT_S */
     int help;                       /* --help was given */
 } serve_config_t;
 

@@ -183,6 +183,7 @@ int serve_main(int argc, char **argv)
         .cert_pem = tls.cert_pem,
         .key_pem = tls.key_pem,
         .threads = threads,
+        .timeout_s = app.cfg.idle_timeout_s,
         .app = &app,
         .router = app.router,
     };

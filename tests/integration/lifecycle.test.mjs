@@ -108,3 +108,24 @@ test('a port in use, a bad flag, a data folder that is a file: clear messages, n
   assert.equal(http.status, 2);
   assert.match(http.stderr, /must be an https:\/\/ URL/);
 });
+
+test('a client that stalls mid-request (slowloris) is disconnected; others are served', async () => {
+  const tls = await import('node:tls');
+  const c = await startCastor({ args: ['--idle-timeout', '2'] });
+  try {
+    const sock = tls.connect({ host: 'localhost', port: c.port, ca: c.ca, servername: 'localhost' });
+    await new Promise((res, rej) => { sock.once('secureConnect', res); sock.once('error', rej); });
+    sock.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+    const closedAfter = await new Promise((res) => {
+      const t0 = Date.now();
+      sock.on('error', () => {});
+      sock.once('close', () => res(Date.now() - t0));
+      setTimeout(() => res(-1), 10000);
+    });
+    assert.ok(closedAfter > 0, 'the stalled connection is closed by the server');
+    const r = await request(c, 'GET', '/healthz');
+    assert.equal(r.status, 200);
+  } finally {
+    await stopCastor(c);
+  }
+});

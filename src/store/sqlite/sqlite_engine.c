@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,15 +80,11 @@ static int sq_fail(sqlite3 *db, int code, const char *what, castor_err *err)
 
 static int sq_exec_plain(sqlite3 *db, const char *sql, castor_err *err)
 {
-    char *emsg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &emsg);
-    if (rc != SQLITE_OK) {
-        castor_err_set(err, (rc & 0xff) == SQLITE_CONSTRAINT ? CASTOR_ECONFLICT : CASTOR_EIO,
-                       "running '%.60s': %s", sql, emsg ? emsg : sqlite3_errstr(rc));
-        sqlite3_free(emsg);
-        return err ? err->rc : CASTOR_EIO;
-    }
-    return CASTOR_OK;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) return CASTOR_OK;
+    char what[96];
+    snprintf(what, sizeof what, "running '%.60s'", sql);
+    return sq_fail(db, rc, what, err);
 }
 
 static int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
