@@ -5,6 +5,7 @@
 #include "cli/cli_internal.h"
 
 #include "core/timeutil.h"
+#include "identity/idn.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -13,14 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* castor's own CLI client. Until the identity plane names castor's fixed client id, sign in
- * as the Azure CLI's public client, which every tenant has pre-authorized. */
-#define CLI_CASTOR_CLIENT_ID "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
-
+/* castor's own CLI: a first-party public client the identity plane seeds, pre-authorized
+ * for ARM, ADT and Graph like the Azure CLI's. */
 const char *cli_client_id(void)
 {
-    const char *env = getenv("CASTOR_CLIENT_ID"); /* for testing other clients */
-    return env && *env ? env : CLI_CASTOR_CLIENT_ID;
+    const char *env = getenv("CASTOR_CLIENT_ID"); /* to sign in as another public client */
+    return env && *env ? env : IDN_APP_CASTOR_CLI;
 }
 
 int cli_token_fresh(int64_t expires_on, int64_t now)

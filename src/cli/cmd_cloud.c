@@ -7,18 +7,15 @@
  * Graph's base URL and its token resource for az (§3), so it is castor's own URL. */
 #include "cli/cli_internal.h"
 
+#include "identity/idn.h"
+
+/* The document comes from the identity plane's own definition, so what az is told and what
+ * the server serves cannot drift apart; only the server's URL is needed. */
 static int cloud_config_run(cli_ctx_t *ctx)
 {
     if (cli_server_load(ctx) < 0) return ctx->err.rc;
-    const char *u = ctx->server.url;
-    json_t *doc = json_pack(
-        "{s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "endpoints", "activeDirectory",
-        cli_arena_printf(ctx, "%s/adfs", u), "activeDirectoryResourceId", CLI_RESOURCE_ARM,
-        "activeDirectoryGraphResourceId", cli_arena_printf(ctx, "%s/", u),
-        "microsoftGraphResourceId", cli_arena_printf(ctx, "%s/", u), "resourceManager",
-        ctx->server.arm, "management", CLI_RESOURCE_ARM, "suffixes", "storageEndpoint",
-        "core.windows.net", "keyvaultDns", ".vault.azure.net", "acrLoginServerEndpoint",
-        ".azurecr.io");
+    json_t *doc = idn_cloud_config(ctx->server.url);
+    if (!doc) return cli_fail(ctx, CASTOR_ENOMEM, "out of memory");
     return cli_result(ctx, doc);
 }
 
