@@ -9,10 +9,6 @@ extern const cli_group_t cli_group_ad;
 extern const cli_group_t cli_group_cloud_config;
 
 const cli_group_t *const cli_groups[] = {
-    &cli_group_login,
-    &cli_group_logout,
-    &cli_group_account,
-    &cli_group_ad,
-    &cli_group_cloud_config,
-    NULL,
+    &cli_group_login, &cli_group_logout,       &cli_group_account,
+    &cli_group_ad,    &cli_group_cloud_config, NULL,
 };
