@@ -24,10 +24,14 @@
  *        const cli_group_t cli_group_dt = {"dt", dt_topics, dt_commands};
  *
  *   2. Add two lines to src/cli/cli_groups.c: `extern const cli_group_t cli_group_dt;` and
- *      `&cli_group_dt,` in the table. `castor --help`, `castor dt --help`, `castor dt twin --help`
- * and `castor dt twin show --help` are then generated from the tables.
- *   3. Document every command in docs/cli.md (tests/integration/cli_docs.test.mjs checks
- *      that every command in `castor --help` trees is there, and nothing else).
+ *      `&cli_group_dt,` in the table. `castor --help`, `castor dt --help`,
+ *      `castor dt twin --help` and `castor dt twin show --help` are then generated.
+ *   3. Document every command in docs/cli.md under a `### \`castor dt twin show\`` heading
+ *      with an example (tests/integration/cli_framework.test.mjs walks the help tree and
+ *      checks that docs/cli.md has exactly those commands).
+ *   Base URLs: ctx->server.arm (resource manager, ends in '/'), ctx->server.graph, or a path
+ *   ("/dt/x/models") resolved against ctx->server.url. For ETag, Location or
+ *   Azure-AsyncOperation use cli_http() and cli_http_header(); cli_call() covers plain JSON.
  *
  * PARSING. `castor <words…> [flags]`: the leading words select the command (the longest
  * match of a command path); flags are `--long VALUE`, `--long=VALUE`, `-s VALUE`; a switch
