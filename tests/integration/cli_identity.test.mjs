@@ -163,8 +163,9 @@ test('login --use-device-code prints the code and URL, and finishes once the pag
   const seen = new Promise((res) => { started = res; });
   const run = cli(home, ['login', '--use-device-code', ...serverArgs(castor)], {
     onStderr: (text) => {
-      const m = text.match(/open the page (\S+) and enter the code (\S+)/);
-      if (m && !done) { done = true; started({ url: m[1], code: m[2] }); }
+      const url = text.match(/(https:\/\/[^\s"]+[^\s".,])/);
+      const code = text.match(/code\s+"?([A-Za-z0-9-]{4,})/);
+      if (url && code && !done) { done = true; started({ url: url[1], code: code[1] }); }
     },
   });
   const { url, code } = await Promise.race([seen, run.then((r) => { throw new Error(`login ended first: ${r.stderr}`); })]);
