@@ -105,7 +105,8 @@ int cli_result(cli_ctx_t *ctx, json_t *value)
 static size_t flag_count(const cli_flag_t *f)
 {
     size_t n = 0;
-    while (f && f[n].name) n++;
+    while (f && f[n].name)
+        n++;
     return n;
 }
 
@@ -197,7 +198,8 @@ static int parse_flags(cli_ctx_t *ctx, const char *cmdline)
             vals = arena_calloc(&ctx->arena, (size_t)ctx->argc + 1, sizeof *vals);
             if (!vals) return cli_fail(ctx, CASTOR_ENOMEM, "out of memory");
             if (inline_value) vals[n++] = inline_value;
-            while (i + 1 < ctx->argc && ctx->argv[i + 1][0] != '-') vals[n++] = ctx->argv[++i];
+            while (i + 1 < ctx->argc && ctx->argv[i + 1][0] != '-')
+                vals[n++] = ctx->argv[++i];
             if (n == 0)
                 return cli_usage(ctx, "argument %s: expected at least one argument", f->name);
         } else {
@@ -326,9 +328,10 @@ static void help_top(FILE *f, const cli_group_t *const *groups)
     fputs(top_usage, f);
     for (size_t i = 0; groups[i]; i++)
         fprintf(f, "    %-14s : %s\n", groups[i]->name, topic_summary(groups[i], groups[i]->name));
-    fputs("\nGlobal flags on every client command: --output/-o json|jsonc|table|tsv|none, --debug,\n"
-          "--server URL, --ca-file FILE, --help/-h.\n",
-          f);
+    fputs(
+        "\nGlobal flags on every client command: --output/-o json|jsonc|table|tsv|none, --debug,\n"
+        "--server URL, --ca-file FILE, --help/-h.\n",
+        f);
 }
 
 /* --- run ------------------------------------------------------------------------------- */
@@ -348,7 +351,8 @@ static int run_command(cli_ctx_t *ctx, const char *cmdline)
     }
     for (const cli_flag_t *fl = ctx->cmd->flags; fl && fl->name; fl++)
         if ((fl->props & CLI_REQUIRED) && !cli_arg(ctx, fl->name))
-            return cli_usage(ctx, "the following arguments are required: %s. See 'castor %s --help'.",
+            return cli_usage(ctx,
+                             "the following arguments are required: %s. See 'castor %s --help'.",
                              fl->name, cmdline);
     const char *o = cli_arg(ctx, "--output");
     if (o) {
@@ -383,7 +387,8 @@ int cli_run(const cli_group_t *const *groups, int argc, char **argv, FILE *out, 
         return 2;
     }
     int nwords = 0;
-    while (1 + nwords < argc && argv[1 + nwords][0] != '-' && nwords < CLI_WORDS_MAX) nwords++;
+    while (1 + nwords < argc && argv[1 + nwords][0] != '-' && nwords < CLI_WORDS_MAX)
+        nwords++;
     /* The longest run of words that names a command wins. */
     char path[512] = "";
     const cli_command_t *cmd = NULL;
@@ -416,8 +421,7 @@ int cli_run(const cli_group_t *const *groups, int argc, char **argv, FILE *out, 
         }
         int want_help = 1 + nwords < argc && is_help(argv[1 + nwords]);
         if (!want_help && 1 + nwords < argc) {
-            fprintf(errout,
-                    "castor %s: a command is needed before '%s'. See 'castor %s --help'.\n",
+            fprintf(errout, "castor %s: a command is needed before '%s'. See 'castor %s --help'.\n",
                     level, argv[1 + nwords], level);
             return 2;
         }
@@ -425,8 +429,8 @@ int cli_run(const cli_group_t *const *groups, int argc, char **argv, FILE *out, 
         return 0;
     }
     if (used < nwords) {
-        fprintf(errout, "castor %s: unrecognized argument '%s'. See 'castor %s --help'.\n",
-                path, argv[1 + used], path);
+        fprintf(errout, "castor %s: unrecognized argument '%s'. See 'castor %s --help'.\n", path,
+                argv[1 + used], path);
         return 2;
     }
 

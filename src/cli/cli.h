@@ -24,10 +24,14 @@
  *        const cli_group_t cli_group_dt = {"dt", dt_topics, dt_commands};
  *
  *   2. Add two lines to src/cli/cli_groups.c: `extern const cli_group_t cli_group_dt;` and
- *      `&cli_group_dt,` in the table. `castor --help`, `castor dt --help`, `castor dt twin --help` and
- *      `castor dt twin show --help` are then generated from the tables.
- *   3. Document every command in docs/cli.md (tests/integration/cli_docs.test.mjs checks
- *      that every command in `castor --help` trees is there, and nothing else).
+ *      `&cli_group_dt,` in the table. `castor --help`, `castor dt --help`,
+ *      `castor dt twin --help` and `castor dt twin show --help` are then generated.
+ *   3. Document every command in docs/cli.md under a `### \`castor dt twin show\`` heading
+ *      with an example (tests/integration/cli_framework.test.mjs walks the help tree and
+ *      checks that docs/cli.md has exactly those commands).
+ *   Base URLs: ctx->server.arm (resource manager, ends in '/'), ctx->server.graph, or a path
+ *   ("/dt/x/models") resolved against ctx->server.url. For ETag, Location or
+ *   Azure-AsyncOperation use cli_http() and cli_http_header(); cli_call() covers plain JSON.
  *
  * PARSING. `castor <words…> [flags]`: the leading words select the command (the longest
  * match of a command path); flags are `--long VALUE`, `--long=VALUE`, `-s VALUE`; a switch
@@ -74,22 +78,22 @@
 typedef struct cli_ctx cli_ctx_t;
 
 typedef struct cli_flag {
-    const char *name;    /* "--display-name" */
+    const char *name;       /* "--display-name" */
     const char *short_name; /* "-n" or NULL */
-    const char *metavar; /* "NAME"; NULL makes it a switch that takes no value */
+    const char *metavar;    /* "NAME"; NULL makes it a switch that takes no value */
     const char *help;
-    unsigned props;      /* CLI_REQUIRED | CLI_SECRET | CLI_MULTI */
+    unsigned props; /* CLI_REQUIRED | CLI_SECRET | CLI_MULTI */
 } cli_flag_t;
 
 typedef int (*cli_handler_fn)(cli_ctx_t *ctx);
 
 typedef struct cli_command {
-    const char *path;    /* the words after `castor`: "ad app permission add" */
-    const char *summary; /* one sentence, shown in help */
-    const char *example; /* one full command line, shown in help and docs */
+    const char *path;        /* the words after `castor`: "ad app permission add" */
+    const char *summary;     /* one sentence, shown in help */
+    const char *example;     /* one full command line, shown in help and docs */
     const cli_flag_t *flags; /* terminated by {0}; may be NULL */
     cli_handler_fn run;
-    const char *table;   /* -o table columns, "appId,displayName,id"; NULL = every scalar */
+    const char *table; /* -o table columns, "appId,displayName,id"; NULL = every scalar */
 } cli_command_t;
 
 /* A help entry for a level that is not a command ("ad", "ad app", "ad app permission"). */
@@ -99,7 +103,7 @@ typedef struct cli_topic {
 } cli_topic_t;
 
 typedef struct cli_group {
-    const char *name;    /* first word: "ad" */
+    const char *name;              /* first word: "ad" */
     const cli_topic_t *topics;     /* terminated by {0}; may be NULL for one-command groups */
     const cli_command_t *commands; /* terminated by {0} */
 } cli_group_t;
@@ -114,30 +118,30 @@ typedef enum cli_output {
 
 /* Where the server is and how to trust it, after precedence (cli_config.c). */
 typedef struct cli_server {
-    char url[1024];      /* "https://localhost:8443", no trailing slash */
-    char ca_file[1024];  /* "" = the system trust store */
-    char tenant[256];    /* tenant id or domain; "" unknown */
+    char url[1024];     /* "https://localhost:8443", no trailing slash */
+    char ca_file[1024]; /* "" = the system trust store */
+    char tenant[256];   /* tenant id or domain; "" unknown */
     char subscription[64];
-    char graph[1024];    /* Graph base URL with trailing slash */
-    char arm[1024];      /* resource-manager base URL with trailing slash */
+    char graph[1024];     /* Graph base URL with trailing slash */
+    char arm[1024];       /* resource-manager base URL with trailing slash */
     const char *url_from; /* "--server", "CASTOR_URL", "~/.castor/config.json", "connection.json" */
 } cli_server_t;
 
 /* An HTTP exchange (cli_http.c). Bodies live in the command's arena. */
 typedef struct cli_http_req {
     const char *method;
-    const char *url;          /* absolute, or a path resolved against ctx->server.url */
-    const char *resource;     /* add a bearer token for this resource or scope; NULL = none */
-    const json_t *json;       /* JSON body, or */
-    const char *form;         /* an application/x-www-form-urlencoded body, or NULL */
+    const char *url;            /* absolute, or a path resolved against ctx->server.url */
+    const char *resource;       /* add a bearer token for this resource or scope; NULL = none */
+    const json_t *json;         /* JSON body, or */
+    const char *form;           /* an application/x-www-form-urlencoded body, or NULL */
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
 } cli_http_req_t;
 
 typedef struct cli_http_resp {
     long status;
-    char *body;     /* NUL-terminated */
+    char *body; /* NUL-terminated */
     size_t len;
-    json_t *json;   /* the body parsed, when it is JSON; owned by the response */
+    json_t *json;    /* the body parsed, when it is JSON; owned by the response */
     json_t *headers; /* lower-cased name -> last value */
 } cli_http_resp_t;
 
@@ -153,7 +157,7 @@ struct cli_ctx {
     json_t *result; /* set by cli_result */
     /* private to the framework */
     int argc;
-    char **argv;    /* the flag part of the command line, after the command words */
+    char **argv;         /* the flag part of the command line, after the command words */
     const char **values; /* per flag of cmd (then globals): value or NULL */
     int *counts;
     void *curl;

@@ -85,15 +85,18 @@ static void copy_url(char *dst, size_t size, const char *url)
 {
     snprintf(dst, size, "%s", url);
     size_t n = strlen(dst);
-    while (n > 0 && dst[n - 1] == '/') dst[--n] = '\0';
+    while (n > 0 && dst[n - 1] == '/')
+        dst[--n] = '\0';
 }
 
 static int same_url(const char *a, const char *b)
 {
     if (!a || !b) return 0;
     size_t la = strlen(a), lb = strlen(b);
-    while (la > 0 && a[la - 1] == '/') la--;
-    while (lb > 0 && b[lb - 1] == '/') lb--;
+    while (la > 0 && a[la - 1] == '/')
+        la--;
+    while (lb > 0 && b[lb - 1] == '/')
+        lb--;
     return la == lb && strncmp(a, b, la) == 0;
 }
 
@@ -142,14 +145,14 @@ int cli_server_resolve(const cli_server_sources_t *src, cli_server_t *out, casto
         ca = str_member(conn, "caFile");
     snprintf(out->ca_file, sizeof out->ca_file, "%s", ca ? ca : "");
 
-    const char *tenant = str_member(cfg, "tenantId") ? str_member(cfg, "tenantId")
-                                                     : str_member(conn, "tenantId");
+    const char *tenant =
+        str_member(cfg, "tenantId") ? str_member(cfg, "tenantId") : str_member(conn, "tenantId");
     snprintf(out->tenant, sizeof out->tenant, "%s", tenant ? tenant : "");
     const char *sub = str_member(cfg, "subscriptionId") ? str_member(cfg, "subscriptionId")
                                                         : str_member(conn, "subscriptionId");
     snprintf(out->subscription, sizeof out->subscription, "%s", sub ? sub : "");
-    const char *graph = str_member(cfg, "graph") ? str_member(cfg, "graph")
-                                                 : str_member(conn, "graph");
+    const char *graph =
+        str_member(cfg, "graph") ? str_member(cfg, "graph") : str_member(conn, "graph");
     const char *arm = str_member(cfg, "resourceManager") ? str_member(cfg, "resourceManager")
                                                          : str_member(conn, "resourceManager");
     char base[1100];
@@ -197,10 +200,10 @@ int cli_config_save(cli_ctx_t *ctx)
     char ca_abs[4096] = "";
     if (ctx->server.ca_file[0] && !realpath(ctx->server.ca_file, ca_abs))
         snprintf(ca_abs, sizeof ca_abs, "%s", ctx->server.ca_file);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "server", ctx->server.url, "caFile",
-                            ca_abs, "tenantId", ctx->server.tenant, "subscriptionId",
-                            ctx->server.subscription, "graph", ctx->server.graph,
-                            "resourceManager", ctx->server.arm);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "server", ctx->server.url, "caFile", ca_abs,
+                  "tenantId", ctx->server.tenant, "subscriptionId", ctx->server.subscription,
+                  "graph", ctx->server.graph, "resourceManager", ctx->server.arm);
     if (!doc) return cli_fail(ctx, CASTOR_ENOMEM, "out of memory");
     rc = cli_json_file_write(path, doc, &ctx->err);
     json_decref(doc);

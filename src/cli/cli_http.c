@@ -14,9 +14,9 @@
 #define CLI_REQUEST_TIMEOUT_S 120L
 
 static const char *const secret_names[] = {
-    "password",      "client_secret", "refresh_token", "access_token", "id_token",
-    "device_code",   "code",          "secretText",    "client_assertion", "accessToken",
-    "refreshToken",  "clientSecret",  "code_verifier", "secret",      NULL};
+    "password",     "client_secret", "refresh_token", "access_token",     "id_token",
+    "device_code",  "code",          "secretText",    "client_assertion", "accessToken",
+    "refreshToken", "clientSecret",  "code_verifier", "secret",           NULL};
 
 int cli_is_secret_name(const char *name)
 {
@@ -117,7 +117,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         char *d = realloc(b->data, cap);
         if (!d) return 0;
         b->data = d;
@@ -138,12 +139,15 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     char name[128];
     size_t nlen = (size_t)(colon - ptr);
     if (nlen >= sizeof name) return n;
-    for (size_t i = 0; i < nlen; i++) name[i] = (char)tolower((unsigned char)ptr[i]);
+    for (size_t i = 0; i < nlen; i++)
+        name[i] = (char)tolower((unsigned char)ptr[i]);
     name[nlen] = '\0';
     const char *v = colon + 1;
     const char *end = ptr + n;
-    while (v < end && (*v == ' ' || *v == '\t')) v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
     json_object_set_new(headers, name, json_stringn(v, (size_t)(end - v)));
     return n;
 }
@@ -237,7 +241,8 @@ int cli_http(cli_ctx_t *ctx, const cli_http_req_t *req, cli_http_resp_t *resp)
     if (content_type) hdrs = curl_slist_append(hdrs, content_type);
     char *auth = bearer ? cli_arena_printf(ctx, "Authorization: Bearer %s", bearer) : NULL;
     if (auth) hdrs = curl_slist_append(hdrs, auth);
-    for (const char *const *h = req->headers; h && *h; h++) hdrs = curl_slist_append(hdrs, *h);
+    for (const char *const *h = req->headers; h && *h; h++)
+        hdrs = curl_slist_append(hdrs, *h);
 
     char errbuf[CURL_ERROR_SIZE] = "";
     body_buf_t body = {0};
@@ -301,14 +306,22 @@ int cli_http(cli_ctx_t *ctx, const cli_http_req_t *req, cli_http_resp_t *resp)
 static int rc_of_status(long status)
 {
     switch (status) {
-    case 400: return CASTOR_EINVAL;
-    case 401: return CASTOR_EAUTH;
-    case 403: return CASTOR_EPERM;
-    case 404: return CASTOR_ENOTFOUND;
-    case 409: return CASTOR_ECONFLICT;
-    case 412: return CASTOR_EPRECOND;
-    case 413: return CASTOR_ELIMIT;
-    default: return status >= 500 ? CASTOR_EIO : CASTOR_EINVAL;
+    case 400:
+        return CASTOR_EINVAL;
+    case 401:
+        return CASTOR_EAUTH;
+    case 403:
+        return CASTOR_EPERM;
+    case 404:
+        return CASTOR_ENOTFOUND;
+    case 409:
+        return CASTOR_ECONFLICT;
+    case 412:
+        return CASTOR_EPRECOND;
+    case 413:
+        return CASTOR_ELIMIT;
+    default:
+        return status >= 500 ? CASTOR_EIO : CASTOR_EINVAL;
     }
 }
 

@@ -104,10 +104,12 @@ static void format_table(FILE *f, const json_t *value, const char *spec)
             if (strlen(cell) > width[c]) width[c] = strlen(cell);
         }
     }
-    for (size_t c = 0; c < ncols; c++) print_padded(f, head[c], width[c], c + 1 == ncols);
+    for (size_t c = 0; c < ncols; c++)
+        print_padded(f, head[c], width[c], c + 1 == ncols);
     fputc('\n', f);
     for (size_t c = 0; c < ncols; c++) {
-        for (size_t k = 0; k < width[c]; k++) fputc('-', f);
+        for (size_t k = 0; k < width[c]; k++)
+            fputc('-', f);
         fputs(c + 1 == ncols ? "\n" : "  ", f);
     }
     for (size_t r = 0; r < nrows; r++) {

@@ -73,7 +73,8 @@ char *cli_form(cli_ctx_t *ctx, ...)
         char *ek = curl_easy_escape(NULL, k, 0), *ev = curl_easy_escape(NULL, v, 0);
         size_t need = len + (ek ? strlen(ek) : 0) + (ev ? strlen(ev) : 0) + 3;
         if (need > cap) {
-            while (cap < need) cap *= 2;
+            while (cap < need)
+                cap *= 2;
             char *o = realloc(out, cap);
             if (!o) {
                 curl_free(ek);
@@ -191,9 +192,9 @@ int cli_session_store_token(cli_ctx_t *ctx, json_t *session, const char *scope,
         tokens = json_object();
         json_object_set_new(session, "tokens", tokens);
     }
-    json_object_set_new(tokens, scope,
-                        json_pack("{s:s, s:I}", "accessToken", at, "expiresOn",
-                                  (json_int_t)expires_on));
+    json_object_set_new(
+        tokens, scope,
+        json_pack("{s:s, s:I}", "accessToken", at, "expiresOn", (json_int_t)expires_on));
     const char *rt = json_string_value(json_object_get(token_response, "refresh_token"));
     if (rt) json_object_set_new(session, "refreshToken", json_string(rt)); /* rotated */
     return 0;
@@ -224,22 +225,26 @@ static const char *token_renew(cli_ctx_t *ctx, json_t *session, const char *scop
 {
     const char *tenant = json_string_value(json_object_get(session, "tenant"));
     const char *client = json_string_value(json_object_get(session, "clientId"));
-    const char *type = json_string_value(json_object_get(json_object_get(session, "account"), "type"));
-    const char *path = cli_arena_printf(ctx, "/%s/oauth2/v2.0/token", tenant ? tenant : "organizations");
+    const char *type =
+        json_string_value(json_object_get(json_object_get(session, "account"), "type"));
+    const char *path =
+        cli_arena_printf(ctx, "/%s/oauth2/v2.0/token", tenant ? tenant : "organizations");
     char *form;
     if (type && strcmp(type, "servicePrincipal") == 0) {
-        form = cli_form(ctx, "grant_type", "client_credentials", "client_id", client,
-                        "client_secret", json_string_value(json_object_get(session, "clientSecret")),
-                        "scope", default_scope_of(ctx, scope), NULL);
+        form =
+            cli_form(ctx, "grant_type", "client_credentials", "client_id", client, "client_secret",
+                     json_string_value(json_object_get(session, "clientSecret")), "scope",
+                     default_scope_of(ctx, scope), NULL);
     } else {
         const char *rt = json_string_value(json_object_get(session, "refreshToken"));
         if (!rt) {
-            cli_fail(ctx, CASTOR_EAUTH, "the session has no refresh token. Please run 'castor login'.");
+            cli_fail(ctx, CASTOR_EAUTH,
+                     "the session has no refresh token. Please run 'castor login'.");
             return NULL;
         }
         form = cli_form(ctx, "grant_type", "refresh_token", "client_id", client, "refresh_token",
-                        rt, "scope", cli_arena_printf(ctx, "%s offline_access openid profile", scope),
-                        NULL);
+                        rt, "scope",
+                        cli_arena_printf(ctx, "%s offline_access openid profile", scope), NULL);
     }
     if (!form) {
         cli_fail(ctx, CASTOR_ENOMEM, "out of memory");
@@ -248,7 +253,8 @@ static const char *token_renew(cli_ctx_t *ctx, json_t *session, const char *scop
     json_t *answer = cli_oauth_post(ctx, path, form, NULL, 0);
     if (!answer) {
         if (ctx->err.status == 400 || ctx->err.status == 401)
-            castor_err_prefix(&ctx->err, "could not get a token for %s; run 'castor login' again", scope);
+            castor_err_prefix(&ctx->err, "could not get a token for %s; run 'castor login' again",
+                              scope);
         return NULL;
     }
     int rc = cli_session_store_token(ctx, session, scope, answer);

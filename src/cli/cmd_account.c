@@ -21,7 +21,8 @@ static int account_show(cli_ctx_t *ctx)
     }
     json_t *empty = json_object();
     json_t *out = cli_account_object(session, chosen ? chosen : empty, 1);
-    json_object_set_new(out, "server", json_string(json_string_value(json_object_get(session, "server"))));
+    json_object_set_new(out, "server",
+                        json_string(json_string_value(json_object_get(session, "server"))));
     json_decref(empty);
     json_decref(session);
     return cli_result(ctx, out);
@@ -59,11 +60,11 @@ static int account_token(cli_ctx_t *ctx)
     time_t t = (time_t)expires_on;
     struct tm tm;
     if (localtime_r(&t, &tm)) strftime(local, sizeof local, "%Y-%m-%d %H:%M:%S.000000", &tm);
-    json_t *out = json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s}", "accessToken", token, "expiresOn",
-                            local, "expires_on", (json_int_t)expires_on, "subscription",
-                            ctx->server.subscription[0] ? ctx->server.subscription : NULL,
-                            "tenant", json_string_value(json_object_get(session, "tenant")),
-                            "tokenType", "Bearer");
+    json_t *out =
+        json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s}", "accessToken", token, "expiresOn", local,
+                  "expires_on", (json_int_t)expires_on, "subscription",
+                  ctx->server.subscription[0] ? ctx->server.subscription : NULL, "tenant",
+                  json_string_value(json_object_get(session, "tenant")), "tokenType", "Bearer");
     json_decref(session);
     return cli_result(ctx, out);
 }
@@ -73,7 +74,8 @@ static const cli_flag_t token_flags[] = {
      "The resource the token is for, e.g. https://digitaltwins.azure.net (default: the resource "
      "manager, https://management.azure.com/).",
      0},
-    {"--scope", NULL, "SCOPE", "The scope instead, e.g. https://digitaltwins.azure.net/.default.", 0},
+    {"--scope", NULL, "SCOPE", "The scope instead, e.g. https://digitaltwins.azure.net/.default.",
+     0},
     {"--resource-type", NULL, "TYPE", "A known resource: arm, ms-graph, digital-twins.", 0},
     {0}};
 

@@ -37,7 +37,8 @@ static json_t *graph(cli_ctx_t *ctx, const char *method, const char *url, const 
 static const char *odata_quote(cli_ctx_t *ctx, const char *s)
 {
     size_t n = 0;
-    for (const char *p = s; *p; p++) n += *p == '\'' ? 2 : 1;
+    for (const char *p = s; *p; p++)
+        n += *p == '\'' ? 2 : 1;
     char *out = arena_alloc(&ctx->arena, n + 1);
     if (!out) return "";
     char *o = out;
@@ -49,11 +50,15 @@ static const char *odata_quote(cli_ctx_t *ctx, const char *s)
     return out;
 }
 
-/* GET collection?$filter=… and return its value array (new reference) or NULL. */
+/* GET collection?$filter=… (the whole collection for a NULL filter) and return its value
+ * array (new reference) or NULL. */
 static json_t *graph_filter(cli_ctx_t *ctx, const char *collection, const char *filter)
 {
-    json_t *page = graph(ctx, "GET",
-                         graph_url(ctx, "%s?$filter=%s", collection, cli_escape(ctx, filter)), NULL);
+    json_t *page =
+        graph(ctx, "GET",
+              filter ? graph_url(ctx, "%s?$filter=%s", collection, cli_escape(ctx, filter))
+                     : graph_url(ctx, "%s", collection),
+              NULL);
     if (!page) return NULL;
     json_t *value = json_incref(json_object_get(page, "value"));
     json_decref(page);
@@ -66,7 +71,8 @@ static json_t *graph_filter(cli_ctx_t *ctx, const char *collection, const char *
 }
 
 /* The one object the filter finds; else the object at collection/{id}. */
-static json_t *graph_find(cli_ctx_t *ctx, const char *collection, const char *filter, const char *id)
+static json_t *graph_find(cli_ctx_t *ctx, const char *collection, const char *filter,
+                          const char *id)
 {
     json_t *found = graph_filter(ctx, collection, filter);
     if (!found) return NULL;
@@ -107,10 +113,17 @@ static json_t *group_find(cli_ctx_t *ctx, const char *id)
     json_decref(found);
     if (n == 0) cli_fail(ctx, CASTOR_ENOTFOUND, "No group matches the name of '%s'", id);
     if (n > 1)
-        cli_fail(ctx, CASTOR_ECONFLICT,
-                 "More than one group match the name of '%s', please use --group with the object id",
-                 id);
+        cli_fail(
+            ctx, CASTOR_ECONFLICT,
+            "More than one group match the name of '%s', please use --group with the object id",
+            id);
     return one;
+}
+
+/* A handler's last line: the object as the result, or the failure that left it NULL. */
+static int done(cli_ctx_t *ctx, json_t *out)
+{
+    return done(ctx, out);
 }
 
 static const char *obj_id(const json_t *o)
@@ -124,7 +137,8 @@ static json_t *list_of(cli_ctx_t *ctx, const char *flag)
     const char **v;
     int n = cli_arg_list(ctx, flag, &v);
     json_t *a = json_array();
-    for (int i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
     return a;
 }
 
@@ -134,9 +148,12 @@ static int tri_bool(cli_ctx_t *ctx, const char *flag, int *out)
     const char *v = cli_arg(ctx, flag);
     *out = -1;
     if (!v) return 0;
-    if (strcasecmp(v, "true") == 0) *out = 1;
-    else if (strcasecmp(v, "false") == 0) *out = 0;
-    else return cli_usage(ctx, "argument %s: expected true or false, not '%s'", flag, v);
+    if (strcasecmp(v, "true") == 0)
+        *out = 1;
+    else if (strcasecmp(v, "false") == 0)
+        *out = 0;
+    else
+        return cli_usage(ctx, "argument %s: expected true or false, not '%s'", flag, v);
     return 0;
 }
 
@@ -168,14 +185,13 @@ static int user_create(cli_ctx_t *ctx)
     }
     int force;
     if (tri_bool(ctx, "--force-change-password-next-sign-in", &force) < 0) return ctx->err.rc;
-    json_t *body = json_pack("{s:s, s:s, s:{s:s, s:b}, s:s, s:b}", "userPrincipalName", upn,
-                             "displayName", cli_arg(ctx, "--display-name"), "passwordProfile",
-                             "password", cli_arg(ctx, "--password"),
-                             "forceChangePasswordNextSignIn", force == 1, "mailNickname", nick,
-                             "accountEnabled", 1);
+    json_t *body = json_pack(
+        "{s:s, s:s, s:{s:s, s:b}, s:s, s:b}", "userPrincipalName", upn, "displayName",
+        cli_arg(ctx, "--display-name"), "passwordProfile", "password", cli_arg(ctx, "--password"),
+        "forceChangePasswordNextSignIn", force == 1, "mailNickname", nick, "accountEnabled", 1);
     json_t *out = graph(ctx, "POST", graph_url(ctx, "users"), body);
     json_decref(body);
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    return done(ctx, out);
 }
 
 static int user_list(cli_ctx_t *ctx)
@@ -183,21 +199,18 @@ static int user_list(cli_ctx_t *ctx)
     const char *upn = cli_arg(ctx, "--upn");
     const char *name = cli_arg(ctx, "--display-name");
     const char *filter = cli_arg(ctx, "--filter");
-    if (upn) filter = cli_arena_printf(ctx, "userPrincipalName eq '%s'", odata_quote(ctx, upn));
-    else if (name) filter = cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name));
-    json_t *out = filter ? graph_filter(ctx, "users", filter) : NULL;
-    if (!filter) {
-        json_t *page = graph(ctx, "GET", graph_url(ctx, "users"), NULL);
-        if (page) out = json_incref(json_object_get(page, "value"));
-        json_decref(page);
-    }
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    if (upn)
+        filter = cli_arena_printf(ctx, "userPrincipalName eq '%s'", odata_quote(ctx, upn));
+    else if (name)
+        filter = cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name));
+    return done(ctx, graph_filter(ctx, "users", filter));
 }
 
 static int user_show(cli_ctx_t *ctx)
 {
-    json_t *out = graph(ctx, "GET", graph_url(ctx, "users/%s", cli_escape(ctx, cli_arg(ctx, "--id"))), NULL);
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    return done(
+        ctx,
+        graph(ctx, "GET", graph_url(ctx, "users/%s", cli_escape(ctx, cli_arg(ctx, "--id"))), NULL));
 }
 
 /* --- groups ---------------------------------------------------------------------------- */
@@ -207,9 +220,10 @@ static int group_create(cli_ctx_t *ctx)
     const char *name = cli_arg(ctx, "--display-name");
     const char *nick = cli_arg(ctx, "--mail-nickname");
     /* As az: an existing group with this name and nickname is returned, not duplicated. */
-    json_t *same = graph_filter(ctx, "groups",
-                                cli_arena_printf(ctx, "displayName eq '%s' and mailNickname eq '%s'",
-                                                 odata_quote(ctx, name), odata_quote(ctx, nick)));
+    json_t *same =
+        graph_filter(ctx, "groups",
+                     cli_arena_printf(ctx, "displayName eq '%s' and mailNickname eq '%s'",
+                                      odata_quote(ctx, name), odata_quote(ctx, nick)));
     if (!same) return ctx->err.rc;
     if (json_array_size(same) > 0) {
         json_t *one = json_incref(json_array_get(same, 0));
@@ -223,7 +237,7 @@ static int group_create(cli_ctx_t *ctx)
     if (desc) json_object_set_new(body, "description", json_string(desc));
     json_t *out = graph(ctx, "POST", graph_url(ctx, "groups"), body);
     json_decref(body);
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    return done(ctx, out);
 }
 
 static int group_member_add(cli_ctx_t *ctx)
@@ -231,8 +245,9 @@ static int group_member_add(cli_ctx_t *ctx)
     json_t *g = group_find(ctx, cli_arg(ctx, "--group"));
     if (!g) return ctx->err.rc;
     const char *member = cli_arg(ctx, "--member-id");
-    json_t *body = json_pack("{s:s}", "@odata.id",
-                             cli_arena_printf(ctx, "%sv1.0/directoryObjects/%s", ctx->server.graph, member));
+    json_t *body =
+        json_pack("{s:s}", "@odata.id",
+                  cli_arena_printf(ctx, "%sv1.0/directoryObjects/%s", ctx->server.graph, member));
     json_t *out = graph(ctx, "POST", graph_url(ctx, "groups/%s/members/$ref", obj_id(g)), body);
     json_decref(body);
     json_decref(g);
@@ -254,10 +269,12 @@ static json_t *app_properties(cli_ctx_t *ctx)
     if (cli_arg(ctx, "--identifier-uris"))
         json_object_set_new(body, "identifierUris", list_of(ctx, "--identifier-uris"));
     if (cli_arg(ctx, "--web-redirect-uris"))
-        json_object_set_new(body, "web", json_pack("{s:o}", "redirectUris", list_of(ctx, "--web-redirect-uris")));
+        json_object_set_new(
+            body, "web", json_pack("{s:o}", "redirectUris", list_of(ctx, "--web-redirect-uris")));
     if (cli_arg(ctx, "--public-client-redirect-uris"))
-        json_object_set_new(body, "publicClient",
-                            json_pack("{s:o}", "redirectUris", list_of(ctx, "--public-client-redirect-uris")));
+        json_object_set_new(
+            body, "publicClient",
+            json_pack("{s:o}", "redirectUris", list_of(ctx, "--public-client-redirect-uris")));
     int fallback;
     if (tri_bool(ctx, "--is-fallback-public-client", &fallback) < 0) {
         json_decref(body);
@@ -284,8 +301,9 @@ static int app_create(cli_ctx_t *ctx)
     if (!body) return ctx->err.rc;
     const char *name = cli_arg(ctx, "--display-name");
     /* As az: one existing application of exactly this name is updated, not duplicated. */
-    json_t *similar = graph_filter(ctx, "applications",
-                                   cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name)));
+    json_t *similar =
+        graph_filter(ctx, "applications",
+                     cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name)));
     if (!similar) {
         json_decref(body);
         return ctx->err.rc;
@@ -303,9 +321,11 @@ static int app_create(cli_ctx_t *ctx)
     }
     json_t *out;
     if (same == 1) {
-        cli_warn(ctx, "Found an existing application instance: (id) %s. We will patch it.", obj_id(existing));
+        cli_warn(ctx, "Found an existing application instance: (id) %s. We will patch it.",
+                 obj_id(existing));
         json_t *r = graph(ctx, "PATCH", graph_url(ctx, "applications/%s", obj_id(existing)), body);
-        out = r ? graph(ctx, "GET", graph_url(ctx, "applications/%s", obj_id(existing)), NULL) : NULL;
+        out =
+            r ? graph(ctx, "GET", graph_url(ctx, "applications/%s", obj_id(existing)), NULL) : NULL;
         json_decref(r);
     } else {
         json_object_set_new(body, "keyCredentials", json_array());
@@ -313,13 +333,13 @@ static int app_create(cli_ctx_t *ctx)
     }
     json_decref(similar);
     json_decref(body);
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    return done(ctx, out);
 }
 
 static int app_show(cli_ctx_t *ctx)
 {
     json_t *app = app_find(ctx, cli_arg(ctx, "--id"));
-    return app ? cli_result(ctx, app) : ctx->err.rc;
+    return done(ctx, app);
 }
 
 static int app_list(cli_ctx_t *ctx)
@@ -328,18 +348,13 @@ static int app_list(cli_ctx_t *ctx)
     const char *app_id = cli_arg(ctx, "--app-id");
     const char *uri = cli_arg(ctx, "--identifier-uri");
     const char *filter = cli_arg(ctx, "--filter");
-    if (app_id) filter = cli_arena_printf(ctx, "appId eq '%s'", odata_quote(ctx, app_id));
-    else if (uri) filter = cli_arena_printf(ctx, "identifierUris/any(s:s eq '%s')", odata_quote(ctx, uri));
-    else if (name) filter = cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name));
-    json_t *out = NULL;
-    if (filter) {
-        out = graph_filter(ctx, "applications", filter);
-    } else {
-        json_t *page = graph(ctx, "GET", graph_url(ctx, "applications"), NULL);
-        if (page) out = json_incref(json_object_get(page, "value"));
-        json_decref(page);
-    }
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    if (app_id)
+        filter = cli_arena_printf(ctx, "appId eq '%s'", odata_quote(ctx, app_id));
+    else if (uri)
+        filter = cli_arena_printf(ctx, "identifierUris/any(s:s eq '%s')", odata_quote(ctx, uri));
+    else if (name)
+        filter = cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name));
+    return done(ctx, graph_filter(ctx, "applications", filter));
 }
 
 static int app_update(cli_ctx_t *ctx)
@@ -351,7 +366,8 @@ static int app_update(cli_ctx_t *ctx)
         return cli_usage(ctx, "nothing to update: give at least one property flag");
     }
     json_t *app = app_find(ctx, cli_arg(ctx, "--id"));
-    json_t *r = app ? graph(ctx, "PATCH", graph_url(ctx, "applications/%s", obj_id(app)), body) : NULL;
+    json_t *r =
+        app ? graph(ctx, "PATCH", graph_url(ctx, "applications/%s", obj_id(app)), body) : NULL;
     json_decref(body);
     json_decref(app);
     if (!r) return ctx->err.rc;
@@ -376,7 +392,8 @@ static int app_credential_reset(cli_ctx_t *ctx)
         json_array_foreach(json_object_get(app, "passwordCredentials"), i, c)
         {
             json_t *body = json_pack("{s:O}", "keyId", json_object_get(c, "keyId"));
-            json_t *r = graph(ctx, "POST", graph_url(ctx, "applications/%s/removePassword", obj_id(app)), body);
+            json_t *r = graph(ctx, "POST",
+                              graph_url(ctx, "applications/%s/removePassword", obj_id(app)), body);
             json_decref(body);
             if (!r) {
                 json_decref(app);
@@ -389,15 +406,18 @@ static int app_credential_reset(cli_ctx_t *ctx)
     int64_t now = time_now_s();
     time_format_rfc3339(now, 0, start, sizeof start);
     time_format_rfc3339(now + (int64_t)years * 365 * 24 * 3600, 0, end, sizeof end);
-    json_t *body = json_pack("{s:{s:s?, s:s, s:s}}", "passwordCredential", "displayName",
-                             cli_arg(ctx, "--display-name"), "startDateTime", start, "endDateTime", end);
-    json_t *cred = graph(ctx, "POST", graph_url(ctx, "applications/%s/addPassword", obj_id(app)), body);
+    json_t *body =
+        json_pack("{s:{s:s?, s:s, s:s}}", "passwordCredential", "displayName",
+                  cli_arg(ctx, "--display-name"), "startDateTime", start, "endDateTime", end);
+    json_t *cred =
+        graph(ctx, "POST", graph_url(ctx, "applications/%s/addPassword", obj_id(app)), body);
     json_decref(body);
     json_t *out = NULL;
     if (cred) {
         json_t *session = cli_session_load(ctx);
-        const char *tenant = ctx->server.tenant[0] ? ctx->server.tenant
-                                                   : json_string_value(json_object_get(session, "tenant"));
+        const char *tenant = ctx->server.tenant[0]
+                                 ? ctx->server.tenant
+                                 : json_string_value(json_object_get(session, "tenant"));
         out = json_pack("{s:O, s:O, s:s?}", "appId", json_object_get(app, "appId"), "password",
                         json_object_get(cred, "secretText"), "tenant", tenant);
         json_decref(session);
@@ -407,7 +427,7 @@ static int app_credential_reset(cli_ctx_t *ctx)
                       "your source control.");
     }
     json_decref(app);
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    return done(ctx, out);
 }
 
 static int app_permission_add(cli_ctx_t *ctx)
@@ -420,10 +440,11 @@ static int app_permission_add(cli_ctx_t *ctx)
         const char *eq = strchr(perms[i], '=');
         if (!eq || (strcmp(eq + 1, "Scope") != 0 && strcmp(eq + 1, "Role") != 0)) {
             json_decref(accesses);
-            return cli_usage(ctx, "argument --api-permissions: '%s' is not ID=Scope or ID=Role", perms[i]);
+            return cli_usage(ctx, "argument --api-permissions: '%s' is not ID=Scope or ID=Role",
+                             perms[i]);
         }
-        json_array_append_new(accesses, json_pack("{s:s%, s:s}", "id", perms[i], (size_t)(eq - perms[i]),
-                                                  "type", eq + 1));
+        json_array_append_new(accesses, json_pack("{s:s%, s:s}", "id", perms[i],
+                                                  (size_t)(eq - perms[i]), "type", eq + 1));
     }
     json_t *app = app_find(ctx, cli_arg(ctx, "--id"));
     if (!app) {
@@ -499,7 +520,8 @@ static json_t *grant_scopes(cli_ctx_t *ctx, const json_t *client_sp, const json_
         snprintf(merged, sizeof merged, "%s", have ? have : "");
         char want[2048];
         snprintf(want, sizeof want, "%s", scope);
-        for (char *save = NULL, *w = strtok_r(want, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        for (char *save = NULL, *w = strtok_r(want, " ", &save); w;
+             w = strtok_r(NULL, " ", &save)) {
             char padded[2100];
             snprintf(padded, sizeof padded, " %s ", merged);
             char needle[300];
@@ -509,7 +531,8 @@ static json_t *grant_scopes(cli_ctx_t *ctx, const json_t *client_sp, const json_
                          merged[0] ? " " : "", w);
         }
         json_t *body = json_pack("{s:s}", "scope", merged);
-        json_t *r = graph(ctx, "PATCH", graph_url(ctx, "oauth2PermissionGrants/%s", obj_id(existing)), body);
+        json_t *r = graph(ctx, "PATCH",
+                          graph_url(ctx, "oauth2PermissionGrants/%s", obj_id(existing)), body);
         json_decref(body);
         if (r) {
             out = json_deep_copy(existing);
@@ -534,8 +557,10 @@ static int app_permission_grant(cli_ctx_t *ctx)
     const char *principal = cli_arg(ctx, "--principal-id");
     if (!consent) consent = "AllPrincipals";
     if (strcmp(consent, "AllPrincipals") != 0 && strcmp(consent, "Principal") != 0)
-        return cli_usage(ctx, "argument --consent-type: invalid choice: '%s' (choose from "
-                              "'AllPrincipals', 'Principal')", consent);
+        return cli_usage(ctx,
+                         "argument --consent-type: invalid choice: '%s' (choose from "
+                         "'AllPrincipals', 'Principal')",
+                         consent);
     if (strcmp(consent, "Principal") == 0 && !principal)
         return cli_usage(ctx, "--consent-type Principal needs --principal-id");
     json_t *client = sp_find(ctx, cli_arg(ctx, "--id"));
@@ -545,7 +570,7 @@ static int app_permission_grant(cli_ctx_t *ctx)
                            : NULL;
     json_decref(client);
     json_decref(resource);
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    return done(ctx, out);
 }
 
 /* The service principal of an app, created when it has none (as admin consent does). */
@@ -578,7 +603,9 @@ static int app_permission_admin_consent(cli_ctx_t *ctx)
         const char *rid = json_string_value(json_object_get(e, "resourceAppId"));
         json_t *resource = rid ? sp_ensure(ctx, rid) : NULL;
         if (!resource) {
-            rc = ctx->err.rc ? ctx->err.rc : cli_fail(ctx, CASTOR_EINVAL, "a requiredResourceAccess entry lacks resourceAppId");
+            rc = ctx->err.rc ? ctx->err.rc
+                             : cli_fail(ctx, CASTOR_EINVAL,
+                                        "a requiredResourceAccess entry lacks resourceAppId");
             break;
         }
         /* Scope ids become the scope values the resource publishes. */
@@ -591,8 +618,10 @@ static int app_permission_admin_consent(cli_ctx_t *ctx)
             const char *pid = json_string_value(json_object_get(ra, "id"));
             if (!type || !pid) continue;
             if (strcmp(type, "Role") == 0) {
-                cli_warn(ctx, "application permission %s of %s is not granted: castor grants "
-                              "delegated (Scope) permissions only", pid, rid);
+                cli_warn(ctx,
+                         "application permission %s of %s is not granted: castor grants "
+                         "delegated (Scope) permissions only",
+                         pid, rid);
                 continue;
             }
             const char *value = NULL;
@@ -601,7 +630,8 @@ static int app_permission_admin_consent(cli_ctx_t *ctx)
             json_array_foreach(json_object_get(resource, "oauth2PermissionScopes"), m, ps)
             {
                 const char *id = json_string_value(json_object_get(ps, "id"));
-                if (id && strcasecmp(id, pid) == 0) value = json_string_value(json_object_get(ps, "value"));
+                if (id && strcasecmp(id, pid) == 0)
+                    value = json_string_value(json_object_get(ps, "value"));
             }
             if (!value) {
                 cli_warn(ctx, "the API %s publishes no delegated permission %s; skipped", rid, pid);
@@ -628,24 +658,26 @@ static int sp_create(cli_ctx_t *ctx)
 {
     json_t *app = app_find(ctx, cli_arg(ctx, "--id"));
     if (!app) return ctx->err.rc;
-    json_t *body = json_pack("{s:O, s:b}", "appId", json_object_get(app, "appId"), "accountEnabled", 1);
+    json_t *body =
+        json_pack("{s:O, s:b}", "appId", json_object_get(app, "appId"), "accountEnabled", 1);
     json_t *out = graph(ctx, "POST", graph_url(ctx, "servicePrincipals"), body);
     json_decref(body);
     json_decref(app);
-    return out ? cli_result(ctx, out) : ctx->err.rc;
+    return done(ctx, out);
 }
 
 static int sp_show(cli_ctx_t *ctx)
 {
     json_t *sp = sp_find(ctx, cli_arg(ctx, "--id"));
-    return sp ? cli_result(ctx, sp) : ctx->err.rc;
+    return done(ctx, sp);
 }
 
 /* --- tables ---------------------------------------------------------------------------- */
 
 static const cli_flag_t user_create_flags[] = {
     {"--display-name", NULL, "NAME", "The user's display name.", CLI_REQUIRED},
-    {"--user-principal-name", NULL, "UPN", "The sign-in name, e.g. bob@castor.local.", CLI_REQUIRED},
+    {"--user-principal-name", NULL, "UPN", "The sign-in name, e.g. bob@castor.local.",
+     CLI_REQUIRED},
     {"--password", NULL, "PASSWORD", "The user's password.", CLI_REQUIRED | CLI_SECRET},
     {"--mail-nickname", NULL, "NICK", "Mail alias (default: the UPN's local part).", 0},
     {"--force-change-password-next-sign-in", NULL, "BOOL", "true or false (default false).", 0},
@@ -664,23 +696,26 @@ static const cli_flag_t group_create_flags[] = {
     {0}};
 static const cli_flag_t group_member_add_flags[] = {
     {"--group", "-g", "GROUP", "The group's object id or display name.", CLI_REQUIRED},
-    {"--member-id", NULL, "ID", "The object id of the user, group or service principal to add.", CLI_REQUIRED},
+    {"--member-id", NULL, "ID", "The object id of the user, group or service principal to add.",
+     CLI_REQUIRED},
     {0}};
 
-#define APP_PROPERTY_FLAGS                                                                        \
-    {"--sign-in-audience", NULL, "AUDIENCE",                                                      \
-     "AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount or "                  \
-     "PersonalMicrosoftAccount.",                                                                 \
-     0},                                                                                          \
+#define APP_PROPERTY_FLAGS                                                                         \
+    {"--sign-in-audience", NULL, "AUDIENCE",                                                       \
+     "AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount or "                   \
+     "PersonalMicrosoftAccount.",                                                                  \
+     0},                                                                                           \
         {"--identifier-uris", NULL, "URI", "Space-separated identifier URIs (api://…).",           \
-         CLI_MULTI},                                                                              \
-        {"--web-redirect-uris", NULL, "URI", "Space-separated web redirect URIs.", CLI_MULTI},    \
-        {"--public-client-redirect-uris", NULL, "URI",                                           \
-         "Space-separated public-client redirect URIs (e.g. http://localhost).", CLI_MULTI},      \
-        {"--is-fallback-public-client", NULL, "BOOL",                                             \
-         "true lets the app use public-client flows (device code, password).", 0},                \
-        {"--required-resource-accesses", NULL, "JSON",                                            \
-         "requiredResourceAccess as JSON or @manifest.json.", 0}
+         CLI_MULTI},                                                                               \
+        {"--web-redirect-uris", NULL, "URI", "Space-separated web redirect URIs.", CLI_MULTI},     \
+        {"--public-client-redirect-uris", NULL, "URI",                                             \
+         "Space-separated public-client redirect URIs (e.g. http://localhost).", CLI_MULTI},       \
+        {"--is-fallback-public-client", NULL, "BOOL",                                              \
+         "true lets the app use public-client flows (device code, password).", 0},                 \
+    {                                                                                              \
+        "--required-resource-accesses", NULL, "JSON",                                              \
+            "requiredResourceAccess as JSON or @manifest.json.", 0                                 \
+    }
 
 static const cli_flag_t app_create_flags[] = {
     {"--display-name", NULL, "NAME", "The application's display name.", CLI_REQUIRED},
@@ -692,7 +727,8 @@ static const cli_flag_t app_update_flags[] = {
     APP_PROPERTY_FLAGS,
     {0}};
 static const cli_flag_t app_id_flags[] = {
-    {"--id", NULL, "ID", "The application's appId, object id or identifier URI.", CLI_REQUIRED}, {0}};
+    {"--id", NULL, "ID", "The application's appId, object id or identifier URI.", CLI_REQUIRED},
+    {0}};
 static const cli_flag_t app_list_flags[] = {
     {"--display-name", NULL, "NAME", "Only applications whose display name starts with this.", 0},
     {"--app-id", NULL, "APP_ID", "Only the application with this appId.", 0},
@@ -708,36 +744,43 @@ static const cli_flag_t app_credential_flags[] = {
 static const cli_flag_t app_permission_add_flags[] = {
     {"--id", NULL, "ID", "The client application's appId or object id.", CLI_REQUIRED},
     {"--api", NULL, "API_APP_ID",
-     "The API's appId, e.g. 0b07f429-9f4b-4714-9392-cc5e8e80c8b0 (Azure Digital Twins).", CLI_REQUIRED},
+     "The API's appId, e.g. 0b07f429-9f4b-4714-9392-cc5e8e80c8b0 (Azure Digital Twins).",
+     CLI_REQUIRED},
     {"--api-permissions", NULL, "ID=TYPE",
-     "Space-separated permission ids with their type, e.g. 4589bd03-58cb-4e6c-b17f-b580e39652f8=Scope.",
+     "Space-separated permission ids with their type, e.g. "
+     "4589bd03-58cb-4e6c-b17f-b580e39652f8=Scope.",
      CLI_REQUIRED | CLI_MULTI},
     {0}};
 static const cli_flag_t app_permission_grant_flags[] = {
-    {"--id", NULL, "ID", "The client application's appId (its service principal must exist).", CLI_REQUIRED},
+    {"--id", NULL, "ID", "The client application's appId (its service principal must exist).",
+     CLI_REQUIRED},
     {"--api", NULL, "API_APP_ID", "The API's appId.", CLI_REQUIRED},
-    {"--scope", NULL, "SCOPES", "Space-separated delegated permissions, e.g. \"Read.Write\".", CLI_REQUIRED},
+    {"--scope", NULL, "SCOPES", "Space-separated delegated permissions, e.g. \"Read.Write\".",
+     CLI_REQUIRED},
     {"--consent-type", NULL, "TYPE", "AllPrincipals (default) or Principal.", 0},
     {"--principal-id", NULL, "ID", "The user the grant is for, with --consent-type Principal.", 0},
     {0}};
 static const cli_flag_t sp_id_flags[] = {
-    {"--id", NULL, "ID", "The application's appId (or, for show, the SP's object id).", CLI_REQUIRED}, {0}};
+    {"--id", NULL, "ID", "The application's appId (or, for show, the SP's object id).",
+     CLI_REQUIRED},
+    {0}};
 
 #define DT "0b07f429-9f4b-4714-9392-cc5e8e80c8b0"
 static const cli_command_t ad_commands[] = {
     {"ad user create", "Create a user.",
-     "castor ad user create --display-name Bob --user-principal-name bob@castor.local --password 'Bob-Pw-12345'",
+     "castor ad user create --display-name Bob --user-principal-name bob@castor.local --password "
+     "'Bob-Pw-12345'",
      user_create_flags, user_create, "displayName,id,userPrincipalName"},
     {"ad user list", "List users.", "castor ad user list --display-name Bob -o table",
      user_list_flags, user_list, "displayName,id,userPrincipalName"},
-    {"ad user show", "Show a user.", "castor ad user show --id bob@castor.local",
-     user_show_flags, user_show, "displayName,id,userPrincipalName"},
+    {"ad user show", "Show a user.", "castor ad user show --id bob@castor.local", user_show_flags,
+     user_show, "displayName,id,userPrincipalName"},
     {"ad group create", "Create a security group (or return the one of that name and nickname).",
-     "castor ad group create --display-name twins-ops --mail-nickname twinsops",
-     group_create_flags, group_create, "displayName,id,mailNickname"},
+     "castor ad group create --display-name twins-ops --mail-nickname twinsops", group_create_flags,
+     group_create, "displayName,id,mailNickname"},
     {"ad group member add", "Add a user, group or service principal to a group.",
-     "castor ad group member add --group twins-ops --member-id <object-id>",
-     group_member_add_flags, group_member_add, NULL},
+     "castor ad group member add --group twins-ops --member-id <object-id>", group_member_add_flags,
+     group_member_add, NULL},
     {"ad app create", "Register an application (an existing one of that name is updated).",
      "castor ad app create --display-name twins-client --is-fallback-public-client true",
      app_create_flags, app_create, "displayName,appId,id,signInAudience"},
@@ -748,7 +791,8 @@ static const cli_command_t ad_commands[] = {
     {"ad app update", "Change an application's properties.",
      "castor ad app update --id <appId> --public-client-redirect-uris http://localhost",
      app_update_flags, app_update, NULL},
-    {"ad app credential reset", "Create a new client secret (shown once); old ones go unless --append.",
+    {"ad app credential reset",
+     "Create a new client secret (shown once); old ones go unless --append.",
      "castor ad app credential reset --id <appId> --append", app_credential_flags,
      app_credential_reset, "appId,tenant"},
     {"ad app permission add", "Declare an API permission the application needs.",

@@ -19,8 +19,8 @@ static const cli_flag_t login_flags[] = {
      "User name (e.g. admin@castor.local), or the application (client) id with "
      "--service-principal.",
      0},
-    {"--password", "-p", "PASSWORD", "The user's password, or the client secret with --service-principal.",
-     CLI_SECRET},
+    {"--password", "-p", "PASSWORD",
+     "The user's password, or the client secret with --service-principal.", CLI_SECRET},
     {"--service-principal", NULL, NULL, "Sign in as an application with its client secret.", 0},
     {"--use-device-code", NULL, NULL,
      "Sign in on the server's web page with a one-time code (the default without --username).", 0},
@@ -54,7 +54,8 @@ static json_t *device_code_flow(cli_ctx_t *ctx, const char *tenant, const char *
     json_int_t expires_in = json_integer_value(json_object_get(start, "expires_in"));
     if (!device_code || !user_code || !uri) {
         json_decref(start);
-        cli_fail(ctx, CASTOR_EIO, "the device code answer lacks device_code, user_code or verification_uri");
+        cli_fail(ctx, CASTOR_EIO,
+                 "the device code answer lacks device_code, user_code or verification_uri");
         return NULL;
     }
     if (message)
@@ -65,9 +66,9 @@ static json_t *device_code_flow(cli_ctx_t *ctx, const char *tenant, const char *
                 "authenticate.\n",
                 uri, user_code);
     fflush(ctx->errout);
-    char *poll = cli_form(ctx, "grant_type", "urn:ietf:params:oauth:grant-type:device_code",
-                          "client_id", cli_client_id(), "device_code", device_code, "code",
-                          device_code, NULL);
+    char *poll =
+        cli_form(ctx, "grant_type", "urn:ietf:params:oauth:grant-type:device_code", "client_id",
+                 cli_client_id(), "device_code", device_code, "code", device_code, NULL);
     json_decref(start);
     if (interval < CLI_DEVICE_POLL_MIN_S) interval = CLI_DEVICE_POLL_MIN_S;
     if (expires_in <= 0 || expires_in > CLI_DEVICE_WAIT_MAX_S) expires_in = CLI_DEVICE_WAIT_MAX_S;
@@ -92,7 +93,8 @@ static json_t *device_code_flow(cli_ctx_t *ctx, const char *tenant, const char *
  * answer the list, the one subscription the server's connection file names. */
 static json_t *subscriptions_list(cli_ctx_t *ctx)
 {
-    const char *url = cli_arena_printf(ctx, "%ssubscriptions?api-version=2022-12-01", ctx->server.arm);
+    const char *url =
+        cli_arena_printf(ctx, "%ssubscriptions?api-version=2022-12-01", ctx->server.arm);
     json_t *answer = cli_call(ctx, "GET", url, CLI_RESOURCE_ARM, NULL);
     json_t *out = json_array();
     json_t *value = json_object_get(answer, "value");
@@ -174,8 +176,10 @@ static int login_run(cli_ctx_t *ctx)
     json_t *claims = cli_jwt_claims(json_string_value(json_object_get(answer, "access_token")));
     json_t *id_claims = cli_jwt_claims(json_string_value(json_object_get(answer, "id_token")));
     const char *tid = json_string_value(json_object_get(claims, "tid"));
-    if (tid) snprintf(ctx->server.tenant, sizeof ctx->server.tenant, "%s", tid);
-    else snprintf(ctx->server.tenant, sizeof ctx->server.tenant, "%s", tenant);
+    if (tid)
+        snprintf(ctx->server.tenant, sizeof ctx->server.tenant, "%s", tid);
+    else
+        snprintf(ctx->server.tenant, sizeof ctx->server.tenant, "%s", tenant);
     const char *name = sp ? user : user_from_claims(id_claims);
     if (!name) name = user_from_claims(claims);
     if (!name) name = user ? user : "";
@@ -209,8 +213,8 @@ static int login_run(cli_ctx_t *ctx)
     json_array_foreach(subs, i, s)
     {
         const char *id = json_string_value(json_object_get(s, "id"));
-        json_array_append_new(out, cli_account_object(session, s,
-                                                      id && strcmp(id, ctx->server.subscription) == 0));
+        json_array_append_new(
+            out, cli_account_object(session, s, id && strcmp(id, ctx->server.subscription) == 0));
     }
     if (json_array_size(subs) == 0)
         cli_warn(ctx, "signed in, but the account sees no subscription on %s", ctx->server.url);
@@ -234,10 +238,10 @@ static const cli_command_t login_commands[] = {
      login_flags, login_run, "name,id,tenantId,isDefault"},
     {0}};
 
-static const cli_command_t logout_commands[] = {
-    {"logout", "Sign out: forget the tokens kept in ~/.castor.", "castor logout", NULL, logout_run,
-     NULL},
-    {0}};
+static const cli_command_t logout_commands[] = {{"logout",
+                                                 "Sign out: forget the tokens kept in ~/.castor.",
+                                                 "castor logout", NULL, logout_run, NULL},
+                                                {0}};
 
 const cli_group_t cli_group_login = {"login", NULL, login_commands};
 const cli_group_t cli_group_logout = {"logout", NULL, logout_commands};

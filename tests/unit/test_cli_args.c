@@ -17,13 +17,15 @@ static int t_show(cli_ctx_t *ctx)
 {
     const char **list;
     int n = cli_arg_list(ctx, "--perms", &list);
-    snprintf(seen, sizeof seen, "show name=%s sw=%d n=%d first=%s out=%d", cli_arg(ctx, "--name") ? cli_arg(ctx, "--name") : "-",
-             cli_arg_bool(ctx, "--switch"), n, n ? list[0] : "-", (int)ctx->output);
+    snprintf(seen, sizeof seen, "show name=%s sw=%d n=%d first=%s out=%d",
+             cli_arg(ctx, "--name") ? cli_arg(ctx, "--name") : "-", cli_arg_bool(ctx, "--switch"),
+             n, n ? list[0] : "-", (int)ctx->output);
     for (int i = 1; i < n; i++) {
         strncat(seen, ",", sizeof seen - strlen(seen) - 1);
         strncat(seen, list[i], sizeof seen - strlen(seen) - 1);
     }
-    return cli_result(ctx, json_pack("{s:s}", "name", cli_arg(ctx, "--name") ? cli_arg(ctx, "--name") : ""));
+    return cli_result(
+        ctx, json_pack("{s:s}", "name", cli_arg(ctx, "--name") ? cli_arg(ctx, "--name") : ""));
 }
 
 static int t_fail(cli_ctx_t *ctx)
@@ -36,12 +38,11 @@ static int t_usage(cli_ctx_t *ctx)
     return cli_usage(ctx, "bad combination");
 }
 
-static const cli_flag_t show_flags[] = {
-    {"--name", "-n", "NAME", "The name.", CLI_REQUIRED},
-    {"--switch", NULL, NULL, "A switch.", 0},
-    {"--perms", NULL, "P", "Many values.", CLI_MULTI},
-    {"--secret", "-p", "SECRET", "A secret.", CLI_SECRET},
-    {0}};
+static const cli_flag_t show_flags[] = {{"--name", "-n", "NAME", "The name.", CLI_REQUIRED},
+                                        {"--switch", NULL, NULL, "A switch.", 0},
+                                        {"--perms", NULL, "P", "Many values.", CLI_MULTI},
+                                        {"--secret", "-p", "SECRET", "A secret.", CLI_SECRET},
+                                        {0}};
 
 static const cli_command_t t_commands[] = {
     {"tg sub show", "Show a thing.", "castor tg sub show -n x", show_flags, t_show, NULL},
@@ -51,7 +52,8 @@ static const cli_command_t t_commands[] = {
     {0}};
 static const cli_topic_t t_topics[] = {{"tg", "The test group."}, {"tg sub", "A subgroup."}, {0}};
 static const cli_group_t t_group = {"tg", t_topics, t_commands};
-static const cli_command_t solo_commands[] = {{"solo", "One command.", "castor solo", NULL, t_fail, NULL}, {0}};
+static const cli_command_t solo_commands[] = {
+    {"solo", "One command.", "castor solo", NULL, t_fail, NULL}, {0}};
 static const cli_group_t solo_group = {"solo", NULL, solo_commands};
 static const cli_group_t *const groups[] = {&t_group, &solo_group, NULL};
 
@@ -66,7 +68,8 @@ static run_out_t run(const char *line)
     snprintf(buf, sizeof buf, "castor %s", line);
     char *argv[64];
     int argc = 0;
-    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w && argc < 63; w = strtok_r(NULL, " ", &save))
+    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w && argc < 63;
+         w = strtok_r(NULL, " ", &save))
         argv[argc++] = w;
     argv[argc] = NULL;
     run_out_t r = {0};
@@ -126,7 +129,9 @@ static void unknown_flag_is_usage_error(void **state)
     (void)state;
     run_out_t r = run("tg sub show -n a --bogus 1");
     assert_int_equal(r.code, 2);
-    assert_string_equal(r.err, "castor tg sub show: unrecognized argument '--bogus'. See 'castor tg sub show --help'.\n");
+    assert_string_equal(
+        r.err,
+        "castor tg sub show: unrecognized argument '--bogus'. See 'castor tg sub show --help'.\n");
     assert_string_equal(seen, "");
     run_free(&r);
     r = run("tg sub show -n a stray");
@@ -165,7 +170,8 @@ static void unknown_words(void **state)
     run_free(&r);
     r = run("tg sub nope");
     assert_int_equal(r.code, 2);
-    assert_string_equal(r.err, "castor tg sub: 'nope' is not in the 'castor tg sub' command group. See 'castor tg sub --help'.\n");
+    assert_string_equal(r.err, "castor tg sub: 'nope' is not in the 'castor tg sub' command group. "
+                               "See 'castor tg sub --help'.\n");
     run_free(&r);
     r = run("tg sub --name x");
     assert_int_equal(r.code, 2);

@@ -21,16 +21,17 @@ static json_t *config_json(void)
 
 static json_t *connection_json(const char *authority)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "authority", authority, "caFile", "/conn/ca.pem",
-                     "tenantId", "conn-tenant", "subscriptionId", "conn-sub", "graph",
-                     "https://graph-host:9/", "resourceManager", "https://arm-host:9/");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "authority", authority, "caFile",
+                     "/conn/ca.pem", "tenantId", "conn-tenant", "subscriptionId", "conn-sub",
+                     "graph", "https://graph-host:9/", "resourceManager", "https://arm-host:9/");
 }
 
 static void flags_beat_everything(void **state)
 {
     (void)state;
     json_t *cfg = config_json(), *conn = connection_json("https://conn:2");
-    cli_server_sources_t src = {"https://flag:3/", "/flag/ca.pem", "https://env:4", "/env/ca.pem", cfg, conn};
+    cli_server_sources_t src = {
+        "https://flag:3/", "/flag/ca.pem", "https://env:4", "/env/ca.pem", cfg, conn};
     cli_server_t s;
     castor_err err;
     assert_int_equal(cli_server_resolve(&src, &s, &err), 0);

@@ -28,7 +28,8 @@ static void json_is_pretty_and_sorted(void **state)
 {
     (void)state;
     char *s = render("{\"b\":1,\"a\":{\"y\":true,\"x\":null}}", CLI_OUT_JSON, NULL);
-    assert_string_equal(s, "{\n  \"a\": {\n    \"x\": null,\n    \"y\": true\n  },\n  \"b\": 1\n}\n");
+    assert_string_equal(s,
+                        "{\n  \"a\": {\n    \"x\": null,\n    \"y\": true\n  },\n  \"b\": 1\n}\n");
     free(s);
     s = render("\"just a string\"", CLI_OUT_JSON, NULL);
     assert_string_equal(s, "\"just a string\"\n");
@@ -51,8 +52,8 @@ static void table_of_objects_uses_scalar_fields(void **state)
 static void table_columns_from_the_command(void **state)
 {
     (void)state;
-    char *s = render("{\"id\":\"abc\",\"name\":\"n\",\"secret\":\"s\",\"missing\":null}", CLI_OUT_TABLE,
-                     "name,id,absent");
+    char *s = render("{\"id\":\"abc\",\"name\":\"n\",\"secret\":\"s\",\"missing\":null}",
+                     CLI_OUT_TABLE, "name,id,absent");
     assert_string_equal(s, "Name  Id   Absent\n"
                            "----  ---  ------\n"
                            "n     abc  \n");
@@ -70,7 +71,8 @@ static void table_of_scalars(void **state)
 static void tsv_rows_and_scalars(void **state)
 {
     (void)state;
-    char *s = render("[{\"a\":\"x\",\"n\":3,\"o\":{},\"t\":\"tab\\there\"},{\"a\":\"y\",\"n\":null,\"b\":false}]",
+    char *s = render("[{\"a\":\"x\",\"n\":3,\"o\":{},\"t\":\"tab\\there\"},{\"a\":\"y\",\"n\":null,"
+                     "\"b\":false}]",
                      CLI_OUT_TSV, NULL);
     assert_string_equal(s, "x\t3\ttab here\ny\t\tFalse\n");
     free(s);

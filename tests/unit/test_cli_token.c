@@ -44,12 +44,17 @@ static void resources_become_default_scopes(void **state)
 {
     (void)state;
     cli_ctx_t *ctx = ctx_new();
-    assert_string_equal(cli_scope_of(ctx, "https://digitaltwins.azure.net"), "https://digitaltwins.azure.net/.default");
+    assert_string_equal(cli_scope_of(ctx, "https://digitaltwins.azure.net"),
+                        "https://digitaltwins.azure.net/.default");
     /* Like az: the trailing slash is kept, giving "//.default". */
-    assert_string_equal(cli_scope_of(ctx, "https://management.azure.com/"), "https://management.azure.com//.default");
-    assert_string_equal(cli_scope_of(ctx, "https://digitaltwins.azure.net/.default"), "https://digitaltwins.azure.net/.default");
-    assert_string_equal(cli_scope_of(ctx, "https://digitaltwins.azure.net/Read.Write"), "https://digitaltwins.azure.net/Read.Write");
-    assert_string_equal(cli_scope_of(ctx, "0b07f429-9f4b-4714-9392-cc5e8e80c8b0"), "0b07f429-9f4b-4714-9392-cc5e8e80c8b0/.default");
+    assert_string_equal(cli_scope_of(ctx, "https://management.azure.com/"),
+                        "https://management.azure.com//.default");
+    assert_string_equal(cli_scope_of(ctx, "https://digitaltwins.azure.net/.default"),
+                        "https://digitaltwins.azure.net/.default");
+    assert_string_equal(cli_scope_of(ctx, "https://digitaltwins.azure.net/Read.Write"),
+                        "https://digitaltwins.azure.net/Read.Write");
+    assert_string_equal(cli_scope_of(ctx, "0b07f429-9f4b-4714-9392-cc5e8e80c8b0"),
+                        "0b07f429-9f4b-4714-9392-cc5e8e80c8b0/.default");
     ctx_free(ctx);
 }
 
@@ -58,7 +63,8 @@ static void token_responses_are_cached_with_expiry(void **state)
     (void)state;
     cli_ctx_t *ctx = ctx_new();
     json_t *session = json_object();
-    json_t *v2 = json_pack("{s:s, s:i, s:s}", "access_token", "AT1", "expires_in", 3599, "refresh_token", "RT2");
+    json_t *v2 = json_pack("{s:s, s:i, s:s}", "access_token", "AT1", "expires_in", 3599,
+                           "refresh_token", "RT2");
     int64_t before = time_now_s();
     assert_int_equal(cli_session_store_token(ctx, session, "s/.default", v2), 0);
     json_t *t = json_object_get(json_object_get(session, "tokens"), "s/.default");
@@ -67,11 +73,13 @@ static void token_responses_are_cached_with_expiry(void **state)
     assert_true(exp >= before + 3599 && exp <= time_now_s() + 3599);
     assert_string_equal(json_string_value(json_object_get(session, "refreshToken")), "RT2");
     /* v1 answers carry numbers as strings and an absolute expires_on. */
-    json_t *v1 = json_pack("{s:s, s:s, s:s}", "access_token", "AT3", "expires_in", "3599", "expires_on", "1900000000");
+    json_t *v1 = json_pack("{s:s, s:s, s:s}", "access_token", "AT3", "expires_in", "3599",
+                           "expires_on", "1900000000");
     assert_int_equal(cli_session_store_token(ctx, session, "r/.default", v1), 0);
     t = json_object_get(json_object_get(session, "tokens"), "r/.default");
     assert_int_equal(json_integer_value(json_object_get(t, "expiresOn")), 1900000000);
-    assert_string_equal(json_string_value(json_object_get(session, "refreshToken")), "RT2"); /* kept */
+    assert_string_equal(json_string_value(json_object_get(session, "refreshToken")),
+                        "RT2"); /* kept */
     json_t *bad = json_pack("{s:s}", "token_type", "Bearer");
     assert_int_equal(cli_session_store_token(ctx, session, "x", bad), CASTOR_EIO);
     assert_non_null(strstr(ctx->err.message, "without an access_token"));
@@ -107,11 +115,14 @@ static void session_file_round_trip(void **state)
 static void jwt_claims_decode_base64url(void **state)
 {
     (void)state;
-    /* {"alg":"none"} . {"aud":"https://digitaltwins.azure.net","scp":"Read.Write","n":"\u00e9>?"} */
+    /* {"alg":"none"} . {"aud":"https://digitaltwins.azure.net","scp":"Read.Write","n":"\u00e9>?"}
+     */
     json_t *c = cli_jwt_claims("eyJhbGciOiJub25lIn0."
-                               "eyJhdWQiOiJodHRwczovL2RpZ2l0YWx0d2lucy5henVyZS5uZXQiLCJzY3AiOiJSZWFkLldyaXRlIiwibiI6IsOpPj8ifQ.sig");
+                               "eyJhdWQiOiJodHRwczovL2RpZ2l0YWx0d2lucy5henVyZS5uZXQiLCJzY3AiOiJSZWF"
+                               "kLldyaXRlIiwibiI6IsOpPj8ifQ.sig");
     assert_non_null(c);
-    assert_string_equal(json_string_value(json_object_get(c, "aud")), "https://digitaltwins.azure.net");
+    assert_string_equal(json_string_value(json_object_get(c, "aud")),
+                        "https://digitaltwins.azure.net");
     assert_string_equal(json_string_value(json_object_get(c, "scp")), "Read.Write");
     assert_string_equal(json_string_value(json_object_get(c, "n")), "\xc3\xa9>?");
     json_decref(c);
@@ -126,7 +137,9 @@ static void forms_escape_and_skip_nulls(void **state)
     cli_ctx_t *ctx = ctx_new();
     char *f = cli_form(ctx, "grant_type", "password", "username", "a@b.c", "skip", NULL, "scope",
                        "https://m/.default offline_access", NULL);
-    assert_string_equal(f, "grant_type=password&username=a%40b.c&scope=https%3A%2F%2Fm%2F.default%20offline_access");
+    assert_string_equal(
+        f,
+        "grant_type=password&username=a%40b.c&scope=https%3A%2F%2Fm%2F.default%20offline_access");
     ctx_free(ctx);
 }
 
@@ -134,9 +147,12 @@ static void debug_output_redacts_secrets(void **state)
 {
     (void)state;
     cli_ctx_t *ctx = ctx_new();
-    assert_string_equal(cli_redact_form(ctx, "grant_type=password&username=u&password=hunter2&client_secret=s3&scope=x"),
-                        "grant_type=password&username=u&password=<redacted>&client_secret=<redacted>&scope=x");
-    assert_string_equal(cli_redact_form(ctx, "refresh_token=abc&device_code=d"), "refresh_token=<redacted>&device_code=<redacted>");
+    assert_string_equal(
+        cli_redact_form(ctx,
+                        "grant_type=password&username=u&password=hunter2&client_secret=s3&scope=x"),
+        "grant_type=password&username=u&password=<redacted>&client_secret=<redacted>&scope=x");
+    assert_string_equal(cli_redact_form(ctx, "refresh_token=abc&device_code=d"),
+                        "refresh_token=<redacted>&device_code=<redacted>");
     json_t *body = json_pack("{s:s, s:{s:s, s:b}, s:[{s:s}], s:s}", "userPrincipalName", "bob",
                              "passwordProfile", "password", "hunter2", "force", 0, "creds",
                              "secretText", "s3cr3t", "access_token", "eyJ");
