@@ -123,7 +123,7 @@ static json_t *group_find(cli_ctx_t *ctx, const char *id)
 /* A handler's last line: the object as the result, or the failure that left it NULL. */
 static int done(cli_ctx_t *ctx, json_t *out)
 {
-    return done(ctx, out);
+    return out ? cli_result(ctx, out) : ctx->err.rc;
 }
 
 static const char *obj_id(const json_t *o)
