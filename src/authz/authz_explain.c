@@ -59,9 +59,9 @@ static const char *assignee_of(const auth_principal_t *who)
 static const char *who_text(const auth_principal_t *who, arena_t *a)
 {
     if (who->kind == AUTH_KIND_USER)
-        return arena_sprintf(a, "user %s (object id %s, signed in through client app %s)",
+        return arena_sprintf(a, "User %s (object id %s, signed in through client app %s)",
                              who->upn[0] ? who->upn : who->name, who->oid, who->appid);
-    return arena_sprintf(a, "application %s (service principal object id %s)",
+    return arena_sprintf(a, "Application %s (service principal object id %s)",
                          who->name[0] ? who->name : who->appid, who->oid);
 }
 
