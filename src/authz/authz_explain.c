@@ -44,8 +44,9 @@ authz_cause_t authz_classify(const authz_denial_t *d)
     }
     if (carved) return AUTHZ_CARVED_OUT;
     if (lacks) return AUTHZ_ROLE_LACKS_ACTION;
-    if (control) return AUTHZ_CONTROL_PLANE_ONLY;
+    /* "You hold the right role, on another instance" says more than "Owner is not enough". */
     if (elsewhere_right_role) return AUTHZ_SCOPE_ELSEWHERE;
+    if (control) return AUTHZ_CONTROL_PLANE_ONLY;
     return AUTHZ_NO_ASSIGNMENT;
 }
 

@@ -162,6 +162,7 @@ int serve_main(int argc, char **argv)
         exit_code = serve_fail("role assignments", &err);
         goto out;
     }
+    arm_rbac_set_delay(app.rbac, app.cfg.rbac_delay_s);
 
     char host[256] = "localhost";
     if (app.cfg.public_url[0] && serve_config_public_host(&app.cfg, host, sizeof host, &err) < 0) {
