@@ -15,6 +15,7 @@
 #include "serve/app.h"
 #include "serve/bootstrap.h"
 #include "serve/health.h"
+#include "twins/models_cache.h"
 #include "twins/twins_routes.h"
 
 #include <errno.h>
@@ -151,6 +152,7 @@ int serve_main(int argc, char **argv)
         exit_code = serve_fail("store", &err);
         goto out;
     }
+    app.models = models_cache_new();
     bootstrap_result_t boot;
     if (bootstrap_run(app.store, getenv("CASTOR_ADMIN_PASSWORD"), &boot, &err) < 0) {
         exit_code = serve_fail("bootstrap", &err);
@@ -213,6 +215,7 @@ out:
     http_server_stop(server);
     http_router_free(app.router);
     tls_material_free(&tls);
+    models_cache_free(app.models);
     store_close(app.store);
     if (lock_fd >= 0) close(lock_fd);
     if (exit_code == 0) log_msg(LOG_INFO, "stopped");
