@@ -1,173 +1,289 @@
-/* cmd_dt.c — `castor dt model create|list|show|update|delete`, shaped like az's `az dt model`.
- *
- * The instance is reached at /dt/{name} on the server (castor's data-plane prefix). create
- * reads a file, a folder or JSON text, orders the models so each batch's dependencies are
- * stored before it or travel with it, and uploads in batches of at most 250 (ADT's limit). */
-#include "cli/cli.h"
+/* cmd_dt.c — `castor dt create|show|list|delete` (Microsoft.DigitalTwins/digitalTwinsInstances
+ * through the resource manager) and `castor dt role-assignment create|list|delete`, the seed's
+ * fix for a 403, with az dt's flags and az's output (the instance flattened as az dt prints it).
+ * An instance is found by name through the subscription's list when -g is not given, as az dt
+ * does (real-clients-cli-python.md §8). */
+#include "cli/cmd_role.h"
 
-#include "cli/cli_models_files.h"
-#include "core/limits.h"
-#include "dtdl/dtdl.h"
+#include "cli/cli_internal.h"
+#include "cli/cmd_dt_model.h"
 
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
-#define DT_API_VERSION "2023-10-31"
+#define DT_VERSION "2023-01-31"
+#define DT_POLL_MAX 60
 
-static const char *models_base(cli_ctx_t *ctx)
+static json_t *call(cli_ctx_t *ctx, const char *method, const char *path, const json_t *body)
 {
-    return cli_arena_printf(ctx, "/dt/%s/models", cli_escape(ctx, cli_arg(ctx, "--dt-name")));
+    const char *url = path ? role_arm_url(ctx, path) : NULL;
+    return url ? cli_call(ctx, method, url, CLI_RESOURCE_ARM, body) : NULL;
 }
 
-static int model_create(cli_ctx_t *ctx)
+static const char *instance_path(cli_ctx_t *ctx, const char *group, const char *name)
 {
-    cli_model_source_t *src = NULL;
-    size_t nsrc = 0;
-    if (cli_model_sources_read(cli_arg(ctx, "--models"), &src, &nsrc, &ctx->err) < 0) {
-        cli_model_sources_free(src, nsrc);
+    if (cli_server_load(ctx) < 0) return NULL;
+    return cli_arena_printf(ctx,
+                            "/subscriptions/%s/resourceGroups/%s/providers/"
+                            "Microsoft.DigitalTwins/digitalTwinsInstances/%s",
+                            ctx->server.subscription, cli_escape(ctx, group),
+                            cli_escape(ctx, name));
+}
+
+/* az dt's shape: properties lifted to the top, resourceGroup added. */
+static json_t *flatten(cli_ctx_t *ctx, const json_t *inst)
+{
+    json_t *out = json_deep_copy(inst);
+    json_t *props = json_object_get(out, "properties");
+    const char *k;
+    json_t *v;
+    json_object_foreach(props, k, v) json_object_set(out, k, v);
+    json_object_del(out, "properties");
+    const char *id = json_string_value(json_object_get(out, "id"));
+    const char *g = id ? strcasestr(id, "/resourceGroups/") : NULL;
+    if (g) {
+        g += strlen("/resourceGroups/");
+        json_object_set_new(out, "resourceGroup",
+                            json_string(cli_arena_printf(ctx, "%.*s", (int)strcspn(g, "/"), g)));
+    }
+    return out;
+}
+
+/* The instance named by --dt-name (and -g when given). New reference or NULL. */
+static json_t *instance_find(cli_ctx_t *ctx)
+{
+    const char *name = cli_arg(ctx, "--dt-name");
+    const char *group = cli_arg(ctx, "--resource-group");
+    if (group) {
+        const char *p = instance_path(ctx, group, name);
+        return p ? call(ctx, "GET", cli_arena_printf(ctx, "%s?api-version=" DT_VERSION, p), NULL)
+                 : NULL;
+    }
+    if (cli_server_load(ctx) < 0) return NULL;
+    json_t *page = call(ctx, "GET",
+                        cli_arena_printf(ctx,
+                                         "/subscriptions/%s/providers/Microsoft.DigitalTwins/"
+                                         "digitalTwinsInstances?api-version=" DT_VERSION,
+                                         ctx->server.subscription),
+                        NULL);
+    json_t *found = NULL;
+    while (page && !found) {
+        size_t i;
+        json_t *inst;
+        json_array_foreach(json_object_get(page, "value"), i, inst)
+        {
+            const char *n = json_string_value(json_object_get(inst, "name"));
+            if (n && strcasecmp(n, name) == 0) {
+                found = json_incref(inst);
+                break;
+            }
+        }
+        const char *next = found ? NULL : json_string_value(json_object_get(page, "nextLink"));
+        json_t *np = next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL)
+                          : NULL;
+        json_decref(page);
+        page = np;
+    }
+    json_decref(page);
+    if (!found && ctx->err.rc == 0)
+        cli_fail(ctx, CASTOR_ENOTFOUND,
+                 "Digital Twins instance '%s' was not found in subscription %s (give -g to "
+                 "name its resource group).",
+                 name, ctx->server.subscription);
+    return found;
+}
+
+static int dt_create(cli_ctx_t *ctx)
+{
+    const char *p = instance_path(ctx, cli_arg(ctx, "--resource-group"), cli_arg(ctx, "--dt-name"));
+    if (!p) return ctx->err.rc;
+    json_t *tags = json_object();
+    const char **tv;
+    int nt = cli_arg_list(ctx, "--tags", &tv);
+    for (int i = 0; i < nt; i++) {
+        const char *eq = strchr(tv[i], '=');
+        json_object_set_new(tags, eq ? cli_arena_printf(ctx, "%.*s", (int)(eq - tv[i]), tv[i]) : tv[i],
+                            json_string(eq ? eq + 1 : ""));
+    }
+    const char *loc = cli_arg(ctx, "--location");
+    json_t *body = json_pack("{s:s, s:o, s:{s:s}}", "location", loc ? loc : "westus2", "tags",
+                             tags, "properties", "publicNetworkAccess",
+                             cli_arg(ctx, "--public-network-access")
+                                 ? cli_arg(ctx, "--public-network-access")
+                                 : "Enabled");
+    const char *url = cli_arena_printf(ctx, "%s?api-version=" DT_VERSION, p);
+    json_t *inst = call(ctx, "PUT", url, body);
+    json_decref(body);
+    /* Long-running: poll the resource until its provisioningState is terminal. */
+    for (int i = 0; inst && i < DT_POLL_MAX; i++) {
+        const char *st = json_string_value(
+            json_object_get(json_object_get(inst, "properties"), "provisioningState"));
+        if (!st || strcmp(st, "Succeeded") == 0 || strcmp(st, "Failed") == 0 ||
+            strcmp(st, "Canceled") == 0)
+            break;
+        sleep(1);
+        json_decref(inst);
+        inst = call(ctx, "GET", url, NULL);
+    }
+    if (!inst) return ctx->err.rc;
+    json_t *out = flatten(ctx, inst);
+    json_decref(inst);
+    return cli_result(ctx, out);
+}
+
+static int dt_show(cli_ctx_t *ctx)
+{
+    json_t *inst = instance_find(ctx);
+    if (!inst) return ctx->err.rc;
+    json_t *out = flatten(ctx, inst);
+    json_decref(inst);
+    return cli_result(ctx, out);
+}
+
+static int dt_list(cli_ctx_t *ctx)
+{
+    if (cli_server_load(ctx) < 0) return ctx->err.rc;
+    const char *g = cli_arg(ctx, "--resource-group");
+    const char *path = g ? cli_arena_printf(ctx,
+                                            "/subscriptions/%s/resourceGroups/%s/providers/"
+                                            "Microsoft.DigitalTwins/digitalTwinsInstances"
+                                            "?api-version=" DT_VERSION,
+                                            ctx->server.subscription, cli_escape(ctx, g))
+                         : cli_arena_printf(ctx,
+                                            "/subscriptions/%s/providers/Microsoft.DigitalTwins/"
+                                            "digitalTwinsInstances?api-version=" DT_VERSION,
+                                            ctx->server.subscription);
+    json_t *list = json_array();
+    json_t *page = call(ctx, "GET", path, NULL);
+    while (page) {
+        size_t i;
+        json_t *inst;
+        json_array_foreach(json_object_get(page, "value"), i, inst)
+            json_array_append_new(list, flatten(ctx, inst));
+        const char *next = json_string_value(json_object_get(page, "nextLink"));
+        json_t *np = next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL)
+                          : NULL;
+        json_decref(page);
+        page = np;
+    }
+    if (ctx->err.rc < 0) {
+        json_decref(list);
         return ctx->err.rc;
     }
-    json_t *all = json_array();
-    for (size_t i = 0; i < nsrc; i++) json_array_extend(all, src[i].set);
-    cli_model_sources_free(src, nsrc);
-    if (json_array_size(all) == 0) {
-        json_decref(all);
-        return cli_fail(ctx, CASTOR_EINVAL, "no models found in %s", cli_arg(ctx, "--models"));
-    }
-    json_t *batches = dtdl_upload_order(all, CASTOR_MODELS_PER_UPLOAD_MAX);
-    json_decref(all);
-    const char *url = cli_arena_printf(ctx, "%s?api-version=%s", models_base(ctx), DT_API_VERSION);
-    json_t *created = json_array();
-    int rc = 0;
-    for (size_t b = 0; rc == 0 && b < json_array_size(batches); b++) {
-        json_t *out = cli_call(ctx, "POST", url, CLI_RESOURCE_ADT, json_array_get(batches, b));
-        if (!out) {
-            rc = ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
-            if (json_array_size(batches) > 1)
-                castor_err_prefix(&ctx->err, "batch %zu of %zu (%zu models uploaded before it)",
-                                  b + 1, json_array_size(batches), json_array_size(created));
-            break;
-        }
-        json_array_extend(created, out);
-        json_decref(out);
-    }
-    json_decref(batches);
-    if (rc < 0) {
-        json_decref(created);
-        return rc;
-    }
-    return cli_result(ctx, created);
+    return cli_result(ctx, list);
 }
 
-static int model_list(cli_ctx_t *ctx)
+static int dt_delete(cli_ctx_t *ctx)
 {
-    const char *url = cli_arena_printf(ctx, "%s?api-version=%s%s", models_base(ctx),
-                                       DT_API_VERSION,
-                                       cli_arg_bool(ctx, "--definition")
-                                           ? "&includeModelDefinition=true"
-                                           : "");
-    const char **deps = NULL;
-    int ndeps = cli_arg_list(ctx, "--dependencies-for", &deps);
-    for (int i = 0; i < ndeps; i++)
-        url = cli_arena_printf(ctx, "%s&dependenciesFor=%s", url, cli_escape(ctx, deps[i]));
-    json_t *all = json_array();
-    while (url) {
-        json_t *page = cli_call(ctx, "GET", url, CLI_RESOURCE_ADT, NULL);
-        if (!page) {
-            json_decref(all);
-            return ctx->err.rc;
-        }
-        json_array_extend(all, json_object_get(page, "value"));
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        url = next ? cli_arena_strdup(ctx, next) : NULL;
-        json_decref(page);
-    }
-    return cli_result(ctx, all);
-}
-
-static const char *model_url(cli_ctx_t *ctx, const char *query)
-{
-    return cli_arena_printf(ctx, "%s/%s?api-version=%s%s", models_base(ctx),
-                            cli_escape(ctx, cli_arg(ctx, "--dtmi")), DT_API_VERSION, query);
-}
-
-static int model_show(cli_ctx_t *ctx)
-{
-    json_t *m = cli_call(ctx, "GET",
-                         model_url(ctx, cli_arg_bool(ctx, "--definition")
-                                            ? "&includeModelDefinition=true"
-                                            : ""),
-                         CLI_RESOURCE_ADT, NULL);
-    return m ? cli_result(ctx, m) : ctx->err.rc;
-}
-
-static int model_update(cli_ctx_t *ctx)
-{
-    if (!cli_arg_bool(ctx, "--decommission"))
-        return cli_usage(ctx, "nothing to update: the only change a model takes is "
-                              "--decommission");
-    json_t *patch = json_pack("[{s:s, s:s, s:b}]", "op", "replace", "path", "/decommissioned",
-                              "value", 1);
-    json_t *r = cli_call(ctx, "PATCH", model_url(ctx, ""), CLI_RESOURCE_ADT, patch);
-    json_decref(patch);
-    if (!r) return ctx->err.rc;
-    json_decref(r);
-    /* az answers with the model as it now is. */
-    json_t *m = cli_call(ctx, "GET", model_url(ctx, ""), CLI_RESOURCE_ADT, NULL);
-    return m ? cli_result(ctx, m) : ctx->err.rc;
-}
-
-static int model_delete(cli_ctx_t *ctx)
-{
-    json_t *r = cli_call(ctx, "DELETE", model_url(ctx, ""), CLI_RESOURCE_ADT, NULL);
+    json_t *inst = instance_find(ctx);
+    if (!inst) return ctx->err.rc;
+    const char *id = cli_arena_strdup(ctx, json_string_value(json_object_get(inst, "id")));
+    json_decref(inst);
+    json_t *r = call(ctx, "DELETE", cli_arena_printf(ctx, "%s?api-version=" DT_VERSION, id), NULL);
     if (!r) return ctx->err.rc;
     json_decref(r);
     return cli_result(ctx, NULL);
 }
 
+/* The instance's ARM id, the scope of its role assignments. */
+static const char *instance_scope(cli_ctx_t *ctx)
+{
+    json_t *inst = instance_find(ctx);
+    if (!inst) return NULL;
+    const char *id = cli_arena_strdup(ctx, json_string_value(json_object_get(inst, "id")));
+    json_decref(inst);
+    return id;
+}
+
+static int dt_ra_create(cli_ctx_t *ctx)
+{
+    const char *scope = instance_scope(ctx);
+    if (!scope) return ctx->err.rc;
+    return role_assignment_create_at(ctx, scope, cli_arg(ctx, "--assignee"),
+                                     cli_arg(ctx, "--role"));
+}
+
+static int dt_ra_list(cli_ctx_t *ctx)
+{
+    const char *scope = instance_scope(ctx);
+    if (!scope) return ctx->err.rc;
+    json_t *list;
+    if (role_assignment_list_at(ctx, scope, cli_arg(ctx, "--assignee"), cli_arg(ctx, "--role"),
+                                cli_arg_bool(ctx, "--include-inherited"), &list) < 0)
+        return ctx->err.rc;
+    return cli_result(ctx, list);
+}
+
+static int dt_ra_delete(cli_ctx_t *ctx)
+{
+    const char *scope = instance_scope(ctx);
+    if (!scope) return ctx->err.rc;
+    return role_assignment_delete_at(ctx, scope, cli_arg(ctx, "--assignee"),
+                                     cli_arg(ctx, "--role"));
+}
+
 #define DT_NAME {"--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED}
-#define DTMI {"--dtmi", "-m", "DTMI", "The model id, e.g. dtmi:com:example:Room;1.", CLI_REQUIRED}
+#define DT_GROUP {"--resource-group", "-g", "GROUP", "Its resource group.", 0}
 
 static const cli_flag_t create_flags[] = {
     DT_NAME,
-    {"--models", NULL, "FILE|DIR|JSON",
-     "A DTDL file, a folder (every *.json under it) or inline JSON; uploaded in dependency "
-     "order, 250 models per request.",
-     CLI_REQUIRED},
+    {"--resource-group", "-g", "GROUP", "Its resource group.", CLI_REQUIRED},
+    {"--location", "-l", "LOCATION", "Its location (default westus2).", 0},
+    {"--tags", NULL, "KEY=VALUE", "Tags, space-separated.", CLI_MULTI},
+    {"--public-network-access", "--pna", "Enabled|Disabled", "Public network access.", 0},
     {0}};
-static const cli_flag_t list_flags[] = {
-    DT_NAME,
-    {"--definition", NULL, NULL, "Include each model's DTDL definition.", 0},
-    {"--dependencies-for", NULL, "DTMI",
-     "Only these models and every model they depend on (extends, components).", CLI_MULTI},
+static const cli_flag_t show_flags[] = {DT_NAME, DT_GROUP, {0}};
+static const cli_flag_t list_flags[] = {DT_GROUP, {0}};
+static const cli_flag_t delete_flags[] = {
+    DT_NAME, DT_GROUP,
+    {"--yes", "-y", NULL, "Do not prompt (castor never prompts).", 0},
+    {"--no-wait", NULL, NULL, "Accepted for az compatibility; deletion is immediate.", 0},
     {0}};
-static const cli_flag_t show_flags[] = {
-    DT_NAME, DTMI, {"--definition", NULL, NULL, "Include the DTDL definition.", 0}, {0}};
-static const cli_flag_t update_flags[] = {
-    DT_NAME, DTMI,
-    {"--decommission", NULL, NULL, "Decommission the model (no new twins may use it).", 0},
+static const cli_flag_t ra_create_flags[] = {
+    DT_NAME, DT_GROUP,
+    {"--assignee", NULL, "ID", "The user (UPN), service principal (appId) or object id.", CLI_REQUIRED},
+    {"--role", NULL, "ROLE", "Role name or id, e.g. \"Azure Digital Twins Data Owner\".", CLI_REQUIRED},
     {0}};
-static const cli_flag_t delete_flags[] = {DT_NAME, DTMI, {0}};
+static const cli_flag_t ra_list_flags[] = {
+    DT_NAME, DT_GROUP,
+    {"--assignee", NULL, "ID", "Only this principal's assignments.", 0},
+    {"--role", NULL, "ROLE", "Only this role's assignments.", 0},
+    {"--include-inherited", NULL, NULL, "Also assignments at the group and subscription.", 0},
+    {0}};
+static const cli_flag_t ra_delete_flags[] = {
+    DT_NAME, DT_GROUP,
+    {"--assignee", NULL, "ID", "The principal whose assignments go.", CLI_REQUIRED},
+    {"--role", NULL, "ROLE", "Only this role (default: every role of the assignee).", 0},
+    {0}};
 
 static const cli_command_t dt_commands[] = {
-    {"dt model create", "Upload DTDL models (a file, a folder or JSON) to an instance.",
-     "castor dt model create -n my-dt --models ./ontology", create_flags, model_create,
-     "id,decommissioned,uploadTime"},
-    {"dt model list", "List an instance's models (every page).",
-     "castor dt model list -n my-dt --dependencies-for dtmi:com:example:Room;1", list_flags,
-     model_list, "id,decommissioned,uploadTime"},
-    {"dt model show", "Show one model.",
-     "castor dt model show -n my-dt --dtmi dtmi:com:example:Room;1 --definition", show_flags,
-     model_show, "id,decommissioned,uploadTime"},
-    {"dt model update", "Decommission a model.",
-     "castor dt model update -n my-dt --dtmi dtmi:com:example:Room;1 --decommission",
-     update_flags, model_update, "id,decommissioned,uploadTime"},
-    {"dt model delete", "Delete a model no other model depends on.",
-     "castor dt model delete -n my-dt --dtmi dtmi:com:example:Room;1", delete_flags,
-     model_delete, NULL},
+    {"dt create", "Create or update a Digital Twins instance.",
+     "castor dt create -n my-dt -g rg1 -l westus2", create_flags, dt_create,
+     "name,location,hostName,provisioningState"},
+    {"dt show", "Show a Digital Twins instance.", "castor dt show -n my-dt", show_flags, dt_show,
+     "name,location,hostName,provisioningState"},
+    {"dt list", "List Digital Twins instances.", "castor dt list -g rg1", list_flags, dt_list,
+     "name,resourceGroup,location,hostName"},
+    {"dt delete", "Delete a Digital Twins instance and all its data.",
+     "castor dt delete -n my-dt --yes", delete_flags, dt_delete, NULL},
+    {"dt role-assignment create", "Assign a role on a Digital Twins instance.",
+     "castor dt role-assignment create -n my-dt --assignee alice@castor.local --role "
+     "\"Azure Digital Twins Data Owner\"",
+     ra_create_flags, dt_ra_create, "principalId,roleDefinitionId,scope"},
+    {"dt role-assignment list", "List role assignments on a Digital Twins instance.",
+     "castor dt role-assignment list -n my-dt --include-inherited", ra_list_flags, dt_ra_list,
+     "principalName,roleDefinitionName,scope"},
+    {"dt role-assignment delete", "Remove role assignments from a Digital Twins instance.",
+     "castor dt role-assignment delete -n my-dt --assignee alice@castor.local", ra_delete_flags,
+     dt_ra_delete, NULL},
+    CLI_DT_MODEL_COMMANDS
     {0}};
 
-static const cli_topic_t dt_topics[] = {{"dt", "Manage Azure Digital Twins instances and data."},
-                                        {"dt model", "Manage DTDL models of an instance."},
-                                        {0}};
+static const cli_topic_t dt_topics[] = {
+    {"dt", "Manage Azure Digital Twins instances and their data."},
+    {"dt role-assignment", "Manage role assignments on a Digital Twins instance."},
+    CLI_DT_MODEL_TOPICS
+    {0}};
 
 const cli_group_t cli_group_dt = {"dt", dt_topics, dt_commands};
