@@ -89,7 +89,7 @@ test('the SDK creates models and gets them back, with and without the definition
     { op: 'getModel', args: ['dtmi:samples:Nope;1', false] },
     ...cleanup,
   ]);
-  assert.ok(c.ok, JSON.stringify(c));
+  assert.ok(c.ok && g.ok && gd.ok, JSON.stringify([c, g, gd]));
   assert.deepEqual(c.value.map((m) => m.id), [COMPONENT_ID, MODEL_ID]);
   assert.deepEqual(c.value[0].displayName, { en: 'Component1' });
   assert.equal(c.value[0].decommissioned, false);
@@ -106,12 +106,12 @@ test('the SDK sees ADT errors: empty, existing, invalid model, invalid reference
   const invalidComponent = { ...component };
   delete invalidComponent['@id'];
   const invalidRef = { ...model, contents: [{ '@type': 'Component', name: 'Component1', schema: 'XXX' }] };
-  const [empty, first, existing, invalid, badRef] = await sdk([
+  const [empty, invalid, badRef, first, existing] = await sdk([
     { op: 'createModels', args: [[]] },
-    { op: 'createModels', args: [[component, model]] },
-    { op: 'createModels', args: [[component, model]] },
     { op: 'createModels', args: [[invalidComponent]] },
     { op: 'createModels', args: [[invalidRef]] },
+    { op: 'createModels', args: [[component, model]] },
+    { op: 'createModels', args: [[component, model]] },
     ...cleanup,
   ]);
   assert.equal(empty.ok, false);

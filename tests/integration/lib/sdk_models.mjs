@@ -52,7 +52,7 @@ function batches(models, max) {
 const ops = {
   createModels: async (models) => (await client.createModels(models)).map((m) => m.id),
   createModelsRaw: async (models) => client.createModels(models),
-  getModel: async (id, includeModelDefinition) => client.getModel(id, { includeModelDefinition }),
+  getModel: async (id, includeModelDefinition) => client.getModel(id, !!includeModelDefinition),
   decomissionModel: async (id) => { await client.decomissionModel(id); return null; },
   deleteModel: async (id) => { await client.deleteModel(id); return null; },
   // 1.1.0's signature is positional: listModels(dependenciesFor, includeModelDefinition).
