@@ -19,6 +19,7 @@
 #include "serve/app.h"
 #include "serve/bootstrap.h"
 #include "serve/health.h"
+#include "twins/models_cache.h"
 #include "twins/twins_routes.h"
 
 #include <errno.h>
@@ -146,6 +147,7 @@ int serve_main(int argc, char **argv)
         exit_code = serve_fail("store", &err);
         goto out;
     }
+    app.models = models_cache_new();
     bootstrap_result_t boot;
     if (bootstrap_run(app.store, getenv("CASTOR_ADMIN_PASSWORD"), &boot, &err) < 0) {
         exit_code = serve_fail("bootstrap", &err);
@@ -222,6 +224,7 @@ out:
     http_server_stop(server);
     http_router_free(app.router);
     tls_material_free(&tls);
+    models_cache_free(app.models);
     arm_rbac_free(app.rbac);
     store_close(app.store);
     idn_stop();
