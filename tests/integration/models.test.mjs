@@ -236,6 +236,10 @@ test('RealEstateCore v2 and v3 upload through castor dt model create and list ba
   // v3 into a fresh instance by the CLI too
   const mk = await cli(home, ['dt', 'create', '-n', 'dt-rec3', '-g', 'rg-models', '-l', 'westus2', '-o', 'none']);
   assert.equal(mk.code, 0, mk.stderr);
+  // A new instance grants nothing on its data, even to the subscription Owner who made it.
+  const grant3 = await cli(home, ['dt', 'role-assignment', 'create', '-n', 'dt-rec3', '--assignee', ADMIN,
+    '--role', 'Azure Digital Twins Data Owner', '-o', 'none']);
+  assert.equal(grant3.code, 0, grant3.stderr);
   const v3 = await cli(home, ['dt', 'model', 'create', '-n', 'dt-rec3', '--models', join(REC, 'Ontology'), '-o', 'none']);
   assert.equal(v3.code, 0, v3.stderr);
   const l3 = await cli(home, ['dt', 'model', 'list', '-n', 'dt-rec3', '-o', 'tsv']);
@@ -245,6 +249,13 @@ test('RealEstateCore v2 and v3 upload through castor dt model create and list ba
   assert.equal(del.code, 0, del.stderr);
   const again = await cli(home, ['dt', 'create', '-n', 'dt-rec3', '-g', 'rg-models', '-l', 'westus2', '-o', 'none']);
   assert.equal(again.code, 0, again.stderr);
+  // The old instance's role assignments went with it: the new one starts closed.
+  const closed = await cli(home, ['dt', 'model', 'list', '-n', 'dt-rec3']);
+  assert.notEqual(closed.code, 0);
+  assert.match(closed.stderr, /seed cause #1/);
+  const regrant = await cli(home, ['dt', 'role-assignment', 'create', '-n', 'dt-rec3', '--assignee', ADMIN,
+    '--role', 'Azure Digital Twins Data Owner', '-o', 'none']);
+  assert.equal(regrant.code, 0, regrant.stderr);
   const empty = await cli(home, ['dt', 'model', 'list', '-n', 'dt-rec3']);
   assert.equal(empty.code, 0, empty.stderr);
   assert.deepEqual(empty.json, []);
