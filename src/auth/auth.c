@@ -41,6 +41,8 @@ static void stripes_init(void)
 
 void auth_directory_changed(void) { atomic_fetch_add(&generation, 1); }
 
+unsigned auth_directory_generation(void) { return atomic_load(&generation); }
+
 static void free_list(char **v, size_t n)
 {
     if (!v) return;

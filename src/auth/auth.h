@@ -118,5 +118,7 @@ const char *auth_challenge(http_request_t *req, const auth_principal_t *p);
 /* Drops every cached verification; the identity plane calls it when a user is disabled or
  * deleted, a service principal disabled or deleted, or a group membership changes. */
 void auth_directory_changed(void);
+/* A counter auth_directory_changed() advances; caches of directory-derived data compare it. */
+unsigned auth_directory_generation(void);
 
 #endif
