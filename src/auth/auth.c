@@ -426,7 +426,7 @@ int auth_bearer(http_request_t *req, auth_audience_t audience, auth_principal_t 
                              &req->arena, out, err);
 }
 
-static int word_in(const char *list, const char *word)
+int auth_word_in(const char *list, const char *word)
 {
     size_t n = strlen(word);
     for (const char *p = list; p && *p;) {
@@ -441,7 +441,7 @@ static int word_in(const char *list, const char *word)
 
 int auth_has_scope(const auth_principal_t *p, const char *scope)
 {
-    return p->kind == AUTH_KIND_USER && word_in(p->scp, scope);
+    return p->kind == AUTH_KIND_USER && auth_word_in(p->scp, scope);
 }
 
 int auth_has_role(const auth_principal_t *p, const char *role)

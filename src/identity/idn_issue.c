@@ -268,22 +268,9 @@ void idn_target_release(idn_target_t *tg)
 
 /* ---- consent ---- */
 
-static int word_in(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; p && *p;) {
-        while (*p == ' ') p++;
-        const char *e = strchr(p, ' ');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && n && strncasecmp(p, word, n) == 0) return 1;
-        p += len;
-    }
-    return 0;
-}
-
 static void add_word(char *out, size_t size, const char *w)
 {
-    if (!w || !w[0] || word_in(out, w)) return;
+    if (!w || !w[0] || auth_word_in(out, w)) return;
     size_t n = strlen(out);
     snprintf(out + n, size - n, "%s%s", n ? " " : "", w);
 }
@@ -387,18 +374,18 @@ int idn_delegated_scopes(store_txn_t *t, const idn_client_t *c, const idn_target
         char copy[STORE_SCOPE_MAX], *save = NULL;
         snprintf(copy, sizeof copy, "%s", g.scopes);
         for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
-            if (word_in(declared, w)) add_word(granted, sizeof granted, w);
+            if (auth_word_in(declared, w)) add_word(granted, sizeof granted, w);
     }
     if (tg->requested[0]) {
         char copy[STORE_SCOPE_MAX], *save = NULL;
         snprintf(copy, sizeof copy, "%s", tg->requested);
         for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-            if (!word_in(all, w))
+            if (!auth_word_in(all, w))
                 return idn_oauth_fail(err, 400, "invalid_scope", 70011,
                                       "The provided value for the input parameter 'scope' is not "
                                       "valid. The scope %s/%s does not exist.",
                                       tg->resource, w);
-            if (!word_in(granted, w))
+            if (!auth_word_in(granted, w))
                 return idn_oauth_fail(
                     err, 400, "invalid_grant", 65001,
                     "The user or administrator has not consented to use the application with ID "
