@@ -6,6 +6,7 @@
 #include "cli/cmd_role.h"
 
 #include "cli/cli_internal.h"
+#include "cli/cmd_dt_doctor.h"
 #include "cli/cmd_dt_model.h"
 
 #include <string.h>
@@ -186,6 +187,11 @@ static int dt_delete(cli_ctx_t *ctx)
     return cli_result(ctx, NULL);
 }
 
+json_t *cli_dt_instance(cli_ctx_t *ctx)
+{
+    return instance_find(ctx);
+}
+
 /* The instance's ARM id, the scope of its role assignments. */
 static const char *instance_scope(cli_ctx_t *ctx)
 {
@@ -278,6 +284,7 @@ static const cli_command_t dt_commands[] = {
      "castor dt role-assignment delete -n my-dt --assignee alice@castor.local", ra_delete_flags,
      dt_ra_delete, NULL},
     CLI_DT_MODEL_COMMANDS
+    CLI_DT_DOCTOR_COMMANDS
     {0}};
 
 static const cli_topic_t dt_topics[] = {

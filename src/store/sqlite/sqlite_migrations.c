@@ -12,6 +12,7 @@ static const sqlite_schema_module_t *const modules[] = {
     &sqlite_schema_directory,
     &sqlite_schema_arm,
     &sqlite_schema_models,
+    &sqlite_schema_audit,
 };
 
 #define NMODULES ((int)(sizeof modules / sizeof modules[0]))
