@@ -6,12 +6,15 @@
 #include "serve/config.h"
 #include "store/store.h"
 
+struct models_cache; /* twins/models_cache.h: compiled model graphs per instance */
+
 typedef struct castor_app {
     serve_config_t cfg;    /* read-only after start */
     store_t *store;
     http_router_t *router;
     char tenant_id[37];    /* the bootstrap tenant */
     char subscription_id[37];
+    struct models_cache *models; /* NULL: every graph is compiled for its request alone */
 } castor_app_t;
 
 #endif

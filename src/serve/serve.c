@@ -12,9 +12,11 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls_material.h"
+#include "identity/idn.h"
 #include "serve/app.h"
 #include "serve/bootstrap.h"
 #include "serve/health.h"
+#include "twins/models_cache.h"
 #include "twins/twins_routes.h"
 
 #include <errno.h>
@@ -151,6 +153,7 @@ int serve_main(int argc, char **argv)
         exit_code = serve_fail("store", &err);
         goto out;
     }
+    app.models = models_cache_new();
     bootstrap_result_t boot;
     if (bootstrap_run(app.store, getenv("CASTOR_ADMIN_PASSWORD"), &boot, &err) < 0) {
         exit_code = serve_fail("bootstrap", &err);
@@ -158,6 +161,10 @@ int serve_main(int argc, char **argv)
     }
     snprintf(app.tenant_id, sizeof app.tenant_id, "%s", boot.tenant_id);
     snprintf(app.subscription_id, sizeof app.subscription_id, "%s", boot.subscription_id);
+    if (idn_start(app.store, app.cfg.public_url, boot.admin_id, &err) < 0) {
+        exit_code = serve_fail("identity", &err);
+        goto out;
+    }
 
     char host[256] = "localhost";
     if (app.cfg.public_url[0] && serve_config_public_host(&app.cfg, host, sizeof host, &err) < 0) {
@@ -174,7 +181,9 @@ int serve_main(int argc, char **argv)
 
     app.router = http_router_new();
     if (!app.router || http_router_add(app.router, HTTP_PLANE_SYSTEM, health_routes, &err) < 0 ||
-        http_router_add(app.router, HTTP_PLANE_DATA, twins_routes, &err) < 0) {
+        http_router_add(app.router, HTTP_PLANE_DATA, twins_routes, &err) < 0 ||
+        http_router_add(app.router, HTTP_PLANE_IDENTITY, idn_routes, &err) < 0 ||
+        http_router_add(app.router, HTTP_PLANE_GRAPH, idn_graph_routes, &err) < 0) {
         exit_code = serve_fail("routes", &err);
         goto out;
     }
@@ -213,7 +222,9 @@ out:
     http_server_stop(server);
     http_router_free(app.router);
     tls_material_free(&tls);
+    models_cache_free(app.models);
     store_close(app.store);
+    idn_stop();
     if (lock_fd >= 0) close(lock_fd);
     if (exit_code == 0) log_msg(LOG_INFO, "stopped");
     return exit_code;

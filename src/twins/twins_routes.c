@@ -6,17 +6,18 @@
 #include "twins/twins_routes.h"
 
 #include "core/limits.h"
+#include "twins/models_api.h"
 
 #define DT "Microsoft.DigitalTwins/"
 #define V http_api_versions_data
 
 const http_route_t twins_routes[] = {
-    {"POST", "/models", NULL, "DigitalTwinModels_Add", V, DT "models/write",
+    {"POST", "/models", models_add, "DigitalTwinModels_Add", V, DT "models/write",
      CASTOR_HTTP_MODEL_BODY_MAX, 1},
-    {"GET", "/models", NULL, "DigitalTwinModels_List", V, DT "models/read", 0, 0},
-    {"GET", "/models/{id}", NULL, "DigitalTwinModels_GetById", V, DT "models/read", 0, 0},
-    {"PATCH", "/models/{id}", NULL, "DigitalTwinModels_Update", V, DT "models/write", 0, 1},
-    {"DELETE", "/models/{id}", NULL, "DigitalTwinModels_Delete", V, DT "models/delete", 0, 0},
+    {"GET", "/models", models_list, "DigitalTwinModels_List", V, DT "models/read", 0, 0},
+    {"GET", "/models/{id}", models_get, "DigitalTwinModels_GetById", V, DT "models/read", 0, 0},
+    {"PATCH", "/models/{id}", models_update, "DigitalTwinModels_Update", V, DT "models/write", 0, 1},
+    {"DELETE", "/models/{id}", models_delete, "DigitalTwinModels_Delete", V, DT "models/delete", 0, 0},
     {"POST", "/query", NULL, "Query_QueryTwins", V, DT "query/action", 0, 1},
     {"GET", "/digitaltwins/{id}", NULL, "DigitalTwins_GetById", V, DT "digitaltwins/read", 0, 0},
     {"PUT", "/digitaltwins/{id}", NULL, "DigitalTwins_Add", V, DT "digitaltwins/write", 0, 1},

@@ -219,6 +219,7 @@ static void test_conformance(void **state)
     double rate = pass + fail ? 100.0 * pass / (pass + fail) : 100.0;
     printf("overall: %d of %d decided cases pass (%.2f%%), %d skipped\n", pass, pass + fail, rate,
            skip);
+    printf("%d passed, %d failed\n", pass, fail);
     assert_true(rate >= CONFORMANCE_FLOOR);
 }
 

@@ -1,4 +1,4 @@
-/* schema_directory.c — the identity plane's tables. */
+/* schema_directory.c — the identity plane's tables. Steps are append-only (sqlite_schema.h). */
 #include "store/sqlite/sqlite_schema.h"
 
 static const char *const steps[] = {
@@ -11,6 +11,65 @@ static const char *const steps[] = {
     "  password_hash TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1,"
     "  failed_signins INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,"
     "  created INTEGER NOT NULL, UNIQUE (tenant_id, upn));",
+
+    /* Step 2: the rest of the directory. Rich Graph attributes that no query filters on live
+     * in a JSON `doc` column; everything a lookup or a join needs is a real column. */
+    "ALTER TABLE users ADD COLUMN mail_nickname TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE users ADD COLUMN directory_admin INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE applications ("
+    "  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    "  app_id TEXT NOT NULL, display_name TEXT NOT NULL, owner_id TEXT NOT NULL DEFAULT '',"
+    "  doc TEXT NOT NULL DEFAULT '{}', created INTEGER NOT NULL, UNIQUE (tenant_id, app_id));"
+    "CREATE TABLE app_secrets ("
+    "  key_id TEXT PRIMARY KEY, app_object_id TEXT NOT NULL REFERENCES applications(id)"
+    "  ON DELETE CASCADE, secret_hash TEXT NOT NULL, hint TEXT NOT NULL,"
+    "  display_name TEXT NOT NULL DEFAULT '', start_s INTEGER NOT NULL, end_s INTEGER NOT NULL);"
+    "CREATE INDEX app_secrets_app ON app_secrets(app_object_id);"
+    "CREATE TABLE service_principals ("
+    "  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    "  app_id TEXT NOT NULL, display_name TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1,"
+    "  first_party INTEGER NOT NULL DEFAULT 0, public_client INTEGER NOT NULL DEFAULT 0,"
+    "  owner_id TEXT NOT NULL DEFAULT '', doc TEXT NOT NULL DEFAULT '{}',"
+    "  created INTEGER NOT NULL, UNIQUE (tenant_id, app_id));"
+    "CREATE TABLE sp_names ("
+    "  tenant_id TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,"
+    "  sp_id TEXT NOT NULL REFERENCES service_principals(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (tenant_id, name));"
+    "CREATE TABLE groups_ ("
+    "  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    "  display_name TEXT NOT NULL, mail_nickname TEXT NOT NULL DEFAULT '',"
+    "  description TEXT NOT NULL DEFAULT '', owner_id TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE memberships ("
+    "  group_id TEXT NOT NULL REFERENCES groups_(id) ON DELETE CASCADE,"
+    "  member_id TEXT NOT NULL, member_type TEXT NOT NULL, PRIMARY KEY (group_id, member_id));"
+    "CREATE INDEX memberships_member ON memberships(member_id);"
+    "CREATE TABLE oauth2_grants ("
+    "  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, client_id TEXT NOT NULL,"
+    "  consent_type TEXT NOT NULL, principal_id TEXT NOT NULL DEFAULT '',"
+    "  resource_id TEXT NOT NULL, scope TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE INDEX oauth2_grants_client ON oauth2_grants(client_id, resource_id);"
+    "CREATE TABLE app_role_assignments ("
+    "  id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, principal_id TEXT NOT NULL,"
+    "  principal_type TEXT NOT NULL, resource_id TEXT NOT NULL, app_role_id TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, UNIQUE (principal_id, resource_id, app_role_id));"
+    "CREATE TABLE signing_keys ("
+    "  kid TEXT PRIMARY KEY, private_pem TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  state TEXT NOT NULL);"
+    "CREATE TABLE refresh_tokens ("
+    "  token_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+    "  client_id TEXT NOT NULL, scope TEXT NOT NULL, family TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, expires INTEGER NOT NULL, state TEXT NOT NULL);"
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens(family);"
+    "CREATE TABLE device_codes ("
+    "  device_hash TEXT PRIMARY KEY, user_code TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL,"
+    "  client_id TEXT NOT NULL, scope TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL, state TEXT NOT NULL, user_id TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE auth_codes ("
+    "  code_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, client_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL,"
+    "  challenge TEXT NOT NULL, challenge_method TEXT NOT NULL, nonce TEXT NOT NULL,"
+    "  expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);",
 };
 
 const sqlite_schema_module_t sqlite_schema_directory = SQLITE_SCHEMA_STEPS("directory", steps);

@@ -11,6 +11,7 @@ static const sqlite_schema_module_t *const modules[] = {
     &sqlite_schema_core,
     &sqlite_schema_directory,
     &sqlite_schema_arm,
+    &sqlite_schema_models,
 };
 
 #define NMODULES ((int)(sizeof modules / sizeof modules[0]))

@@ -17,6 +17,7 @@ typedef struct sqlite_schema_module {
 extern const sqlite_schema_module_t sqlite_schema_core;
 extern const sqlite_schema_module_t sqlite_schema_directory;
 extern const sqlite_schema_module_t sqlite_schema_arm;
+extern const sqlite_schema_module_t sqlite_schema_models;
 
 #define SQLITE_SCHEMA_STEPS(name_, steps_)                                                         \
     {.name = (name_), .steps = (steps_), .nsteps = (int)(sizeof(steps_) / sizeof((steps_)[0]))}
