@@ -2,6 +2,7 @@
 #ifndef CASTOR_SERVE_APP_H
 #define CASTOR_SERVE_APP_H
 
+#include "arm/arm.h"
 #include "http/router.h"
 #include "serve/config.h"
 #include "store/store.h"
@@ -15,6 +16,7 @@ typedef struct castor_app {
     char tenant_id[37];    /* the bootstrap tenant */
     char subscription_id[37];
     struct models_cache *models; /* NULL: every graph is compiled for its request alone */
+    arm_rbac_t *rbac;      /* the current RBAC snapshot, swapped when roles or assignments change */
 } castor_app_t;
 
 #endif

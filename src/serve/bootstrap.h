@@ -15,7 +15,7 @@
 #define BOOTSTRAP_ADMIN_UPN "admin@castor.local"
 #define BOOTSTRAP_SUBSCRIPTION_NAME "castor-default"
 /* Azure's built-in Owner role. */
-#define BOOTSTRAP_OWNER_ROLE_ID "8e3af657-a8ff-443c-a33c-2c7c4a3e5d1b"
+#define BOOTSTRAP_OWNER_ROLE_ID "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 
 typedef struct bootstrap_result {
     char tenant_id[37];

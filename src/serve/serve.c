@@ -7,6 +7,8 @@
  * store and exit 0. */
 #include "serve/serve.h"
 
+#include "arm/arm.h"
+#include "auth/auth.h"
 #include "core/ids.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -68,13 +70,19 @@ static int data_dir_prepare(const char *dir, int *lock_fd, castor_err *err)
     return CASTOR_OK;
 }
 
+/* The data plane's guard: the instance must exist, then the caller must hold a valid ADT
+ * bearer token. HOOK for the data-plane authorization (401/403 with explanations): once the
+ * principal is known, rbac_check(arm_rbac_acquire(app->rbac), principal, route->data_action,
+ * inst.resource_id) decides; until then no request reaches a handler unauthenticated. */
 static int data_plane_guard(http_request_t *req, const http_route_t *route, castor_err *err)
 {
     (void)route;
-    /* Instances arrive with the resource manager plane; until one exists, no name resolves. */
-    return castor_err_http(err, CASTOR_ENOTFOUND, 404, "NotFound",
-                           "No Azure Digital Twins instance named '%s' exists on this castor.",
-                           req->instance ? req->instance : "");
+    castor_app_t *app = req->app;
+    arm_instance_t inst;
+    int rc = arm_instance_lookup(app->store, req->instance ? req->instance : "", &inst, err);
+    if (rc < 0) return rc;
+    auth_principal_t who;
+    return auth_bearer(req, AUTH_AUDIENCE_DATA, &who, err);
 }
 
 static void print_banner(const castor_app_t *app, const bootstrap_result_t *boot,
@@ -166,6 +174,11 @@ int serve_main(int argc, char **argv)
         goto out;
     }
 
+    if (arm_rbac_new(app.store, &app.rbac, &err) < 0) {
+        exit_code = serve_fail("role assignments", &err);
+        goto out;
+    }
+
     char host[256] = "localhost";
     if (app.cfg.public_url[0] && serve_config_public_host(&app.cfg, host, sizeof host, &err) < 0) {
         exit_code = serve_fail("public URL", &err);
@@ -183,7 +196,8 @@ int serve_main(int argc, char **argv)
     if (!app.router || http_router_add(app.router, HTTP_PLANE_SYSTEM, health_routes, &err) < 0 ||
         http_router_add(app.router, HTTP_PLANE_DATA, twins_routes, &err) < 0 ||
         http_router_add(app.router, HTTP_PLANE_IDENTITY, idn_routes, &err) < 0 ||
-        http_router_add(app.router, HTTP_PLANE_GRAPH, idn_graph_routes, &err) < 0) {
+        http_router_add(app.router, HTTP_PLANE_GRAPH, idn_graph_routes, &err) < 0 ||
+        http_router_add(app.router, HTTP_PLANE_ARM, arm_routes, &err) < 0) {
         exit_code = serve_fail("routes", &err);
         goto out;
     }
@@ -197,6 +211,7 @@ int serve_main(int argc, char **argv)
         .router = app.router,
     };
     hcfg.guards[HTTP_PLANE_DATA] = data_plane_guard;
+    hcfg.guards[HTTP_PLANE_ARM] = arm_guard;
     if (http_server_start(&hcfg, &server, &err) < 0) {
         exit_code = serve_fail("listener", &err);
         goto out;
@@ -223,6 +238,7 @@ out:
     http_router_free(app.router);
     tls_material_free(&tls);
     models_cache_free(app.models);
+    arm_rbac_free(app.rbac);
     store_close(app.store);
     idn_stop();
     if (lock_fd >= 0) close(lock_fd);

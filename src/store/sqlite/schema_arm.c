@@ -12,6 +12,38 @@ static const char *const steps[] = {
     "  created_by TEXT NOT NULL, created INTEGER NOT NULL,"
     "  UNIQUE (scope, principal_id, role_definition_id));"
     "CREATE INDEX role_assignments_principal ON role_assignments(principal_id);",
+
+    /* Step 2: resource groups, Digital Twins instances, custom roles, long-running operations.
+     * Data-plane tables reference dt_instances(id) ON DELETE CASCADE: deleting an instance row
+     * removes its data in the same transaction (store_arm.h, store_dt_instance_delete).
+     * The first bootstrap wrote Owner under a wrong GUID; the real one is Azure's. */
+    "CREATE TABLE resource_groups ("
+    "  subscription_id TEXT NOT NULL REFERENCES subscriptions(id),"
+    "  name TEXT NOT NULL COLLATE NOCASE, location TEXT NOT NULL,"
+    "  tags TEXT NOT NULL DEFAULT '{}', created INTEGER NOT NULL,"
+    "  PRIMARY KEY (subscription_id, name));"
+    "CREATE TABLE dt_instances ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  subscription_id TEXT NOT NULL, resource_group TEXT NOT NULL COLLATE NOCASE,"
+    "  location TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '{}',"
+    "  public_network_access TEXT NOT NULL DEFAULT 'Enabled',"
+    "  provisioning_state TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    "  FOREIGN KEY (subscription_id, resource_group)"
+    "    REFERENCES resource_groups(subscription_id, name));"
+    "CREATE INDEX dt_instances_group ON dt_instances(subscription_id, resource_group);"
+    "CREATE TABLE role_definitions ("
+    "  id TEXT PRIMARY KEY COLLATE NOCASE, role_name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  description TEXT NOT NULL DEFAULT '', permissions TEXT NOT NULL,"
+    "  assignable_scopes TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE TABLE arm_operations ("
+    "  id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, resource_id TEXT NOT NULL,"
+    "  status TEXT NOT NULL, error_code TEXT NOT NULL DEFAULT '',"
+    "  error_message TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);"
+    "ALTER TABLE role_assignments ADD COLUMN description TEXT NOT NULL DEFAULT '';"
+    "UPDATE role_assignments SET role_definition_id = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'"
+    "  WHERE role_definition_id = '8e3af657-a8ff-443c-a33c-2c7c4a3e5d1b';",
 };
 
 const sqlite_schema_module_t sqlite_schema_arm = SQLITE_SCHEMA_STEPS("arm", steps);

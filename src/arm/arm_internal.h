@@ -1,0 +1,141 @@
+/* arm_internal.h — what the resource manager's files share (not for other modules). */
+#ifndef CASTOR_ARM_INTERNAL_H
+#define CASTOR_ARM_INTERNAL_H
+
+#include "arm/arm.h"
+#include "http/http.h"
+#include "serve/app.h"
+#include "store/store_arm.h"
+
+#include <jansson.h>
+
+/* Who is calling, as the guard authenticated them. Strings live in the request arena. */
+typedef struct arm_caller {
+    const char *tenant_id;
+    const char *object_id;
+    const char *app_id;   /* "" for a user token through no app we care about */
+    const char *name;     /* UPN for users, appId for applications: ARM's 'client' */
+    const char *const *groups; /* transitive group object ids */
+    size_t ngroups;
+    int is_app;           /* app-only token (service principal) */
+} arm_caller_t;
+
+/* The caller arm_guard authenticated for req; NULL when it did not run for this request.
+ * The guard and the handler run one after the other on the listener's worker thread, and
+ * http_request_t has no slot for a principal, so the guard leaves it in a thread-local keyed
+ * by the request. */
+const arm_caller_t *arm_caller(const http_request_t *req);
+/* Records c (copied into req's arena) as req's caller. Tests use it to skip authentication. */
+int arm_caller_set(http_request_t *req, const arm_caller_t *c);
+
+/* Verifies the bearer token for an ARM audience and fills out (arm_authn.c). */
+int arm_authenticate(http_request_t *req, arm_caller_t *out, castor_err *err);
+/* The authorization half of the guard: subscription exists, route action at request scope. */
+int arm_authorize(http_request_t *req, const http_route_t *route, castor_err *err);
+
+/* The route's control-plane action ("" = any authenticated caller; list handlers filter
+ * their items instead) (arm_routes.c). */
+const char *arm_route_action(const http_route_t *route);
+
+/* ---- helpers (arm_util.c) ---- */
+
+static inline castor_app_t *arm_app(const http_request_t *req)
+{
+    return (castor_app_t *)req->app;
+}
+/* The public base URL without a trailing slash, e.g. "https://localhost:8443". */
+const char *arm_base_url(const http_request_t *req);
+/* The instance's hostName: "{public host}:{port}/dt/{name}" (the base URL minus https://). */
+const char *arm_host_name(http_request_t *req, const char *name);
+/* The scope a request addresses, from its route parameters (subscriptionId, resourceGroupName,
+ * providerNamespace/resourceType/resourceName); "/" when it has none. Arena memory. */
+const char *arm_request_scope(http_request_t *req);
+/* The instance ARM id. */
+const char *arm_instance_id(arena_t *a, const char *sub, const char *group, const char *name);
+
+/* 1 when the caller holds action at scope. */
+int arm_can(http_request_t *req, const char *action, const char *scope);
+/* 0 when the caller holds action at scope; else ARM's AuthorizationFailed 403. */
+int arm_require(http_request_t *req, const char *action, const char *scope, castor_err *err);
+
+/* Sends value (consumed) as JSON with status. */
+int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *value,
+             castor_err *err);
+/* Sends {"value": page, "nextLink": absolute} from all items (consumed), $skipToken-paged. */
+int arm_send_page(http_request_t *req, http_response_t *resp, json_t *items, castor_err *err);
+
+/* $filter as ARM clients send it: terms joined by 'and', each `name eq 'value'` or
+ * `fn()` / `fn('value')`. Names compare case-insensitively. */
+#define ARM_FILTER_TERMS_MAX 8
+typedef struct arm_filter {
+    int n;
+    const char *name[ARM_FILTER_TERMS_MAX];
+    const char *value[ARM_FILTER_TERMS_MAX]; /* NULL for fn() */
+} arm_filter_t;
+int arm_filter_parse(arena_t *a, const char *text, arm_filter_t *out, castor_err *err);
+/* The value of a term (NULL when absent); *present says whether it is there at all. */
+const char *arm_filter_get(const arm_filter_t *f, const char *name, int *present);
+
+/* RFC 3339 of epoch seconds, arena memory. */
+const char *arm_time(arena_t *a, int64_t epoch_s);
+/* Tags: a JSON object of strings; parsed from text ("{}" when empty or broken). New ref. */
+json_t *arm_tags_load(const char *text);
+/* Validates tags from a body (object of up to 50 string values) into text (arena). */
+int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_out,
+                   castor_err *err);
+
+rbac_principal_type_t arm_principal_type_parse(const char *s);
+const char *arm_principal_type_name(rbac_principal_type_t t);
+
+/* Custom role definitions between the store's JSON text and the engine's structs. */
+int arm_roledef_from_store(arena_t *a, const store_role_definition_t *d, rbac_role_def_t *out,
+                           castor_err *err);
+int arm_roledef_from_json(arena_t *a, const json_t *permissions, const json_t *scopes,
+                          rbac_role_def_t *out, castor_err *err);
+/* A role definition in ARM's shape; id prefixed with /subscriptions/{sub} when sub != NULL. */
+json_t *arm_roledef_json(arena_t *a, const rbac_role_def_t *def, const char *sub,
+                         const store_role_definition_t *meta);
+
+/* Rolls t back and returns rc (for one-line failure paths). */
+int arm_fail(store_txn_t *t, int rc);
+/* Begins a transaction for the request's store. */
+int arm_begin(http_request_t *req, store_mode_t mode, store_txn_t **t, castor_err *err);
+/* Subscription/group existence with ARM's 404s (SubscriptionNotFound, ResourceGroupNotFound). */
+int arm_subscription_check(store_txn_t *t, const char *sub, castor_err *err);
+int arm_group_check(store_txn_t *t, const char *sub, const char *group, castor_err *err);
+
+/* ---- handlers ---- */
+int arm_h_tenants_list(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_subscriptions_list(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_subscription_get(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_group_put(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_group_get(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_group_head(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_group_delete(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_groups_list(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_resources_list(http_request_t *req, http_response_t *resp, castor_err *err);
+
+int arm_h_dt_put(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_get(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_patch(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_delete(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_list(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_check_name(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_operations(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_op_status(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_dt_op_result(http_request_t *req, http_response_t *resp, castor_err *err);
+
+int arm_h_roledef_list(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_roledef_get(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_roledef_delete(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_ra_get(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_ra_delete(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_ra_list(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_permissions(http_request_t *req, http_response_t *resp, castor_err *err);
+
+/* Validates an instance name against ^(?!-)[A-Za-z0-9-]{3,63}(?<!-)$; fills err. */
+int arm_dt_name_check(const char *name, castor_err *err);
+
+#endif

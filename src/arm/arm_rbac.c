@@ -1,0 +1,175 @@
+/* arm_rbac.c — the shared RBAC snapshot: built from the store, swapped atomically, counted.
+ *
+ * A reader takes a reference under a mutex held for two instructions; the snapshot itself is
+ * immutable and read without locks. Reloads are serialized by their own mutex so that two
+ * concurrent changes cannot swap in the older of their two snapshots last. */
+#include "arm/arm.h"
+#include "arm/arm_internal.h"
+
+#include "store/store_arm.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct arm_rbac_ref {
+    rbac_index_t *ix;
+    atomic_int refs;
+};
+
+struct arm_rbac {
+    store_t *store;
+    pthread_mutex_t swap;   /* guards cur */
+    pthread_mutex_t reload; /* one rebuild at a time */
+    arm_rbac_ref_t *cur;
+};
+
+typedef struct load {
+    arena_t *a;
+    rbac_role_def_t *defs;
+    size_t ndefs, cap_defs;
+    rbac_assignment_t *as;
+    size_t nas, cap_as;
+    castor_err *err;
+    int rc;
+} load_t;
+
+static int grow(arena_t *a, void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    void *nv = arena_alloc(a, nc * size);
+    if (!nv) return -1;
+    if (*v) memcpy(nv, *v, n * size);
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
+static int load_def(const store_role_definition_t *d, void *ctx)
+{
+    load_t *l = ctx;
+    if (grow(l->a, (void **)&l->defs, &l->cap_defs, l->ndefs, sizeof *l->defs) < 0) {
+        l->rc = castor_err_set(l->err, CASTOR_ENOMEM, "out of memory loading role definitions");
+        return 1;
+    }
+    if (arm_roledef_from_store(l->a, d, &l->defs[l->ndefs], l->err) < 0) {
+        l->rc = l->err->rc;
+        return 1;
+    }
+    l->ndefs++;
+    return 0;
+}
+
+static int load_as(const store_role_assignment_t *ra, void *ctx)
+{
+    load_t *l = ctx;
+    if (grow(l->a, (void **)&l->as, &l->cap_as, l->nas, sizeof *l->as) < 0) {
+        l->rc = castor_err_set(l->err, CASTOR_ENOMEM, "out of memory loading role assignments");
+        return 1;
+    }
+    rbac_assignment_t *a = &l->as[l->nas++];
+    a->name = arena_strdup(l->a, ra->id);
+    a->scope = arena_strdup(l->a, ra->scope);
+    a->principal_id = arena_strdup(l->a, ra->principal_id);
+    a->principal_type = arm_principal_type_parse(ra->principal_type);
+    a->role_definition_id = arena_strdup(l->a, ra->role_definition_id);
+    return 0;
+}
+
+static rbac_index_t *build(store_t *store, castor_err *err)
+{
+    arena_t a;
+    arena_init(&a, 0);
+    load_t l = {.a = &a, .err = err};
+    store_txn_t *t;
+    rbac_index_t *ix = NULL;
+    if (store_begin(store, STORE_READ, &t, err) < 0) goto out;
+    int rc = store_role_definition_each(t, load_def, &l, err);
+    if (rc == 0 && l.rc == 0) rc = store_role_assignment_each(t, load_as, &l, err);
+    store_rollback(t);
+    if (rc < 0 || l.rc < 0) goto out;
+    ix = rbac_index_new(l.defs, l.ndefs, l.as, l.nas, err);
+out:
+    arena_free(&a);
+    return ix;
+}
+
+static arm_rbac_ref_t *ref_new(rbac_index_t *ix)
+{
+    arm_rbac_ref_t *r = malloc(sizeof *r);
+    if (!r) return NULL;
+    r->ix = ix;
+    atomic_init(&r->refs, 1);
+    return r;
+}
+
+int arm_rbac_new(store_t *store, arm_rbac_t **out, castor_err *err)
+{
+    *out = NULL;
+    arm_rbac_t *r = calloc(1, sizeof *r);
+    if (!r) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    r->store = store;
+    pthread_mutex_init(&r->swap, NULL);
+    pthread_mutex_init(&r->reload, NULL);
+    rbac_index_t *ix = build(store, err);
+    r->cur = ix ? ref_new(ix) : NULL;
+    if (!r->cur) {
+        rbac_index_free(ix);
+        arm_rbac_free(r);
+        if (!err->rc) castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+        castor_err_prefix(err, "building the RBAC snapshot");
+        return err->rc;
+    }
+    *out = r;
+    return CASTOR_OK;
+}
+
+void arm_rbac_release(arm_rbac_ref_t *ref)
+{
+    if (ref && atomic_fetch_sub(&ref->refs, 1) == 1) {
+        rbac_index_free(ref->ix);
+        free(ref);
+    }
+}
+
+void arm_rbac_free(arm_rbac_t *r)
+{
+    if (!r) return;
+    arm_rbac_release(r->cur);
+    pthread_mutex_destroy(&r->swap);
+    pthread_mutex_destroy(&r->reload);
+    free(r);
+}
+
+const rbac_index_t *arm_rbac_acquire(arm_rbac_t *r, arm_rbac_ref_t **ref)
+{
+    pthread_mutex_lock(&r->swap);
+    arm_rbac_ref_t *c = r->cur;
+    atomic_fetch_add(&c->refs, 1);
+    pthread_mutex_unlock(&r->swap);
+    *ref = c;
+    return c->ix;
+}
+
+int arm_rbac_reload(arm_rbac_t *r, castor_err *err)
+{
+    pthread_mutex_lock(&r->reload);
+    rbac_index_t *ix = build(r->store, err);
+    arm_rbac_ref_t *n = ix ? ref_new(ix) : NULL;
+    if (!n) {
+        pthread_mutex_unlock(&r->reload);
+        rbac_index_free(ix);
+        if (!err->rc) castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+        castor_err_prefix(err, "rebuilding the RBAC snapshot");
+        return err->rc;
+    }
+    pthread_mutex_lock(&r->swap);
+    arm_rbac_ref_t *old = r->cur;
+    r->cur = n;
+    pthread_mutex_unlock(&r->swap);
+    pthread_mutex_unlock(&r->reload);
+    arm_rbac_release(old);
+    return CASTOR_OK;
+}

@@ -1,0 +1,482 @@
+/* arm_util.c — what every resource-manager handler needs: scopes, authorization checks in
+ * ARM's words, paging with absolute nextLinks, $filter terms, tags, role definition JSON. */
+#include "arm/arm_internal.h"
+
+#include "core/json.h"
+#include "core/timeutil.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ARM_PAGE_SIZE 100 /* items per page of every list; past it, nextLink */
+#define ARM_TAGS_MAX 50   /* Azure: 50 tags per resource */
+
+static _Thread_local struct {
+    const http_request_t *req;
+    arm_caller_t caller;
+} current;
+
+const arm_caller_t *arm_caller(const http_request_t *req)
+{
+    return current.req == req && req ? &current.caller : NULL;
+}
+
+int arm_caller_set(http_request_t *req, const arm_caller_t *c)
+{
+    arena_t *a = &req->arena;
+    arm_caller_t *d = &current.caller;
+    memset(d, 0, sizeof *d);
+    d->tenant_id = arena_strdup(a, c->tenant_id ? c->tenant_id : "");
+    d->object_id = arena_strdup(a, c->object_id ? c->object_id : "");
+    d->app_id = arena_strdup(a, c->app_id ? c->app_id : "");
+    d->name = arena_strdup(a, c->name && c->name[0] ? c->name : d->object_id);
+    d->is_app = c->is_app;
+    const char **g = c->ngroups ? arena_alloc(a, c->ngroups * sizeof *g) : NULL;
+    for (size_t i = 0; g && i < c->ngroups; i++) g[i] = arena_strdup(a, c->groups[i]);
+    d->groups = g;
+    d->ngroups = g ? c->ngroups : 0;
+    if (!d->tenant_id || !d->object_id || !d->app_id || !d->name) return CASTOR_ENOMEM;
+    current.req = req;
+    return CASTOR_OK;
+}
+
+const char *arm_base_url(const http_request_t *req)
+{
+    const castor_app_t *app = arm_app(req);
+    return app ? app->cfg.public_url : "";
+}
+
+const char *arm_host_name(http_request_t *req, const char *name)
+{
+    const char *base = arm_base_url(req);
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    size_t n = strlen(host);
+    while (n && host[n - 1] == '/') n--;
+    return arena_sprintf(&req->arena, "%.*s/dt/%s", (int)n, host, name);
+}
+
+const char *arm_instance_id(arena_t *a, const char *sub, const char *group, const char *name)
+{
+    return arena_sprintf(a,
+                         "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DigitalTwins/"
+                         "digitalTwinsInstances/%s",
+                         sub, group, name);
+}
+
+const char *arm_request_scope(http_request_t *req)
+{
+    const char *sub = http_request_param(req, "subscriptionId");
+    const char *rg = http_request_param(req, "resourceGroupName");
+    const char *ns = http_request_param(req, "providerNamespace");
+    const char *type = http_request_param(req, "resourceType");
+    const char *name = http_request_param(req, "resourceName");
+    if (!sub) return "/";
+    if (!rg) return arena_sprintf(&req->arena, "/subscriptions/%s", sub);
+    if (!name) return arena_sprintf(&req->arena, "/subscriptions/%s/resourceGroups/%s", sub, rg);
+    return arena_sprintf(&req->arena, "/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s", sub,
+                         rg, ns ? ns : "Microsoft.DigitalTwins",
+                         type ? type : "digitalTwinsInstances", name);
+}
+
+int arm_can(http_request_t *req, const char *action, const char *scope)
+{
+    const arm_caller_t *c = arm_caller(req);
+    castor_app_t *app = arm_app(req);
+    if (!c || !app || !app->rbac) return 0;
+    rbac_principal_t p = {.object_id = c->object_id, .group_ids = {c->groups, c->ngroups}};
+    rbac_request_t q = {.principal = &p, .action = action, .data_action = 0, .scope = scope};
+    arm_rbac_ref_t *ref;
+    const rbac_index_t *ix = arm_rbac_acquire(app->rbac, &ref);
+    int rc = rbac_check(ix, &q, NULL, NULL);
+    arm_rbac_release(ref);
+    return rc == RBAC_ALLOW;
+}
+
+int arm_require(http_request_t *req, const char *action, const char *scope, castor_err *err)
+{
+    if (arm_can(req, action, scope)) return CASTOR_OK;
+    const arm_caller_t *c = arm_caller(req);
+    /* ARM's exact form (security.md §4.7). */
+    return castor_err_http(err, CASTOR_EPERM, 403, "AuthorizationFailed",
+                           "The client '%s' with object id '%s' does not have authorization to "
+                           "perform action '%s' over scope '%s' or the scope is invalid. If "
+                           "access was recently granted, please refresh your credentials.",
+                           c ? c->name : "", c ? c->object_id : "", action, scope);
+}
+
+int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *value,
+             castor_err *err)
+{
+    if (!value) return castor_err_set(err, CASTOR_ENOMEM, "out of memory building the answer");
+    int rc = http_response_json(req, resp, status, value, err);
+    json_decref(value);
+    return rc;
+}
+
+/* The request's query without $skipToken, for building the next page's link. */
+static const char *query_without_skiptoken(http_request_t *req)
+{
+    const char *q = req->query ? req->query : "";
+    char *out = arena_alloc(&req->arena, strlen(q) + 1);
+    if (!out) return "";
+    size_t o = 0;
+    while (*q) {
+        const char *amp = strchr(q, '&');
+        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        if (!(n >= 10 && strncasecmp(q, "$skiptoken", 10) == 0) &&
+            !(n >= 12 && strncasecmp(q, "%24skiptoken", 12) == 0)) {
+            if (o) out[o++] = '&';
+            memcpy(out + o, q, n);
+            o += n;
+        }
+        q = amp ? amp + 1 : q + n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int arm_send_page(http_request_t *req, http_response_t *resp, json_t *items, castor_err *err)
+{
+    if (!items) return castor_err_set(err, CASTOR_ENOMEM, "out of memory building the list");
+    size_t skip = 0;
+    const char *tok = http_request_query(req, "$skipToken");
+    if (tok && tok[0]) {
+        char *end;
+        unsigned long v = strtoul(tok, &end, 10);
+        if (*end || v > json_array_size(items)) {
+            json_decref(items);
+            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidSkipToken",
+                                   "The $skipToken '%s' is not one this server issued.", tok);
+        }
+        skip = v;
+    }
+    json_t *page = json_array();
+    size_t total = json_array_size(items);
+    for (size_t i = skip; i < total && i < skip + ARM_PAGE_SIZE; i++)
+        json_array_append(page, json_array_get(items, i));
+    json_t *body = json_pack("{s:o}", "value", page);
+    if (body && skip + ARM_PAGE_SIZE < total) {
+        /* Absolute, always: the JS SDK doubles a relative link's path prefix. */
+        const char *q = query_without_skiptoken(req);
+        const char *link = arena_sprintf(&req->arena, "%s%s?%s%s%%24skipToken=%zu",
+                                         arm_base_url(req), req->path, q, q[0] ? "&" : "",
+                                         skip + ARM_PAGE_SIZE);
+        json_object_set_new(body, "nextLink", json_string(link));
+    }
+    json_decref(items);
+    return arm_send(req, resp, 200, body, err);
+}
+
+/* ---- $filter ---- */
+
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    return s;
+}
+
+/* A single-quoted OData string ('' is a quote); *s points past it. */
+static char *quoted(arena_t *a, const char **s)
+{
+    const char *p = *s;
+    if (*p != '\'') return NULL;
+    p++;
+    char *out = arena_alloc(a, strlen(p) + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (;;) {
+        if (!*p) return NULL;
+        if (*p == '\'') {
+            if (p[1] == '\'') {
+                out[o++] = '\'';
+                p += 2;
+                continue;
+            }
+            p++;
+            break;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+    *s = p;
+    return out;
+}
+
+int arm_filter_parse(arena_t *a, const char *text, arm_filter_t *out, castor_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!text) return CASTOR_OK;
+    const char *s = skip_ws(text);
+    while (*s) {
+        if (out->n >= ARM_FILTER_TERMS_MAX)
+            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
+                                   "The $filter has more than %d terms.", ARM_FILTER_TERMS_MAX);
+        const char *start = s;
+        while (isalnum((unsigned char)*s) || *s == '_' || *s == '/') s++;
+        if (s == start) goto bad;
+        char *name = arena_strndup(a, start, (size_t)(s - start));
+        const char *value = NULL;
+        s = skip_ws(s);
+        if (*s == '(') {
+            s = skip_ws(s + 1);
+            if (*s == '\'') {
+                value = quoted(a, &s);
+                if (!value) goto bad;
+                s = skip_ws(s);
+            }
+            if (*s != ')') goto bad;
+            s++;
+        } else if (strncasecmp(s, "eq", 2) == 0 && (s[2] == ' ' || s[2] == '\t')) {
+            s = skip_ws(s + 2);
+            value = quoted(a, &s);
+            if (!value) goto bad;
+        } else {
+            goto bad;
+        }
+        out->name[out->n] = name;
+        out->value[out->n] = value;
+        out->n++;
+        s = skip_ws(s);
+        if (!*s) break;
+        if (strncasecmp(s, "and", 3) != 0 || (s[3] != ' ' && s[3] != '\t')) goto bad;
+        s = skip_ws(s + 3);
+    }
+    return CASTOR_OK;
+bad:
+    return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
+                           "The $filter '%s' could not be parsed at offset %d: castor accepts "
+                           "terms such as name eq 'value' or atScope() or assignedTo('id'), "
+                           "joined by 'and'.",
+                           text, (int)(s - text));
+}
+
+const char *arm_filter_get(const arm_filter_t *f, const char *name, int *present)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcasecmp(f->name[i], name) == 0) {
+            if (present) *present = 1;
+            return f->value[i];
+        }
+    if (present) *present = 0;
+    return NULL;
+}
+
+/* ---- small things ---- */
+
+const char *arm_time(arena_t *a, int64_t epoch_s)
+{
+    char buf[40];
+    time_format_rfc3339(epoch_s, 0, buf, sizeof buf);
+    return arena_strdup(a, buf);
+}
+
+json_t *arm_tags_load(const char *text)
+{
+    json_t *v = text && text[0] ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_object(v)) {
+        json_decref(v);
+        v = json_object();
+    }
+    return v;
+}
+
+int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_out,
+                   castor_err *err)
+{
+    if (!tags || json_is_null(tags)) {
+        *text_out = "{}";
+        return CASTOR_OK;
+    }
+    if (!json_is_object(tags))
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidTag",
+                               "tags must be an object of name/value strings");
+    if (json_object_size(tags) > ARM_TAGS_MAX)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidTagCount",
+                               "A resource can have at most %d tags; this has %zu.", ARM_TAGS_MAX,
+                               json_object_size(tags));
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)tags, k, v)
+    {
+        if (!json_is_string(v) || strlen(k) > 512 || strlen(k) == 0 ||
+            strlen(json_string_value(v)) > 256)
+            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidTagNameCharacters",
+                                   "Tag '%s' is invalid: names are 1-512 characters, values are "
+                                   "strings of at most 256 characters.",
+                                   k);
+    }
+    char *text = json_dump_compact(tags);
+    if (!text) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    *text_out = arena_strdup(&req->arena, text);
+    free(text);
+    return CASTOR_OK;
+}
+
+rbac_principal_type_t arm_principal_type_parse(const char *s)
+{
+    if (s && strcasecmp(s, "Group") == 0) return RBAC_PRINCIPAL_GROUP;
+    if (s && strcasecmp(s, "ServicePrincipal") == 0) return RBAC_PRINCIPAL_SERVICE_PRINCIPAL;
+    if (s && strcasecmp(s, "ForeignGroup") == 0) return RBAC_PRINCIPAL_FOREIGN_GROUP;
+    return RBAC_PRINCIPAL_USER;
+}
+
+const char *arm_principal_type_name(rbac_principal_type_t t)
+{
+    switch (t) {
+    case RBAC_PRINCIPAL_GROUP: return "Group";
+    case RBAC_PRINCIPAL_SERVICE_PRINCIPAL: return "ServicePrincipal";
+    case RBAC_PRINCIPAL_FOREIGN_GROUP: return "ForeignGroup";
+    default: return "User";
+    }
+}
+
+/* ---- role definitions ---- */
+
+static int strlist_from_json(arena_t *a, const json_t *arr, const char *what, rbac_strlist_t *out,
+                             castor_err *err)
+{
+    out->v = NULL;
+    out->n = 0;
+    if (!arr || json_is_null(arr)) return CASTOR_OK;
+    if (!json_is_array(arr))
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
+                               "%s must be an array of strings", what);
+    size_t n = json_array_size(arr);
+    const char **v = n ? arena_alloc(a, n * sizeof *v) : NULL;
+    if (n && !v) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *s = json_array_get(arr, i);
+        if (!json_is_string(s))
+            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
+                                   "%s[%zu] must be a string", what, i);
+        v[i] = arena_strdup(a, json_string_value(s));
+    }
+    out->v = v;
+    out->n = n;
+    return CASTOR_OK;
+}
+
+int arm_roledef_from_json(arena_t *a, const json_t *permissions, const json_t *scopes,
+                          rbac_role_def_t *out, castor_err *err)
+{
+    /* One permission block, as every built-in role has: several blocks would be a union that
+     * the engine does not model, so they are refused rather than merged wrongly. */
+    if (!json_is_array(permissions) || json_array_size(permissions) != 1)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
+                               "properties.permissions must hold exactly one entry "
+                               "{actions, notActions, dataActions, notDataActions}");
+    const json_t *p = json_array_get(permissions, 0);
+    int rc = strlist_from_json(a, json_object_get(p, "actions"), "permissions[0].actions",
+                               &out->actions, err);
+    if (rc == 0)
+        rc = strlist_from_json(a, json_object_get(p, "notActions"), "permissions[0].notActions",
+                               &out->not_actions, err);
+    if (rc == 0)
+        rc = strlist_from_json(a, json_object_get(p, "dataActions"), "permissions[0].dataActions",
+                               &out->data_actions, err);
+    if (rc == 0)
+        rc = strlist_from_json(a, json_object_get(p, "notDataActions"),
+                               "permissions[0].notDataActions", &out->not_data_actions, err);
+    if (rc == 0)
+        rc = strlist_from_json(a, scopes, "properties.assignableScopes", &out->assignable_scopes,
+                               err);
+    return rc;
+}
+
+int arm_roledef_from_store(arena_t *a, const store_role_definition_t *d, rbac_role_def_t *out,
+                           castor_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *perm = json_loads(d->permissions, 0, NULL);
+    json_t *scopes = json_loads(d->assignable_scopes, 0, NULL);
+    int rc = arm_roledef_from_json(a, perm, scopes, out, err);
+    json_decref(perm);
+    json_decref(scopes);
+    out->id = arena_strdup(a, d->id);
+    out->role_name = arena_strdup(a, d->role_name);
+    out->description = arena_strdup(a, d->description);
+    out->type = RBAC_ROLE_CUSTOM;
+    if (rc < 0) castor_err_prefix(err, "custom role %s in the store", d->id);
+    return rc;
+}
+
+static json_t *strlist_json(const rbac_strlist_t *l)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < l->n; i++) json_array_append_new(arr, json_string(l->v[i]));
+    return arr;
+}
+
+json_t *arm_roledef_json(arena_t *a, const rbac_role_def_t *def, const char *sub,
+                         const store_role_definition_t *meta)
+{
+    char guid[RBAC_GUID_LEN + 1];
+    if (rbac_roledef_guid(def->id, guid, NULL) < 0) return NULL;
+    const char *id = sub ? arena_sprintf(a,
+                                         "/subscriptions/%s/providers/Microsoft.Authorization/"
+                                         "roleDefinitions/%s",
+                                         sub, guid)
+                         : arena_sprintf(a, "/providers/Microsoft.Authorization/roleDefinitions/%s",
+                                         guid);
+    json_t *perm = json_pack("{s:o, s:o, s:o, s:o}", "actions", strlist_json(&def->actions),
+                             "notActions", strlist_json(&def->not_actions), "dataActions",
+                             strlist_json(&def->data_actions), "notDataActions",
+                             strlist_json(&def->not_data_actions));
+    json_t *props = json_pack(
+        "{s:s, s:s, s:s, s:o, s:[o]}", "roleName", def->role_name, "type",
+        def->type == RBAC_ROLE_CUSTOM ? "CustomRole" : "BuiltInRole", "description",
+        def->description ? def->description : "", "assignableScopes",
+        strlist_json(&def->assignable_scopes), "permissions", perm);
+    if (props) {
+        const char *created = meta ? arm_time(a, meta->created) : "2019-12-09T00:00:00.0000000Z";
+        const char *updated = meta ? arm_time(a, meta->updated) : created;
+        json_object_set_new(props, "createdOn", json_string(created));
+        json_object_set_new(props, "updatedOn", json_string(updated));
+        json_object_set_new(props, "createdBy", meta ? json_string(meta->created_by) : json_null());
+        json_object_set_new(props, "updatedBy", meta ? json_string(meta->created_by) : json_null());
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "id", id, "name", guid, "type",
+                     "Microsoft.Authorization/roleDefinitions", "properties", props);
+}
+
+/* ---- store ---- */
+
+int arm_fail(store_txn_t *t, int rc)
+{
+    store_rollback(t);
+    return rc;
+}
+
+int arm_begin(http_request_t *req, store_mode_t mode, store_txn_t **t, castor_err *err)
+{
+    return store_begin(arm_app(req)->store, mode, t, err);
+}
+
+int arm_subscription_check(store_txn_t *t, const char *sub, castor_err *err)
+{
+    store_subscription_t s;
+    castor_err e;
+    castor_err_clear(&e);
+    int rc = store_subscription_get(t, sub, &s, &e);
+    if (rc == CASTOR_ENOTFOUND)
+        return castor_err_http(err, rc, 404, "SubscriptionNotFound",
+                               "The subscription '%s' could not be found.", sub);
+    if (rc < 0) *err = e;
+    return rc;
+}
+
+int arm_group_check(store_txn_t *t, const char *sub, const char *group, castor_err *err)
+{
+    store_resource_group_t *rg = malloc(sizeof *rg);
+    if (!rg) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    int rc = store_resource_group_get(t, sub, group, rg, err);
+    free(rg);
+    if (rc == CASTOR_ENOTFOUND)
+        return castor_err_http(err, rc, 404, "ResourceGroupNotFound",
+                               "Resource group '%s' could not be found.", group);
+    return rc;
+}
