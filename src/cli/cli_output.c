@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define CLI_TABLE_COLUMNS_MAX 32
-#define CLI_CELL_MAX 512
 
 int cli_output_parse(const char *name)
 {
@@ -22,24 +21,29 @@ static int is_scalar(const json_t *v)
     return v && !json_is_object(v) && !json_is_array(v);
 }
 
-/* A scalar as az's table and tsv show it: booleans True/False, null as "". */
-static void cell_text(const json_t *v, char *buf, size_t size)
+/* A scalar as az's table and tsv show it: booleans True/False, null as "". Never truncated
+ * (a token printed with -o tsv must be whole). Caller frees. */
+static char *cell_text(const json_t *v)
 {
-    buf[0] = '\0';
-    if (!v || json_is_null(v)) return;
-    if (json_is_string(v))
-        snprintf(buf, size, "%s", json_string_value(v));
+    char num[64] = "";
+    const char *text = num;
+    if (!v || json_is_null(v))
+        text = "";
+    else if (json_is_string(v))
+        text = json_string_value(v);
     else if (json_is_true(v))
-        snprintf(buf, size, "True");
+        text = "True";
     else if (json_is_false(v))
-        snprintf(buf, size, "False");
+        text = "False";
     else if (json_is_integer(v))
-        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     else if (json_is_real(v))
-        snprintf(buf, size, "%.17g", json_real_value(v));
+        snprintf(num, sizeof num, "%.17g", json_real_value(v));
+    char *out = strdup(text);
     /* Tabs and newlines would break the row structure. */
-    for (char *p = buf; *p; p++)
+    for (char *p = out; p && *p; p++)
         if (*p == '\t' || *p == '\n' || *p == '\r') *p = ' ';
+    return out;
 }
 
 /* Columns: the spec's keys, else the scalar keys of the first row in their order. */
@@ -96,12 +100,12 @@ static void format_table(FILE *f, const json_t *value, const char *spec)
         head[c][0] = (char)toupper((unsigned char)head[c][0]);
         width[c] = strlen(head[c]);
     }
-    char cell[CLI_CELL_MAX];
     for (size_t r = 0; r < nrows; r++) {
         json_t *row = json_array_get(rows, r);
         for (size_t c = 0; c < ncols; c++) {
-            cell_text(scalars ? row : json_object_get(row, cols[c]), cell, sizeof cell);
-            if (strlen(cell) > width[c]) width[c] = strlen(cell);
+            char *cell = cell_text(scalars ? row : json_object_get(row, cols[c]));
+            if (cell && strlen(cell) > width[c]) width[c] = strlen(cell);
+            free(cell);
         }
     }
     for (size_t c = 0; c < ncols; c++)
@@ -115,8 +119,9 @@ static void format_table(FILE *f, const json_t *value, const char *spec)
     for (size_t r = 0; r < nrows; r++) {
         json_t *row = json_array_get(rows, r);
         for (size_t c = 0; c < ncols; c++) {
-            cell_text(scalars ? row : json_object_get(row, cols[c]), cell, sizeof cell);
-            print_padded(f, cell, width[c], c + 1 == ncols);
+            char *cell = cell_text(scalars ? row : json_object_get(row, cols[c]));
+            print_padded(f, cell ? cell : "", width[c], c + 1 == ncols);
+            free(cell);
         }
         fputc('\n', f);
     }
@@ -125,10 +130,10 @@ static void format_table(FILE *f, const json_t *value, const char *spec)
 
 static void tsv_row(FILE *f, const json_t *v)
 {
-    char cell[CLI_CELL_MAX];
     if (is_scalar(v)) {
-        cell_text(v, cell, sizeof cell);
-        fprintf(f, "%s\n", cell);
+        char *cell = cell_text(v);
+        fprintf(f, "%s\n", cell ? cell : "");
+        free(cell);
         return;
     }
     if (!json_is_object(v)) return;
@@ -138,8 +143,9 @@ static void tsv_row(FILE *f, const json_t *v)
     json_object_foreach((json_t *)v, key, x)
     {
         if (!is_scalar(x)) continue;
-        cell_text(x, cell, sizeof cell);
-        fprintf(f, "%s%s", first ? "" : "\t", cell);
+        char *cell = cell_text(x);
+        fprintf(f, "%s%s", first ? "" : "\t", cell ? cell : "");
+        free(cell);
         first = 0;
     }
     fputc('\n', f);

@@ -68,3 +68,9 @@ export async function graphReady(castor) {
   const r = await request(castor, 'GET', '/v1.0/users').catch(() => null);
   return !!r && r.status !== 404;
 }
+
+// Whether the resource manager lists subscriptions yet (the ARM plane is merged).
+export async function armReady(castor) {
+  const r = await request(castor, 'GET', '/subscriptions?api-version=2022-12-01').catch(() => null);
+  return !!r && !(r.status === 404 && /No operation is served/.test(r.text));
+}

@@ -82,6 +82,13 @@ static void tsv_rows_and_scalars(void **state)
     s = render("{\"accessToken\":\"abc\",\"expires_on\":5}", CLI_OUT_TSV, NULL);
     assert_string_equal(s, "abc\t5\n");
     free(s);
+    /* A long value (a token) is never cut. */
+    char json[3000] = "[\"";
+    memset(json + 2, 'x', 2000);
+    strcpy(json + 2002, "\"]");
+    s = render(json, CLI_OUT_TSV, NULL);
+    assert_int_equal(strlen(s), 2001);
+    free(s);
 }
 
 static void none_prints_nothing_and_names_parse(void **state)
