@@ -114,6 +114,8 @@ int twins_rel_doc_patch(json_t *doc, const json_t *patch, castor_err *err);
 int twins_rel_validate_props(const dtdl_content_t *rel, const json_t *doc, castor_err *err);
 /* 1 when s is an ISO 8601 / RFC 3339 date-time with a zone (sourceTime, Telemetry-Source-Time). */
 int twins_is_datetime(const char *s);
+/* A deep copy of v without any $metadata member (new reference). */
+json_t *twins_doc_strip_metadata(const json_t *v);
 /* Serialized size of doc without any $metadata: what ADT's 32 KB twin limit measures. */
 size_t twins_doc_value_size(const json_t *doc);
 

@@ -133,11 +133,7 @@ int twins_doc_validate(const twins_ctx_t *ctx, const dtdl_interface_t *iface, co
         snprintf(at, sizeof at, "%s.%s", path, k);
         if (k[0] == '$') {
             if (is_root && (strcmp(k, "$dtId") == 0 || strcmp(k, "$etag") == 0)) continue;
-            if (strcmp(k, "$metadata") == 0) {
-                int rc = validate_meta(iface, v, path, is_root, err);
-                if (rc < 0) return rc;
-                continue;
-            }
+            if (strcmp(k, "$metadata") == 0) continue; /* after the properties it describes */
             return vfail(err, at,
                          "%s: '%s' is not a property; the system properties of a twin are $dtId, "
                          "$etag and $metadata",
@@ -175,6 +171,11 @@ int twins_doc_validate(const twins_ctx_t *ctx, const dtdl_interface_t *iface, co
                          at, k, kind_name(c->kind), iface->id);
         }
     }
+    const json_t *md = json_object_get(doc, "$metadata");
+    if (md) {
+        int rc = validate_meta(iface, md, path, is_root, err);
+        if (rc < 0) return rc;
+    }
     for (size_t i = 0; i < iface->content_count; i++) {
         const dtdl_content_t *c = &iface->contents[i];
         if (c->kind != DTDL_CONTENT_COMPONENT || json_object_get(doc, c->name)) continue;
@@ -207,6 +208,17 @@ static int copy_level(const twins_ctx_t *ctx, const dtdl_interface_t *iface, con
     }
     const char *k;
     json_t *v;
+    json_object_foreach((json_t *)srcmd, k, v) {
+        const json_t *st = json_object_get(v, "sourceTime");
+        if (k[0] == '$' || !st || (json_is_string(st) && twins_is_datetime(json_string_value(st))))
+            continue;
+        json_decref(md);
+        char mp[CASTOR_ERR_PATH_MAX];
+        snprintf(mp, sizeof mp, "%s.$metadata.%s.sourceTime", path, k);
+        return vfail(err, mp,
+                     "%s: expected an ISO 8601 date and time such as 2021-11-30T18:47:53.7648958Z",
+                     mp);
+    }
     int rc = CASTOR_OK;
     json_object_foreach((json_t *)src, k, v) {
         char at[CASTOR_ERR_PATH_MAX];
@@ -603,7 +615,7 @@ int twins_rel_validate_props(const dtdl_content_t *rel, const json_t *doc, casto
     return CASTOR_OK;
 }
 
-static json_t *without_metadata(const json_t *v)
+json_t *twins_doc_strip_metadata(const json_t *v)
 {
     if (!json_is_object(v)) return json_deep_copy(v);
     json_t *o = json_object();
@@ -611,14 +623,14 @@ static json_t *without_metadata(const json_t *v)
     json_t *x;
     json_object_foreach((json_t *)v, k, x) {
         if (strcmp(k, "$metadata") == 0) continue;
-        json_object_set_new(o, k, without_metadata(x));
+        json_object_set_new(o, k, twins_doc_strip_metadata(x));
     }
     return o;
 }
 
 size_t twins_doc_value_size(const json_t *doc)
 {
-    json_t *bare = without_metadata(doc);
+    json_t *bare = twins_doc_strip_metadata(doc);
     char *s = json_dumps(bare, JSON_COMPACT);
     size_t n = s ? strlen(s) : 0;
     free(s);

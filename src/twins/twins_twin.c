@@ -72,6 +72,13 @@ static json_t *diff_patch(const json_t *old, const json_t *neu)
     json_object_foreach((json_t *)neu, k, v) {
         if (k[0] == '$') continue;
         json_t *o = json_object_get(old, k);
+        if (o && json_is_object(o) && json_is_object(v)) { /* a component: ignore its times */
+            json_t *a = twins_doc_strip_metadata(o), *b = twins_doc_strip_metadata(v);
+            int same = json_equal(a, b);
+            json_decref(a);
+            json_decref(b);
+            if (same) continue;
+        }
         if (o && json_equal(o, v)) continue;
         json_array_append_new(p, json_pack("{s:s, s:s+, s:O}", "op", o ? "replace" : "add",
                                            "path", "/", k, "value", v));
