@@ -10,6 +10,8 @@
 #include "rbac/rbac.h"
 #include "store/store.h"
 
+#include <stdint.h>
+
 /* ---- routes and guard ---- */
 
 /* Every resource-manager operation castor serves (paths from the root; ends with a zeroed
@@ -38,6 +40,11 @@ void arm_rbac_free(arm_rbac_t *r);
 int arm_rbac_reload(arm_rbac_t *r, castor_err *err);
 /* The current snapshot; valid until arm_rbac_release(*ref). Never NULL. */
 const rbac_index_t *arm_rbac_acquire(arm_rbac_t *r, arm_rbac_ref_t **ref);
+/* Simulates Azure's role-propagation delay: reloads take effect delay_s seconds after the
+ * latest change instead of at once (0, the default, is immediate). Set once at start. */
+void arm_rbac_set_delay(arm_rbac_t *r, unsigned delay_s);
+/* 1 while a change waits to take effect, with *due_out (may be NULL) when it will. */
+int arm_rbac_pending(arm_rbac_t *r, int64_t *due_out);
 void arm_rbac_release(arm_rbac_ref_t *ref);
 
 /* ---- instances, for the data plane ---- */

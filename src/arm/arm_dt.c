@@ -92,12 +92,9 @@ int arm_h_dt_put(http_request_t *req, http_response_t *resp, castor_err *err)
     const char *name = http_request_param(req, "resourceName");
     int rc = arm_dt_name_check(name, err);
     if (rc < 0) return rc;
-    const json_t *loc = json_object_get(req->json, "location");
-    if (!json_is_string(loc) || !json_string_value(loc)[0])
-        return castor_err_http(err, CASTOR_EINVAL, 400, "LocationRequired",
-                               "The location property is required for this definition.");
+    const json_t *loc;
     const char *tags;
-    rc = arm_tags_check(req, json_object_get(req->json, "tags"), &tags, err);
+    rc = arm_body_location_tags(req, &loc, &tags, err);
     if (rc < 0) return rc;
     store_dt_instance_t *d = calloc(1, sizeof *d);
     if (!d) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");

@@ -84,6 +84,10 @@ json_t *arm_tags_load(const char *text);
 int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_out,
                    castor_err *err);
 
+/* A PUT body's required "location" (LocationRequired when absent) and checked "tags". */
+int arm_body_location_tags(http_request_t *req, const json_t **loc, const char **tags,
+                           castor_err *err);
+
 rbac_principal_type_t arm_principal_type_parse(const char *s);
 const char *arm_principal_type_name(rbac_principal_type_t t);
 

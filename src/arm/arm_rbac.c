@@ -6,6 +6,7 @@
 #include "arm/arm.h"
 #include "arm/arm_internal.h"
 
+#include "core/timeutil.h"
 #include "store/store_arm.h"
 
 #include <pthread.h>
@@ -20,9 +21,16 @@ struct arm_rbac_ref {
 
 struct arm_rbac {
     store_t *store;
-    pthread_mutex_t swap;   /* guards cur */
+    pthread_mutex_t swap;   /* guards cur, pending and due */
     pthread_mutex_t reload; /* one rebuild at a time */
     arm_rbac_ref_t *cur;
+    /* Propagation simulation (castor serve --rbac-propagation-delay): a rebuilt snapshot
+     * waits here until `due`, as Azure's role changes take minutes to reach every node. A
+     * newer change replaces it and restarts the wait, so the delay counts from the latest
+     * change. */
+    unsigned delay_s;
+    arm_rbac_ref_t *pending;
+    int64_t due;
 };
 
 typedef struct load {
@@ -138,17 +146,39 @@ void arm_rbac_free(arm_rbac_t *r)
 {
     if (!r) return;
     arm_rbac_release(r->cur);
+    arm_rbac_release(r->pending);
     pthread_mutex_destroy(&r->swap);
     pthread_mutex_destroy(&r->reload);
     free(r);
 }
 
-const rbac_index_t *arm_rbac_acquire(arm_rbac_t *r, arm_rbac_ref_t **ref)
+void arm_rbac_set_delay(arm_rbac_t *r, unsigned delay_s)
+{
+    r->delay_s = delay_s;
+}
+
+int arm_rbac_pending(arm_rbac_t *r, int64_t *due_out)
 {
     pthread_mutex_lock(&r->swap);
+    int pending = r->pending && time_now_s() < r->due;
+    if (pending && due_out) *due_out = r->due;
+    pthread_mutex_unlock(&r->swap);
+    return pending;
+}
+
+const rbac_index_t *arm_rbac_acquire(arm_rbac_t *r, arm_rbac_ref_t **ref)
+{
+    arm_rbac_ref_t *old = NULL;
+    pthread_mutex_lock(&r->swap);
+    if (r->pending && time_now_s() >= r->due) {
+        old = r->cur;
+        r->cur = r->pending;
+        r->pending = NULL;
+    }
     arm_rbac_ref_t *c = r->cur;
     atomic_fetch_add(&c->refs, 1);
     pthread_mutex_unlock(&r->swap);
+    arm_rbac_release(old);
     *ref = c;
     return c->ix;
 }
@@ -166,8 +196,15 @@ int arm_rbac_reload(arm_rbac_t *r, castor_err *err)
         return err->rc;
     }
     pthread_mutex_lock(&r->swap);
-    arm_rbac_ref_t *old = r->cur;
-    r->cur = n;
+    arm_rbac_ref_t *old;
+    if (r->delay_s) {
+        old = r->pending;
+        r->pending = n;
+        r->due = time_now_s() + r->delay_s;
+    } else {
+        old = r->cur;
+        r->cur = n;
+    }
     pthread_mutex_unlock(&r->swap);
     pthread_mutex_unlock(&r->reload);
     arm_rbac_release(old);

@@ -316,6 +316,16 @@ int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_ou
     return CASTOR_OK;
 }
 
+int arm_body_location_tags(http_request_t *req, const json_t **loc, const char **tags,
+                           castor_err *err)
+{
+    *loc = json_object_get(req->json, "location");
+    if (!json_is_string(*loc) || !json_string_value(*loc)[0])
+        return castor_err_http(err, CASTOR_EINVAL, 400, "LocationRequired",
+                               "The location property is required for this definition.");
+    return arm_tags_check(req, json_object_get(req->json, "tags"), tags, err);
+}
+
 rbac_principal_type_t arm_principal_type_parse(const char *s)
 {
     if (s && strcasecmp(s, "Group") == 0) return RBAC_PRINCIPAL_GROUP;

@@ -44,8 +44,9 @@ authz_cause_t authz_classify(const authz_denial_t *d)
     }
     if (carved) return AUTHZ_CARVED_OUT;
     if (lacks) return AUTHZ_ROLE_LACKS_ACTION;
-    if (control) return AUTHZ_CONTROL_PLANE_ONLY;
+    /* "You hold the right role, on another instance" says more than "Owner is not enough". */
     if (elsewhere_right_role) return AUTHZ_SCOPE_ELSEWHERE;
+    if (control) return AUTHZ_CONTROL_PLANE_ONLY;
     return AUTHZ_NO_ASSIGNMENT;
 }
 
@@ -59,9 +60,9 @@ static const char *assignee_of(const auth_principal_t *who)
 static const char *who_text(const auth_principal_t *who, arena_t *a)
 {
     if (who->kind == AUTH_KIND_USER)
-        return arena_sprintf(a, "user %s (object id %s, signed in through client app %s)",
+        return arena_sprintf(a, "User %s (object id %s, signed in through client app %s)",
                              who->upn[0] ? who->upn : who->name, who->oid, who->appid);
-    return arena_sprintf(a, "application %s (service principal object id %s)",
+    return arena_sprintf(a, "Application %s (service principal object id %s)",
                          who->name[0] ? who->name : who->appid, who->oid);
 }
 

@@ -3,6 +3,7 @@
 
 #include "arm/arm.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 #include "serve/app.h"
 
 #include <string.h>
@@ -38,6 +39,19 @@ static int refuse_403(http_request_t *req, const authz_denial_t *d, authz_cause_
     if (rc < 0) return rc;
     req->error_inner = inner;
     if (app->cfg.compat_empty_403) req->error_body_empty = 1;
+    int64_t due;
+    if (cause != AUTHZ_MISSING_SCOPE && arm_rbac_pending(app->rbac, &due)) {
+        /* The fix may already be made and still propagating: say so, and when it lands. */
+        char when[40];
+        time_format_rfc3339(due, 0, when, sizeof when);
+        long left = (long)(due - time_now_s());
+        message = arena_sprintf(&req->arena,
+                                "%s A role change is still propagating (castor serve "
+                                "--rbac-propagation-delay): it takes effect at %s, in %lds; "
+                                "retry then.",
+                                message, when, left > 0 ? left : 0);
+        json_object_set_new(inner, "roleChangePendingUntil", json_string(when));
+    }
     audit_denial(req, 403, authz_cause_name(cause), d->who, d->instance_scope);
     return castor_err_http(err, CASTOR_EPERM, 403, "Forbidden", "%s", message);
 }

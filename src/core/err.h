@@ -25,7 +25,7 @@ typedef enum castor_rc {
 } castor_rc;
 
 #define CASTOR_ERR_CODE_MAX 64
-#define CASTOR_ERR_MESSAGE_MAX 1024
+#define CASTOR_ERR_MESSAGE_MAX 4096 /* a 403 explanation names every assignment considered */
 #define CASTOR_ERR_PATH_MAX 256
 
 typedef struct castor_err {

@@ -224,6 +224,10 @@ int idn_target_resolve(http_request_t *req, store_txn_t *t, const store_tenant_t
             }
         }
         if (!res[0]) snprintf(res, sizeof res, "%s", IDN_GRAPH_RESOURCE); /* only openid... */
+        /* ARM's identifier URIs end in a slash; Entra's tokens carry them so. */
+        if (strcasecmp(res, "https://management.azure.com") == 0 ||
+            strcasecmp(res, "https://management.core.windows.net") == 0)
+            snprintf(res + strlen(res), sizeof res - strlen(res), "/");
     }
     snprintf(out->resource, sizeof out->resource, "%s", res);
     castor_app_t *app = req->app;

@@ -25,6 +25,9 @@ const char *serve_config_usage(void)
            "  --tls-key FILE       its PEM private key\n"
            "  --threads N          worker threads (default: number of cores)\n"
            "  --idle-timeout SECS  close connections idle or stalled this long (default 30)\n"
+           "  --rbac-propagation-delay DURATION\n"
+           "                       role changes take effect this long after the latest one\n"
+           "                       (e.g. 60s, 5m), as in Azure; default 0: at once\n"
            "  --compat-empty-403   answer data-plane 403s with an empty body, as Azure does\n"
            "                       (castor's explanation is then only in the log)\n"
            "  -h, --help           this text\n"
@@ -112,6 +115,22 @@ static int set_idle_timeout(serve_config_t *c, const char *f, const char *v, cas
     return CASTOR_OK;
 }
 
+/* "90", "90s", "5m", "1h": Azure's propagation delays are minutes, up to 30. */
+static int set_rbac_delay(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    long mult = 1;
+    if (*end == 's') end++;
+    else if (*end == 'm') mult = 60, end++;
+    else if (*end == 'h') mult = 3600, end++;
+    if (!v[0] || end == v || *end || n < 0 || n * mult > 24 * 3600)
+        return castor_err_set(e, CASTOR_EINVAL,
+                              "%s '%s': use a duration such as 60s, 5m or 1h (at most 24h)", f, v);
+    c->rbac_delay_s = (unsigned)(n * mult);
+    return CASTOR_OK;
+}
+
 static const option_def_t options[] = {
     {"--data", "CASTOR_DATA", set_data},
     {"--listen", "CASTOR_LISTEN", set_listen},
@@ -121,6 +140,7 @@ static const option_def_t options[] = {
     {"--tls-key", "CASTOR_TLS_KEY", set_tls_key},
     {"--threads", "CASTOR_THREADS", set_threads},
     {"--idle-timeout", "CASTOR_IDLE_TIMEOUT", set_idle_timeout},
+    {"--rbac-propagation-delay", "CASTOR_RBAC_PROPAGATION_DELAY", set_rbac_delay},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

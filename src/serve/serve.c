@@ -8,6 +8,7 @@
 #include "serve/serve.h"
 
 #include "arm/arm.h"
+#include "authz/authz.h"
 #include "auth/auth.h"
 #include "core/ids.h"
 #include "core/limits.h"
@@ -68,21 +69,6 @@ static int data_dir_prepare(const char *dir, int *lock_fd, castor_err *err)
     }
     *lock_fd = fd;
     return CASTOR_OK;
-}
-
-/* The data plane's guard: the instance must exist, then the caller must hold a valid ADT
- * bearer token. HOOK for the data-plane authorization (401/403 with explanations): once the
- * principal is known, rbac_check(arm_rbac_acquire(app->rbac), principal, route->data_action,
- * inst.resource_id) decides; until then no request reaches a handler unauthenticated. */
-static int data_plane_guard(http_request_t *req, const http_route_t *route, castor_err *err)
-{
-    (void)route;
-    castor_app_t *app = req->app;
-    arm_instance_t inst;
-    int rc = arm_instance_lookup(app->store, req->instance ? req->instance : "", &inst, err);
-    if (rc < 0) return rc;
-    auth_principal_t who;
-    return auth_bearer(req, AUTH_AUDIENCE_DATA, &who, err);
 }
 
 static void print_banner(const castor_app_t *app, const bootstrap_result_t *boot,
@@ -178,6 +164,7 @@ int serve_main(int argc, char **argv)
         exit_code = serve_fail("role assignments", &err);
         goto out;
     }
+    arm_rbac_set_delay(app.rbac, app.cfg.rbac_delay_s);
 
     char host[256] = "localhost";
     if (app.cfg.public_url[0] && serve_config_public_host(&app.cfg, host, sizeof host, &err) < 0) {
@@ -210,7 +197,7 @@ int serve_main(int argc, char **argv)
         .app = &app,
         .router = app.router,
     };
-    hcfg.guards[HTTP_PLANE_DATA] = data_plane_guard;
+    hcfg.guards[HTTP_PLANE_DATA] = authz_data_guard;
     hcfg.guards[HTTP_PLANE_ARM] = arm_guard;
     if (http_server_start(&hcfg, &server, &err) < 0) {
         exit_code = serve_fail("listener", &err);

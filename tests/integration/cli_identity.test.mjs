@@ -26,6 +26,8 @@ before(async () => {
 });
 after(async () => { if (castor) await stopCastor(castor); });
 
+const ARM_APP = '797f4846-ba00-4fd7-ba43-dac1f8f63013';
+const ARM_SCOPE_ID = '41094075-9dad-400e-a0bd-54e686782033';
 const skipUnlessReady = (t) => { if (!ready) { t.skip('the server has no token endpoint yet (identity plane not merged)'); return true; } return false; };
 const skipUnlessGraph = (t) => { if (!graph) { t.skip('the server serves no Graph /v1.0/users yet'); return true; } return false; };
 
@@ -284,6 +286,10 @@ test('ad app create, show, list, update, permission add/grant/admin-consent, sp 
   assert.equal(grant.clientId, sp.id);
   assert.equal(grant.consentType, 'AllPrincipals');
   assert.equal(grant.scope, 'Read.Write');
+  // `castor login` asks for the resource manager, so the client declares it too; admin consent
+  // then grants every declared delegated permission (ARM's user_impersonation here).
+  const armAdd = await cli(admin, ['ad', 'app', 'permission', 'add', '--id', app.appId, '--api', ARM_APP, '--api-permissions', `${ARM_SCOPE_ID}=Scope`]);
+  assert.equal(armAdd.code, 0, armAdd.stderr);
   const consent = await cli(admin, ['ad', 'app', 'permission', 'admin-consent', '--id', app.appId]);
   assert.equal(consent.code, 0, consent.stderr);
 

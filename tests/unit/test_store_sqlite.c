@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite/sqlite_migrations.h"
+#include "store/sqlite/sqlite_schema.h"
 #include "store/store_arm.h"
 #include "store/store_directory.h"
 #include "test_util.h"
@@ -290,9 +291,12 @@ static void reopen_keeps_data_and_refuses_newer_schema(void **state)
 
     /* ... or added a module this build lacks. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_exec(db, "UPDATE schema_versions SET version = 1 WHERE module = 'arm';"
-                     "INSERT INTO schema_versions VALUES ('future', 1)",
-                 NULL, NULL, NULL);
+    char restore[160];
+    snprintf(restore, sizeof restore,
+             "UPDATE schema_versions SET version = %d WHERE module = 'arm';"
+             "INSERT INTO schema_versions VALUES ('future', 1)",
+             sqlite_schema_arm.nsteps);
+    sqlite3_exec(db, restore, NULL, NULL, NULL);
     sqlite3_close(db);
     assert_int_equal(store_open(f->url, 2, &f->store, &err), CASTOR_EINVAL);
     assert_non_null(strstr(err.message, "'future'"));

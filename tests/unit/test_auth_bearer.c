@@ -1,0 +1,278 @@
+/* test_auth_bearer.c — the bearer-token refusal table of auth_verify_token, the verify-once
+ * cache and its invalidation, and signing-key rotation keeping old tokens valid. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "auth/auth.h"
+#include "core/ids.h"
+#include "core/timeutil.h"
+#include "identity/idn.h"
+#include "identity/idn_crypto.h"
+#include "identity/idn_internal.h"
+#include "serve/bootstrap.h"
+#include "test_util.h"
+
+#include <jansson.h>
+
+typedef struct fixture {
+    char *dir;
+    store_t *store;
+    bootstrap_result_t boot;
+    arena_t arena;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    castor_err err;
+    castor_err_clear(&err);
+    if (ids_init() < 0) return -1;
+    f->dir = test_tmpdir();
+    char url[512];
+    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
+    if (store_open(url, 4, &f->store, &err) < 0) return -1;
+    if (bootstrap_run(f->store, "Unit-Test-Pw-1", &f->boot, &err) < 0) return -1;
+    if (idn_start(f->store, "https://localhost:8443", f->boot.admin_id, &err) < 0) return -1;
+    arena_init(&f->arena, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    arena_free(&f->arena);
+    idn_stop();
+    store_close(f->store);
+    test_rmdir(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* A token with these claims, signed by castor's current key. */
+static char *sign(fixture_t *f, const char *aud, const char *tid, const char *oid, int64_t exp,
+                  int64_t nbf, const char *idtyp)
+{
+    char iss[128];
+    snprintf(iss, sizeof iss, "https://localhost:8443/%s/", tid);
+    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "aud", aud, "iss",
+                          iss, "tid", tid, "oid", oid, "exp", (json_int_t)exp, "nbf",
+                          (json_int_t)nbf, "idtyp", idtyp, "scp", "Read.Write", "ver", "1.0",
+                          "appid", IDN_APP_AZURE_CLI);
+    castor_err err;
+    char *t = idn_jwt_sign(&f->arena, p, &err);
+    json_decref(p);
+    return t;
+}
+
+/* header.payload.sig from raw JSON texts (for tokens castor would never sign). */
+static char *raw(fixture_t *f, const char *header, const char *payload, const char *sig)
+{
+    return arena_sprintf(&f->arena, "%s.%s.%s", idn_b64url(&f->arena, header, strlen(header)),
+                         idn_b64url(&f->arena, payload, strlen(payload)), sig);
+}
+
+static auth_reason_t check(fixture_t *f, const char *token, auth_audience_t aud,
+                           auth_principal_t *p)
+{
+    castor_err err;
+    castor_err_clear(&err);
+    int rc = auth_verify_token(f->store, token, aud, "https://localhost:8443", NULL, &f->arena, p,
+                               &err);
+    if (rc == 0) return AUTH_REASON_NONE;
+    assert_int_equal(rc, CASTOR_EAUTH);
+    assert_int_equal(err.status, 401);
+    assert_true(err.message[0] != '\0');
+    return p->reason;
+}
+
+static void test_refusal_table(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time_now_s();
+    const char *tid = f->boot.tenant_id, *admin = f->boot.admin_id;
+    auth_principal_t p;
+
+    char *good = sign(f, IDN_ADT_RESOURCE, tid, admin, now + 3600, now, "user");
+    assert_int_equal(check(f, good, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
+    assert_int_equal(p.kind, AUTH_KIND_USER);
+    assert_string_equal(p.oid, admin);
+    assert_string_equal(p.tenant_id, tid);
+    assert_true(auth_has_scope(&p, "Read.Write"));
+    assert_false(auth_has_scope(&p, "Write"));
+
+    char payload[512];
+    snprintf(payload, sizeof payload,
+             "{\"aud\":\"%s\",\"iss\":\"https://x/%s/\",\"tid\":\"%s\",\"oid\":\"%s\",\"exp\":%lld}",
+             IDN_ADT_RESOURCE, tid, tid, admin, (long long)(now + 3600));
+    const char *kid = idn_key_kid(idn_keys()->keys[0]);
+    char hdr_kid[256];
+    snprintf(hdr_kid, sizeof hdr_kid, "{\"alg\":\"RS256\",\"kid\":\"%s\"}", kid);
+    char *dot = strrchr(good, '.');
+
+    struct {
+        const char *token;
+        auth_audience_t aud;
+        auth_reason_t want;
+    } table[] = {
+        {"", AUTH_AUDIENCE_DATA, AUTH_REASON_MISSING},
+        {NULL, AUTH_AUDIENCE_DATA, AUTH_REASON_MISSING},
+        {"abc", AUTH_AUDIENCE_DATA, AUTH_REASON_MALFORMED},
+        {"a.b.c.d", AUTH_AUDIENCE_DATA, AUTH_REASON_MALFORMED},
+        {raw(f, "{\"alg\":\"none\"}", payload, ""), AUTH_AUDIENCE_DATA, AUTH_REASON_ALG},
+        {raw(f, "{\"alg\":\"HS256\",\"kid\":\"x\"}", payload, "c2ln"), AUTH_AUDIENCE_DATA,
+         AUTH_REASON_ALG},
+        {raw(f, "{\"alg\":\"PS256\"}", payload, "c2ln"), AUTH_AUDIENCE_DATA, AUTH_REASON_ALG},
+        {raw(f, "{\"alg\":\"RS256\",\"kid\":\"nope\"}", payload, "c2ln"), AUTH_AUDIENCE_DATA,
+         AUTH_REASON_KID},
+        {raw(f, hdr_kid, payload, dot + 1), AUTH_AUDIENCE_DATA, AUTH_REASON_SIGNATURE},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 3600, now - 7200, "user"),
+         AUTH_AUDIENCE_DATA, AUTH_REASON_EXPIRED},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 7200, now + 3600, "user"),
+         AUTH_AUDIENCE_DATA, AUTH_REASON_NOT_YET_VALID},
+        {sign(f, IDN_ADT_RESOURCE, "11111111-1111-1111-1111-111111111111", admin, now + 3600, now,
+              "user"),
+         AUTH_AUDIENCE_DATA, AUTH_REASON_TENANT},
+        {sign(f, IDN_ARM_RESOURCE, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_DATA,
+         AUTH_REASON_AUDIENCE},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_ARM,
+         AUTH_REASON_AUDIENCE},
+        {sign(f, IDN_ADT_RESOURCE, tid, "22222222-2222-2222-2222-222222222222", now + 3600, now,
+              "user"),
+         AUTH_AUDIENCE_DATA, AUTH_REASON_PRINCIPAL},
+        {sign(f, IDN_ADT_RESOURCE, tid, "22222222-2222-2222-2222-222222222222", now + 3600, now,
+              "app"),
+         AUTH_AUDIENCE_DATA, AUTH_REASON_PRINCIPAL},
+        /* Accepted audiences. */
+        {sign(f, IDN_APP_ADT, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_DATA,
+         AUTH_REASON_NONE},
+        {sign(f, "https://management.azure.com/", tid, admin, now + 3600, now, "user"),
+         AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
+        {sign(f, "https://management.core.windows.net", tid, admin, now + 3600, now, "user"),
+         AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
+        {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"),
+         AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
+        {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"),
+         AUTH_AUDIENCE_GRAPH, AUTH_REASON_NONE},
+        {sign(f, IDN_APP_GRAPH, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_GRAPH,
+         AUTH_REASON_NONE},
+        /* Within the clock skew. */
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 60, now - 3600, "user"), AUTH_AUDIENCE_DATA,
+         AUTH_REASON_NONE},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        auth_reason_t got = check(f, table[i].token, table[i].aud, &p);
+        if (got != table[i].want)
+            fail_msg("row %zu: want %s, got %s", i, auth_reason_name(table[i].want),
+                     auth_reason_name(got));
+    }
+}
+
+static void test_cache_and_directory_changes(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time_now_s();
+    store_txn_t *t;
+    castor_err err;
+    store_user_t u = {.enabled = 1, .created = now};
+    ids_guid(u.id);
+    snprintf(u.tenant_id, sizeof u.tenant_id, "%s", f->boot.tenant_id);
+    snprintf(u.upn, sizeof u.upn, "cache@castor.local");
+    snprintf(u.display_name, sizeof u.display_name, "Cache");
+    snprintf(u.password_hash, sizeof u.password_hash, "x");
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_user_create(t, &u, &err), 0);
+    store_group_t g = {.created = now};
+    ids_guid(g.id);
+    snprintf(g.tenant_id, sizeof g.tenant_id, "%s", f->boot.tenant_id);
+    snprintf(g.display_name, sizeof g.display_name, "g");
+    assert_int_equal(store_group_create(t, &g, &err), 0);
+    assert_int_equal(store_group_member_add(t, g.id, u.id, "user", &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+
+    char *tok = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, u.id, now + 3600, now, "user");
+    auth_principal_t p;
+    assert_int_equal(check(f, tok, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
+    assert_int_equal(p.ngroups, 1);
+    assert_string_equal(p.groups[0], g.id);
+    assert_int_equal(check(f, tok, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE); /* cached */
+    assert_int_equal(p.ngroups, 1);
+
+    u.enabled = 0;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_user_update(t, &u, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    auth_directory_changed();
+    assert_int_equal(check(f, tok, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_PRINCIPAL);
+}
+
+static void test_rotation_keeps_previous_key(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = time_now_s();
+    char *old = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 3600, now,
+                     "user");
+    char old_kid[64];
+    snprintf(old_kid, sizeof old_kid, "%s", idn_key_kid(idn_keys()->keys[0]));
+    castor_err err;
+    assert_int_equal(idn_keys_rotate(f->store, &err), 0);
+    const idn_keyset_t *ks = idn_keys();
+    assert_int_equal(ks->nkeys, 2);
+    assert_string_not_equal(idn_key_kid(ks->keys[0]), old_kid);
+    assert_string_equal(idn_key_kid(ks->keys[1]), old_kid);
+    assert_int_equal(json_array_size(json_object_get(ks->jwks, "keys")), 2);
+    auth_directory_changed(); /* drop the cache so the old token is verified afresh */
+    auth_principal_t p;
+    assert_int_equal(check(f, old, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
+    char *fresh = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 3600, now,
+                       "user");
+    assert_int_equal(check(f, fresh, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
+    /* A second rotation retires the oldest key: its tokens stop verifying. */
+    assert_int_equal(idn_keys_rotate(f->store, &err), 0);
+    auth_directory_changed();
+    assert_int_equal(check(f, old, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_KID);
+}
+
+static void test_form_parse(void **state)
+{
+    fixture_t *f = *state;
+    idn_form_t form;
+    const char *body = "grant_type=password&scope=a%2F.default+openid&empty=&x-client-SKU=msal";
+    assert_int_equal(idn_form_parse(&f->arena, body, strlen(body), &form), 0);
+    assert_string_equal(idn_form_get(&form, "scope"), "a/.default openid");
+    assert_string_equal(idn_form_get(&form, "empty"), "");
+    assert_null(idn_form_get(&form, "missing"));
+    assert_int_equal(idn_form_parse(&f->arena, "a=%zz", 5, &form), -1);
+}
+
+static void test_secret_hash_and_b64url(void **state)
+{
+    fixture_t *f = *state;
+    char a[65], b[65];
+    idn_secret_hash("s3cret", a);
+    idn_secret_hash("s3cret", b);
+    assert_string_equal(a, b);
+    idn_secret_hash("s3creT", b);
+    assert_string_not_equal(a, b);
+    size_t n = 0;
+    unsigned char *d = idn_b64url_decode(&f->arena, "aGVsbG8", 7, &n);
+    assert_non_null(d);
+    assert_int_equal(n, 5);
+    assert_memory_equal(d, "hello", 5);
+    assert_null(idn_b64url_decode(&f->arena, "a*b", 3, &n));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refusal_table),
+        cmocka_unit_test(test_cache_and_directory_changes),
+        cmocka_unit_test(test_rotation_keeps_previous_key),
+        cmocka_unit_test(test_form_parse),
+        cmocka_unit_test(test_secret_hash_and_b64url),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
