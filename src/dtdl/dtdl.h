@@ -168,6 +168,12 @@ int dtdl_validate_value(const dtdl_schema_t *schema, const json_t *value, const 
  * minor versions. Returns true when valid. */
 bool dtdl_dtmi_valid(const char *s, int dtdl_version);
 
+/* Splits a set of interfaces (a JSON array) into upload batches of at most batch_max, each
+ * model after or beside every model of the set it depends on (extends, components, schema
+ * references; relationship targets are not dependencies). Returns a new array of arrays (the
+ * models are shared, not copied), or NULL when models is not an array or batch_max is 0. */
+json_t *dtdl_upload_order(const json_t *models, size_t batch_max);
+
 /* The schema kind's DTDL name ("double"). */
 const char *dtdl_schema_kind_name(dtdl_schema_kind_t kind);
 

@@ -16,7 +16,15 @@ static const char *const steps[] = {
     "CREATE TABLE model_refs ("
     "  instance TEXT NOT NULL, model_id TEXT NOT NULL, ref_id TEXT NOT NULL,"
     "  kind TEXT NOT NULL, PRIMARY KEY (instance, model_id, ref_id, kind));"
-    "CREATE INDEX model_refs_ref ON model_refs(instance, ref_id);",
+    "CREATE INDEX model_refs_ref ON model_refs(instance, ref_id);"
+    /* The resource manager's instance delete (store_dt_instance_delete) removes the
+     * dt_instances row; its models go with it in the same transaction. The models are keyed
+     * by the lower-cased name the data plane sees (store_models_delete_instance does the same
+     * for callers that are not deleting the row). */
+    "CREATE TRIGGER models_instance_deleted AFTER DELETE ON dt_instances BEGIN"
+    "  DELETE FROM model_refs WHERE instance = lower(OLD.name);"
+    "  DELETE FROM models WHERE instance = lower(OLD.name);"
+    "END;",
 };
 
 const sqlite_schema_module_t sqlite_schema_models = SQLITE_SCHEMA_STEPS("models", steps);
