@@ -35,6 +35,22 @@ static json_t *json_arg(cli_ctx_t *ctx, const char *flag)
     return j;
 }
 
+/* --json-patch as an array of operations (az accepts one operation as an object). */
+static json_t *patch_arg(cli_ctx_t *ctx)
+{
+    json_t *patch = json_arg(ctx, "--json-patch");
+    if (!patch) {
+        if (!ctx->err.rc) cli_usage(ctx, "--json-patch is required");
+        return NULL;
+    }
+    if (json_is_object(patch)) {
+        json_t *a = json_array();
+        json_array_append_new(a, patch);
+        patch = a;
+    }
+    return patch;
+}
+
 /* A request with extra headers (If-Match / If-None-Match / Message-Id). Returns the body on
  * 2xx (json null when empty), else NULL with ctx->err filled. */
 static json_t *call_h(cli_ctx_t *ctx, const char *method, const char *url, const json_t *body,
@@ -105,13 +121,8 @@ int dt_twin_show(cli_ctx_t *ctx)
 
 int dt_twin_update(cli_ctx_t *ctx)
 {
-    json_t *patch = json_arg(ctx, "--json-patch");
-    if (!patch) return ctx->err.rc ? ctx->err.rc : cli_usage(ctx, "--json-patch is required");
-    if (json_is_object(patch)) { /* az accepts one operation as an object */
-        json_t *a = json_array();
-        json_array_append_new(a, patch);
-        patch = a;
-    }
+    json_t *patch = patch_arg(ctx);
+    if (!patch) return ctx->err.rc;
     const char *h[] = {if_match(ctx), NULL};
     json_t *out = call_h(ctx, "PATCH", dt_url(ctx, twin_path(ctx, NULL)), patch, h);
     json_decref(patch);
@@ -179,13 +190,8 @@ int dt_rel_show(cli_ctx_t *ctx)
 
 int dt_rel_update(cli_ctx_t *ctx)
 {
-    json_t *patch = json_arg(ctx, "--json-patch");
-    if (!patch) return ctx->err.rc ? ctx->err.rc : cli_usage(ctx, "--json-patch is required");
-    if (json_is_object(patch)) {
-        json_t *a = json_array();
-        json_array_append_new(a, patch);
-        patch = a;
-    }
+    json_t *patch = patch_arg(ctx);
+    if (!patch) return ctx->err.rc;
     const char *h[] = {if_match(ctx), NULL};
     json_t *out = call_h(ctx, "PATCH", dt_url(ctx, rel_path(ctx)), patch, h);
     json_decref(patch);
@@ -241,13 +247,8 @@ int dt_component_show(cli_ctx_t *ctx)
 
 int dt_component_update(cli_ctx_t *ctx)
 {
-    json_t *patch = json_arg(ctx, "--json-patch");
-    if (!patch) return ctx->err.rc ? ctx->err.rc : cli_usage(ctx, "--json-patch is required");
-    if (json_is_object(patch)) {
-        json_t *a = json_array();
-        json_array_append_new(a, patch);
-        patch = a;
-    }
+    json_t *patch = patch_arg(ctx);
+    if (!patch) return ctx->err.rc;
     const char *h[] = {if_match(ctx), NULL};
     json_t *out = call_h(ctx, "PATCH", dt_url(ctx, component_path(ctx, NULL)), patch, h);
     json_decref(patch);

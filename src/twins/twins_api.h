@@ -87,6 +87,12 @@ int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *s
 /* The instance's host name as events name it ("localhost:8443/dt/name"). */
 const char *twins_host(twins_ctx_t *ctx);
 
+/* Ends a write transaction: commits when rc is 0, else rolls back (t may be NULL). Returns the
+ * commit's result or rc. */
+int twins_end(store_txn_t *t, int rc, castor_err *err);
+/* Answers 200 with stored JSON text (copied into the arena) and its ETag. */
+void twins_respond_text(http_request_t *req, http_response_t *resp, const char *text,
+                        const char *etag);
 /* Answers 200 with body and its ETag header. */
 int twins_respond_json(http_request_t *req, http_response_t *resp, const json_t *body,
                        const char *etag, castor_err *err);

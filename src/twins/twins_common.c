@@ -204,3 +204,20 @@ int twins_respond_json(http_request_t *req, http_response_t *resp, const json_t 
     if (rc == 0 && etag) http_response_header(req, resp, "ETag", etag);
     return rc;
 }
+
+int twins_end(store_txn_t *t, int rc, castor_err *err)
+{
+    if (rc == 0 && t) return store_commit(t, err);
+    store_rollback(t);
+    return rc;
+}
+
+void twins_respond_text(http_request_t *req, http_response_t *resp, const char *text,
+                        const char *etag)
+{
+    resp->status = 200;
+    resp->body = arena_strdup(&req->arena, text);
+    resp->body_len = strlen(text);
+    resp->content_type = "application/json; charset=utf-8";
+    http_response_header(req, resp, "ETag", etag);
+}

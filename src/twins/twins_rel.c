@@ -186,18 +186,8 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
         json_decref(data);
         json_decref(od);
     }
-    if (rc == 0) {
-        rc = store_commit(t, err);
-        t = NULL;
-    }
-    store_rollback(t);
-    if (rc == 0) {
-        resp->status = 200;
-        resp->body = arena_strdup(&req->arena, text);
-        resp->body_len = strlen(text);
-        resp->content_type = "application/json; charset=utf-8";
-        http_response_header(req, resp, "ETag", etag);
-    }
+    rc = twins_end(t, rc, err);
+    if (rc == 0) twins_respond_text(req, resp, text, etag);
     free(text);
     json_decref(doc);
     twins_done(&ctx);
@@ -218,11 +208,7 @@ int twins_rel_get(http_request_t *req, http_response_t *resp, castor_err *err)
     if (rc == CASTOR_ENOTFOUND) rc = rel_missing(t, &ctx, src, rid, err);
     store_rollback(t);
     if (rc < 0) return rc;
-    resp->status = 200;
-    resp->body = (char *)r.doc;
-    resp->body_len = strlen(r.doc);
-    resp->content_type = "application/json; charset=utf-8";
-    http_response_header(req, resp, "ETag", r.etag);
+    twins_respond_text(req, resp, r.doc, r.etag);
     return CASTOR_OK;
 }
 
@@ -278,11 +264,7 @@ int twins_rel_patch(http_request_t *req, http_response_t *resp, castor_err *err)
                         NULL, data, NULL, NULL, err);
         json_decref(data);
     }
-    if (rc == 0) {
-        rc = store_commit(t, err);
-        t = NULL;
-    }
-    store_rollback(t);
+    rc = twins_end(t, rc, err);
     free(text);
     json_decref(doc);
     twins_done(&ctx);
@@ -316,11 +298,7 @@ int twins_rel_delete(http_request_t *req, http_response_t *resp, castor_err *err
                  : CASTOR_EINTERNAL;
         json_decref(doc);
     }
-    if (rc == 0) {
-        rc = store_commit(t, err);
-        t = NULL;
-    }
-    store_rollback(t);
+    rc = twins_end(t, rc, err);
     if (rc < 0) return rc;
     resp->status = 204;
     return CASTOR_OK;

@@ -110,11 +110,7 @@ int twins_get(http_request_t *req, http_response_t *resp, castor_err *err)
     if (rc == CASTOR_ENOTFOUND) return twins_err_twin_not_found(err, id);
     if (rc < 0) return rc;
     /* The stored text is the answer: no parse and re-dump on the read path. */
-    resp->status = 200;
-    resp->body = (char *)tw.doc;
-    resp->body_len = strlen(tw.doc);
-    resp->content_type = "application/json; charset=utf-8";
-    http_response_header(req, resp, "ETag", tw.etag);
+    twins_respond_text(req, resp, tw.doc, tw.etag);
     return CASTOR_OK;
 }
 
@@ -175,18 +171,8 @@ int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
             json_decref(olddoc);
         }
     }
-    if (rc == 0) {
-        rc = store_commit(t, err);
-        t = NULL;
-    }
-    store_rollback(t);
-    if (rc == 0) {
-        resp->status = 200;
-        resp->body = arena_strdup(&req->arena, text);
-        resp->body_len = strlen(text);
-        resp->content_type = "application/json; charset=utf-8";
-        http_response_header(req, resp, "ETag", etag);
-    }
+    rc = twins_end(t, rc, err);
+    if (rc == 0) twins_respond_text(req, resp, text, etag);
     free(text);
     json_decref(doc);
     twins_done(&ctx);
@@ -253,11 +239,7 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
                         NULL, NULL, err);
         json_decref(data);
     }
-    if (rc == 0) {
-        rc = store_commit(t, err);
-        t = NULL;
-    }
-    store_rollback(t);
+    rc = twins_end(t, rc, err);
     free(text);
     json_decref(doc);
     json_decref(applied);
@@ -306,11 +288,7 @@ int twins_delete(http_request_t *req, http_response_t *resp, castor_err *err)
                  : CASTOR_EINTERNAL;
         json_decref(doc);
     }
-    if (rc == 0) {
-        rc = store_commit(t, err);
-        t = NULL;
-    }
-    store_rollback(t);
+    rc = twins_end(t, rc, err);
     if (rc < 0) return rc;
     resp->status = 204;
     return CASTOR_OK;
