@@ -8,6 +8,7 @@
 #include "cli/cli_internal.h"
 #include "cli/cmd_dt_doctor.h"
 #include "cli/cmd_dt_model.h"
+#include "cli/cmd_dt_twin.h"
 
 #include <string.h>
 #include <strings.h>
@@ -284,6 +285,7 @@ static const cli_command_t dt_commands[] = {
      "castor dt role-assignment delete -n my-dt --assignee alice@castor.local", ra_delete_flags,
      dt_ra_delete, NULL},
     CLI_DT_MODEL_COMMANDS
+    CLI_DT_TWIN_COMMANDS
     CLI_DT_DOCTOR_COMMANDS
     {0}};
 
@@ -291,6 +293,7 @@ static const cli_topic_t dt_topics[] = {
     {"dt", "Manage Azure Digital Twins instances and their data."},
     {"dt role-assignment", "Manage role assignments on a Digital Twins instance."},
     CLI_DT_MODEL_TOPICS
+    CLI_DT_TWIN_TOPICS
     {0}};
 
 const cli_group_t cli_group_dt = {"dt", dt_topics, dt_commands};

@@ -58,6 +58,7 @@ typedef struct http_request {
     json_t *error_details;  /* optional array of {code,message,...}, rendered as "details" (owned) */
     int error_body_empty;   /* render an error with no body at all (Azure's bare 403) */
     http_header_t *error_headers; /* headers sent only with an error (WWW-Authenticate), arena */
+    http_header_t *headers; /* request headers when there is no listener connection (unit tests) */
     char request_id[40];    /* x-ms-request-id we answer with */
     const char *client_request_id; /* echoed as x-ms-client-request-id when present */
     arena_t arena;

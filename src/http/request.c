@@ -4,10 +4,15 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *http_request_header(const http_request_t *req, const char *name)
 {
-    if (!req->conn) return NULL;
+    if (!req->conn) {
+        for (const http_header_t *h = req->headers; h; h = h->next)
+            if (strcasecmp(h->name, name) == 0) return h->value;
+        return NULL;
+    }
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
 }
 

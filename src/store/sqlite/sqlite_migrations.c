@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Declared here rather than in sqlite_schema.h while the twins module is on its branch. */
+extern const sqlite_schema_module_t sqlite_schema_twins;
+
 /* In creation order: a module's tables may refer to those of modules before it. */
 static const sqlite_schema_module_t *const modules[] = {
     &sqlite_schema_core,
     &sqlite_schema_directory,
     &sqlite_schema_arm,
     &sqlite_schema_models,
+    &sqlite_schema_twins,
     &sqlite_schema_audit,
 };
 

@@ -1,0 +1,67 @@
+// twins_bench.mjs — twin-graph throughput and p99 over keep-alive TLS with valid tokens:
+// GET twin, PATCH twin, PUT relationship on an instance holding TWINS (default 100,000) twins,
+// compared with ADT's per-instance limits (1,000 reads/s, 1,000 patches/s, 500 creates/s).
+// Usage: node bench/twins_bench.mjs path/to/castor [duration]. Prints figures; never fails on time.
+import { execFileSync } from 'node:child_process';
+import https from 'node:https';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+process.env.CASTOR_BINARY = process.argv[2] || join(here, '..', 'build', 'castor');
+const duration = process.argv[3] || process.env.BENCH_DURATION || '10s';
+const TWINS = Number(process.env.TWINS || 100000);
+const { startCastor, stopCastor } = await import('../tests/integration/lib/castor.js');
+
+const az = await import('../tests/integration/lib/azure.js');
+
+const c = await startCastor({ args: ['--log-level', 'warn', '--threads', String(process.env.BENCH_THREADS || 4)] });
+try {
+  const armTok = await az.userToken(c, az.ARM_SCOPE);
+  const tok = await az.userToken(c, az.ADT_SCOPE);
+  const inst = await az.createInstance(c, armTok, 'bench');
+  await az.assignRole(c, armTok, inst, az.ROLE.dataOwner, az.claims(tok).oid);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca });
+  const call = (method, path, body) => new Promise((res, rej) => {
+    const u = new URL(`${c.url}/dt/bench${path}${path.includes('?') ? '&' : '?'}api-version=2022-05-31`);
+    const req = https.request(u, { method, agent, headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' } }, (r) => {
+      let t = ''; r.on('data', (d) => { t += d; }); r.on('end', () => res({ status: r.statusCode, text: t }));
+    });
+    req.on('error', rej);
+    if (body) req.write(body);
+    req.end();
+  });
+  for (let i = 0; i < 100; i++) { if ((await call('GET', '/models')).status === 200) break; await new Promise((r) => setTimeout(r, 100)); }
+  const model = { '@id': 'dtmi:bench:Sensor;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3', contents: [
+    { '@type': 'Property', name: 'temperature', schema: 'double' }, { '@type': 'Property', name: 'name', schema: 'string' },
+    { '@type': 'Relationship', name: 'feeds', properties: [{ '@type': 'Property', name: 'since', schema: 'string' }] }] };
+  let r = await call('POST', '/models', JSON.stringify([model]));
+  if (r.status !== 201) throw new Error(r.text);
+  // Load the twins: 64 requests in flight over keep-alive TLS; this is also the create figure.
+  let next = 0; const t0 = Date.now();
+  const worker = async () => {
+    for (let i; (i = next++) < TWINS;) {
+      const x = await call('PUT', `/digitaltwins/t${i}`, JSON.stringify({ $metadata: { $model: 'dtmi:bench:Sensor;1' }, temperature: i, name: `sensor ${i}` }));
+      if (x.status !== 200) throw new Error(x.text);
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  const createRate = TWINS / ((Date.now() - t0) / 1000);
+  agent.destroy();
+  console.log(`twins: ${TWINS} twins in the store (${process.env.BENCH_THREADS || 4} castor threads, ${execFileSync('nproc').toString().trim()} cores shared with the client)`);
+  console.log(`PUT twin (load, node client, 64 in flight)   ${createRate.toFixed(0).padStart(8)} req/s   ${(createRate / 500).toFixed(1)}x ADT's 500 creates/s`);
+  const limits = { get: [1000, 'reads'], patch: [1000, 'patches'], rel: [500, 'creates'] };
+  const labels = { get: 'GET twin', patch: 'PATCH twin', rel: 'PUT relationship' };
+  for (const mode of ['get', 'patch', 'rel']) {
+    const out = execFileSync('wrk', ['-t2', '-c64', `-d${duration}`, '--latency', '-s', join(here, 'twins_bench.lua'), c.url], {
+      env: { ...process.env, MODE: mode, TWINS: String(TWINS), PREFIX: '/dt/bench', TOKEN: tok }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
+    const p99 = out.match(/\n\s+99%\s+(\S+)/)[1];
+    const non2xx = (out.match(/Non-2xx or 3xx responses: (\d+)/) || [0, 0])[1];
+    const [lim, what] = limits[mode];
+    console.log(`${labels[mode].padEnd(46)} ${rps.toFixed(0).padStart(8)} req/s   p99 ${p99.padStart(8)}   ${(rps / lim).toFixed(1)}x ADT's ${lim} ${what}/s   non-2xx ${non2xx}`);
+  }
+} finally {
+  await stopCastor(c);
+}

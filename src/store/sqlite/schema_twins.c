@@ -1,0 +1,72 @@
+/* schema_twins.c — the twin graph's tables: digital twins, relationships, the event outbox,
+ * and the model-ancestry view the query compiler uses for IS_OF_MODEL.
+ *
+ * Written for whoever compiles ADT queries to SQL over it:
+ *
+ *   twins(rowid, instance_id, id, model_id, etag, doc)
+ *     One row per twin. `doc` is the whole twin exactly as GET /digitaltwins/{id} returns it
+ *     ($dtId, $etag, properties, components each with their own $metadata, and $metadata with
+ *     $model, $lastUpdateTime and per-property lastUpdateTime/sourceTime), so property access is
+ *     json_extract(doc, '$.prop') / '$.comp.prop' and SELECT * is `doc` as stored. `model_id`
+ *     repeats $metadata.$model and `id` repeats $dtId so they can be indexed. instance_id is the
+ *     instance's GUID (dt_instances.id); ids are case-sensitive (BINARY collation), as ADT's are.
+ *     rowid is stable for a twin's life: a query can page on it.
+ *
+ *   relationships(rowid, instance_id, source_id, id, target_id, name, etag, doc)
+ *     One row per relationship; (instance_id, source_id, id) is unique, as ADT's ids are unique
+ *     per source twin. `doc` is the relationship as GET returns it ($relationshipId,
+ *     $sourceId, $targetId, $relationshipName, $etag, properties). Indexed by source (with name,
+ *     for relationshipName filters and maxMultiplicity counts) and by target (incoming lists,
+ *     MATCH walking edges backwards). A relationship's ends always exist: a twin cannot be
+ *     deleted while it has relationships either way.
+ *
+ *   outbox(seq, instance_id, type, subject, event, created)
+ *     One row per ADT notification, written in the transaction of the change it reports, so an
+ *     event exists exactly when its change committed. `event` is the CloudEvents structured-mode
+ *     JSON (specversion, id, source, type, subject, time, datacontenttype, dataschema for
+ *     telemetry, traceparent when the request carried one, data). seq orders delivery.
+ *
+ *   model_ancestry(instance_id, model_id, ancestor_id, depth)  — a VIEW
+ *     Every (model, model-or-ancestor) pair of each instance, depth 0 for the model itself,
+ *     derived from the models module's `extends` edges, so
+ *       IS_OF_MODEL(T, 'm')        -> T.model_id IN (SELECT model_id FROM model_ancestry
+ *                                     WHERE instance_id = ? AND ancestor_id = 'm')
+ *       IS_OF_MODEL(T, 'm', exact) -> T.model_id = 'm'
+ *     The models module keys its rows by the lower-cased instance name; the view joins them to
+ *     the instance GUID through dt_instances.
+ */
+#include "store/sqlite/sqlite_schema.h"
+
+static const char *const steps[] = {
+    "CREATE TABLE twins ("
+    "  instance_id TEXT NOT NULL REFERENCES dt_instances(id) ON DELETE CASCADE,"
+    "  id TEXT NOT NULL, model_id TEXT NOT NULL, etag TEXT NOT NULL, doc TEXT NOT NULL,"
+    "  UNIQUE (instance_id, id));"
+    "CREATE INDEX twins_model ON twins(instance_id, model_id);"
+    "CREATE TABLE relationships ("
+    "  instance_id TEXT NOT NULL REFERENCES dt_instances(id) ON DELETE CASCADE,"
+    "  source_id TEXT NOT NULL, id TEXT NOT NULL, target_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL, etag TEXT NOT NULL, doc TEXT NOT NULL,"
+    "  UNIQUE (instance_id, source_id, id));"
+    "CREATE INDEX relationships_source ON relationships(instance_id, source_id, name);"
+    "CREATE INDEX relationships_target ON relationships(instance_id, target_id);"
+    "CREATE TABLE outbox ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  instance_id TEXT NOT NULL REFERENCES dt_instances(id) ON DELETE CASCADE,"
+    "  type TEXT NOT NULL, subject TEXT NOT NULL, event TEXT NOT NULL,"
+    "  created INTEGER NOT NULL);"
+    "CREATE INDEX outbox_instance ON outbox(instance_id, seq);"
+    "CREATE VIEW model_ancestry (instance_id, model_id, ancestor_id, depth) AS"
+    "  WITH RECURSIVE anc(instance, model_id, ancestor_id, depth) AS ("
+    "    SELECT instance, id, id, 0 FROM models"
+    "    UNION"
+    "    SELECT a.instance, a.model_id, r.ref_id, a.depth + 1 FROM anc a"
+    "      JOIN model_refs r ON r.instance = a.instance AND r.model_id = a.ancestor_id"
+    "       AND r.kind = 'extends'"
+    "    WHERE a.depth < 64)"
+    "  SELECT d.id, anc.model_id, anc.ancestor_id, min(anc.depth) FROM anc"
+    "    JOIN dt_instances d ON d.name = anc.instance"
+    "  GROUP BY d.id, anc.model_id, anc.ancestor_id;",
+};
+
+const sqlite_schema_module_t sqlite_schema_twins = SQLITE_SCHEMA_STEPS("twins", steps);

@@ -1,0 +1,223 @@
+/* twins_common.c — what the twin-graph handlers share: the request context (instance, graph),
+ * ids, preconditions, ETags, ADT's errors, and writing notifications to the outbox. */
+#include "twins/twins_api.h"
+
+#include "core/ids.h"
+#include "serve/app.h"
+#include "store/store_models.h"
+#include "store/store_twins.h"
+#include "twins/models_api.h"
+#include "twins/models_cache.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int twins_begin(http_request_t *req, twins_ctx_t *ctx, int with_graph, castor_err *err)
+{
+    castor_app_t *app = req->app;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->req = req;
+    ctx->store = app ? app->store : NULL;
+    ctx->cache = app ? app->models : NULL;
+    ctx->instance = req->instance_id;
+    ctx->instance_key = models_instance_key(req);
+    if (!ctx->store || !ctx->instance || !ctx->instance_key)
+        return castor_err_set(err, CASTOR_EINTERNAL, "the data plane has no instance or store");
+    if (!with_graph) return CASTOR_OK;
+    return models_graph_get(ctx->cache, ctx->store, ctx->instance_key, &ctx->graph, err);
+}
+
+void twins_done(twins_ctx_t *ctx)
+{
+    if (ctx->graph) models_graph_release(ctx->graph);
+    ctx->graph = NULL;
+}
+
+const dtdl_interface_t *twins_iface(const twins_ctx_t *ctx, const char *model_id)
+{
+    if (!ctx->graph || !ctx->graph->graph || !model_id) return NULL;
+    return dtdl_graph_find(ctx->graph->graph, model_id);
+}
+
+int twins_param_id(http_request_t *req, const char *name, const char **out, castor_err *err)
+{
+    const char *v = http_request_param(req, name);
+    *out = v;
+    if (!v || !*v)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
+                               "The %s is empty. Provide a non-empty id.", name);
+    if (strlen(v) > TWINS_ID_MAX)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
+                               "The %s is %zu bytes long; at most %u are allowed.", name,
+                               strlen(v), TWINS_ID_MAX);
+    return CASTOR_OK;
+}
+
+/* An entity tag as RFC 7232 writes one: "x" or W/"x". */
+static int etag_syntax_ok(const char *s)
+{
+    if (strncmp(s, "W/", 2) == 0) s += 2;
+    size_t n = strlen(s);
+    return n >= 2 && s[0] == '"' && s[n - 1] == '"' && !memchr(s + 1, '"', n - 2);
+}
+
+int twins_conditions(http_request_t *req, twins_cond_t *cond, castor_err *err)
+{
+    memset(cond, 0, sizeof *cond);
+    const char *im = http_request_header(req, "If-Match");
+    if (im) {
+        while (*im == ' ') im++;
+        if (strcmp(im, "*") != 0 && !etag_syntax_ok(im))
+            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
+                                   "Invalid If-Match header value. Allowed value(s): If-Match: "
+                                   "{etag} or If-Match: *");
+        cond->if_match = im;
+    }
+    const char *inm = http_request_header(req, "If-None-Match");
+    if (inm) {
+        while (*inm == ' ') inm++;
+        if (strcmp(inm, "*") != 0)
+            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
+                                   "Invalid If-None-Match header value. Allowed value(s): "
+                                   "If-None-Match: *");
+        cond->if_none_match_any = 1;
+    }
+    return CASTOR_OK;
+}
+
+/* Weak comparison (RFC 7232 §2.3.2): W/"x" matches "x". */
+static const char *opaque(const char *tag)
+{
+    return strncmp(tag, "W/", 2) == 0 ? tag + 2 : tag;
+}
+
+int twins_check_if_match(const twins_cond_t *cond, const char *etag, castor_err *err)
+{
+    if (!cond->if_match || strcmp(cond->if_match, "*") == 0) return CASTOR_OK;
+    if (etag && strcmp(opaque(cond->if_match), opaque(etag)) == 0) return CASTOR_OK;
+    return castor_err_http(err, CASTOR_EPRECOND, 412, "PreconditionFailed",
+                           "The If-Match header %s does not match the current ETag %s: the "
+                           "resource was changed since you read it. Read it again and retry.",
+                           cond->if_match, etag ? etag : "(none)");
+}
+
+void twins_new_etag(char *out, size_t size)
+{
+    char g[CASTOR_GUID_LEN + 1];
+    ids_guid(g);
+    snprintf(out, size, "W/\"%s\"", g);
+}
+
+void twins_now(char *out, size_t size)
+{
+    models_upload_time(out, size);
+}
+
+int twins_err_twin_not_found(castor_err *err, const char *id)
+{
+    return castor_err_http(err, CASTOR_ENOTFOUND, 404, "DigitalTwinNotFound",
+                           "There is no digital twin instance that exists with the ID %s. Please "
+                           "verify that the twin id is valid and ensure that the twin is not "
+                           "deleted. See section on querying the twins https://aka.ms/adtv2query.",
+                           id);
+}
+
+int twins_err_rel_not_found(castor_err *err, const char *source, const char *id)
+{
+    return castor_err_http(err, CASTOR_ENOTFOUND, 404, "RelationshipNotFound",
+                           "There is no relationship with the ID %s on the digital twin %s. "
+                           "Please verify that the relationship id is valid and ensure that the "
+                           "relationship is not deleted.",
+                           id, source);
+}
+
+int twins_err_component_not_found(castor_err *err, const char *twin, const char *component)
+{
+    return castor_err_http(err, CASTOR_ENOTFOUND, 404, "ComponentNotFound",
+                           "The component %s does not exist on the digital twin %s: its model "
+                           "declares no component of that name.",
+                           component, twin);
+}
+
+int twins_err_patch(castor_err *err, const char *fmt, ...)
+{
+    char msg[CASTOR_ERR_MESSAGE_MAX - 160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return castor_err_http(err, CASTOR_EINVAL, 400, "JsonPatchInvalid",
+                           "%s Please provide a valid patch document. See section on update apis "
+                           "in the documentation https://aka.ms/adtv2twins.",
+                           msg);
+}
+
+const char *twins_host(twins_ctx_t *ctx)
+{
+    castor_app_t *app = ctx->req->app;
+    const char *base = app ? app->cfg.public_url : "";
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    size_t n = strlen(host);
+    while (n && host[n - 1] == '/') n--;
+    return arena_sprintf(&ctx->req->arena, "%.*s/dt/%s", (int)n, host,
+                         ctx->req->instance ? ctx->req->instance : "");
+}
+
+int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
+               const char *source, const char *id, const char *dataschema, const json_t *data,
+               const char *extra_name, const char *extra_value, castor_err *err)
+{
+    char guid[CASTOR_GUID_LEN + 1];
+    if (!id) {
+        ids_guid(guid);
+        id = guid;
+    }
+    char now[40];
+    twins_now(now, sizeof now);
+    json_t *ev = json_object();
+    json_object_set_new(ev, "specversion", json_string("1.0"));
+    json_object_set_new(ev, "id", json_string(id));
+    json_object_set_new(ev, "source", json_string(source ? source : twins_host(ctx)));
+    json_object_set_new(ev, "type", json_string(type));
+    if (subject) json_object_set_new(ev, "subject", json_string(subject));
+    json_object_set_new(ev, "time", json_string(now));
+    json_object_set_new(ev, "datacontenttype", json_string("application/json"));
+    if (dataschema) json_object_set_new(ev, "dataschema", json_string(dataschema));
+    const char *tp = http_request_header(ctx->req, "traceparent");
+    if (tp) json_object_set_new(ev, "traceparent", json_string(tp));
+    if (extra_name && extra_value) json_object_set_new(ev, extra_name, json_string(extra_value));
+    json_object_set(ev, "data", (json_t *)data);
+    char *text = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(ev);
+    if (!text) return castor_err_set(err, CASTOR_ENOMEM, "out of memory writing an event");
+    int rc = store_outbox_add(t, ctx->instance, type, subject ? subject : "", text, err);
+    free(text);
+    return rc;
+}
+
+int twins_respond_json(http_request_t *req, http_response_t *resp, const json_t *body,
+                       const char *etag, castor_err *err)
+{
+    int rc = http_response_json(req, resp, 200, body, err);
+    if (rc == 0 && etag) http_response_header(req, resp, "ETag", etag);
+    return rc;
+}
+
+int twins_end(store_txn_t *t, int rc, castor_err *err)
+{
+    if (rc == 0 && t) return store_commit(t, err);
+    store_rollback(t);
+    return rc;
+}
+
+void twins_respond_text(http_request_t *req, http_response_t *resp, const char *text,
+                        const char *etag)
+{
+    resp->status = 200;
+    resp->body = arena_strdup(&req->arena, text);
+    resp->body_len = strlen(text);
+    resp->content_type = "application/json; charset=utf-8";
+    http_response_header(req, resp, "ETag", etag);
+}
