@@ -10,12 +10,16 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/timeutil.h"
+#include "store/store_audit.h"
 #include "store/store_directory.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define RA_WRITE "Microsoft.Authorization/roleAssignments/write"
+#define RA_DELETE "Microsoft.Authorization/roleAssignments/delete"
 
 #define RA_TYPE "Microsoft.Authorization/roleAssignments"
 
@@ -520,6 +524,7 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         if (rc == CASTOR_ECONFLICT)
             castor_err_http(err, rc, 409, "RoleAssignmentExists",
                             "The role assignment already exists.");
+        if (rc == 0) rc = arm_audit_change(t, req, RA_WRITE, ra, err);
     }
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
     if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
@@ -605,6 +610,7 @@ int arm_h_ra_delete(http_request_t *req, http_response_t *resp, castor_err *err)
                                  ra->principal_id, sc.subscription, sc.subscription);
     }
     if (rc == 0) rc = store_role_assignment_delete(t, ra->id, err);
+    if (rc == 0) rc = arm_audit_change(t, req, RA_DELETE, ra, err);
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
     if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
     if (rc == 0) body = ra_json(req, ra);

@@ -53,6 +53,13 @@ const char *arm_request_scope(http_request_t *req);
 /* The instance ARM id. */
 const char *arm_instance_id(arena_t *a, const char *sub, const char *group, const char *name);
 
+/* ---- audit (arm_audit.c) ---- */
+
+/* Records a role-assignment change in the audit log, inside the change's transaction. */
+int arm_audit_change(store_txn_t *t, http_request_t *req, const char *action,
+                     const store_role_assignment_t *ra, castor_err *err);
+int arm_h_denials_list(http_request_t *req, http_response_t *resp, castor_err *err);
+
 /* 1 when the caller holds action at scope. */
 int arm_can(http_request_t *req, const char *action, const char *scope);
 /* 0 when the caller holds action at scope; else ARM's AuthorizationFailed 403. */

@@ -44,7 +44,8 @@
     X("PUT", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_put,                          \
       "RoleAssignments_Create", AUTH, RA_ACT "write", 1)                                          \
     X("DELETE", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_delete,                    \
-      "RoleAssignments_Delete", AUTH, RA_ACT "delete", 0)
+      "RoleAssignments_Delete", AUTH, RA_ACT "delete", 0)                                         \
+    X("GET", P MA "/castorDenials", arm_h_denials_list, "Castor_AuditEvents_List", AUTH, "", 0)
 
 #define ARM_ROUTES(X)                                                                              \
     X("GET", "/tenants", arm_h_tenants_list, "Tenants_List", RES, "", 0)                           \

@@ -5,12 +5,18 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "serve/app.h"
+#include "store/store_audit.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
-/* A refusal is also an audit record: one log line with the cause, never the token. */
+/* A refusal is an audit record: a log line always, and a row in the audit log (what
+ * `castor dt doctor --request-id` and the resource manager's castorDenials listing read) for
+ * every refusal of a caller who presented a token. Requests with no token at all are only
+ * logged: anyone can send those, and they must not cost a disk write each. */
 static void audit_denial(http_request_t *req, int status, const char *cause,
-                         const auth_principal_t *who, const char *scope)
+                         const auth_principal_t *who, const char *scope, const json_t *detail)
 {
     log_json(LOG_WARN, "data-plane request refused",
              json_pack("{s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "requestId",
@@ -18,6 +24,29 @@ static void audit_denial(http_request_t *req, int status, const char *cause,
                        req->data_action, "instance", req->instance, "scope", scope, "principal",
                        who && who->oid[0] ? who->oid : NULL, "appId",
                        who && who->appid[0] ? who->appid : NULL));
+    if (!who || who->reason == AUTH_REASON_MISSING) return;
+    castor_app_t *app = req->app;
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    store_audit_event_t e = {
+        .time = time_now_s(),
+        .request_id = req->request_id,
+        .kind = "denied",
+        .status = status,
+        .cause = cause,
+        .principal_id = who->oid,
+        .principal_name = who->upn[0] ? who->upn : who->name,
+        .app_id = who->appid,
+        .action = req->data_action,
+        .scope = scope ? scope : "",
+        .detail = text,
+    };
+    castor_err err;
+    store_txn_t *t;
+    if (store_begin(app->store, STORE_WRITE, &t, &err) == 0) {
+        if (store_audit_add(t, &e, &err) == 0) store_commit(t, &err);
+        else store_rollback(t);
+    }
+    free(text);
 }
 
 static int refuse_401(http_request_t *req, const auth_principal_t *who, castor_err *err)
@@ -25,7 +54,8 @@ static int refuse_401(http_request_t *req, const auth_principal_t *who, castor_e
     http_request_error_header(req, "WWW-Authenticate", auth_challenge(req, who));
     req->error_inner = json_pack("{s:s, s:s, s:i}", "code", "unauthenticated", "tokenProblem",
                                  auth_reason_name(who->reason), "seedCause", 0);
-    audit_denial(req, 401, auth_reason_name(who->reason), who, NULL);
+    audit_denial(req, 401, auth_reason_name(who->reason), who, req->instance_scope,
+                 req->error_inner);
     return err->rc;
 }
 
@@ -52,7 +82,7 @@ static int refuse_403(http_request_t *req, const authz_denial_t *d, authz_cause_
                                 message, when, left > 0 ? left : 0);
         json_object_set_new(inner, "roleChangePendingUntil", json_string(when));
     }
-    audit_denial(req, 403, authz_cause_name(cause), d->who, d->instance_scope);
+    audit_denial(req, 403, authz_cause_name(cause), d->who, d->instance_scope, inner);
     return castor_err_http(err, CASTOR_EPERM, 403, "Forbidden", "%s", message);
 }
 
@@ -63,6 +93,7 @@ int authz_data_guard(http_request_t *req, const http_route_t *route, castor_err 
     int rc = arm_instance_lookup(app->store, req->instance, &inst, err);
     if (rc < 0) return rc;
     req->instance_id = arena_strdup(&req->arena, inst.id);
+    req->instance_scope = arena_strdup(&req->arena, inst.resource_id);
 
     auth_principal_t *who = arena_calloc(&req->arena, 1, sizeof *who);
     if (!who) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");

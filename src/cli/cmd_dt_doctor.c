@@ -112,9 +112,15 @@ int dt_doctor(cli_ctx_t *ctx)
         return finish(ctx, report, "The cached token cannot be read; sign in again.", "401",
                       json_pack("{s:s}", "castor", "castor login"));
     }
-    int delegated = json_object_get(claims, "scp") != NULL;
-    const char *who = delegated ? (claim(claims, "upn")[0] ? claim(claims, "upn") : claim(claims, "oid"))
-                                : claim(claims, "appid");
+    /* A user's token: scp (possibly lacking what is needed), a upn, or idtyp "user". An app-only
+     * token has none of them (idtyp "app"). */
+    int delegated = strcmp(claim(claims, "idtyp"), "app") != 0 &&
+                    (json_object_get(claims, "scp") || claim(claims, "upn")[0] ||
+                     strcmp(claim(claims, "idtyp"), "user") == 0);
+    /* Copies: claims is released before the verdict is written. */
+    const char *who = cli_arena_strdup(
+        ctx, delegated ? (claim(claims, "upn")[0] ? claim(claims, "upn") : claim(claims, "oid"))
+                       : claim(claims, "appid"));
     json_object_set_new(report, "principal",
                         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind",
                                   delegated ? "user" : "application", "name", who, "objectId",
@@ -128,7 +134,8 @@ int dt_doctor(cli_ctx_t *ctx)
     check(checks, "token audience", aud_ok,
           cli_arena_printf(ctx, "aud is %s%s", aud, aud_ok ? "" : "; the data plane needs https://digitaltwins.azure.net"));
     int scope_ok = !delegated || has_word(claim(claims, "scp"), "Read.Write");
-    const char *client = json_string_value(json_object_get(json_object_get(report, "principal"), "clientAppId"));
+    const char *client = cli_arena_strdup(
+        ctx, json_string_value(json_object_get(json_object_get(report, "principal"), "clientAppId")));
     check(checks, "API permission (seed cause #2)", scope_ok,
           !delegated ? "an application token: judged by its roles alone"
           : scope_ok ? "the token carries the Azure Digital Twins scope Read.Write"

@@ -47,6 +47,7 @@ typedef struct http_request {
     http_plane_t plane;
     const char *instance;   /* data plane: the instance name from /dt/{name}/... */
     const char *instance_id;/* data plane: the instance's GUID, set by the guard */
+    const char *instance_scope; /* data plane: its ARM id (RBAC scope), set by the guard */
     const char *caller_oid; /* the authenticated caller's object id, set by the plane's guard */
     const char *route_name; /* operation name, e.g. "DigitalTwins_GetById" */
     const char *data_action;/* data plane: the data action the route requires */
