@@ -1,0 +1,38 @@
+// routes.js — every data-plane route with a request that reaches it and the data action it
+// needs (security.md §3.3), for the authorization matrix tests.
+// Every data-plane route and the data action it needs (security.md §3.3); {id} filled in.
+export const ROUTES = [
+  ['POST', '/models', 'models/write', []],
+  ['GET', '/models', 'models/read'],
+  ['GET', '/models/dtmi:ex:A;1', 'models/read'],
+  ['PATCH', '/models/dtmi:ex:A;1', 'models/write', [{ op: 'replace', path: '/decommissioned', value: true }]],
+  ['DELETE', '/models/dtmi:ex:A;1', 'models/delete'],
+  ['POST', '/query', 'query/action', { query: 'SELECT * FROM DIGITALTWINS' }],
+  ['GET', '/digitaltwins/t1', 'digitaltwins/read'],
+  ['PUT', '/digitaltwins/t1', 'digitaltwins/write', { $metadata: { $model: 'dtmi:ex:A;1' } }],
+  ['PATCH', '/digitaltwins/t1', 'digitaltwins/write', []],
+  ['DELETE', '/digitaltwins/t1', 'digitaltwins/delete'],
+  ['GET', '/digitaltwins/t1/relationships/r1', 'digitaltwins/relationships/read'],
+  ['PUT', '/digitaltwins/t1/relationships/r1', 'digitaltwins/relationships/write', { $targetId: 't2', $relationshipName: 'rel' }],
+  ['PATCH', '/digitaltwins/t1/relationships/r1', 'digitaltwins/relationships/write', []],
+  ['DELETE', '/digitaltwins/t1/relationships/r1', 'digitaltwins/relationships/delete'],
+  ['GET', '/digitaltwins/t1/relationships', 'digitaltwins/relationships/read'],
+  ['GET', '/digitaltwins/t1/incomingrelationships', 'digitaltwins/relationships/read'],
+  ['POST', '/digitaltwins/t1/telemetry', 'digitaltwins/write', { x: 1 }],
+  ['POST', '/digitaltwins/t1/components/c1/telemetry', 'digitaltwins/write', { x: 1 }],
+  ['GET', '/digitaltwins/t1/components/c1', 'digitaltwins/read'],
+  ['PATCH', '/digitaltwins/t1/components/c1', 'digitaltwins/write', []],
+  ['GET', '/eventroutes', 'eventroutes/read'],
+  ['GET', '/eventroutes/r1', 'eventroutes/read'],
+  ['PUT', '/eventroutes/r1', 'eventroutes/write', { endpointName: 'e1', filter: 'true' }],
+  ['DELETE', '/eventroutes/r1', 'eventroutes/delete'],
+  ['GET', '/jobs/imports', 'jobs/imports/read'],
+  ['PUT', '/jobs/imports/j1', 'jobs/imports/write', { inputBlobUri: 'https://x/y', outputBlobUri: 'https://x/z' }],
+  ['GET', '/jobs/imports/j1', 'jobs/imports/read'],
+  ['DELETE', '/jobs/imports/j1', 'jobs/imports/delete'],
+  ['POST', '/jobs/imports/j1/cancel', 'jobs/imports/cancel/action'],
+  ['POST', '/jobs/deletions', 'jobs/deletions/write'],
+  ['GET', '/jobs/deletions', 'jobs/deletions/read'],
+  ['GET', '/jobs/deletions/j1', 'jobs/deletions/read'],
+];
+export const DT = 'Microsoft.DigitalTwins/';
