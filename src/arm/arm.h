@@ -64,5 +64,7 @@ typedef struct arm_instance {
 /* Finds an instance by name (case-insensitive). CASTOR_ENOTFOUND (404, ADT's shape) when no
  * instance has that name. */
 int arm_instance_lookup(store_t *store, const char *name, arm_instance_t *out, castor_err *err);
+/* Forgets cached lookups; every change that deletes instances calls it after its commit. */
+void arm_instance_cache_clear(void);
 
 #endif

@@ -13,6 +13,8 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -270,6 +272,7 @@ int arm_h_dt_delete(http_request_t *req, http_response_t *resp, castor_err *err)
         rc = store_arm_operation_create(t, &op, err);
     }
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
+    if (rc == 0) arm_instance_cache_clear();
     if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
     if (rc < 0) goto out;
     const char *v = req->api_version ? req->api_version : "2023-01-31";
@@ -435,9 +438,59 @@ int arm_h_dt_op_result(http_request_t *req, http_response_t *resp, castor_err *e
     return CASTOR_OK;
 }
 
+/* Instance lookups are on every data-plane request's path: positive answers are cached by
+ * name. A delete (of the instance, or of its group) bumps the generation after its commit and
+ * empties the cache; a lookup inserts only if no bump happened while it read the store, so a
+ * stale answer can never be cached after the delete is visible. */
+#define INSTANCE_CACHE_SLOTS 256
+static struct {
+    int used;
+    arm_instance_t inst;
+} instance_cache[INSTANCE_CACHE_SLOTS];
+static pthread_mutex_t instance_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint instance_cache_gen;
+
+static unsigned instance_slot(const char *name)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = name; *p; p++) h = (h ^ (unsigned char)tolower((unsigned char)*p)) * 16777619u;
+    return h % INSTANCE_CACHE_SLOTS;
+}
+
+void arm_instance_cache_clear(void)
+{
+    atomic_fetch_add(&instance_cache_gen, 1);
+    pthread_mutex_lock(&instance_cache_lock);
+    memset(instance_cache, 0, sizeof instance_cache);
+    pthread_mutex_unlock(&instance_cache_lock);
+}
+
+static int instance_cache_get(const char *name, arm_instance_t *out)
+{
+    unsigned slot = instance_slot(name);
+    pthread_mutex_lock(&instance_cache_lock);
+    int hit = instance_cache[slot].used && strcasecmp(instance_cache[slot].inst.name, name) == 0;
+    if (hit) *out = instance_cache[slot].inst;
+    pthread_mutex_unlock(&instance_cache_lock);
+    return hit;
+}
+
+static void instance_cache_put(const arm_instance_t *inst, unsigned gen)
+{
+    unsigned slot = instance_slot(inst->name);
+    pthread_mutex_lock(&instance_cache_lock);
+    if (atomic_load(&instance_cache_gen) == gen) {
+        instance_cache[slot].used = 1;
+        instance_cache[slot].inst = *inst;
+    }
+    pthread_mutex_unlock(&instance_cache_lock);
+}
+
 int arm_instance_lookup(store_t *store, const char *name, arm_instance_t *out, castor_err *err)
 {
     memset(out, 0, sizeof *out);
+    if (name && instance_cache_get(name, out)) return CASTOR_OK;
+    unsigned gen = atomic_load(&instance_cache_gen);
     store_dt_instance_t *d = malloc(sizeof *d);
     if (!d) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     store_txn_t *t;
@@ -464,6 +517,7 @@ int arm_instance_lookup(store_t *store, const char *name, arm_instance_t *out, c
         snprintf(out->resource_group, sizeof out->resource_group, "%s", d->resource_group);
         snprintf(out->name, sizeof out->name, "%s", d->name);
         snprintf(out->location, sizeof out->location, "%s", d->location);
+        instance_cache_put(out, gen);
     }
     free(d);
     return rc;

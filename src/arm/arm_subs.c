@@ -256,6 +256,7 @@ int arm_h_group_delete(http_request_t *req, http_response_t *resp, castor_err *e
     }
     if (rc < 0) return arm_fail(t, rc);
     rc = store_commit(t, err);
+    if (rc == 0) arm_instance_cache_clear(); /* the group's instances went with it */
     if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
     if (rc < 0) return rc;
     resp->status = 200;

@@ -276,6 +276,27 @@ static void sq_release(sq_engine_t *e, sq_conn_t *c)
     pthread_mutex_unlock(&e->pool_lock);
 }
 
+static sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql, castor_err *err);
+
+/* Transaction control runs on every request: prepared once per connection (by the address of
+ * these literals), not parsed each time as sqlite3_exec would. */
+static const char SQL_BEGIN[] = "BEGIN";
+static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+
+static int sq_control(sq_conn_t *c, const char *sql, castor_err *err)
+{
+    sqlite3_stmt *st = sq_prepare(c, sql, err);
+    if (!st) return sq_exec_plain(c->db, sql, err);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return CASTOR_OK;
+    char what[64];
+    snprintf(what, sizeof what, "running '%s'", sql);
+    return sq_fail(c->db, rc, what, err);
+}
+
 static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *err)
 {
     sq_engine_t *e = engine;
@@ -283,7 +304,7 @@ static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *er
     if (mode == STORE_WRITE) pthread_mutex_lock(&e->write_lock);
     sq_conn_t *c = sq_acquire(e);
     c->writing = mode == STORE_WRITE;
-    int rc = sq_exec_plain(c->db, c->writing ? "BEGIN IMMEDIATE" : "BEGIN", err);
+    int rc = sq_control(c, c->writing ? SQL_BEGIN_IMMEDIATE : SQL_BEGIN, err);
     if (rc < 0) {
         if (c->writing) pthread_mutex_unlock(&e->write_lock);
         sq_release(e, c);
@@ -306,8 +327,8 @@ static int sq_commit(void *engine, void *conn, castor_err *err)
     sq_engine_t *e = engine;
     sq_conn_t *c = conn;
     int writing = c->writing;
-    int rc = sq_exec_plain(c->db, "COMMIT", err);
-    if (rc < 0) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    int rc = sq_control(c, SQL_COMMIT, err);
+    if (rc < 0) sq_control(c, SQL_ROLLBACK, NULL);
     uint64_t mine = 0;
     if (rc == 0 && writing && e->wal_fd >= 0) {
         /* Numbered while the writer lock is still held, so numbers follow WAL order. */
@@ -323,7 +344,7 @@ static int sq_commit(void *engine, void *conn, castor_err *err)
 static void sq_rollback(void *engine, void *conn)
 {
     sq_conn_t *c = conn;
-    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_control(c, SQL_ROLLBACK, NULL);
     sq_end(engine, c);
 }
 
