@@ -114,18 +114,28 @@ int twins_get(http_request_t *req, http_response_t *resp, castor_err *err)
     return CASTOR_OK;
 }
 
+/* What PUT and PATCH of a twin start with: the id, the preconditions, the context with the
+ * model graph, a fresh ETag (>= 64 bytes) and the time of the write (>= 40 bytes). */
+static int write_begin(http_request_t *req, const char **id, twins_cond_t *cond, twins_ctx_t *ctx,
+                       char *etag, char *now, castor_err *err)
+{
+    int rc = twins_param_id(req, "id", id, err);
+    if (rc == 0) rc = twins_conditions(req, cond, err);
+    if (rc == 0) rc = twins_begin(req, ctx, 1, err);
+    if (rc < 0) return rc;
+    twins_new_etag(etag, 64);
+    twins_now(now, 40);
+    return CASTOR_OK;
+}
+
 int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     const char *id;
     twins_cond_t cond;
     twins_ctx_t ctx;
-    int rc = twins_param_id(req, "id", &id, err);
-    if (rc == 0) rc = twins_conditions(req, &cond, err);
-    if (rc == 0) rc = twins_begin(req, &ctx, 1, err);
-    if (rc < 0) return rc;
     char etag[64], now[40];
-    twins_new_etag(etag, sizeof etag);
-    twins_now(now, sizeof now);
+    int rc = write_begin(req, &id, &cond, &ctx, etag, now, err);
+    if (rc < 0) return rc;
     json_t *doc = twins_doc_from_body(&ctx, req->json, id, etag, now, err);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (!doc) rc = CASTOR_EINVAL;
@@ -283,13 +293,9 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
     const char *id;
     twins_cond_t cond;
     twins_ctx_t ctx;
-    int rc = twins_param_id(req, "id", &id, err);
-    if (rc == 0) rc = twins_conditions(req, &cond, err);
-    if (rc == 0) rc = twins_begin(req, &ctx, 1, err);
-    if (rc < 0) return rc;
     char etag[64], now[40];
-    twins_new_etag(etag, sizeof etag);
-    twins_now(now, sizeof now);
+    int rc = write_begin(req, &id, &cond, &ctx, etag, now, err);
+    if (rc < 0) return rc;
     patched_t p = {0};
     int done = 0;
     for (int attempt = 0; rc == 0 && !done && attempt < PATCH_OPTIMISTIC_TRIES; attempt++) {

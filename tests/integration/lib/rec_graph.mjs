@@ -27,16 +27,19 @@ export function recOntologyDir() {
   return existsSync(dir) ? dir : null;
 }
 
-// Every interface of the folder tree, in path order.
-export function loadRecModels(dir) {
+// Every .json file of a folder tree, parsed (BOMs stripped), in path order.
+export function readModelTree(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...loadRecModels(p));
+    if (statSync(p).isDirectory()) out.push(...readModelTree(p));
     else if (name.endsWith('.json')) out.push(JSON.parse(readFileSync(p, 'utf8').replace(/^\uFEFF/, '')));
   }
   return out;
 }
+
+// The REC interfaces of an Ontology folder (recOntologyDir()).
+export const loadRecModels = readModelTree;
 
 // mulberry32: a small PRNG whose sequence depends only on the seed.
 function prng(seed) {
