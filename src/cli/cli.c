@@ -173,6 +173,8 @@ static int parse_flags(cli_ctx_t *ctx, const char *cmdline)
                             : arena_strdup(&ctx->arena, arg);
             if (!name) return cli_fail(ctx, CASTOR_ENOMEM, "out of memory");
             idx = flag_index(cmd, name, 0);
+            /* A flag's second name may itself be long (--tst for --telemetry-source-time). */
+            if (idx < 0) idx = flag_index(cmd, name, 1);
             if (eq) inline_value = eq + 1;
         } else if (arg[0] == '-' && arg[1] && !arg[2]) {
             idx = flag_index(cmd, arg, 1);

@@ -26,6 +26,9 @@
 #define CASTOR_PROPERTY_NAME_MAX 1024u              /* one property name */
 #define CASTOR_REL_OUT_MAX 50000u                   /* outgoing relationships of one twin */
 #define CASTOR_REL_IN_MAX 50000u                    /* incoming relationships of one twin */
+/* ADT de-duplicates telemetry by Message-Id per twin and documents no window: castor
+ * remembers a twin's message ids for an hour, so a client's retry never makes a second event. */
+#define CASTOR_TELEMETRY_DEDUP_S 3600u
 
 /* Models. */
 #define CASTOR_MODELS_PER_UPLOAD_MAX 250u

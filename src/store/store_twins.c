@@ -281,6 +281,32 @@ int store_rel_list(store_txn_t *t, const char *instance, const char *twin_id, in
                       p, 6, rel_row, &w, NULL, err);
 }
 
+/* ---- telemetry de-duplication ---- */
+
+int store_telemetry_seen(store_txn_t *t, const char *instance, const char *twin_id,
+                         const char *message_id, int64_t now, int64_t window, int *fresh,
+                         castor_err *err)
+{
+    int64_t cutoff = now - window, n = 0;
+    store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_T(message_id), SP_I(now),
+                         SP_I(cutoff)};
+    /* A new id inserts; an expired one is renewed; a live one changes nothing (0 rows). */
+    int rc = store_exec(t,
+                        "INSERT INTO telemetry_ids (instance_id, twin_id, message_id, created) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (instance_id, twin_id, message_id) "
+                        "DO UPDATE SET created = excluded.created WHERE telemetry_ids.created < ?",
+                        p, 5, NULL, NULL, &n, err);
+    if (rc < 0) return rc;
+    *fresh = n != 0;
+    if (!*fresh) return CASTOR_OK;
+    /* Bounded work per message keeps the table near one window's worth of ids. */
+    store_param_t q[] = {SP_I(cutoff)};
+    return store_exec(t,
+                      "DELETE FROM telemetry_ids WHERE rowid IN (SELECT rowid FROM telemetry_ids "
+                      "WHERE created < ? ORDER BY created LIMIT 8)",
+                      q, 1, NULL, NULL, NULL, err);
+}
+
 /* ---- outbox ---- */
 
 int store_outbox_add(store_txn_t *t, const char *instance, const char *type, const char *subject,

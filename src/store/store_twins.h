@@ -72,6 +72,15 @@ int store_rel_list(store_txn_t *t, const char *instance, const char *twin_id, in
                    const char *name, int64_t after, int64_t limit,
                    int (*fn)(const store_rel_t *rel, void *ctx), void *ctx, castor_err *err);
 
+/* ---- telemetry de-duplication ---- */
+
+/* Records that the telemetry message message_id of twin_id was accepted at now (seconds). *fresh
+ * is 1 when it is new, or its earlier sighting is older than window seconds; 0 when it is a
+ * duplicate (nothing changes then). Prunes a few sightings older than the window on the way. */
+int store_telemetry_seen(store_txn_t *t, const char *instance, const char *twin_id,
+                         const char *message_id, int64_t now, int64_t window, int *fresh,
+                         castor_err *err);
+
 /* ---- the outbox ---- */
 typedef struct store_event {
     int64_t seq;

@@ -84,6 +84,12 @@ int twins_err_patch(castor_err *err, const char *fmt, ...) __attribute__((format
 int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
                const char *source, const char *id, const char *dataschema, const json_t *data,
                const char *extra_name, const char *extra_value, castor_err *err);
+/* The same notification as JSON text (caller frees; NULL with err filled), so that a handler
+ * can build it before taking the write lock and only append it inside. */
+char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
+                       const char *source, const char *id, const char *dataschema,
+                       const json_t *data, const char *extra_name, const char *extra_value,
+                       castor_err *err);
 /* The instance's host name as events name it ("localhost:8443/dt/name"). */
 const char *twins_host(twins_ctx_t *ctx);
 

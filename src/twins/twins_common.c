@@ -165,9 +165,10 @@ const char *twins_host(twins_ctx_t *ctx)
                          ctx->req->instance ? ctx->req->instance : "");
 }
 
-int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
-               const char *source, const char *id, const char *dataschema, const json_t *data,
-               const char *extra_name, const char *extra_value, castor_err *err)
+char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
+                       const char *source, const char *id, const char *dataschema,
+                       const json_t *data, const char *extra_name, const char *extra_value,
+                       castor_err *err)
 {
     char guid[CASTOR_GUID_LEN + 1];
     if (!id) {
@@ -191,7 +192,17 @@ int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *s
     json_object_set(ev, "data", (json_t *)data);
     char *text = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(ev);
-    if (!text) return castor_err_set(err, CASTOR_ENOMEM, "out of memory writing an event");
+    if (!text) castor_err_set(err, CASTOR_ENOMEM, "out of memory writing an event");
+    return text;
+}
+
+int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
+               const char *source, const char *id, const char *dataschema, const json_t *data,
+               const char *extra_name, const char *extra_value, castor_err *err)
+{
+    char *text = twins_event_text(ctx, type, subject, source, id, dataschema, data, extra_name,
+                                  extra_value, err);
+    if (!text) return CASTOR_ENOMEM;
     int rc = store_outbox_add(t, ctx->instance, type, subject ? subject : "", text, err);
     free(text);
     return rc;

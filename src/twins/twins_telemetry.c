@@ -4,12 +4,19 @@
  * outbox (id = Message-Id, source = <host>/digitaltwins/<id>, subject = the component,
  * dataschema = the twin's or component's model). The body may be any JSON value: the official
  * JS SDK sends a string for component telemetry (its arguments are swapped). Fields that name
- * a Telemetry of the model are checked against its schema; other fields pass, as on ADT. */
+ * a Telemetry of the model are checked against its schema; other fields pass, as on ADT.
+ *
+ * De-duplication (ADT: Message-Id is "unique per twin, used for de-dup"): a message whose id
+ * this twin already sent within CASTOR_TELEMETRY_DEDUP_S is acknowledged (204) and makes no
+ * second event, so a client retrying after a lost response never delivers a message twice. The
+ * id is recorded in the transaction of its event, so both exist or neither does. */
 #include "twins/twins_api.h"
 
+#include "core/limits.h"
 #include "store/store_twins.h"
 
 #include <string.h>
+#include <time.h>
 
 static int check_fields(const dtdl_interface_t *iface, const json_t *body, castor_err *err)
 {
@@ -39,6 +46,10 @@ static int send(http_request_t *req, http_response_t *resp, const char *componen
         return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
                                "The Message-Id header is required: a unique id for this "
                                "telemetry message.");
+    if (strlen(msgid) > TWINS_ID_MAX)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
+                               "The Message-Id header is %zu bytes long; at most %u are allowed.",
+                               strlen(msgid), TWINS_ID_MAX);
     const char *stime = http_request_header(req, "Telemetry-Source-Time");
     if (stime && !twins_is_datetime(stime))
         return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
@@ -72,7 +83,11 @@ static int send(http_request_t *req, http_response_t *resp, const char *componen
         }
         if (rc == 0) rc = check_fields(iface, req->json, err);
     }
-    if (rc == 0) {
+    int fresh = 1;
+    if (rc == 0)
+        rc = store_telemetry_seen(t, ctx.instance, id, msgid, (int64_t)time(NULL),
+                                  CASTOR_TELEMETRY_DEDUP_S, &fresh, err);
+    if (rc == 0 && fresh) {
         const char *source = arena_sprintf(&req->arena, "%s/digitaltwins/%s", twins_host(&ctx), id);
         rc = twins_emit(&ctx, t, "microsoft.iot.telemetry", component, source, msgid, schema,
                         req->json, stime ? "telemetrysourcetime" : NULL, stime, err);

@@ -4,35 +4,15 @@
 // outbox events every change leaves behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCastor, stopCastor } from './lib/castor.js';
-import { userToken, ADT_SCOPE, ARM_SCOPE, ROLE, createInstance, assignRole, claims, dp } from './lib/azure.js';
+import { dp } from './lib/azure.js';
+import { readyInstance, runClient } from './lib/twins.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let c; let adtTok; let endpoint;
-
-// Runs a client script; resolves to {code, stdout, stderr}.
-export function runClient(cmd, args, env) {
-  return new Promise((res) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 300000, maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
-      res({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
-  });
-}
-
-export async function readyInstance(castor, name) {
-  const armTok = await userToken(castor, ARM_SCOPE);
-  const tok = await userToken(castor, ADT_SCOPE);
-  const id = await createInstance(castor, armTok, name);
-  await assignRole(castor, armTok, id, ROLE.dataOwner, claims(tok).oid);
-  for (let i = 0; i < 100; i++) {
-    const r = await dp(castor, tok, 'GET', `/dt/${name}/models`);
-    if (r.status === 200) break;
-    await new Promise((r2) => setTimeout(r2, 100));
-  }
-  return { token: tok, endpoint: `${castor.url}/dt/${name}` };
-}
 
 const sdk = (scenario, extra = []) => runClient(process.execPath, [join(here, 'clients', 'twins-sdk.mjs'), scenario, ...extra], {
   CASTOR_DT_ENDPOINT: endpoint, CASTOR_DT_TOKEN: adtTok, NODE_EXTRA_CA_CERTS: c.connection.caFile,

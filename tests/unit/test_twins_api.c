@@ -768,6 +768,42 @@ static void telemetry(void **state)
     assert_int_equal(nevents(f), before);
 }
 
+/* ADT de-duplicates telemetry by Message-Id per twin: a resend is acknowledged, no second event;
+ * the same id on another twin, or a refused message's id, is not a duplicate. */
+static void telemetry_deduplicated_by_message_id(void **state)
+{
+    fixture_t *f = *state;
+    put_twin(f, "t1", ROOM(""));
+    put_twin(f, "t2", ROOM(""));
+    size_t before = nevents(f);
+    for (int i = 0; i < 3; i++) {
+        call_t *c = callv(f, twins_telemetry, "/x", NULL, "{\"temp\":1}", P("id=t1"),
+                          P("Message-Id: dup-1"));
+        expect_ok(c, 204);
+        call_free(c);
+    }
+    assert_int_equal(nevents(f), before + 1);
+    call_t *c = callv(f, twins_component_telemetry, "/x", NULL, "{}",
+                      P("id=t1", "componentPath=thermostat"), P("Message-Id: dup-1"));
+    expect_ok(c, 204);
+    call_free(c);
+    assert_int_equal(nevents(f), before + 1);
+    c = callv(f, twins_telemetry, "/x", NULL, "{\"temp\":1}", P("id=t2"), P("Message-Id: dup-1"));
+    expect_ok(c, 204);
+    call_free(c);
+    assert_int_equal(nevents(f), before + 2);
+    c = callv(f, twins_telemetry, "/x", NULL, "{\"temp\":\"hot\"}", P("id=t1"),
+              P("Message-Id: dup-2"));
+    expect_error(c, 400, "ValidationFailed", "$.temp");
+    c = callv(f, twins_telemetry, "/x", NULL, "{\"temp\":2}", P("id=t1"), P("Message-Id: dup-2"));
+    expect_ok(c, 204);
+    call_free(c);
+    assert_int_equal(nevents(f), before + 3);
+    json_t *ev = last_event(f);
+    assert_string_equal(jstr(ev, "id"), "dup-2");
+    json_decref(ev);
+}
+
 static void model_delete_refused_while_twins_use_it(void **state)
 {
     fixture_t *f = *state;
@@ -828,6 +864,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(components, setup, teardown),
         cmocka_unit_test_setup_teardown(relationships, setup, teardown),
         cmocka_unit_test_setup_teardown(telemetry, setup, teardown),
+        cmocka_unit_test_setup_teardown(telemetry_deduplicated_by_message_id, setup, teardown),
         cmocka_unit_test_setup_teardown(model_delete_refused_while_twins_use_it, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_patches_lose_nothing, setup, teardown),
     };

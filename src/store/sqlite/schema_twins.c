@@ -34,6 +34,11 @@
  *       IS_OF_MODEL(T, 'm', exact) -> T.model_id = 'm'
  *     The models module keys its rows by the lower-cased instance name; the view joins them to
  *     the instance GUID through dt_instances.
+ *
+ *   telemetry_ids(rowid, instance_id, twin_id, message_id, created)        (step 2)
+ *     The Message-Ids of telemetry already turned into events, per twin, for ADT's
+ *     de-duplication: a message sent again within CASTOR_TELEMETRY_DEDUP_S of the first is
+ *     acknowledged without a second event. Old rows are pruned a few at a time by the writes.
  */
 #include "store/sqlite/sqlite_schema.h"
 
@@ -67,6 +72,11 @@ static const char *const steps[] = {
     "  SELECT d.id, anc.model_id, anc.ancestor_id, min(anc.depth) FROM anc"
     "    JOIN dt_instances d ON d.name = anc.instance"
     "  GROUP BY d.id, anc.model_id, anc.ancestor_id;",
+    "CREATE TABLE telemetry_ids ("
+    "  instance_id TEXT NOT NULL REFERENCES dt_instances(id) ON DELETE CASCADE,"
+    "  twin_id TEXT NOT NULL, message_id TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  UNIQUE (instance_id, twin_id, message_id));"
+    "CREATE INDEX telemetry_ids_created ON telemetry_ids(created);",
 };
 
 const sqlite_schema_module_t sqlite_schema_twins = SQLITE_SCHEMA_STEPS("twins", steps);

@@ -3,8 +3,7 @@
 // spawns this with it set). Input (env SDK_STEPS): [{op, args}]; output on stdout: one JSON
 // array with {ok, value} or {ok:false, statusCode, code, message} per step.
 import { DigitalTwinsClient } from '@azure/digital-twins-core';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readModelTree } from './rec_graph.mjs';
 
 const endpoint = process.env.SDK_ENDPOINT;
 const token = process.env.SDK_TOKEN;
@@ -12,15 +11,6 @@ const token = process.env.SDK_TOKEN;
 const credential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600e3 }) };
 const client = new DigitalTwinsClient(endpoint, credential);
 
-function readTree(dir) {
-  const out = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...readTree(p));
-    else if (name.endsWith('.json')) out.push(JSON.parse(readFileSync(p, 'utf8').replace(/^\uFEFF/, '')));
-  }
-  return out;
-}
 
 // Batches of at most `max`, each model after what it extends or uses as a component.
 function batches(models, max) {
@@ -67,7 +57,7 @@ const ops = {
     return { pages, ids };
   },
   uploadFolder: async (dir, max) => {
-    const bs = batches(readTree(dir), max);
+    const bs = batches(readModelTree(dir), max);
     let n = 0;
     for (const b of bs) n += (await client.createModels(b)).length;
     return { batches: bs.length, created: n, largest: Math.max(...bs.map((b) => b.length)) };
