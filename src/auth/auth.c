@@ -41,6 +41,8 @@ static void stripes_init(void)
 
 void auth_directory_changed(void) { atomic_fetch_add(&generation, 1); }
 
+unsigned auth_directory_generation(void) { return atomic_load(&generation); }
+
 static void free_list(char **v, size_t n)
 {
     if (!v) return;
@@ -424,7 +426,7 @@ int auth_bearer(http_request_t *req, auth_audience_t audience, auth_principal_t 
                              &req->arena, out, err);
 }
 
-static int word_in(const char *list, const char *word)
+int auth_word_in(const char *list, const char *word)
 {
     size_t n = strlen(word);
     for (const char *p = list; p && *p;) {
@@ -439,7 +441,7 @@ static int word_in(const char *list, const char *word)
 
 int auth_has_scope(const auth_principal_t *p, const char *scope)
 {
-    return p->kind == AUTH_KIND_USER && word_in(p->scp, scope);
+    return p->kind == AUTH_KIND_USER && auth_word_in(p->scp, scope);
 }
 
 int auth_has_role(const auth_principal_t *p, const char *role)

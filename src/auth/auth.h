@@ -109,6 +109,8 @@ const char *auth_reason_name(auth_reason_t reason);
 
 /* 1 when the delegated token carries scope (case-insensitive, among scp's words). */
 int auth_has_scope(const auth_principal_t *p, const char *scope);
+/* 1 when word is one of the space-separated words of list (case-insensitive). */
+int auth_word_in(const char *list, const char *word);
 /* 1 when the token carries the app role value. */
 int auth_has_role(const auth_principal_t *p, const char *role);
 
@@ -118,5 +120,7 @@ const char *auth_challenge(http_request_t *req, const auth_principal_t *p);
 /* Drops every cached verification; the identity plane calls it when a user is disabled or
  * deleted, a service principal disabled or deleted, or a group membership changes. */
 void auth_directory_changed(void);
+/* A counter auth_directory_changed() advances; caches of directory-derived data compare it. */
+unsigned auth_directory_generation(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "identity/idn_crypto.h"
+#include "identity/idn_internal.h"
 #include "serve/app.h"
 #include "store/store_directory.h"
 
@@ -111,7 +112,11 @@ int idn_start(store_t *store, const char *public_url, const char *admin_id, cast
     return store_commit(t, err);
 }
 
-void idn_stop(void) { idn_keys_shutdown(); }
+void idn_stop(void)
+{
+    idn_issue_cache_clear();
+    idn_keys_shutdown();
+}
 
 const char *idn_base_url(http_request_t *req)
 {

@@ -196,14 +196,9 @@ static int count_key(const store_signing_key_t *sk, void *ctx)
     return 0;
 }
 
-int idn_keys_start(store_t *store, castor_err *err)
+/* Ends a key transaction: on success loads the keys it left, commits, and installs them. */
+static int commit_and_install(store_txn_t *t, int rc, castor_err *err)
 {
-    store_txn_t *t;
-    int rc = store_begin(store, STORE_WRITE, &t, err);
-    if (rc < 0) return rc;
-    int n = 0;
-    rc = store_signing_key_each(t, count_key, &n, err);
-    if (rc == 0 && n == 0) rc = new_key(t, err);
     idn_keyset_t *ks = NULL;
     if (rc == 0) rc = load_set(t, &ks, err);
     if (rc < 0) {
@@ -217,6 +212,17 @@ int idn_keys_start(store_t *store, castor_err *err)
     }
     install(ks);
     return CASTOR_OK;
+}
+
+int idn_keys_start(store_t *store, castor_err *err)
+{
+    store_txn_t *t;
+    int rc = store_begin(store, STORE_WRITE, &t, err);
+    if (rc < 0) return rc;
+    int n = 0;
+    rc = store_signing_key_each(t, count_key, &n, err);
+    if (rc == 0 && n == 0) rc = new_key(t, err);
+    return commit_and_install(t, rc, err);
 }
 
 static int demote(const store_signing_key_t *sk, void *ctx)
@@ -238,19 +244,7 @@ int idn_keys_rotate(store_t *store, castor_err *err)
     rc = store_signing_key_each(t, demote, ctx, err);
     if (rc == 0 && err->rc < 0) rc = err->rc;
     if (rc == 0) rc = new_key(t, err);
-    idn_keyset_t *ks = NULL;
-    if (rc == 0) rc = load_set(t, &ks, err);
-    if (rc < 0) {
-        store_rollback(t);
-        return rc;
-    }
-    rc = store_commit(t, err);
-    if (rc < 0) {
-        keyset_free(ks);
-        return rc;
-    }
-    install(ks);
-    return CASTOR_OK;
+    return commit_and_install(t, rc, err);
 }
 
 const idn_keyset_t *idn_keys(void) { return atomic_load(&installed); }

@@ -430,6 +430,17 @@ static int list_begin(http_request_t *req, gctx_t *g, list_ctx_t *l, castor_err 
     return CASTOR_OK;
 }
 
+/* Answers a listing: the collection, or the store's failure. */
+static int list_end(gctx_t *g, list_ctx_t *l, int rc, const castor_err *e, const char *what,
+                    http_response_t *resp, castor_err *err)
+{
+    if (rc < 0) {
+        json_decref(l->out);
+        return gend(g, castor_err_set(err, rc, "%s", e->message), err);
+    }
+    return gend(g, reply(g, resp, 200, collection(g, what, l->out), err), err);
+}
+
 /* ---- users ---- */
 
 static int find_user(gctx_t *g, const char *key, store_user_t *u, castor_err *err)
@@ -467,12 +478,9 @@ static int h_users_list(http_request_t *req, http_response_t *resp, castor_err *
     int rc = list_begin(req, &g, &l, err);
     if (rc < 0) return rc;
     castor_err e;
+    castor_err_clear(&e);
     rc = store_user_each(g.t, g.who.tenant_id, user_list_one, &l, &e);
-    if (rc < 0) {
-        json_decref(l.out);
-        return gend(&g, castor_err_set(err, rc, "%s", e.message), err);
-    }
-    return gend(&g, reply(&g, resp, 200, collection(&g, "users", l.out), err), err);
+    return list_end(&g, &l, rc, &e, "users", resp, err);
 }
 
 static int h_user_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -588,12 +596,9 @@ static int h_groups_list(http_request_t *req, http_response_t *resp, castor_err 
     int rc = list_begin(req, &g, &l, err);
     if (rc < 0) return rc;
     castor_err e;
+    castor_err_clear(&e);
     rc = store_group_each(g.t, g.who.tenant_id, group_list_one, &l, &e);
-    if (rc < 0) {
-        json_decref(l.out);
-        return gend(&g, castor_err_set(err, rc, "%s", e.message), err);
-    }
-    return gend(&g, reply(&g, resp, 200, collection(&g, "groups", l.out), err), err);
+    return list_end(&g, &l, rc, &e, "groups", resp, err);
 }
 
 static int find_group(gctx_t *g, const char *id, store_group_t *out, castor_err *err)
@@ -779,12 +784,9 @@ static int h_apps_list(http_request_t *req, http_response_t *resp, castor_err *e
     int rc = list_begin(req, &g, &l, err);
     if (rc < 0) return rc;
     castor_err e;
+    castor_err_clear(&e);
     rc = store_app_each(g.t, g.who.tenant_id, app_list_one, &l, &e);
-    if (rc < 0) {
-        json_decref(l.out);
-        return gend(&g, castor_err_set(err, rc, "%s", e.message), err);
-    }
-    return gend(&g, reply(&g, resp, 200, collection(&g, "applications", l.out), err), err);
+    return list_end(&g, &l, rc, &e, "applications", resp, err);
 }
 
 static int h_app_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -1039,12 +1041,9 @@ static int h_sps_list(http_request_t *req, http_response_t *resp, castor_err *er
     int rc = list_begin(req, &g, &l, err);
     if (rc < 0) return rc;
     castor_err e;
+    castor_err_clear(&e);
     rc = store_sp_each(g.t, g.who.tenant_id, sp_list_one, &l, &e);
-    if (rc < 0) {
-        json_decref(l.out);
-        return gend(&g, castor_err_set(err, rc, "%s", e.message), err);
-    }
-    return gend(&g, reply(&g, resp, 200, collection(&g, "servicePrincipals", l.out), err), err);
+    return list_end(&g, &l, rc, &e, "servicePrincipals", resp, err);
 }
 
 static int h_sp_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -1200,13 +1199,9 @@ static int h_grants_list(http_request_t *req, http_response_t *resp, castor_err 
     int rc = list_begin(req, &g, &l, err);
     if (rc < 0) return rc;
     castor_err e;
+    castor_err_clear(&e);
     rc = store_grant_each(g.t, g.who.tenant_id, NULL, grant_list_one, &l, &e);
-    if (rc < 0) {
-        json_decref(l.out);
-        return gend(&g, castor_err_set(err, rc, "%s", e.message), err);
-    }
-    return gend(&g, reply(&g, resp, 200, collection(&g, "oauth2PermissionGrants", l.out), err),
-                err);
+    return list_end(&g, &l, rc, &e, "oauth2PermissionGrants", resp, err);
 }
 
 static int h_grant_create(http_request_t *req, http_response_t *resp, castor_err *err)

@@ -85,6 +85,9 @@ typedef struct idn_issue {
 int idn_issue_tokens(http_request_t *req, store_txn_t *t, const idn_issue_t *is,
                      http_response_t *resp, castor_err *err);
 
+/* Forgets every reusable app-only token (at shutdown). */
+void idn_issue_cache_clear(void);
+
 /* HTML-escapes s into the arena. */
 const char *idn_html(arena_t *a, const char *s);
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startCastor, stopCastor, request, GUID } from './lib/castor.js';
 import {
   AZURE_CLI, ADT_SCOPE, ADMIN, ADMIN_PW, claims, adminGraphToken, graph, newApp, runClient,
-  completeDeviceCode,
+  completeDeviceCode, form,
 } from './lib/identity.js';
 
 let castor, admin, tid;
@@ -124,4 +124,21 @@ test('groups and nested groups appear in tokens (transitive)', async () => {
   const { lines } = await runClient(castor, { kind: 'password', clientId: AZURE_CLI, username: 'grp-user@castor.local', password: 'Grp-User-Pw-1', scopes: [[ADT_SCOPE]] });
   const c = claims(lines[0].token);
   assert.deepEqual([...c.groups].sort(), [inner.json.id, outer.json.id].sort());
+});
+
+test('app-only tokens carry roles from app role assignments, also right after a change', async () => {
+  const { app, sp, secret } = await newApp(castor, admin);
+  const cc = () => form(castor, `/${tid}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: app.appId, client_secret: secret, scope: 'https://graph.microsoft.com/.default' });
+  const before = await cc();
+  assert.equal(claims(before.json.access_token).roles, undefined);
+  const graphSp = await graph(castor, admin, 'GET', `/servicePrincipals?$filter=${encodeURIComponent("appId eq '00000003-0000-0000-c000-000000000000'")}`);
+  const a = await graph(castor, admin, 'POST', `/servicePrincipals/${sp.id}/appRoleAssignments`, {
+    principalId: sp.id, resourceId: graphSp.json.value[0].id, appRoleId: '1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9',
+  });
+  assert.equal(a.status, 201, a.text);
+  const after = await cc();
+  assert.deepEqual(claims(after.json.access_token).roles, ['Application.ReadWrite.All']);
+  // With that role the service principal administers applications through Graph.
+  const created = await graph(castor, after.json.access_token, 'POST', '/applications', { displayName: 'made-by-sp' });
+  assert.equal(created.status, 201, created.text);
 });
