@@ -125,7 +125,7 @@ test('castor dt role-assignment create resolves --assignee (UPN, appId, object i
   const list = await ok(['dt', 'role-assignment', 'list', '-n', 'dt-ra']);
   const rows = list.json.map((a) => `${a.principalName}|${a.roleDefinitionName}`).sort();
   assert.deepEqual(rows, [`${app.json.appId}|Azure Digital Twins Data Reader`,
-    'carol@castor.local|Azure Digital Twins Data Owner', 'carol@castor.local|Azure Digital Twins Data Reader']);
+    'carol@castor.local|Azure Digital Twins Data Owner', 'carol@castor.local|Azure Digital Twins Data Reader'].sort());
   const all = await ok(['role', 'assignment', 'list', '--all']);
   assert.ok(all.json.some((a) => a.principalName === ADMIN && a.roleDefinitionName === 'Owner'), all.stdout);
 
