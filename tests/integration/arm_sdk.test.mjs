@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCastor, stopCastor, request } from './lib/castor.js';
-import { userToken, ARM_SCOPE, AZURE_CLI, arm, scopes } from './lib/azure.js';
+import { userToken, ARM_SCOPE, AZURE_CLI, arm, scopes, assignRole } from './lib/azure.js';
+import { adminGraphToken, graph } from './lib/identity.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let c; let tok;
@@ -115,4 +116,33 @@ test('@azure/arm-digitaltwins 3.3.0 creates, reads, lists, tags and deletes inst
   const log = c.stderr() + c.stdout();
   assert.match(log, /\/locations\/westus2\/operationsStatuses\/[0-9a-f-]{36}"/, 'create polled Azure-AsyncOperation');
   assert.match(log, /\/locations\/westus2\/operationResults\/[0-9a-f-]{36}"/, 'delete polled Location');
+});
+
+test('the SDK meets ARM\'s AuthorizationFailed as a RestError for a principal without write', async () => {
+  const s = scopes(c, 'rg-reader');
+  assert.equal((await arm(c, tok, 'PUT', s.group, { location: 'westus2' })).status, 201);
+  assert.equal((await arm(c, tok, 'PUT', s.instance('reader-dt'), { location: 'westus2' })).status, 201);
+  const g = await adminGraphToken(c);
+  const u = await graph(c, g, 'POST', '/users', {
+    userPrincipalName: 'rita@castor.local', displayName: 'Rita', mailNickname: 'rita', accountEnabled: true,
+    passwordProfile: { password: 'Rita-Sdk-Pw-1', forceChangePasswordNextSignIn: false },
+  });
+  assert.equal(u.status, 201, u.text);
+  await assignRole(c, tok, s.group, 'acdd72a7-3385-48ef-bd42-f606fba81ae7', u.json.id); // Reader
+  const { code, steps, stderr } = await runSdk({
+    mode: 'reader', group: 'rg-reader', names: ['reader-dt'], username: 'rita@castor.local', password: 'Rita-Sdk-Pw-1',
+  });
+  assert.equal(code, 0, stderr);
+  assert.equal(steps.readerGet.result?.name, 'reader-dt', JSON.stringify(steps.readerGet));
+  assert.deepEqual(steps.readerList.result, ['reader-dt']);
+  const msg = (action, scope) => `The client 'rita@castor.local' with object id '${u.json.id}' does not have authorization to perform action 'Microsoft.DigitalTwins/digitalTwinsInstances/${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`;
+  for (const [stepName, action, scope] of [['readerCreate', 'write', s.instance('reader-new')],
+    ['readerUpdate', 'write', s.instance('reader-dt')], ['readerDelete', 'delete', s.instance('reader-dt')]]) {
+    const e = steps[stepName].error;
+    assert.ok(e, `${stepName}: ${JSON.stringify(steps[stepName])}`);
+    assert.equal(e.statusCode, 403, stepName);
+    assert.equal(e.code, 'AuthorizationFailed', stepName);
+    assert.equal(e.message, msg(action, scope), stepName);
+  }
+  assert.equal((await arm(c, tok, 'GET', s.instance('reader-dt'))).status, 200, 'still there');
 });

@@ -3,7 +3,7 @@
 // or {"step": name, "error": {statusCode, code, message}}. Run with
 // NODE_EXTRA_CA_CERTS=<dataDir>/ca.pem (node reads it only at start). Configuration as JSON in
 // argv[2]: {authorityHost, tenantId, subscriptionId, clientId, username, password, group,
-// names: [...]}.
+// names: [...], mode?: 'reader'}.
 import { UsernamePasswordCredential } from '@azure/identity';
 import { AzureDigitalTwinsManagementClient } from '@azure/arm-digitaltwins';
 
@@ -32,6 +32,18 @@ const slim = (i) => ({
   id: i.id, name: i.name, type: i.type, location: i.location, tags: i.tags,
   provisioningState: i.provisioningState, hostName: i.hostName, publicNetworkAccess: i.publicNetworkAccess,
 });
+
+if (cfg.mode === 'reader') {
+  // A principal that may read but not write: reads work, writes throw ARM's RestError.
+  await step('readerGet', async () => slim(await client.digitalTwins.get(cfg.group, cfg.names[0])));
+  await step('readerList', async () => (await all(client.digitalTwins.listByResourceGroup(cfg.group))).map((i) => i.name));
+  await step('readerCreate', async () => slim(await client.digitalTwins.beginCreateOrUpdateAndWait(cfg.group, 'reader-new',
+    { location: 'westus2' }, poll)));
+  await step('readerUpdate', async () => slim(await client.digitalTwins.beginUpdateAndWait(cfg.group, cfg.names[0],
+    { tags: { x: 'y' } }, poll)));
+  await step('readerDelete', async () => client.digitalTwins.beginDeleteAndWait(cfg.group, cfg.names[0], poll) ?? null);
+  process.exit(0);
+}
 
 const [first, ...rest] = cfg.names;
 await step('checkNameAvailability', () => client.digitalTwins.checkNameAvailability('westus2',
