@@ -84,6 +84,14 @@ BOB=$(tr -d '\r\n' <"$OUT")
 ok "az role assignment create --assignee UPN" role assignment create --assignee bob@castor.local \
   --role "Azure Digital Twins Data Owner" --scope "$I" --query principalId -o tsv
 is "assigned to bob's object id" "$BOB"
+ok "az ad app create" ad app create --display-name az-arm-app --query appId -o tsv
+APPID=$(tr -d '\r\n' <"$OUT")
+ok "az ad sp create" ad sp create --id "$APPID" --query id -o tsv
+SPID=$(tr -d '\r\n' <"$OUT")
+ok "az role assignment create --assignee appId" role assignment create --assignee "$APPID" \
+  --role "Azure Digital Twins Data Reader" --scope "$I" --query '[principalId,principalType]' -o tsv
+is "assigned to the service principal" "$(printf '%s\n%s' "$SPID" ServicePrincipal)"
+ok "az role assignment delete --ids" role assignment delete --ids "$(az role assignment list --scope "$I" --assignee "$APPID" --query '[0].id' -o tsv 2>/dev/null)"
 ok "az role assignment list --scope" role assignment list --scope "$I" --query '[].[principalName,roleDefinitionName]' -o tsv
 is "listed at the instance" "bob@castor.local	Azure Digital Twins Data Owner"
 ok "az role assignment delete --assignee --role --scope" role assignment delete --assignee bob@castor.local \
