@@ -314,7 +314,7 @@ int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *er
     rc = rbac_role_def_validate(ix, &def, err);
     arm_rbac_release(ref);
     if (rc < 0) {
-        if (!err->code[0]) castor_err_http(err, rc, 400, "InvalidRoleDefinition", "%s", err->message);
+        if (!err->code[0]) arm_err_recode(err, 400, "InvalidRoleDefinition");
         return rc;
     }
     /* Whoever defines a role must be allowed to at every scope it can be assigned at, and
@@ -495,7 +495,7 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         if (same < 0) {
             rc = same;
             if (!err->code[0])
-                castor_err_http(err, rc, 400, "InvalidRoleAssignmentRequest", "%s", err->message);
+                arm_err_recode(err, 400, "InvalidRoleAssignmentRequest");
         }
     }
     if (rc == 0 && same == 1) {

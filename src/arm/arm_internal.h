@@ -107,6 +107,11 @@ int arm_roledef_from_json(arena_t *a, const json_t *permissions, const json_t *s
 json_t *arm_roledef_json(arena_t *a, const rbac_role_def_t *def, const char *sub,
                          const store_role_definition_t *meta);
 
+/* Gives err (filled by a pure module, which knows no HTTP) ARM's status and wire code,
+ * keeping its message and JSON path. Returns err->rc. (castor_err_http(err, ..., "%s",
+ * err->message) would clear the message before formatting it.) */
+int arm_err_recode(castor_err *err, int status, const char *code);
+
 /* Rolls t back and returns rc (for one-line failure paths). */
 int arm_fail(store_txn_t *t, int rc);
 /* Begins a transaction for the request's store. */

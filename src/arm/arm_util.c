@@ -455,6 +455,13 @@ json_t *arm_roledef_json(arena_t *a, const rbac_role_def_t *def, const char *sub
 
 /* ---- store ---- */
 
+int arm_err_recode(castor_err *err, int status, const char *code)
+{
+    err->status = status;
+    snprintf(err->code, sizeof err->code, "%s", code);
+    return err->rc;
+}
+
 int arm_fail(store_txn_t *t, int rc)
 {
     store_rollback(t);

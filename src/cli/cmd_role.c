@@ -273,6 +273,89 @@ static int scope_equal(const char *a, const char *b)
     return la == lb && strncasecmp(a, b, la) == 0;
 }
 
+/* Every role assignment a list path answers, across its nextLinks, flattened as az shows
+ * them and with roleDefinitionName from m. NULL with ctx->err on failure; caller decrefs. */
+static json_t *assignments_all(cli_ctx_t *ctx, const char *path, const rolemap_t *m)
+{
+    json_t *page = arm(ctx, "GET", path, NULL);
+    json_t *list = json_array();
+    while (page) {
+        size_t i;
+        json_t *ra;
+        json_array_foreach(json_object_get(page, "value"), i, ra)
+        {
+            json_t *f = flatten(ctx, ra);
+            const char *rg = guid_tail(json_string_value(json_object_get(f, "roleDefinitionId")));
+            json_t *rn = json_object_get(m->by_guid, rg);
+            json_object_set(f, "roleDefinitionName", rn ? rn : json_null());
+            json_array_append_new(list, f);
+        }
+        const char *next = json_string_value(json_object_get(page, "nextLink"));
+        json_t *np = next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM,
+                                     NULL)
+                          : NULL;
+        json_decref(page);
+        page = np;
+    }
+    if (ctx->err.rc < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* Fills each listed assignment's missing principalName as az does: one
+ * directoryObjects/getByIds for all their principal ids; a user shows its UPN, a service
+ * principal its first servicePrincipalName (its appId), a group its displayName. Names are a
+ * courtesy: a directory that cannot answer (a caller who may not read it) leaves them null. */
+static void principal_names_fill(cli_ctx_t *ctx, json_t *list)
+{
+    json_t *ids = json_array();
+    size_t i;
+    json_t *ra;
+    json_array_foreach(list, i, ra)
+    {
+        json_t *pid = json_object_get(ra, "principalId");
+        if (!json_is_string(pid) || json_is_string(json_object_get(ra, "principalName"))) continue;
+        int seen = 0;
+        for (size_t k = 0; !seen && k < json_array_size(ids); k++)
+            seen = json_equal(json_array_get(ids, k), pid);
+        if (!seen) json_array_append(ids, pid);
+    }
+    if (!json_array_size(ids)) {
+        json_decref(ids);
+        return;
+    }
+    json_t *body = json_pack("{s:o, s:[s,s,s]}", "ids", ids, "types", "user", "group",
+                             "servicePrincipal");
+    castor_err saved = ctx->err;
+    json_t *page = body ? cli_call(ctx, "POST",
+                                   cli_arena_printf(ctx, "%sv1.0/directoryObjects/getByIds",
+                                                    ctx->server.graph),
+                                   CLI_RESOURCE_GRAPH, body)
+                        : NULL;
+    json_decref(body);
+    ctx->err = saved;
+    json_t *obj;
+    size_t j;
+    json_array_foreach(json_object_get(page, "value"), j, obj)
+    {
+        const char *id = json_string_value(json_object_get(obj, "id"));
+        const char *name = json_string_value(json_object_get(obj, "userPrincipalName"));
+        json_t *spns = json_object_get(obj, "servicePrincipalNames");
+        if (!name) name = json_string_value(json_array_get(spns, 0));
+        if (!name) name = json_string_value(json_object_get(obj, "displayName"));
+        if (!id || !name) continue;
+        json_array_foreach(list, i, ra)
+        {
+            const char *pid = json_string_value(json_object_get(ra, "principalId"));
+            if (pid && strcasecmp(pid, id) == 0)
+                json_object_set_new(ra, "principalName", json_string(name));
+        }
+    }
+    json_decref(page);
+}
+
 int role_assignment_list_at(cli_ctx_t *ctx, const char *scope, const char *assignee,
                             const char *role, int inherited, json_t **out)
 {
@@ -290,46 +373,30 @@ int role_assignment_list_at(cli_ctx_t *ctx, const char *scope, const char *assig
         json_decref(m.by_guid);
         return ctx->err.rc;
     }
-    json_t *page = arm(ctx, "GET",
-                       cli_arena_printf(ctx,
+    const char *path = cli_arena_printf(ctx,
                                         "%s/providers/Microsoft.Authorization/roleAssignments"
                                         "?$filter=atScope()&api-version=%s",
-                                        scope, RA_VERSION),
-                       NULL);
-    json_t *list = json_array();
-    while (page) {
-        size_t i;
-        json_t *ra;
-        json_array_foreach(json_object_get(page, "value"), i, ra)
-        {
-            json_t *f = flatten(ctx, ra);
-            const char *s = json_string_value(json_object_get(f, "scope"));
-            const char *pid = json_string_value(json_object_get(f, "principalId"));
-            const char *rg = guid_tail(json_string_value(json_object_get(f, "roleDefinitionId")));
-            int keep = (inherited || (s && scope_equal(s, scope))) &&
-                       (!p.id || (pid && strcasecmp(pid, p.id) == 0)) &&
-                       (!role_guid || strcasecmp(rg, role_guid) == 0);
-            if (keep) {
-                json_t *rn = json_object_get(m.by_guid, rg);
-                json_object_set(f, "roleDefinitionName", rn ? rn : json_null());
-                json_object_set_new(f, "principalName",
-                                    p.id ? json_string(p.name) : json_null());
-                json_array_append(list, f);
-            }
-            json_decref(f);
-        }
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        json_t *np = next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM,
-                                     NULL)
-                          : NULL;
-        json_decref(page);
-        page = np;
-    }
+                                        scope, RA_VERSION);
+    json_t *all = assignments_all(ctx, path, &m);
     json_decref(m.by_guid);
-    if (ctx->err.rc < 0) {
-        json_decref(list);
-        return ctx->err.rc;
+    if (!all) return ctx->err.rc;
+    json_t *list = json_array();
+    size_t i;
+    json_t *f;
+    json_array_foreach(all, i, f)
+    {
+        const char *s = json_string_value(json_object_get(f, "scope"));
+        const char *pid = json_string_value(json_object_get(f, "principalId"));
+        const char *rg = guid_tail(json_string_value(json_object_get(f, "roleDefinitionId")));
+        int keep = (inherited || (s && scope_equal(s, scope))) &&
+                   (!p.id || (pid && strcasecmp(pid, p.id) == 0)) &&
+                   (!role_guid || strcasecmp(rg, role_guid) == 0);
+        if (!keep) continue;
+        json_object_set_new(f, "principalName", p.id ? json_string(p.name) : json_null());
+        json_array_append(list, f);
     }
+    json_decref(all);
+    principal_names_fill(ctx, list);
     *out = list;
     return 0;
 }
@@ -374,19 +441,21 @@ static int role_assignment_list(cli_ctx_t *ctx)
 {
     if (cli_arg_bool(ctx, "--all")) {
         if (cli_server_load(ctx) < 0) return ctx->err.rc;
-        json_t *page = arm(ctx, "GET",
-                           cli_arena_printf(ctx,
-                                            "/subscriptions/%s/providers/"
-                                            "Microsoft.Authorization/roleAssignments?api-version=%s",
-                                            ctx->server.subscription, RA_VERSION),
-                           NULL);
-        if (!page) return ctx->err.rc;
-        json_t *list = json_array();
-        size_t i;
-        json_t *ra;
-        json_array_foreach(json_object_get(page, "value"), i, ra)
-            json_array_append_new(list, flatten(ctx, ra));
-        json_decref(page);
+        /* As az: role names from the subscription's definitions, principal names from Graph,
+         * every page. */
+        rolemap_t m;
+        const char *sub = cli_arena_printf(ctx, "/subscriptions/%s", ctx->server.subscription);
+        if (rolemap_load(ctx, sub, &m) < 0) {
+            json_decref(m.by_guid);
+            return ctx->err.rc;
+        }
+        const char *path = cli_arena_printf(
+            ctx, "%s/providers/Microsoft.Authorization/roleAssignments?api-version=%s", sub,
+            RA_VERSION);
+        json_t *list = assignments_all(ctx, path, &m);
+        json_decref(m.by_guid);
+        if (!list) return ctx->err.rc;
+        principal_names_fill(ctx, list);
         return cli_result(ctx, list);
     }
     const char *scope = scope_of(ctx, cli_arg(ctx, "--scope"), cli_arg(ctx, "--resource-group"));

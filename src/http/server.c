@@ -216,6 +216,18 @@ static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *con
         size_t nlen = slash ? (size_t)(slash - name) : strlen(name);
         req->instance = nlen ? http_decode(&req->arena, name, nlen, 0) : NULL;
         route_path = slash ? slash : "/";
+    } else if (req->plane == HTTP_PLANE_ARM && strstr(req->path, "//")) {
+        /* ARM ignores empty segments, and az relies on it: `az resource create|show|delete`
+         * with no parent resource sends .../providers/Microsoft.DigitalTwins//digitalTwins...
+         * Route (and scope) the path with each run of slashes made one. */
+        char *p = arena_strdup(&req->arena, req->path);
+        if (p) {
+            char *w = p;
+            for (const char *r = p; *r; r++)
+                if (!(r[0] == '/' && w > p && w[-1] == '/')) *w++ = *r;
+            *w = '\0';
+            req->path = route_path = p;
+        }
     }
     st->match = req->plane == HTTP_PLANE_DATA && !req->instance
                     ? HTTP_MATCH_NO_PATH

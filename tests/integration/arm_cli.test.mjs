@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCastor, stopCastor, request } from './lib/castor.js';
 import { cli, clientHome, ADMIN, ADMIN_PW } from './cli_helpers.mjs';
+import { userToken, ADT_SCOPE, dp as dataPlane } from './lib/azure.js';
 
 let castor;
 let home;
@@ -77,4 +78,83 @@ test('castor group, dt and role commands manage groups, instances and assignment
   assert.equal(gone.status, 404);
   const gd = await cli(home, ['group', 'delete', '-n', 'rg1', '--yes']);
   assert.equal(gd.code, 0, gd.stderr);
+});
+
+test('castor dt role-assignment create resolves --assignee (UPN, appId, object id) through Graph', async () => {
+  const ok = async (args) => {
+    const r = await cli(home, args);
+    assert.equal(r.code, 0, `castor ${args.join(' ')}\n${r.stderr}`);
+    return r;
+  };
+  await ok(['group', 'create', '-n', 'rg-ra', '-l', 'westus2']);
+  await ok(['dt', 'create', '-n', 'dt-ra', '-g', 'rg-ra', '-l', 'westus2']);
+  const user = await ok(['ad', 'user', 'create', '--display-name', 'Carol', '--user-principal-name', 'carol@castor.local', '--password', 'Carol-Pw-12345']);
+  const app = await ok(['ad', 'app', 'create', '--display-name', 'ra-app']);
+  const sp = await ok(['ad', 'sp', 'create', '--id', app.json.appId]);
+  const DATA_OWNER = 'bcd981a7-7f74-457b-83e1-cceb9e632ffe';
+  const DATA_READER = 'd57506d4-4c8d-48b1-8587-93c323f6a5a3';
+
+  // Carol cannot read the instance's data before the assignment ...
+  const carolTok = await userToken(castor, ADT_SCOPE, { username: 'carol@castor.local', password: 'Carol-Pw-12345' });
+  assert.equal((await dataPlane(castor, carolTok, 'GET', '/dt/dt-ra/models')).status, 403);
+
+  // A UPN, with the legacy role name: the output says which role it became.
+  const byUpn = await ok(['dt', 'role-assignment', 'create', '-n', 'dt-ra', '--assignee', 'carol@castor.local',
+    '--role', 'Azure Digital Twins Owner (Preview)']);
+  assert.equal(byUpn.json.principalId, user.json.id);
+  assert.equal(byUpn.json.principalType, 'User');
+  assert.ok(byUpn.json.roleDefinitionId.endsWith(DATA_OWNER), byUpn.json.roleDefinitionId);
+  assert.ok(byUpn.json.scope.endsWith('/resourceGroups/rg-ra/providers/Microsoft.DigitalTwins/digitalTwinsInstances/dt-ra'));
+  assert.match(byUpn.stderr, /'Azure Digital Twins Owner \(Preview\)' is the former name of the built-in role 'Azure Digital Twins Data Owner'/);
+  // ... and can on the very next request.
+  assert.equal((await dataPlane(castor, carolTok, 'GET', '/dt/dt-ra/models')).status, 200);
+
+  // An appId resolves to its service principal.
+  const byApp = await ok(['dt', 'role-assignment', 'create', '-n', 'dt-ra', '--assignee', app.json.appId,
+    '--role', 'Azure Digital Twins Data Reader']);
+  assert.equal(byApp.json.principalId, sp.json.id);
+  assert.equal(byApp.json.principalType, 'ServicePrincipal');
+  // An object id (not an appId) resolves through directoryObjects/getByIds.
+  const byOid = await ok(['dt', 'role-assignment', 'create', '-n', 'dt-ra', '-g', 'rg-ra', '--assignee', user.json.id,
+    '--role', DATA_READER]);
+  assert.equal(byOid.json.principalId, user.json.id);
+  assert.equal(byOid.json.principalType, 'User');
+  assert.ok(byOid.json.roleDefinitionId.endsWith(DATA_READER));
+
+  // The list shows principal and role names, as az does.
+  const list = await ok(['dt', 'role-assignment', 'list', '-n', 'dt-ra']);
+  const rows = list.json.map((a) => `${a.principalName}|${a.roleDefinitionName}`).sort();
+  assert.deepEqual(rows, [`${app.json.appId}|Azure Digital Twins Data Reader`,
+    'carol@castor.local|Azure Digital Twins Data Owner', 'carol@castor.local|Azure Digital Twins Data Reader'].sort());
+  const all = await ok(['role', 'assignment', 'list', '--all']);
+  assert.ok(all.json.some((a) => a.principalName === ADMIN && a.roleDefinitionName === 'Owner'), all.stdout);
+
+  // Duplicates, unknown assignees and unknown roles are clear errors; nothing is written.
+  const dup = await cli(home, ['dt', 'role-assignment', 'create', '-n', 'dt-ra', '--assignee', 'carol@castor.local',
+    '--role', 'Azure Digital Twins Data Owner']);
+  assert.equal(dup.code, 1);
+  assert.match(dup.stderr, /RoleAssignmentExists/);
+  const nobody = await cli(home, ['dt', 'role-assignment', 'create', '-n', 'dt-ra', '--assignee', 'nobody@castor.local',
+    '--role', 'Azure Digital Twins Data Owner']);
+  assert.equal(nobody.code, 1);
+  assert.match(nobody.stderr, /Cannot find user or service principal in graph database for 'nobody@castor.local'/);
+  const ghost = await cli(home, ['dt', 'role-assignment', 'create', '-n', 'dt-ra', '--assignee', '00000000-0000-0000-0000-00000000000a',
+    '--role', 'Azure Digital Twins Data Owner']);
+  assert.equal(ghost.code, 1);
+  assert.match(ghost.stderr, /Cannot find user or service principal/);
+  const typo = await cli(home, ['dt', 'role-assignment', 'create', '-n', 'dt-ra', '--assignee', 'carol@castor.local',
+    '--role', 'Azure Digital Twins Data Ownr']);
+  assert.equal(typo.code, 1);
+  assert.match(typo.stderr, /Role 'Azure Digital Twins Data Ownr' doesn't exist\. Did you mean 'Azure Digital Twins Data Owner'/);
+  const after = await ok(['dt', 'role-assignment', 'list', '-n', 'dt-ra']);
+  assert.equal(after.json.length, 3);
+
+  // Delete by assignee and role; Carol loses the data plane at once.
+  await ok(['dt', 'role-assignment', 'delete', '-n', 'dt-ra', '--assignee', 'carol@castor.local', '--role', 'Azure Digital Twins Data Owner']);
+  await ok(['dt', 'role-assignment', 'delete', '-n', 'dt-ra', '--assignee', 'carol@castor.local', '--role', 'Azure Digital Twins Data Reader']);
+  assert.equal((await dataPlane(castor, carolTok, 'GET', '/dt/dt-ra/models')).status, 403);
+  const left = await ok(['dt', 'role-assignment', 'list', '-n', 'dt-ra']);
+  assert.deepEqual(left.json.map((a) => a.principalId), [sp.json.id]);
+  await ok(['dt', 'delete', '-n', 'dt-ra', '--yes']);
+  await ok(['group', 'delete', '-n', 'rg-ra', '--yes']);
 });

@@ -121,8 +121,8 @@ test('az: cloud register, login -u -p, get-access-token for ADT, ad app/sp/user'
 
   // Service principal sign-in with the secret az just created.
   await azOk('logout');
-  // -p=VALUE: a generated secret may start with '-', which az's parser would take for a flag.
-  const spLogin = await azOk('login', '--service-principal', '-u', app.json.appId, `-p=${cred.json.password}`, '--tenant', tid);
+  // --password=VALUE: a generated secret may start with '-', which az would take for a flag.
+  const spLogin = await azOk('login', '--service-principal', '-u', app.json.appId, `--password=${cred.json.password}`, '--tenant', tid);
   assert.equal(spLogin.json[0].user.type, 'servicePrincipal');
   const st = await azOk('account', 'get-access-token', '--resource', 'https://digitaltwins.azure.net');
   const sc = claims(st.json.accessToken);
