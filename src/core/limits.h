@@ -9,7 +9,7 @@
 /* HTTP transport. */
 #define CASTOR_HTTP_BODY_MAX (32u * 1024u)          /* ADT: max request payload 32 KB */
 #define CASTOR_HTTP_MODEL_BODY_MAX (1024u * 1024u)  /* ADT: one model upload up to 1 MB */
-#define CASTOR_HTTP_HEADERS_MAX (32u * 1024u)       /* request line + headers; MHD answers 431 past it */
+#define CASTOR_HTTP_HEADERS_MAX (16u * 1024u)       /* request line + headers; MHD answers 431 past it */
 #define CASTOR_HTTP_URL_MAX 8192u                   /* request target, like common proxies */
 #define CASTOR_HTTP_TIMEOUT_S 30u                   /* idle/slow-client timeout (slowloris) */
 #define CASTOR_HTTP_CONNECTIONS_MAX 1024u           /* open connections in all */
