@@ -7,6 +7,7 @@
  * prepared once per connection and cached by the address of their SQL text, which is always
  * a string literal in src/store/. */
 #include "store/sqlite/sqlite_migrations.h"
+#include "store/sqlite/sqlite_query.h"
 #include "store/store_engine.h"
 
 #include <pthread.h>
@@ -28,6 +29,7 @@ typedef struct sq_conn {
     int writing;
     sq_stmt_t cache[SQLITE_STMT_CACHE];
     int ncache;
+    struct sq_qcache *qcache; /* compiled ADT queries' statements, by text (sqlite_query.c) */
 } sq_conn_t;
 
 typedef struct sq_engine {
@@ -121,6 +123,8 @@ static int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
 static void sq_conn_close(sq_conn_t *c)
 {
     for (int i = 0; i < c->ncache; i++) sqlite3_finalize(c->cache[i].stmt);
+    sqlite_query_cache_free(c->qcache);
+    c->qcache = NULL;
     c->ncache = 0;
     if (c->db) sqlite3_close(c->db);
     c->db = NULL;
@@ -305,6 +309,16 @@ static int sq_exec(void *conn, const char *sql, const store_param_t *params, int
     return rc;
 }
 
+sqlite3 *sqlite_conn_db(void *conn)
+{
+    return ((sq_conn_t *)conn)->db;
+}
+
+struct sq_qcache **sqlite_conn_qcache(void *conn)
+{
+    return &((sq_conn_t *)conn)->qcache;
+}
+
 static int sq_schema_version(void *engine)
 {
     return ((sq_engine_t *)engine)->schema_version;
@@ -319,4 +333,5 @@ const store_engine_ops_t store_sqlite_ops = {
     .rollback = sq_rollback,
     .exec = sq_exec,
     .schema_version = sq_schema_version,
+    .query = sqlite_query_exec,
 };
