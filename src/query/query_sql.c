@@ -620,7 +620,7 @@ static void emit_is_of_model(comp_t *c, sb_t *b, const query_expr_t *e)
         }
     }
     add(c, b,
-        ")) UNION SELECT r.model_id FROM model_refs r JOIN sub ON r.instance = %s AND "
+        ") UNION SELECT r.model_id FROM model_refs r JOIN sub ON r.instance = %s AND "
         "r.ref_id = sub.id AND r.kind = 'extends') SELECT id FROM sub)",
         key);
 }

@@ -315,6 +315,7 @@ static int run_page(http_request_t *req, http_response_t *resp, twins_ctx_t *ctx
     }
     puts_(&p, "],\"continuationToken\":");
     const char *next = NULL;
+    if (cur->top_left >= 0 && cur->top_left - p.rows <= 0) p.more = 0; /* TOP(n) is done */
     if (p.more && nkeys) {
         cursor_t nc = {.text = cur->text,
                        .top_left = cur->top_left >= 0 ? cur->top_left - p.rows : -1,

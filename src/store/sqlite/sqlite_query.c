@@ -119,7 +119,10 @@ int sqlite_query_exec(void *conn, const char *sql, const store_qparam_t *params,
     sqlite3_stmt *stmt = qprepare(conn, sql, err);
     if (!stmt) return CASTOR_EIO;
     int rc = CASTOR_OK;
-    for (int i = 0; i < nparams && rc == CASTOR_OK; i++) {
+    /* Numbered placeholders: a value the statement does not name (past the highest ?N) is
+     * simply not bound. */
+    int named = sqlite3_bind_parameter_count(stmt);
+    for (int i = 0; i < nparams && i < named && rc == CASTOR_OK; i++) {
         int brc;
         const store_qparam_t *p = &params[i];
         switch (p->type) {
