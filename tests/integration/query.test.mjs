@@ -13,6 +13,7 @@ import { startCastor, stopCastor, request } from './lib/castor.js';
 import { userToken, ADT_SCOPE, ARM_SCOPE, ROLE, createInstance, assignRole, claims, bearer } from './lib/azure.js';
 import { execFile } from 'node:child_process';
 import { recAvailable, recBatches } from './query/rec.mjs';
+import { cli, clientHome, ADMIN, ADMIN_PW } from './cli_helpers.mjs';
 import { buildGraph } from './query/graph.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -136,4 +137,23 @@ test('max-items-per-page: capped at 1000, refused when not a positive number', {
   const none = await query('rec', {});
   assert.equal(none.status, 400);
   assert.equal(none.json.error.code, 'BadRequest');
+});
+
+test('castor dt twin query: every page, -o json as az prints it, -o table', { skip }, async () => {
+  const home = clientHome();
+  const login = await cli(home, ['login', '-u', ADMIN, '-p', ADMIN_PW, '--server', c.url, '--ca-file', c.connection.caFile]);
+  assert.equal(login.code, 0, login.stderr);
+  const q = "SELECT T.$dtId, T.levelNumber FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:digitaltwins:rec_3_3:core:Level;1')";
+  const j = await cli(home, ['dt', 'twin', 'query', '-n', 'rec', '-q', q, '--page-size', '3', '--show-cost']);
+  assert.equal(j.code, 0, j.stderr);
+  const out = JSON.parse(j.stdout);
+  assert.equal(out.result.length, 20, 'all pages of 3 were followed');
+  assert.ok(out.cost >= 7, `cost ${out.cost}: at least 1 per page`);
+  assert.deepEqual(out.result.map((r) => r.$dtId).sort(), Array.from({ length: 20 }, (_, i) => `B${1 + Math.floor(i / 5)}-L${i % 5}`).sort());
+  const t = await cli(home, ['dt', 'twin', 'query', '-n', 'rec', '-q', "SELECT T.name FROM DIGITALTWINS T WHERE T.$dtId = 'B2'", '-o', 'table']);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /Building 2/);
+  const bad = await cli(home, ['dt', 'twin', 'query', '-n', 'rec', '-q', 'SELECT FROM']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /position/);
 });
