@@ -16,6 +16,7 @@
 #include "store/store_models.h"
 #include "store/store_query.h"
 #include "store/store_twins.h"
+#include "../tests/unit/test_query_seed.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -57,34 +58,7 @@ static void generate(void)
     castor_err err;
     store_txn_t *t;
     if (store_begin(g_store, STORE_WRITE, &t, &err) < 0) die("begin", &err);
-    store_tenant_t tn = {.created = 1};
-    ids_guid(tn.id);
-    snprintf(tn.domain, sizeof tn.domain, "bench.test");
-    store_subscription_t sub = {.created = 1};
-    ids_guid(sub.id);
-    snprintf(sub.tenant_id, sizeof sub.tenant_id, "%s", tn.id);
-    snprintf(sub.state, sizeof sub.state, "Enabled");
-    store_resource_group_t rg = {.created = 1};
-    snprintf(rg.subscription_id, sizeof rg.subscription_id, "%s", sub.id);
-    snprintf(rg.name, sizeof rg.name, "rg");
-    snprintf(rg.location, sizeof rg.location, "local");
-    snprintf(rg.tags, sizeof rg.tags, "{}");
-    store_dt_instance_t in = {.created = 1, .updated = 1};
-    ids_guid(in.id);
-    snprintf(in.name, sizeof in.name, "%s", g_key);
-    snprintf(in.subscription_id, sizeof in.subscription_id, "%s", sub.id);
-    snprintf(in.resource_group, sizeof in.resource_group, "rg");
-    snprintf(in.location, sizeof in.location, "local");
-    snprintf(in.tags, sizeof in.tags, "{}");
-    snprintf(in.public_network_access, sizeof in.public_network_access, "Enabled");
-    snprintf(in.provisioning_state, sizeof in.provisioning_state, "Succeeded");
-    snprintf(in.created_by, sizeof in.created_by, "%s", tn.id);
-    int created;
-    if (store_tenant_create(t, &tn, &err) < 0 || store_subscription_create(t, &sub, &err) < 0 ||
-        store_resource_group_put(t, &rg, &created, &err) < 0 ||
-        store_dt_instance_create(t, &in, &err) < 0)
-        die("seeding the instance", &err);
-    snprintf(g_inst, sizeof g_inst, "%s", in.id);
+    if (test_query_seed(t, g_key, g_inst, &err) < 0) die("seeding the instance", &err);
     static const char *const models[][2] = {
         {REC "core:Space;1", NULL},          {REC "core:Building;1", REC "core:Space;1"},
         {REC "core:Level;1", REC "core:Space;1"}, {REC "core:Room;1", REC "core:Space;1"},

@@ -17,6 +17,7 @@
 #include "store/store_query.h"
 #include "store/store_twins.h"
 #include "twins/twins_query.h"
+#include "test_query_seed.h"
 #include "test_util.h"
 
 #define INSTANCE "00000000-0000-4000-8000-000000000001"
@@ -187,34 +188,9 @@ static void seed_instance(fixture_t *f)
 {
     castor_err err;
     store_txn_t *t;
+    char inst[STORE_ID_MAX];
     assert_int_equal(store_begin(f->app.store, STORE_WRITE, &t, &err), 0);
-    store_tenant_t tn = {.created = 1};
-    ids_guid(tn.id);
-    snprintf(tn.domain, sizeof tn.domain, "q.test");
-    store_subscription_t sub = {.created = 1};
-    ids_guid(sub.id);
-    snprintf(sub.tenant_id, sizeof sub.tenant_id, "%s", tn.id);
-    snprintf(sub.state, sizeof sub.state, "Enabled");
-    store_resource_group_t rg = {.created = 1};
-    snprintf(rg.subscription_id, sizeof rg.subscription_id, "%s", sub.id);
-    snprintf(rg.name, sizeof rg.name, "rg");
-    snprintf(rg.location, sizeof rg.location, "local");
-    snprintf(rg.tags, sizeof rg.tags, "{}");
-    store_dt_instance_t in = {.created = 1, .updated = 1};
-    ids_guid(in.id);
-    snprintf(in.name, sizeof in.name, "q");
-    snprintf(in.subscription_id, sizeof in.subscription_id, "%s", sub.id);
-    snprintf(in.resource_group, sizeof in.resource_group, "rg");
-    snprintf(in.location, sizeof in.location, "local");
-    snprintf(in.tags, sizeof in.tags, "{}");
-    snprintf(in.public_network_access, sizeof in.public_network_access, "Enabled");
-    snprintf(in.provisioning_state, sizeof in.provisioning_state, "Succeeded");
-    snprintf(in.created_by, sizeof in.created_by, "%s", tn.id);
-    int created;
-    assert_int_equal(store_tenant_create(t, &tn, &err), 0);
-    assert_int_equal(store_subscription_create(t, &sub, &err), 0);
-    assert_int_equal(store_resource_group_put(t, &rg, &created, &err), 0);
-    assert_int_equal(store_dt_instance_create(t, &in, &err), 0);
+    assert_int_equal(test_query_seed(t, "q", inst, &err), 0);
     /* Three twins; t1 has a relationship to t2. */
     for (int i = 1; i <= 3; i++) {
         char id[8], doc[160];
@@ -222,13 +198,13 @@ static void seed_instance(fixture_t *f)
         snprintf(doc, sizeof doc, "{\"$dtId\":\"t%d\",\"$etag\":\"W/\\\"e\\\"\",\"$metadata\":{\"$model\":"
                  "\"dtmi:q:M;1\"},\"n\":%d}", i, i);
         store_twin_t tw = {.id = id, .model_id = "dtmi:q:M;1", .etag = "W/\"e\"", .doc = doc};
-        assert_int_equal(store_twin_put(t, in.id, &tw, &err), 0);
+        assert_int_equal(store_twin_put(t, inst, &tw, &err), 0);
     }
     store_rel_t rel = {.source_id = "t1", .id = "r1", .target_id = "t2", .name = "near",
                        .etag = "W/\"e\"", .doc = "{\"$relationshipId\":\"r1\"}"};
-    assert_int_equal(store_rel_put(t, in.id, &rel, &err), 0);
+    assert_int_equal(store_rel_put(t, inst, &rel, &err), 0);
     assert_int_equal(store_commit(t, &err), 0);
-    snprintf(f->instance_id, sizeof f->instance_id, "%s", in.id);
+    snprintf(f->instance_id, sizeof f->instance_id, "%s", inst);
 }
 
 static int setup(void **state)
