@@ -49,4 +49,13 @@
 #define CASTOR_ROUTES_PER_INSTANCE_MAX 6u
 #define CASTOR_ENDPOINTS_PER_INSTANCE_MAX 6u
 
+/* Query paging and admission (issue 8). A page holds max-items-per-page rows (default below,
+ * at most CASTOR_QUERY_PAGE_MAX) and stops early past a byte budget so a page of large twins
+ * still fits the request arena; more than CASTOR_QUERY_INFLIGHT_MAX queries running at once on
+ * this node answer 429 QuotaReachedError with Retry-After. */
+#define CASTOR_QUERY_PAGE_DEFAULT 100u
+#define CASTOR_QUERY_PAGE_BYTES_MAX (4u * 1024u * 1024u)
+#define CASTOR_QUERY_INFLIGHT_MAX 64u
+#define CASTOR_QUERY_RETRY_AFTER_S 1u
+
 #endif

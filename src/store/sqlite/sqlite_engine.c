@@ -16,6 +16,7 @@
  * once its transaction is on disk. When the WAL file cannot be opened the engine falls back to
  * synchronous=FULL. Reads never wait. */
 #include "store/sqlite/sqlite_migrations.h"
+#include "store/sqlite/sqlite_query.h"
 #include "store/store_engine.h"
 
 #include <fcntl.h>
@@ -43,6 +44,7 @@ typedef struct sq_conn {
     int writing;
     sq_stmt_t cache[SQLITE_STMT_SLOTS]; /* open addressing; sql == NULL is empty */
     int ncache;
+    struct sq_qcache *qcache; /* compiled ADT queries' statements, by text (sqlite_query.c) */
 } sq_conn_t;
 
 typedef struct sq_engine {
@@ -145,6 +147,8 @@ static void sq_conn_close(sq_conn_t *c)
     for (int i = 0; i < SQLITE_STMT_SLOTS; i++)
         if (c->cache[i].sql) sqlite3_finalize(c->cache[i].stmt);
     memset(c->cache, 0, sizeof c->cache);
+    sqlite_query_cache_free(c->qcache);
+    c->qcache = NULL;
     c->ncache = 0;
     if (c->db) sqlite3_close(c->db);
     c->db = NULL;
@@ -437,6 +441,16 @@ static int sq_exec(void *conn, const char *sql, const store_param_t *params, int
     return rc;
 }
 
+sqlite3 *sqlite_conn_db(void *conn)
+{
+    return ((sq_conn_t *)conn)->db;
+}
+
+struct sq_qcache **sqlite_conn_qcache(void *conn)
+{
+    return &((sq_conn_t *)conn)->qcache;
+}
+
 static int sq_schema_version(void *engine)
 {
     return ((sq_engine_t *)engine)->schema_version;
@@ -451,4 +465,5 @@ const store_engine_ops_t store_sqlite_ops = {
     .rollback = sq_rollback,
     .exec = sq_exec,
     .schema_version = sq_schema_version,
+    .query = sqlite_query_exec,
 };
