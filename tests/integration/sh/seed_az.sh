@@ -6,21 +6,9 @@
 # Environment as arm_az.sh: CASTOR_BIN CASTOR_URL CASTOR_CA SUB ADMIN_PW.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-export AZURE_CONFIG_DIR=$W/az HOME=$W AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=true \
-  AZURE_CORE_ONLY_SHOW_ERRORS=true
-cat /etc/ssl/certs/ca-certificates.crt "$CASTOR_CA" > "$W/bundle.pem"
-export REQUESTS_CA_BUNDLE=$W/bundle.pem
-AZ=/usr/bin/az
+. "$here/az_env.sh"
 I=/subscriptions/$SUB/resourceGroups/rg-seed/providers/Microsoft.DigitalTwins/digitalTwinsInstances/seed-az
 DP="$CASTOR_URL/dt/seed-az/models?api-version=2022-05-31"
-OUT=$W/out ERR=$W/err
-fail() { echo "not ok - $1"; echo "--- stdout"; cat "$OUT"; echo "--- stderr"; cat "$ERR"; exit 1; }
-run() { "$AZ" "$@" >"$OUT" 2>"$ERR"; RC=$?; }
-ok() { local d=$1; shift; run "$@"; [ "$RC" = 0 ] || fail "$d (exit $RC): az $*"; echo "ok - $d"; }
-refused() { local d=$1; shift; run "$@"; [ "$RC" != 0 ] || fail "$d should fail: az $*"; echo "ok - $d"; }
-has() { cat "$OUT" "$ERR" | grep -qF -- "$2" || fail "$1: no '$2'"; echo "ok - $1"; }
 
 "$CASTOR_BIN" cloud-config --server "$CASTOR_URL" --ca-file "$CASTOR_CA" >"$W/cloud.json" || exit 1
 ok "cloud register" cloud register -n castor --cloud-config "@$W/cloud.json"
