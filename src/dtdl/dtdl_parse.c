@@ -494,7 +494,9 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
 
 static bool lang_code_ok(const char *s)
 {
-    return dtdl_pattern_match("^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$", s);
+    /* ISO 639 primary language (two or three lower-case letters, as the official parser
+     * insists: "FOO" and "foobar" are refused) then BCP 47 subtags. */
+    return dtdl_pattern_match("^(?:[a-z]{2,3}|[ix])(?:-[A-Za-z0-9]{1,8})*$", s);
 }
 
 static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, const char *s,
@@ -613,8 +615,22 @@ static bool xsd_type_ok(const char *dt, json_t *t)
     return strcmp(ts, a) == 0 || strcmp(ts, b) == 0;
 }
 
-/* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. v3
- * allows only @value and @type in it; v2 also tolerates @language. */
+/* Which error a member of a JSON-LD value object earns, or NULL when it is allowed. Both
+ * versions allow @value and @type (and @language in a language-tagged string); @id, @context and
+ * @graph never belong in a value; other JSON-LD keywords (@language, @keyword) are ignored by v2
+ * and refused by v3; a non-keyword member is always refused. */
+static const char *value_member_error(int version, const char *k, bool lang)
+{
+    if (strcmp(k, "@value") == 0 || strcmp(k, "@type") == 0) return NULL;
+    if (lang && strcmp(k, "@language") == 0) return NULL;
+    if (strcmp(k, "@id") == 0) return "valueObjectId";
+    if (strcmp(k, "@context") == 0) return "valueObjectContext";
+    if (strcmp(k, "@graph") == 0) return "valueObjectGraph";
+    if (k[0] != '@') return "valueObjectInvalidProp";
+    return version == 2 ? NULL : "valueObjectKeyword";
+}
+
+/* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. */
 static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, const char *dt,
                             json_t *v, const char *path)
 {
@@ -623,10 +639,9 @@ static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, cons
     json_t *x;
     json_object_foreach(v, k, x)
     {
-        bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@type") == 0 ||
-                  (e->scope.version == 2 && strcmp(k, "@language") == 0);
-        if (!ok) {
-            dtdl_fail(c, "valueObjectInvalidProp", e->id, pn, path,
+        const char *vid = value_member_error(e->scope.version, k, false);
+        if (vid) {
+            dtdl_fail(c, vid, e->id, pn, path,
                       "'%s' is a value object with '%s'; it may hold only @value and @type", pn, k);
             return NULL;
         }
@@ -662,7 +677,7 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
         json_object_foreach(x, k, y)
         {
             bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@language") == 0 ||
-                      (e->scope.version == 2 && strcmp(k, "@type") == 0);
+                      (e->scope.version == 2 && !value_member_error(2, k, true));
             if (!ok) {
                 dtdl_fail(c, "langStringElementInvalidProp", e->id, p->name, path,
                           "an element of '%s' may hold only @value and @language, not '%s'",
@@ -720,11 +735,14 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         json_decref(langs);
         return ok;
     }
+    /* Outside an array, an object is a language map; {"@value","@language"} there is the
+     * common mistake of writing a tagged value where a map is expected. */
     if (lang && json_is_object(v) && json_object_get(v, "@value")) {
-        json_t *langs = json_object();
-        bool ok = lang_item(c, e, p, v, langs, path);
-        json_decref(langs);
-        return ok;
+        dtdl_fail(c, "langTagValueInLangMap", e->id, p->name, path,
+                  "'%s' looks like a language-tagged value; outside an array it must be a "
+                  "language map such as {\"en\": \"text\"}, or put the tagged value in an array",
+                  p->name);
+        return false;
     }
     if (json_is_array(v) && !lang && n > 1) {
         dtdl_fail(c, "literalTypeNotSingular", e->id, p->name, path,
@@ -748,6 +766,9 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
             }
         }
         ok &= literal_one(c, e, p->name, pm, x, ipath);
+        /* Later rules (enumValue against valueSchema, writable, multiplicities) read the
+         * plain value, not the JSON-LD form it was written in. */
+        if (ok && n == 1 && !lang) p->value = x;
     }
     return ok;
 }

@@ -182,7 +182,12 @@ static void run_folder(const char *root, const char *sub)
         } else if (json_is_array(j)) {
             size_t k;
             json_t *cs;
-            json_array_foreach(j, k, cs) run_case(cs, cat, names[i]);
+            json_array_foreach(j, k, cs)
+            {
+                char label[2100];
+                snprintf(label, sizeof label, "%s#%zu", names[i], k);
+                run_case(cs, cat, label);
+            }
         } else {
             run_case(j, cat, names[i]);
         }
