@@ -175,8 +175,19 @@ static bool is_affiliate(const char *cs)
 /* Applies one @context value to scope s (which holds the outer context, if any). The top-level
  * context names the DTDL version first (after partner contexts) and then extensions; a nested
  * context adds extensions only. */
+static bool version_in(json_t *versions, int ver)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(versions, i, x) if (json_integer_value(x) == ver) return true;
+    return false;
+}
+
+/* versions: for a nested context, the DTDL versions the parent property accepts for its value
+ * (the digest's "versions": a v3 Interface may embed a v2 Interface in extends, contents or a
+ * schema, not in schemas, enumValues, fields or mapValue). */
 static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
-                          const char *path)
+                          const char *path, json_t *versions)
 {
     const char *cpath = arena_sprintf(&c->arena, "%s['@context']", path);
     size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
@@ -242,9 +253,40 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
         if (ver >= 0) {
             if (top && ver == s->version)
                 continue; /* repeating the DTDL context is redundant, not wrong */
-            dtdl_fail(c, top ? "inconsistentContext" : "disallowedLocalContext", id, "@context",
-                      cpath, "'%s' may only appear in the top-level @context%s", cs,
+            if (!top && i == 0) {
+                /* An embedded element may restate or lower the DTDL version it is written in. */
+                if (ver == 0 || !dtdl_meta_version(ver)) {
+                    dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
+                              "'%s' is not a DTDL version castor supports; use "
+                              "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
+                              cs);
+                    return false;
+                }
+                if (!version_in(versions, ver)) {
+                    dtdl_fail(c, "disallowedVersionDefinition", id, "@context", cpath,
+                              "an element written in DTDL v%d may not appear here; this property "
+                              "of a v%d element takes only elements of its own DTDL version",
+                              ver, s->version);
+                    return false;
+                }
+                s->version = ver;
+                s->vmeta = dtdl_meta_version(ver);
+                s->ext_count = 0;
+                s->undef_ext = false;
+                continue;
+            }
+            dtdl_fail(c, top ? "inconsistentContext" : "dtdlContextFollowsAffiliate", id,
+                      "@context", cpath, "'%s' must come first in @context%s", cs,
                       top ? ", once" : "");
+            ok = false;
+            continue;
+        }
+        /* v2 context specifiers carry a major version only ("dtmi:foo:bar;1", not ";1.1"). */
+        const char *semi = strrchr(cs, ';');
+        if (s->version == 2 && semi && strchr(semi, '.')) {
+            dtdl_fail(c, "invalidContextSpecifierForVersion", id, "@context", cpath,
+                      "context specifier '%s' has a minor version, which DTDL v2 does not allow",
+                      cs);
             ok = false;
             continue;
         }
@@ -270,8 +312,14 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             if (!dup && s->ext_count < DTDL_SCOPE_EXT_MAX) s->ext[s->ext_count++] = ext;
             continue;
         }
-        if (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
-            strncmp(cs, "dtmi:iotoperations:", 19) == 0) {
+        /* A version of a known extension that this parser lacks (historization;100) is, with
+         * undefined extensions allowed, just an undefined extension, as the official parser
+         * treats it. */
+        bool unknown_version = strncmp(cs, "dtmi:dtdl:extension:", 20) == 0 &&
+                               c->undef_opt == DTDL_UNDEF_EXT_ALLOW;
+        if (!unknown_version &&
+            (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
+             strncmp(cs, "dtmi:iotoperations:", 19) == 0)) {
             dtdl_fail(c, "unsupportedExtension", id, "@context", cpath,
                       "extension context '%s' is not supported; castor supports "
                       "quantitativeTypes;1, historization;1, annotation;1 and overriding;1 (v3)",
@@ -1018,9 +1066,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
                       "a top-level element needs @context, e.g. \"dtmi:dtdl:context;3\"");
             return NULL;
         }
-        if (!apply_context(c, &e->scope, ctx, true, raw_id, path)) return NULL;
+        if (!apply_context(c, &e->scope, ctx, true, raw_id, path, NULL)) return NULL;
     } else if (ctx) {
-        if (!apply_context(c, &e->scope, ctx, false, raw_id, path)) return NULL;
+        json_t *ppm = parent && pprop
+                          ? json_object_get(json_object_get(parent->cmeta, "props"), pprop)
+                          : NULL;
+        if (!apply_context(c, &e->scope, ctx, false, raw_id, path,
+                           json_object_get(ppm, "versions")))
+            return NULL;
     }
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
