@@ -471,6 +471,15 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
     }
     e->cls = material;
     e->cmeta = dtdl_meta_class(ver, material);
+    /* Classes whose instances the language predefines (boolean, synchronous…) take no new
+     * ones: a user's {"@type": "Boolean"} must name the predefined "boolean" instead. */
+    if (!e->standard && json_is_true(json_object_get(e->cmeta, "elemental"))) {
+        dtdl_fail(c, "badType", e->id, "@type", tpath,
+                  "%s has only predefined values; refer to one by name instead of defining a "
+                  "new %s element",
+                  material, material);
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
         const char *ts = json_string_value(json_is_array(tv) ? json_array_get(tv, i) : tv);
         const char *d = expand(&e->scope, ts);
