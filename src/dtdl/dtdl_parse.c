@@ -1183,6 +1183,12 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         json_t *sp = supp_prop_for_key(e, key, &sd);
         if (sp) {
             if (!e->supp_props) e->supp_props = json_object();
+            if (json_object_get(e->supp_props, sd)) { /* "unit" and its DTMI both given */
+                dtdl_fail(c, "duplicatePropertyName", e->id, key, kpath,
+                          "co-type property '%s' is given twice (as a term and as a DTMI)", key);
+                ok = false;
+                continue;
+            }
             json_object_set(e->supp_props, sd, v);
             ok &= check_supp_value(c, e, sp, v, kpath);
             continue;
