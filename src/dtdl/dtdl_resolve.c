@@ -196,28 +196,44 @@ static void check_enum_values(dtdl_pctx_t *c, dtdl_elem_t *e)
 
 /* Supplemental-type constraints, e.g. a QuantitativeType's schema must be numeric, and a
  * ValueAnnotation must annotate a sibling Property or Telemetry. */
+/* The supplemental type a co-type inherits from (QuantitativeType for Velocity), or NULL. */
+static json_t *supp_parent(const dtdl_elem_t *e, json_t *sm)
+{
+    const char *pd = json_string_value(json_object_get(sm, "parent"));
+    if (!pd) return NULL;
+    for (size_t i = 0; i < e->scope.ext_count; i++) {
+        json_t *t = json_object_get(json_object_get(e->scope.ext[i], "supp"), pd);
+        if (t) return t;
+    }
+    return json_object_get(json_object_get(e->scope.vmeta, "supp"), pd);
+}
+
 static void check_supp_constraints(dtdl_pctx_t *c, dtdl_elem_t *e)
 {
     for (size_t i = 0; i < e->supp_count; i++) {
         size_t k;
         json_t *con;
-        json_array_foreach(json_object_get(e->supp_meta[i], "constraints"), k, con)
-        {
-            const char *prop = json_string_value(json_object_get(con, "property"));
-            json_t *req = json_object_get(con, "requiredTypeNames");
-            if (!prop || !req) continue;
-            dtdl_elem_t *t = dtdl_elem_ref(e, prop);
-            if (!t) continue;
-            bool fits = false;
-            size_t j;
-            json_t *r;
-            json_array_foreach(req, j, r) fits |=
-                dtdl_meta_is_a(t->scope.version, t->cls, json_string_value(r));
-            if (!fits)
-                dtdl_fail(c, "notRequiredType", e->id, prop, e->path,
-                          "co-type '%s' requires '%s' to be a %s, not a %s", e->supp[i], prop,
-                          json_string_value(json_object_get(con, "requiredTypesString")), t->cls);
-        }
+        /* Constraints are inherited: v2's Velocity gets "schema must be numeric" from
+         * QuantitativeType. */
+        for (json_t *sm = e->supp_meta[i]; sm; sm = supp_parent(e, sm))
+            json_array_foreach(json_object_get(sm, "constraints"), k, con)
+            {
+                const char *prop = json_string_value(json_object_get(con, "property"));
+                json_t *req = json_object_get(con, "requiredTypeNames");
+                if (!prop || !req) continue;
+                dtdl_elem_t *t = dtdl_elem_ref(e, prop);
+                if (!t) continue;
+                bool fits = false;
+                size_t j;
+                json_t *r;
+                json_array_foreach(req, j, r) fits |=
+                    dtdl_meta_is_a(t->scope.version, t->cls, json_string_value(r));
+                if (!fits)
+                    dtdl_fail(c, "notRequiredType", e->id, prop, e->path,
+                              "co-type '%s' requires '%s' to be a %s, not a %s", e->supp[i], prop,
+                              json_string_value(json_object_get(con, "requiredTypesString")),
+                              t->cls);
+            }
         json_array_foreach(json_object_get(e->supp_meta[i], "siblings"), k, con)
         {
             const char *keyref = json_string_value(json_object_get(con, "keyref"));
