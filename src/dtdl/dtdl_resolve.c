@@ -56,6 +56,13 @@ static dtdl_elem_t *load_external(dtdl_pctx_t *c, const char *dtmi)
     return e;
 }
 
+static const dtdl_elem_t *top_of(const dtdl_elem_t *e)
+{
+    while (e->parent)
+        e = e->parent;
+    return e;
+}
+
 void dtdl_resolve_all(dtdl_pctx_t *c)
 {
     register_ids(c, c->first);
@@ -85,6 +92,17 @@ void dtdl_resolve_all(dtdl_pctx_t *c)
                     dtdl_fail(c, "badType", e->id, p->name, v->path,
                               "'%s' refers to '%s', a %s; it must be a %s", p->name, v->ref,
                               t->cls ? t->cls : "unit", range);
+                    continue;
+                }
+                /* A schema defined in one Interface document is private to it: only whole
+                 * Interfaces (the digest's partitions) are referenced across documents. */
+                if (!t->standard && t->cls && strcmp(t->cls, "Interface") != 0 &&
+                    top_of(t) != top_of(e)) {
+                    dtdl_fail(c, "crossPartitionReference", e->id, p->name, v->path,
+                              "'%s' refers to '%s', which is defined inside '%s'; an element "
+                              "may only refer to schemas of its own Interface document, or to "
+                              "whole Interfaces",
+                              p->name, v->ref, top_of(t)->id);
                     continue;
                 }
                 v->elem = t;
