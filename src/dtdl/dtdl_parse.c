@@ -4,6 +4,7 @@
  *
  * Rules come from the metamodel (dtdl_meta.h), so the same code serves v2 and v3; rules that
  * relate several elements (references, inheritance, nesting) are in dtdl_resolve.c. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,46 @@ dtdl_elem_t *dtdl_elem_ref(const dtdl_elem_t *e, const char *name)
     return p && p->val_count ? p->vals[0].elem : NULL;
 }
 
+/* JSON paths and generated ids are built for every element and property, so they are
+ * concatenated directly rather than through printf (which was a tenth of a parse). */
+static char *cat_n(dtdl_pctx_t *c, const char *const *parts, const size_t *lens, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i];
+    char *out = arena_alloc(&c->arena, total);
+    if (!out) return NULL;
+    char *w = out;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(w, parts[i], lens[i]);
+        w += lens[i];
+    }
+    *w = '\0';
+    return out;
+}
+
+static const char *cat3(dtdl_pctx_t *c, const char *a, const char *b, const char *d)
+{
+    const char *parts[3] = {a, b, d};
+    size_t lens[3] = {strlen(a), strlen(b), strlen(d)};
+    return cat_n(c, parts, lens, 3);
+}
+
+/* path + "[i]" */
+static const char *path_index(dtdl_pctx_t *c, const char *path, size_t i)
+{
+    char num[24];
+    size_t k = sizeof num;
+    num[--k] = '\0';
+    num[--k] = ']';
+    do {
+        num[--k] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
+    num[--k] = '[';
+    return cat3(c, path, num + k, "");
+}
+
 static const char *jtype(const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -85,17 +126,63 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-bool dtdl_pattern_match(const char *pattern, const char *s)
+/* Compiled patterns, kept for the life of the process like the metamodel they come from:
+ * the digest has a dozen patterns (names, DTMIs, language codes) that every element checks, and
+ * compiling one costs far more than matching it. Bounded; a pattern beyond the table is compiled
+ * per call as before. Guarded by a mutex since parses may run on several threads. */
+#define PATTERN_CACHE_MAX 64
+static struct {
+    const char *pattern; /* a copy, owned by the table */
+    pcre2_code *code;
+} g_patterns[PATTERN_CACHE_MAX];
+static size_t g_pattern_count;
+static pthread_mutex_t g_pattern_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pcre2_code *pattern_compile(const char *pattern)
 {
     int ec;
     PCRE2_SIZE eo;
     pcre2_code *re =
         pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+    if (re) pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    return re;
+}
+
+/* The cached compiled form of pattern (*owned false), or a fresh one the caller frees (*owned
+ * true) when the table is full; NULL when it does not compile. */
+static pcre2_code *pattern_get(const char *pattern, bool *owned)
+{
+    *owned = false;
+    pthread_mutex_lock(&g_pattern_lock);
+    for (size_t i = 0; i < g_pattern_count; i++) {
+        if (g_patterns[i].pattern == pattern || strcmp(g_patterns[i].pattern, pattern) == 0) {
+            pcre2_code *re = g_patterns[i].code;
+            pthread_mutex_unlock(&g_pattern_lock);
+            return re;
+        }
+    }
+    pcre2_code *re = pattern_compile(pattern);
+    char *copy = re && g_pattern_count < PATTERN_CACHE_MAX ? strdup(pattern) : NULL;
+    if (copy) {
+        g_patterns[g_pattern_count].pattern = copy;
+        g_patterns[g_pattern_count].code = re;
+        g_pattern_count++;
+    } else {
+        *owned = re != NULL;
+    }
+    pthread_mutex_unlock(&g_pattern_lock);
+    return re;
+}
+
+bool dtdl_pattern_match(const char *pattern, const char *s)
+{
+    bool owned;
+    pcre2_code *re = pattern_get(pattern, &owned);
     if (!re) return true; /* a digest pattern PCRE2 cannot compile is our bug, not the user's */
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
     pcre2_match_data_free(md);
-    pcre2_code_free(re);
+    if (owned) pcre2_code_free(re);
     return rc >= 0;
 }
 
@@ -189,7 +276,7 @@ static bool version_in(json_t *versions, int ver)
 static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
                           const char *path, json_t *versions)
 {
-    const char *cpath = arena_sprintf(&c->arena, "%s['@context']", path);
+    const char *cpath = cat3(c, path, "['@context']", "");
     size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
     if (!json_is_array(ctx) && !json_is_string(ctx)) {
         dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
@@ -316,7 +403,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
          * undefined extensions allowed, just an undefined extension, as the official parser
          * treats it. */
         bool unknown_version = strncmp(cs, "dtmi:dtdl:extension:", 20) == 0 &&
-                               c->undef_opt == DTDL_UNDEF_EXT_ALLOW;
+                               undef_allowed(c, s->version);
         if (!unknown_version &&
             (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
              strncmp(cs, "dtmi:iotoperations:", 19) == 0)) {
@@ -344,7 +431,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
 
 static bool check_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv, const char *path)
 {
-    const char *ipath = arena_sprintf(&c->arena, "%s['@id']", path);
+    const char *ipath = cat3(c, path, "['@id']", "");
     const char *id = json_string_value(idv);
     if (!id) {
         dtdl_fail(c, "idNotString", NULL, "@id", ipath, "@id is %s; it must be a DTMI string",
@@ -420,7 +507,7 @@ static bool str_in(json_t *arr, const char *s)
 static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *range,
                         const char *path)
 {
-    const char *tpath = arena_sprintf(&c->arena, "%s['@type']", path);
+    const char *tpath = cat3(c, path, "['@type']", "");
     int ver = e->scope.version;
     size_t n = json_is_array(tv) ? json_array_size(tv) : 1;
     if (!json_is_string(tv) && !json_is_array(tv)) {
@@ -610,7 +697,7 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         bool ok = true;
         json_object_foreach(v, lang, lv)
         {
-            const char *lpath = arena_sprintf(&c->arena, "%s.%s", path, lang);
+            const char *lpath = cat3(c, path, ".", lang);
             if (!lang_code_ok(lang)) {
                 dtdl_fail(c, "langStringInvalidCode", e->id, pn, lpath,
                           "'%s' is not a language code (BCP 47, e.g. \"en\" or \"en-US\")", lang);
@@ -788,7 +875,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         bool ok = true;
         for (size_t i = 0; i < n && ok; i++)
             ok = lang_item(c, e, p, json_array_get(v, i), langs,
-                           arena_sprintf(&c->arena, "%s[%zu]", path, i));
+                           path_index(c, path, i));
         json_decref(langs);
         return ok;
     }
@@ -814,7 +901,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
-        const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
+        const char *ipath = json_is_array(v) ? path_index(c, path, i) : path;
         if (!lang) {
             x = unwrap_value(c, e, p->name, dt, x, ipath);
             if (!x) {
@@ -843,7 +930,7 @@ static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
-        const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
+        const char *ipath = json_is_array(v) ? path_index(c, path, i) : path;
         dtdl_pval_t *pv = &p->vals[p->val_count];
         pv->path = ipath;
         if (!range) { /* an identifier (Relationship target): a DTMI, never resolved */
@@ -1037,11 +1124,15 @@ static const char *gen_id(dtdl_pctx_t *c, dtdl_elem_t *parent, const char *pprop
     const char *pid = parent && parent->id ? parent->id : "dtmi:castor:anonymous;1";
     const char *semi = strrchr(pid, ';');
     size_t base = semi ? (size_t)(semi - pid) : strlen(pid);
-    if (segment)
-        return arena_sprintf(&c->arena, "%.*s:_%s:__%s%s", (int)base, pid, pprop, segment,
-                             semi ? semi : "");
-    return arena_sprintf(&c->arena, "%.*s:_%s:__%zu%s", (int)base, pid, pprop, index,
-                         semi ? semi : "");
+    char num[24];
+    if (!segment) {
+        snprintf(num, sizeof num, "%zu", index);
+        segment = num;
+    }
+    const char *tail = semi ? semi : "";
+    const char *parts[6] = {pid, ":_", pprop, ":__", segment, tail};
+    size_t lens[6] = {base, 2, strlen(pprop), 3, strlen(segment), strlen(tail)};
+    return cat_n(c, parts, lens, 6);
 }
 
 static void link_elem(dtdl_pctx_t *c, dtdl_elem_t *e)
@@ -1140,7 +1231,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     json_t *v;
     json_object_foreach(obj, key, v)
     {
-        const char *kpath = arena_sprintf(&c->arena, "%s.%s", path, key);
+        const char *kpath = cat3(c, path, ".", key);
         if (strcmp(key, "@id") == 0 || strcmp(key, "@type") == 0 || strcmp(key, "@context") == 0)
             continue;
         if (key[0] == '@') {
