@@ -270,6 +270,19 @@ static bool version_in(json_t *versions, int ver)
     return false;
 }
 
+/* Whether ver (from context specifier cs) is a DTDL version castor implements; reports it if
+ * not. */
+static bool version_known(dtdl_pctx_t *c, int ver, const char *cs, const char *id,
+                          const char *cpath)
+{
+    if (ver != 0 && dtdl_meta_version(ver)) return true;
+    dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
+              "'%s' is not a DTDL version castor supports; use \"dtmi:dtdl:context;2\" or "
+              "\"dtmi:dtdl:context;3\"",
+              cs);
+    return false;
+}
+
 /* versions: for a nested context, the DTDL versions the parent property accepts for its value
  * (the digest's "versions": a v3 Interface may embed a v2 Interface in extends, contents or a
  * schema, not in schemas, enumValues, fields or mapValue). */
@@ -311,13 +324,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
                           cs);
                 return false;
             }
-            if (ver == 0 || !dtdl_meta_version(ver)) {
-                dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
-                          "'%s' is not a DTDL version castor supports; use "
-                          "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
-                          cs);
-                return false;
-            }
+            if (!version_known(c, ver, cs, id, cpath)) return false;
             if (ver > c->max_version) {
                 dtdl_fail(c, "disallowedContextVersion", id, "@context", cpath,
                           "DTDL version %d is not allowed here (at most %d)", ver, c->max_version);
@@ -342,13 +349,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
                 continue; /* repeating the DTDL context is redundant, not wrong */
             if (!top && i == 0) {
                 /* An embedded element may restate or lower the DTDL version it is written in. */
-                if (ver == 0 || !dtdl_meta_version(ver)) {
-                    dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
-                              "'%s' is not a DTDL version castor supports; use "
-                              "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
-                              cs);
-                    return false;
-                }
+                if (!version_known(c, ver, cs, id, cpath)) return false;
                 if (!version_in(versions, ver)) {
                     dtdl_fail(c, "disallowedVersionDefinition", id, "@context", cpath,
                               "an element written in DTDL v%d may not appear here; this property "
@@ -402,8 +403,8 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
         /* A version of a known extension that this parser lacks (historization;100) is, with
          * undefined extensions allowed, just an undefined extension, as the official parser
          * treats it. */
-        bool unknown_version = strncmp(cs, "dtmi:dtdl:extension:", 20) == 0 &&
-                               undef_allowed(c, s->version);
+        bool unknown_version =
+            strncmp(cs, "dtmi:dtdl:extension:", 20) == 0 && undef_allowed(c, s->version);
         if (!unknown_version &&
             (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
              strncmp(cs, "dtmi:iotoperations:", 19) == 0)) {
@@ -874,8 +875,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         json_t *langs = json_object();
         bool ok = true;
         for (size_t i = 0; i < n && ok; i++)
-            ok = lang_item(c, e, p, json_array_get(v, i), langs,
-                           path_index(c, path, i));
+            ok = lang_item(c, e, p, json_array_get(v, i), langs, path_index(c, path, i));
         json_decref(langs);
         return ok;
     }
