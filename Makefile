@@ -1,11 +1,13 @@
 # The README's two commands: `make run` and `make check`. Everything else is a step of those.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 10
 JOBS       ?= 2
 ARGS       ?=
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps build build-asan run check unit unit-asan integration integration-asan bench clean
+.PHONY: all deps build build-asan run check unit unit-asan integration integration-asan fuzz bench clean
 
 all: build
 
@@ -38,8 +40,20 @@ integration-asan: build-asan
 	cd tests/integration && CASTOR_BINARY=$(CURDIR)/$(ASAN_BUILD)/castor \
 	  ASAN_OPTIONS=detect_leaks=1 node --test --test-concurrency=1 .
 
-# Every test: unit and integration, on the normal build and on the sanitizer build.
-check: unit integration unit-asan integration-asan
+# The libFuzzer targets (tests/fuzz/), built with clang and run briefly each; a crash fails.
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCASTOR_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_dtdl fuzz_query
+	@for t in fuzz_dtdl fuzz_query; do \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	  (cd $(FUZZ_BUILD) && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >$$t.log 2>&1) \
+	    || { tail -40 $(FUZZ_BUILD)/$$t.log; echo "fuzz: $$t failed"; exit 1; }; \
+	  grep -E "^stat::number_of_executed_units|^Done" $(FUZZ_BUILD)/$$t.log; \
+	done
+
+# Every test: unit and integration, on the normal build and on the sanitizer build, and the
+# fuzz targets briefly.
+check: unit integration unit-asan integration-asan fuzz
 	@echo "make check: all test suites passed"
 
 bench: build
@@ -47,4 +61,4 @@ bench: build
 	bench/run $(CURDIR)/$(BUILD)/castor
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
