@@ -162,6 +162,14 @@ static unsigned p_int(comp_t *c, int64_t i)
     return param(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = i});
 }
 
+/* A value of the request rather than of the query text (see query_sql_bind). */
+static unsigned p_req(comp_t *c, query_param_t p, query_param_src_t src, uint32_t index)
+{
+    p.src = src;
+    p.index = index;
+    return param(c, p);
+}
+
 /* A placeholder's text ("?3"), in the arena. */
 static const char *ph(comp_t *c, unsigned n)
 {
@@ -946,7 +954,9 @@ static void emit_key_filter(comp_t *c, sb_t *b, const char *const *keys, size_t 
     for (size_t i = 0; i < nkeys; i++) add(c, b, "%s%s", i ? ", " : "", keys[i]);
     add(c, b, ") > (");
     for (size_t i = 0; i < nkeys; i++)
-        add(c, b, "%s%s", i ? ", " : "", ph(c, p_int(c, in->after[i])));
+        add(c, b, "%s%s", i ? ", " : "",
+            ph(c, p_req(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = in->after[i]},
+                        QUERY_SRC_AFTER, (uint32_t)i)));
     add(c, b, ")");
 }
 
@@ -954,7 +964,9 @@ static void emit_order(comp_t *c, sb_t *b, const char *const *keys, size_t nkeys
 {
     if (nkeys) add(c, b, " ORDER BY ");
     for (size_t i = 0; i < nkeys; i++) add(c, b, "%s%s", i ? ", " : "", keys[i]);
-    add(c, b, " LIMIT %s", ph(c, p_int(c, c->in->limit)));
+    add(c, b, " LIMIT %s",
+        ph(c, p_req(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = c->in->limit},
+                    QUERY_SRC_LIMIT, 0)));
 }
 
 static void sb_free(sb_t *b)
@@ -1023,8 +1035,12 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
     const char **node_id = q->match ? arena_calloc(a, q->match->nnodes, sizeof *node_id) : NULL;
     if (!c.tab || !keys || (q->match && !node_id))
         return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
-    c.p_inst = p_text(&c, in->instance);
-    c.p_key = p_text(&c, in->instance_key ? in->instance_key : "");
+    c.p_inst = p_req(&c, (query_param_t){.kind = QUERY_PARAM_TEXT, .s = in->instance},
+                     QUERY_SRC_INSTANCE, 0);
+    c.p_key = p_req(&c,
+                    (query_param_t){.kind = QUERY_PARAM_TEXT,
+                                    .s = in->instance_key ? in->instance_key : ""},
+                    QUERY_SRC_INSTANCE_KEY, 0);
     size_t nkeys = 0;
     if (q->match && q->match->nnodes > 1) {
         if (q->ncollections == 0) fail_at(&c, q->match->pos, "a MATCH pattern needs at least one named twin");
@@ -1077,5 +1093,30 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
     free(c.params);
     if (c.failed) return c.failed;
     if (!out->sql) return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
+    return CASTOR_OK;
+}
+
+int query_sql_bind(query_sql_t *qs, const query_sql_in_t *in, castor_err *err)
+{
+    bool paged = false;
+    for (size_t i = 0; i < qs->nparams; i++) {
+        query_param_t *p = &qs->params[i];
+        switch (p->src) {
+        case QUERY_SRC_LITERAL: break;
+        case QUERY_SRC_INSTANCE: p->s = in->instance; break;
+        case QUERY_SRC_INSTANCE_KEY: p->s = in->instance_key ? in->instance_key : ""; break;
+        case QUERY_SRC_LIMIT: p->i = in->limit; break;
+        case QUERY_SRC_AFTER:
+            if (!in->after || p->index >= in->nafter)
+                return castor_err_set(err, CASTOR_EINTERNAL,
+                                      "a paged query form was bound without its paging key");
+            p->i = in->after[p->index];
+            paged = true;
+            break;
+        }
+    }
+    if (in->after && qs->nkeys && !paged)
+        return castor_err_set(err, CASTOR_EINTERNAL,
+                              "a first-page query form was bound with a paging key");
     return CASTOR_OK;
 }

@@ -38,8 +38,20 @@ typedef enum query_param_kind {
     QUERY_PARAM_TEXT
 } query_param_kind_t;
 
+/* Where a bound value comes from: the query text (fixed for a given text), or the request
+ * (instance, paging key, page size), which query_sql_bind() sets again on a cached form. */
+typedef enum query_param_src {
+    QUERY_SRC_LITERAL,
+    QUERY_SRC_INSTANCE,
+    QUERY_SRC_INSTANCE_KEY,
+    QUERY_SRC_LIMIT,
+    QUERY_SRC_AFTER /* after[index] */
+} query_param_src_t;
+
 typedef struct query_param {
     query_param_kind_t kind;
+    query_param_src_t src;
+    uint32_t index; /* QUERY_SRC_AFTER: which key */
     int64_t i;
     double d;
     const char *s; /* NUL-terminated; arena or query memory */
@@ -93,5 +105,10 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
 
 /* How many key columns a query's rows have (what a continuation token must carry). */
 size_t query_sql_nkeys(const query_t *q);
+
+/* Sets the request's values (every parameter whose src is not QUERY_SRC_LITERAL) from in, so a
+ * form compiled for another request of the same text, paged the same way, can run for this
+ * one. in->after must be set exactly when the form was compiled with it, with nkeys values. */
+int query_sql_bind(query_sql_t *qs, const query_sql_in_t *in, castor_err *err);
 
 #endif

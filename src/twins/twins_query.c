@@ -2,6 +2,7 @@
 #include "twins/twins_query.h"
 
 #include "core/limits.h"
+#include "query/query_cache.h"
 #include "query/query_sql.h"
 #include "serve/app.h"
 #include "store/store_query.h"
@@ -32,6 +33,11 @@ void twins_query_leave(void)
 {
     atomic_fetch_sub(&inflight, 1u);
 }
+
+/* Compiled queries by text, shared by every instance and caller of this process: a compiled form
+ * holds no instance, caller or page values (query_cache.h), so sharing it is correct, and a
+ * process-wide table bounds its memory once however many apps the process serves. */
+static query_cache_t query_cache = QUERY_CACHE_INIT;
 
 #define TOKEN_VERSION "q1"
 
@@ -269,23 +275,24 @@ static int run_page(http_request_t *req, http_response_t *resp, twins_ctx_t *ctx
                     const unsigned char *key, cursor_t *cur, castor_err *err)
 {
     arena_t *a = &req->arena;
-    query_t *q;
-    int rc = query_prepare(a, cur->text, strlen(cur->text), &q, err);
+    query_compiled_t qc;
+    int rc = query_cache_compile(&query_cache, a, cur->text, strlen(cur->text),
+                                 &query_dialect_sqlite, cur->after != NULL, &qc, err);
     if (rc < 0) return rc;
     int64_t size;
     if ((rc = page_size(req, &size, err)) < 0) return rc;
-    if (cur->top_left < 0 && q->top) cur->top_left = q->top;
+    if (cur->top_left < 0 && qc.top) cur->top_left = qc.top;
     int64_t want = size;
     if (cur->top_left >= 0 && cur->top_left < want) want = cur->top_left;
-    size_t nkeys = query_sql_nkeys(q);
+    size_t nkeys = qc.nkeys;
     if (cur->after && cur->nafter != nkeys) return bad_token(err, "it belongs to another query");
     query_sql_in_t in = {.instance = ctx->instance,
                          .instance_key = ctx->instance_key,
                          .after = cur->after,
                          .nafter = cur->nafter,
                          .limit = want + 1};
-    query_sql_t qs;
-    if ((rc = query_compile(a, q, &query_dialect_sqlite, &in, &qs, err)) < 0) return rc;
+    query_sql_t qs = qc.sql;
+    if ((rc = query_sql_bind(&qs, &in, err)) < 0) return rc;
     page_t p = {.qs = &qs, .want = want};
     p.last = arena_calloc(a, nkeys ? nkeys : 1, sizeof *p.last);
     p.qkeys = arena_calloc(a, qs.nouts ? qs.nouts : 1, sizeof *p.qkeys);

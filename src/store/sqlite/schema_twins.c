@@ -35,6 +35,10 @@
  *     The models module keys its rows by the lower-cased instance name; the view joins them to
  *     the instance GUID through dt_instances.
  *
+ *   Index twins_model_id(instance_id, model_id, id)                         (step 3)
+ *     Model filters, counts per model, and a model filter with a $dtId range answered from
+ *     the index alone.
+ *
  *   telemetry_ids(rowid, instance_id, twin_id, message_id, created)        (step 2)
  *     The Message-Ids of telemetry already turned into events, per twin, for ADT's
  *     de-duplication: a message sent again within CASTOR_TELEMETRY_DEDUP_S of the first is
@@ -77,6 +81,11 @@ static const char *const steps[] = {
     "  twin_id TEXT NOT NULL, message_id TEXT NOT NULL, created INTEGER NOT NULL,"
     "  UNIQUE (instance_id, twin_id, message_id));"
     "CREATE INDEX telemetry_ids_created ON telemetry_ids(created);",
+    /* Step 3: IS_OF_MODEL with a $dtId prefix or pin seeks (model, id) ranges in the index
+     * instead of fetching every twin of the id range to read its model_id (200k twins: the
+     * Room + STARTSWITH question read ~10,000 rows for ~500). Subsumes twins_model. */
+    "CREATE INDEX twins_model_id ON twins(instance_id, model_id, id);"
+    "DROP INDEX twins_model;",
 };
 
 const sqlite_schema_module_t sqlite_schema_twins = SQLITE_SCHEMA_STEPS("twins", steps);
