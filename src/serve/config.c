@@ -29,7 +29,8 @@ const char *serve_config_usage(void)
            "                       role changes take effect this long after the latest one\n"
            "                       (e.g. 60s, 5m), as in Azure; default 0: at once\n"
            "  --token-reuse SECS   hand the same app-only token to the same client for the same\n"
-           "                       resource for up to SECS (at most 3000); default 300\n"
+           "                       resource for up to SECS (at most 3000); default 0: every\n"
+           "                       grant gets a freshly signed token, as Entra does\n"
            "  --compat-empty-403   answer data-plane 403s with an empty body, as Azure does\n"
            "                       (castor's explanation is then only in the log)\n"
            "  -h, --help           this text\n"
@@ -166,7 +167,6 @@ int serve_config_parse(int argc, char **argv, serve_config_t *cfg, castor_err *e
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
     cfg->log_level = LOG_INFO;
     cfg->idle_timeout_s = CASTOR_HTTP_TIMEOUT_S;
-    cfg->token_reuse_s = 300;
     const char *compat = getenv("CASTOR_COMPAT_EMPTY_403");
     cfg->compat_empty_403 = compat && (strcmp(compat, "1") == 0 || strcmp(compat, "true") == 0);
     for (size_t i = 0; i < NOPTIONS; i++) {

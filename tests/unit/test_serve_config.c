@@ -54,14 +54,17 @@ static void flags_win_over_environment(void **state)
     assert_string_equal(c.listen, "0.0.0.0:9000");
     assert_int_equal(c.log_level, LOG_DEBUG);
     assert_int_equal(c.threads, 3);
-    assert_int_equal(c.token_reuse_s, 300); /* default */
+    assert_int_equal(c.token_reuse_s, 0); /* default: fresh tokens */
     assert_string_equal(c.public_url, "https://Twins.Example:9443"); /* trailing / dropped */
     char host[64];
     assert_int_equal(serve_config_public_host(&c, host, sizeof host, &err), 0);
     assert_string_equal(host, "twins.example");
-    setenv("CASTOR_TOKEN_REUSE", "0", 1); /* "0" is a value (off), not an unset variable */
+    setenv("CASTOR_TOKEN_REUSE", "300", 1);
     char *argv2[] = {"serve"};
     assert_int_equal(serve_config_parse(1, argv2, &c, &err), 0);
+    assert_int_equal(c.token_reuse_s, 300);
+    char *argv3[] = {"serve", "--token-reuse", "0"}; /* the flag wins, and 0 is a value */
+    assert_int_equal(serve_config_parse(3, argv3, &c, &err), 0);
     assert_int_equal(c.token_reuse_s, 0);
     clear_env();
 }
