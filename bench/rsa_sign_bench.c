@@ -1,7 +1,8 @@
 /* rsa_sign_bench.c — one RS256 signature (RSA-2048, PKCS#1 v1.5, SHA-256) on this machine,
  * GnuTLS/nettle against OpenSSL libcrypto, with the same key and the same JWT-sized input.
  * Why it exists: token issuance is bounded by this one operation (docs/DEPENDENCIES.md).
- * Build and run: bench/rsa_sign_bench.sh. Prints microseconds per signature; never fails on time. */
+ * Run by `BENCH_ONLY=tokens bench/run`. Prints microseconds per signature; never fails on
+ * time. */
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -61,12 +62,13 @@ int main(int argc, char **argv)
         }
         double o = (now_us() - t0) / n;
         EVP_MD_CTX_free(ctx);
-        if (w) printf("RS256 sign, RSA-2048, %d signatures, one thread:\n"
-                      "  GnuTLS %s (nettle)   %7.1f us/sig  %6.0f sig/s\n"
-                      "  OpenSSL %s       %7.1f us/sig  %6.0f sig/s\n"
-                      "  ratio GnuTLS/OpenSSL  %.2f\n",
-                      n, gnutls_check_version(NULL), g, 1e6 / g, OpenSSL_version(OPENSSL_VERSION_STRING),
-                      o, 1e6 / o, g / o);
+        if (w)
+            printf("RS256 sign, RSA-2048, %d signatures, one thread:\n"
+                   "  GnuTLS %s (nettle)   %7.1f us/sig  %6.0f sig/s\n"
+                   "  OpenSSL %s       %7.1f us/sig  %6.0f sig/s\n"
+                   "  ratio GnuTLS/OpenSSL  %.2f\n",
+                   n, gnutls_check_version(NULL), g, 1e6 / g,
+                   OpenSSL_version(OPENSSL_VERSION_STRING), o, 1e6 / o, g / o);
     }
     EVP_PKEY_free(ok);
     gnutls_privkey_deinit(gk);

@@ -93,8 +93,8 @@ static int key_make_signer(idn_key_t *k, const char *pem, castor_err *err)
         ERR_clear_error();
         return castor_err_set(err, CASTOR_EINTERNAL, "loading the token signing key: %s", why);
     }
-    json_t *header = json_pack("{s:s, s:s, s:s, s:s}", "typ", "JWT", "alg", "RS256", "x5t",
-                               k->kid, "kid", k->kid);
+    json_t *header = json_pack("{s:s, s:s, s:s, s:s}", "typ", "JWT", "alg", "RS256", "x5t", k->kid,
+                               "kid", k->kid);
     char *h = header ? json_dumps(header, JSON_COMPACT) : NULL;
     json_decref(header);
     if (h) {
