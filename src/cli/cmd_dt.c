@@ -10,6 +10,7 @@
 #include "cli/cmd_dt_model.h"
 #include "cli/cmd_dt_twin.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -230,6 +231,51 @@ static int dt_ra_delete(cli_ctx_t *ctx)
                                      cli_arg(ctx, "--role"));
 }
 
+/* `castor dt twin query`: POST {hostName}/query page after page (continuationToken) until the
+ * last; -o json prints az dt's {"result": [...]} (with "cost", the summed query-charge, under
+ * --show-cost), -o table one row per result. */
+static int dt_twin_query(cli_ctx_t *ctx)
+{
+    json_t *inst = instance_find(ctx);
+    if (!inst) return ctx->err.rc;
+    const char *host = json_string_value(json_object_get(json_object_get(inst, "properties"), "hostName"));
+    const char *url = host ? cli_arena_printf(ctx, "https://%s/query?api-version=2023-10-31", host) : NULL;
+    json_decref(inst);
+    if (!url) return cli_fail(ctx, CASTOR_EIO, "the instance has no hostName yet");
+    const char *size = cli_arg(ctx, "--page-size");
+    const char *hdr[] = {size ? cli_arena_printf(ctx, "max-items-per-page: %s", size) : NULL, NULL};
+    json_t *rows = json_array();
+    json_t *body = json_pack("{s:s}", "query", cli_arg(ctx, "--query-command"));
+    double cost = 0;
+    int rc = 0;
+    while (body && rc == 0) {
+        cli_http_req_t req = {.method = "POST", .url = url, .resource = CLI_RESOURCE_ADT,
+                              .json = body, .headers = size ? hdr : NULL};
+        cli_http_resp_t resp = {0};
+        rc = cli_http(ctx, &req, &resp);
+        if (rc == 0 && (resp.status < 200 || resp.status > 299)) rc = cli_error_from_response(ctx, &resp);
+        json_decref(body);
+        body = NULL;
+        if (rc == 0) {
+            json_array_extend(rows, json_object_get(resp.json, "value"));
+            const char *charge = cli_http_header(&resp, "query-charge");
+            cost += charge ? atof(charge) : 0;
+            const char *next = json_string_value(json_object_get(resp.json, "continuationToken"));
+            if (next) body = json_pack("{s:s}", "continuationToken", next);
+        }
+        cli_http_resp_free(&resp);
+    }
+    json_decref(body);
+    if (rc < 0) {
+        json_decref(rows);
+        return rc;
+    }
+    if (ctx->output == CLI_OUT_TABLE || ctx->output == CLI_OUT_TSV) return cli_result(ctx, rows);
+    json_t *out = json_pack("{s:o}", "result", rows);
+    if (cli_arg_bool(ctx, "--show-cost")) json_object_set_new(out, "cost", json_real(cost));
+    return cli_result(ctx, out);
+}
+
 #define DT_NAME {"--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED}
 #define DT_GROUP {"--resource-group", "-g", "GROUP", "Its resource group.", 0}
 
@@ -241,6 +287,12 @@ static const cli_flag_t create_flags[] = {
     {"--public-network-access", "--pna", "Enabled|Disabled", "Public network access.", 0},
     {0}};
 static const cli_flag_t show_flags[] = {DT_NAME, DT_GROUP, {0}};
+static const cli_flag_t query_flags[] = {
+    DT_NAME, DT_GROUP,
+    {"--query-command", "-q", "QUERY", "The ADT query, e.g. \"SELECT * FROM DIGITALTWINS\".", CLI_REQUIRED},
+    {"--page-size", NULL, "N", "Rows per request (max-items-per-page, at most 1000).", 0},
+    {"--show-cost", "--cost", NULL, "Add the summed query-charge as \"cost\".", 0},
+    {0}};
 static const cli_flag_t list_flags[] = {DT_GROUP, {0}};
 static const cli_flag_t delete_flags[] = {
     DT_NAME, DT_GROUP,
@@ -287,6 +339,9 @@ static const cli_command_t dt_commands[] = {
     CLI_DT_MODEL_COMMANDS
     CLI_DT_TWIN_COMMANDS
     CLI_DT_DOCTOR_COMMANDS
+    {"dt twin query", "Query the twin graph (every page).",
+     "castor dt twin query -n my-dt -q \"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'room1'\" -o table",
+     query_flags, dt_twin_query, NULL},
     {0}};
 
 static const cli_topic_t dt_topics[] = {

@@ -9,7 +9,7 @@
 /* HTTP transport. */
 #define CASTOR_HTTP_BODY_MAX (32u * 1024u)          /* ADT: max request payload 32 KB */
 #define CASTOR_HTTP_MODEL_BODY_MAX (1024u * 1024u)  /* ADT: one model upload up to 1 MB */
-#define CASTOR_HTTP_HEADERS_MAX (32u * 1024u)       /* request line + headers; MHD answers 431 past it */
+#define CASTOR_HTTP_HEADERS_MAX (16u * 1024u)       /* request line + headers; MHD answers 431 past it */
 #define CASTOR_HTTP_URL_MAX 8192u                   /* request target, like common proxies */
 #define CASTOR_HTTP_TIMEOUT_S 30u                   /* idle/slow-client timeout (slowloris) */
 #define CASTOR_HTTP_CONNECTIONS_MAX 1024u           /* open connections in all */
@@ -48,5 +48,14 @@
 /* Routing. */
 #define CASTOR_ROUTES_PER_INSTANCE_MAX 6u
 #define CASTOR_ENDPOINTS_PER_INSTANCE_MAX 6u
+
+/* Query paging and admission (issue 8). A page holds max-items-per-page rows (default below,
+ * at most CASTOR_QUERY_PAGE_MAX) and stops early past a byte budget so a page of large twins
+ * still fits the request arena; more than CASTOR_QUERY_INFLIGHT_MAX queries running at once on
+ * this node answer 429 QuotaReachedError with Retry-After. */
+#define CASTOR_QUERY_PAGE_DEFAULT 100u
+#define CASTOR_QUERY_PAGE_BYTES_MAX (4u * 1024u * 1024u)
+#define CASTOR_QUERY_INFLIGHT_MAX 64u
+#define CASTOR_QUERY_RETRY_AFTER_S 1u
 
 #endif

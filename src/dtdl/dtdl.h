@@ -168,6 +168,11 @@ int dtdl_validate_value(const dtdl_schema_t *schema, const json_t *value, const 
  * minor versions. Returns true when valid. */
 bool dtdl_dtmi_valid(const char *s, int dtdl_version);
 
+/* The general DTMI syntax of the DTMI specification, wider than what a model's @id may use:
+ * segments may start with '_' (identifiers reserved for generated elements) and a "#fragment"
+ * may follow the version. For identifiers that are read, not defined (e.g. in queries). */
+bool dtdl_dtmi_syntax_valid(const char *s);
+
 /* Splits a set of interfaces (a JSON array) into upload batches of at most batch_max, each
  * model after or beside every model of the set it depends on (extends, components, schema
  * references; relationship targets are not dependencies). Returns a new array of arrays (the

@@ -34,16 +34,50 @@ static bool number(const char **p, int max)
     return true;
 }
 
+/* Parses one path segment at *p: a letter (or, when reserved_ok, an underscore) then letters,
+ * digits and underscores, not ending with an underscore. */
+static bool segment(const char **p, bool reserved_ok)
+{
+    const char *s = *p;
+    if (!is_alpha(*s) && !(reserved_ok && *s == '_')) return false;
+    char last = *s;
+    while (is_alpha(*s) || is_digit(*s) || *s == '_')
+        last = *s++;
+    if (last == '_') return false;
+    *p = s;
+    return true;
+}
+
+bool dtdl_dtmi_syntax_valid(const char *s)
+{
+    if (!s || strncmp(s, "dtmi:", 5) != 0) return false;
+    const char *p = s + 5;
+    for (;;) {
+        if (!segment(&p, true)) return false;
+        if (*p != ':') break;
+        p++;
+    }
+    if (*p == ';') {
+        p++;
+        if (!number(&p, 9)) return false;
+        if (*p == '.') {
+            p++;
+            if (!number(&p, 6)) return false;
+        }
+    }
+    if (*p == '#') {
+        p++;
+        if (!segment(&p, true)) return false;
+    }
+    return *p == '\0';
+}
+
 bool dtdl_dtmi_valid(const char *s, int dtdl_version)
 {
     if (!s || strncmp(s, "dtmi:", 5) != 0) return false;
     const char *p = s + 5;
     for (;;) {
-        if (!is_alpha(*p)) return false;
-        char last = *p;
-        while (is_alpha(*p) || is_digit(*p) || *p == '_')
-            last = *p++;
-        if (last == '_') return false;
+        if (!segment(&p, false)) return false;
         if (*p != ':') break;
         p++;
     }

@@ -163,8 +163,8 @@ static void compile_content(dtdl_graph_t *g, dtdl_content_t *ct, dtdl_elem_t *e,
 
 /* Visits e's bases depth-first, each once; appends ancestors and not-yet-seen contents. */
 static void flatten(dtdl_graph_t *g, dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_interface_t *it,
-                    json_t *seen_names, dtdl_content_t *buf, size_t cap, int epoch, int level,
-                    const char **anc, size_t anc_cap)
+                    dtdl_nameset_t *seen_names, dtdl_content_t *buf, size_t cap, int epoch,
+                    int level, const char **anc, size_t anc_cap)
 {
     if (e->mark == epoch || level > 64) return;
     e->mark = epoch;
@@ -174,9 +174,16 @@ static void flatten(dtdl_graph_t *g, dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_interf
     for (size_t i = 0; p && i < p->val_count; i++) {
         dtdl_elem_t *ch = p->vals[i].elem;
         const char *nm = ch ? dtdl_elem_string(ch, "name") : NULL;
-        if (!nm || json_object_get(seen_names, nm) || it->content_count >= cap) continue;
-        json_object_set_new(seen_names, nm, json_true());
-        compile_content(g, &buf[it->content_count++], ch, owner);
+        if (!nm || it->content_count >= cap || dtdl_nameset_put(seen_names, nm, ch)) continue;
+        /* An inherited content compiles the same for every interface that inherits it: compile
+         * it once (e->compiled is otherwise used only for schemas) and copy the result. */
+        dtdl_content_t *dst = &buf[it->content_count++];
+        if (ch->compiled) {
+            *dst = *(const dtdl_content_t *)ch->compiled;
+        } else {
+            compile_content(g, dst, ch, owner);
+            ch->compiled = dst;
+        }
     }
     dtdl_prop_t *x = dtdl_elem_prop(e, "extends");
     for (size_t i = 0; x && i < x->val_count; i++)
@@ -212,6 +219,7 @@ dtdl_graph_t *dtdl_graph_compile(dtdl_pctx_t *c, castor_err *err)
     for (dtdl_elem_t *e = c->first; e; e = e->next)
         if (!e->standard && e->cls && strcmp(e->cls, "Interface") == 0 && !e->parent) n++;
     g->items = arena_calloc(&g->arena, n ? n : 1, sizeof *g->items);
+    dtdl_nameset_t names = {0};
     for (dtdl_elem_t *e = c->first; e; e = e->next) {
         if (e->standard || !e->cls || strcmp(e->cls, "Interface") != 0 || e->parent) continue;
         dtdl_interface_t *it = arena_calloc(&g->arena, 1, sizeof *it);
@@ -228,20 +236,18 @@ dtdl_graph_t *dtdl_graph_compile(dtdl_pctx_t *c, castor_err *err)
         measure(e, ++c->walk_epoch, 0, &cap, &bases);
         dtdl_content_t *buf = arena_calloc(&g->arena, cap ? cap : 1, sizeof *buf);
         const char **anc = arena_calloc(&g->arena, bases ? bases : 1, sizeof *anc);
-        json_t *names = json_object();
-        if (!buf || !anc) {
-            json_decref(names);
-            goto oom;
-        }
-        flatten(g, c, e, it, names, buf, cap, ++c->walk_epoch, 0, anc, bases);
-        json_decref(names);
+        if (!buf || !anc) goto oom;
+        dtdl_nameset_clear(&names);
+        flatten(g, c, e, it, &names, buf, cap, ++c->walk_epoch, 0, anc, bases);
         it->contents = buf;
         it->ancestors = anc;
         json_object_set_new(g->index, it->id, json_integer((json_int_t)g->count));
         g->items[g->count++] = it;
     }
+    dtdl_nameset_free(&names);
     return g;
 oom:
+    dtdl_nameset_free(&names);
     dtdl_graph_free(g);
     castor_err_set(err, CASTOR_ELIMIT, "the compiled models exceed %u bytes",
                    (unsigned)DTDL_GRAPH_ARENA_MAX);

@@ -101,6 +101,25 @@ bool dtdl_pattern_match(const char *pattern, const char *s);
 dtdl_elem_t *dtdl_id_get(dtdl_pctx_t *c, const char *id);
 void dtdl_id_put(dtdl_pctx_t *c, const char *id, dtdl_elem_t *e);
 
+/* A set of content names with one value each (an id, a marker), for the walks over an
+ * interface and its bases that run once per interface: open addressing over heap slots, cleared
+ * between interfaces instead of reallocated. Keys and values are borrowed. */
+typedef struct dtdl_nameslot {
+    const char *name;
+    const void *val;
+} dtdl_nameslot_t;
+
+typedef struct dtdl_nameset {
+    dtdl_nameslot_t *slots;
+    size_t cap, count;
+} dtdl_nameset_t;
+
+/* Returns the value already stored under name, or stores val and returns NULL (also when out of
+ * memory, when the name is then not remembered). */
+const void *dtdl_nameset_put(dtdl_nameset_t *s, const char *name, const void *val);
+void dtdl_nameset_clear(dtdl_nameset_t *s);
+void dtdl_nameset_free(dtdl_nameset_t *s);
+
 /* dtdl_resolve.c */
 void dtdl_resolve_all(dtdl_pctx_t *c);
 void dtdl_check_controls(dtdl_pctx_t *c);

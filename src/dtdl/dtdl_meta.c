@@ -11,6 +11,11 @@
 
 static json_t *g_meta;  /* immutable after init */
 static json_t *g_units; /* unit DTMI -> [family DTMI] */
+/* meta.v["2"], meta.v["3"] and their "classes", indexed by version: asked for on every element
+ * and property, so resolved once instead of by formatting and hashing the key each time. */
+#define META_VERSION_MAX 3
+static json_t *g_ver[META_VERSION_MAX + 1];
+static json_t *g_classes[META_VERSION_MAX + 1];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void add_unit(const char *unit, const char *family)
@@ -80,6 +85,11 @@ static void meta_init(void)
         }
         json_object_set_new(v, "classByDtmi", by);
         if (strcmp(ver, "2") == 0) index_v2_units(v);
+        int n = ver[0] - '0';
+        if (n >= 0 && n <= META_VERSION_MAX && ver[1] == '\0') {
+            g_ver[n] = v;
+            g_classes[n] = json_object_get(v, "classes");
+        }
     }
     const char *ext;
     json_t *e;
@@ -95,9 +105,14 @@ static json_t *meta(void)
 
 json_t *dtdl_meta_version(int version)
 {
-    char key[8];
-    snprintf(key, sizeof key, "%d", version);
-    return json_object_get(json_object_get(meta(), "v"), key);
+    meta();
+    return version >= 0 && version <= META_VERSION_MAX ? g_ver[version] : NULL;
+}
+
+static json_t *meta_classes(int version)
+{
+    meta();
+    return version >= 0 && version <= META_VERSION_MAX ? g_classes[version] : NULL;
 }
 
 json_t *dtdl_meta_extension(const char *context)
@@ -108,7 +123,7 @@ json_t *dtdl_meta_extension(const char *context)
 json_t *dtdl_meta_class(int version, const char *cls)
 {
     if (!cls) return NULL;
-    return json_object_get(json_object_get(dtdl_meta_version(version), "classes"), cls);
+    return json_object_get(meta_classes(version), cls);
 }
 
 const char *dtdl_meta_class_by_dtmi(int version, const char *dtmi)
@@ -120,9 +135,10 @@ const char *dtdl_meta_class_by_dtmi(int version, const char *dtmi)
 bool dtdl_meta_is_a(int version, const char *cls, const char *sup)
 {
     /* The class tree is shallow (Entity is at most five levels up); the bound guards a cycle. */
+    json_t *classes = meta_classes(version);
     for (int depth = 0; cls && depth < 16; depth++) {
         if (strcmp(cls, sup) == 0) return true;
-        cls = json_string_value(json_object_get(dtdl_meta_class(version, cls), "parent"));
+        cls = json_string_value(json_object_get(json_object_get(classes, cls), "parent"));
     }
     return false;
 }

@@ -4,6 +4,7 @@
  *
  * Rules come from the metamodel (dtdl_meta.h), so the same code serves v2 and v3; rules that
  * relate several elements (references, inheritance, nesting) are in dtdl_resolve.c. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,46 @@ dtdl_elem_t *dtdl_elem_ref(const dtdl_elem_t *e, const char *name)
     return p && p->val_count ? p->vals[0].elem : NULL;
 }
 
+/* JSON paths and generated ids are built for every element and property, so they are
+ * concatenated directly rather than through printf (which was a tenth of a parse). */
+static char *cat_n(dtdl_pctx_t *c, const char *const *parts, const size_t *lens, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i];
+    char *out = arena_alloc(&c->arena, total);
+    if (!out) return NULL;
+    char *w = out;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(w, parts[i], lens[i]);
+        w += lens[i];
+    }
+    *w = '\0';
+    return out;
+}
+
+static const char *cat3(dtdl_pctx_t *c, const char *a, const char *b, const char *d)
+{
+    const char *parts[3] = {a, b, d};
+    size_t lens[3] = {strlen(a), strlen(b), strlen(d)};
+    return cat_n(c, parts, lens, 3);
+}
+
+/* path + "[i]" */
+static const char *path_index(dtdl_pctx_t *c, const char *path, size_t i)
+{
+    char num[24];
+    size_t k = sizeof num;
+    num[--k] = '\0';
+    num[--k] = ']';
+    do {
+        num[--k] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
+    num[--k] = '[';
+    return cat3(c, path, num + k, "");
+}
+
 static const char *jtype(const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -85,17 +126,63 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-bool dtdl_pattern_match(const char *pattern, const char *s)
+/* Compiled patterns, kept for the life of the process like the metamodel they come from:
+ * the digest has a dozen patterns (names, DTMIs, language codes) that every element checks, and
+ * compiling one costs far more than matching it. Bounded; a pattern beyond the table is compiled
+ * per call as before. Guarded by a mutex since parses may run on several threads. */
+#define PATTERN_CACHE_MAX 64
+static struct {
+    const char *pattern; /* a copy, owned by the table */
+    pcre2_code *code;
+} g_patterns[PATTERN_CACHE_MAX];
+static size_t g_pattern_count;
+static pthread_mutex_t g_pattern_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pcre2_code *pattern_compile(const char *pattern)
 {
     int ec;
     PCRE2_SIZE eo;
     pcre2_code *re =
         pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+    if (re) pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    return re;
+}
+
+/* The cached compiled form of pattern (*owned false), or a fresh one the caller frees (*owned
+ * true) when the table is full; NULL when it does not compile. */
+static pcre2_code *pattern_get(const char *pattern, bool *owned)
+{
+    *owned = false;
+    pthread_mutex_lock(&g_pattern_lock);
+    for (size_t i = 0; i < g_pattern_count; i++) {
+        if (g_patterns[i].pattern == pattern || strcmp(g_patterns[i].pattern, pattern) == 0) {
+            pcre2_code *re = g_patterns[i].code;
+            pthread_mutex_unlock(&g_pattern_lock);
+            return re;
+        }
+    }
+    pcre2_code *re = pattern_compile(pattern);
+    char *copy = re && g_pattern_count < PATTERN_CACHE_MAX ? strdup(pattern) : NULL;
+    if (copy) {
+        g_patterns[g_pattern_count].pattern = copy;
+        g_patterns[g_pattern_count].code = re;
+        g_pattern_count++;
+    } else {
+        *owned = re != NULL;
+    }
+    pthread_mutex_unlock(&g_pattern_lock);
+    return re;
+}
+
+bool dtdl_pattern_match(const char *pattern, const char *s)
+{
+    bool owned;
+    pcre2_code *re = pattern_get(pattern, &owned);
     if (!re) return true; /* a digest pattern PCRE2 cannot compile is our bug, not the user's */
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
     pcre2_match_data_free(md);
-    pcre2_code_free(re);
+    if (owned) pcre2_code_free(re);
     return rc >= 0;
 }
 
@@ -175,10 +262,34 @@ static bool is_affiliate(const char *cs)
 /* Applies one @context value to scope s (which holds the outer context, if any). The top-level
  * context names the DTDL version first (after partner contexts) and then extensions; a nested
  * context adds extensions only. */
-static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
-                          const char *path)
+static bool version_in(json_t *versions, int ver)
 {
-    const char *cpath = arena_sprintf(&c->arena, "%s['@context']", path);
+    size_t i;
+    json_t *x;
+    json_array_foreach(versions, i, x) if (json_integer_value(x) == ver) return true;
+    return false;
+}
+
+/* Whether ver (from context specifier cs) is a DTDL version castor implements; reports it if
+ * not. */
+static bool version_known(dtdl_pctx_t *c, int ver, const char *cs, const char *id,
+                          const char *cpath)
+{
+    if (ver != 0 && dtdl_meta_version(ver)) return true;
+    dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
+              "'%s' is not a DTDL version castor supports; use \"dtmi:dtdl:context;2\" or "
+              "\"dtmi:dtdl:context;3\"",
+              cs);
+    return false;
+}
+
+/* versions: for a nested context, the DTDL versions the parent property accepts for its value
+ * (the digest's "versions": a v3 Interface may embed a v2 Interface in extends, contents or a
+ * schema, not in schemas, enumValues, fields or mapValue). */
+static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
+                          const char *path, json_t *versions)
+{
+    const char *cpath = cat3(c, path, "['@context']", "");
     size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
     if (!json_is_array(ctx) && !json_is_string(ctx)) {
         dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
@@ -213,13 +324,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
                           cs);
                 return false;
             }
-            if (ver == 0 || !dtdl_meta_version(ver)) {
-                dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
-                          "'%s' is not a DTDL version castor supports; use "
-                          "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
-                          cs);
-                return false;
-            }
+            if (!version_known(c, ver, cs, id, cpath)) return false;
             if (ver > c->max_version) {
                 dtdl_fail(c, "disallowedContextVersion", id, "@context", cpath,
                           "DTDL version %d is not allowed here (at most %d)", ver, c->max_version);
@@ -242,9 +347,34 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
         if (ver >= 0) {
             if (top && ver == s->version)
                 continue; /* repeating the DTDL context is redundant, not wrong */
-            dtdl_fail(c, top ? "inconsistentContext" : "disallowedLocalContext", id, "@context",
-                      cpath, "'%s' may only appear in the top-level @context%s", cs,
+            if (!top && i == 0) {
+                /* An embedded element may restate or lower the DTDL version it is written in. */
+                if (!version_known(c, ver, cs, id, cpath)) return false;
+                if (!version_in(versions, ver)) {
+                    dtdl_fail(c, "disallowedVersionDefinition", id, "@context", cpath,
+                              "an element written in DTDL v%d may not appear here; this property "
+                              "of a v%d element takes only elements of its own DTDL version",
+                              ver, s->version);
+                    return false;
+                }
+                s->version = ver;
+                s->vmeta = dtdl_meta_version(ver);
+                s->ext_count = 0;
+                s->undef_ext = false;
+                continue;
+            }
+            dtdl_fail(c, top ? "inconsistentContext" : "dtdlContextFollowsAffiliate", id,
+                      "@context", cpath, "'%s' must come first in @context%s", cs,
                       top ? ", once" : "");
+            ok = false;
+            continue;
+        }
+        /* v2 context specifiers carry a major version only ("dtmi:foo:bar;1", not ";1.1"). */
+        const char *semi = strrchr(cs, ';');
+        if (s->version == 2 && semi && strchr(semi, '.')) {
+            dtdl_fail(c, "invalidContextSpecifierForVersion", id, "@context", cpath,
+                      "context specifier '%s' has a minor version, which DTDL v2 does not allow",
+                      cs);
             ok = false;
             continue;
         }
@@ -270,8 +400,14 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             if (!dup && s->ext_count < DTDL_SCOPE_EXT_MAX) s->ext[s->ext_count++] = ext;
             continue;
         }
-        if (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
-            strncmp(cs, "dtmi:iotoperations:", 19) == 0) {
+        /* A version of a known extension that this parser lacks (historization;100) is, with
+         * undefined extensions allowed, just an undefined extension, as the official parser
+         * treats it. */
+        bool unknown_version =
+            strncmp(cs, "dtmi:dtdl:extension:", 20) == 0 && undef_allowed(c, s->version);
+        if (!unknown_version &&
+            (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
+             strncmp(cs, "dtmi:iotoperations:", 19) == 0)) {
             dtdl_fail(c, "unsupportedExtension", id, "@context", cpath,
                       "extension context '%s' is not supported; castor supports "
                       "quantitativeTypes;1, historization;1, annotation;1 and overriding;1 (v3)",
@@ -296,7 +432,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
 
 static bool check_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv, const char *path)
 {
-    const char *ipath = arena_sprintf(&c->arena, "%s['@id']", path);
+    const char *ipath = cat3(c, path, "['@id']", "");
     const char *id = json_string_value(idv);
     if (!id) {
         dtdl_fail(c, "idNotString", NULL, "@id", ipath, "@id is %s; it must be a DTMI string",
@@ -372,7 +508,7 @@ static bool str_in(json_t *arr, const char *s)
 static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *range,
                         const char *path)
 {
-    const char *tpath = arena_sprintf(&c->arena, "%s['@type']", path);
+    const char *tpath = cat3(c, path, "['@type']", "");
     int ver = e->scope.version;
     size_t n = json_is_array(tv) ? json_array_size(tv) : 1;
     if (!json_is_string(tv) && !json_is_array(tv)) {
@@ -423,6 +559,15 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
     }
     e->cls = material;
     e->cmeta = dtdl_meta_class(ver, material);
+    /* Classes whose instances the language predefines (boolean, synchronous…) take no new
+     * ones: a user's {"@type": "Boolean"} must name the predefined "boolean" instead. */
+    if (!e->standard && json_is_true(json_object_get(e->cmeta, "elemental"))) {
+        dtdl_fail(c, "badType", e->id, "@type", tpath,
+                  "%s has only predefined values; refer to one by name instead of defining a "
+                  "new %s element",
+                  material, material);
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
         const char *ts = json_string_value(json_is_array(tv) ? json_array_get(tv, i) : tv);
         const char *d = expand(&e->scope, ts);
@@ -494,7 +639,9 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
 
 static bool lang_code_ok(const char *s)
 {
-    return dtdl_pattern_match("^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$", s);
+    /* ISO 639 primary language (two or three lower-case letters, as the official parser
+     * insists: "FOO" and "foobar" are refused) then BCP 47 subtags. */
+    return dtdl_pattern_match("^(?:[a-z]{2,3}|[ix])(?:-[A-Za-z0-9]{1,8})*$", s);
 }
 
 static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, const char *s,
@@ -551,7 +698,7 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         bool ok = true;
         json_object_foreach(v, lang, lv)
         {
-            const char *lpath = arena_sprintf(&c->arena, "%s.%s", path, lang);
+            const char *lpath = cat3(c, path, ".", lang);
             if (!lang_code_ok(lang)) {
                 dtdl_fail(c, "langStringInvalidCode", e->id, pn, lpath,
                           "'%s' is not a language code (BCP 47, e.g. \"en\" or \"en-US\")", lang);
@@ -613,8 +760,22 @@ static bool xsd_type_ok(const char *dt, json_t *t)
     return strcmp(ts, a) == 0 || strcmp(ts, b) == 0;
 }
 
-/* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. v3
- * allows only @value and @type in it; v2 also tolerates @language. */
+/* Which error a member of a JSON-LD value object earns, or NULL when it is allowed. Both
+ * versions allow @value and @type (and @language in a language-tagged string); @id, @context and
+ * @graph never belong in a value; other JSON-LD keywords (@language, @keyword) are ignored by v2
+ * and refused by v3; a non-keyword member is always refused. */
+static const char *value_member_error(int version, const char *k, bool lang)
+{
+    if (strcmp(k, "@value") == 0 || strcmp(k, "@type") == 0) return NULL;
+    if (lang && strcmp(k, "@language") == 0) return NULL;
+    if (strcmp(k, "@id") == 0) return "valueObjectId";
+    if (strcmp(k, "@context") == 0) return "valueObjectContext";
+    if (strcmp(k, "@graph") == 0) return "valueObjectGraph";
+    if (k[0] != '@') return "valueObjectInvalidProp";
+    return version == 2 ? NULL : "valueObjectKeyword";
+}
+
+/* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. */
 static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, const char *dt,
                             json_t *v, const char *path)
 {
@@ -623,10 +784,9 @@ static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, cons
     json_t *x;
     json_object_foreach(v, k, x)
     {
-        bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@type") == 0 ||
-                  (e->scope.version == 2 && strcmp(k, "@language") == 0);
-        if (!ok) {
-            dtdl_fail(c, "valueObjectInvalidProp", e->id, pn, path,
+        const char *vid = value_member_error(e->scope.version, k, false);
+        if (vid) {
+            dtdl_fail(c, vid, e->id, pn, path,
                       "'%s' is a value object with '%s'; it may hold only @value and @type", pn, k);
             return NULL;
         }
@@ -662,7 +822,7 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
         json_object_foreach(x, k, y)
         {
             bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@language") == 0 ||
-                      (e->scope.version == 2 && strcmp(k, "@type") == 0);
+                      (e->scope.version == 2 && !value_member_error(2, k, true));
             if (!ok) {
                 dtdl_fail(c, "langStringElementInvalidProp", e->id, p->name, path,
                           "an element of '%s' may hold only @value and @language, not '%s'",
@@ -715,16 +875,18 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         json_t *langs = json_object();
         bool ok = true;
         for (size_t i = 0; i < n && ok; i++)
-            ok = lang_item(c, e, p, json_array_get(v, i), langs,
-                           arena_sprintf(&c->arena, "%s[%zu]", path, i));
+            ok = lang_item(c, e, p, json_array_get(v, i), langs, path_index(c, path, i));
         json_decref(langs);
         return ok;
     }
+    /* Outside an array, an object is a language map; {"@value","@language"} there is the
+     * common mistake of writing a tagged value where a map is expected. */
     if (lang && json_is_object(v) && json_object_get(v, "@value")) {
-        json_t *langs = json_object();
-        bool ok = lang_item(c, e, p, v, langs, path);
-        json_decref(langs);
-        return ok;
+        dtdl_fail(c, "langTagValueInLangMap", e->id, p->name, path,
+                  "'%s' looks like a language-tagged value; outside an array it must be a "
+                  "language map such as {\"en\": \"text\"}, or put the tagged value in an array",
+                  p->name);
+        return false;
     }
     if (json_is_array(v) && !lang && n > 1) {
         dtdl_fail(c, "literalTypeNotSingular", e->id, p->name, path,
@@ -739,7 +901,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
-        const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
+        const char *ipath = json_is_array(v) ? path_index(c, path, i) : path;
         if (!lang) {
             x = unwrap_value(c, e, p->name, dt, x, ipath);
             if (!x) {
@@ -748,6 +910,9 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
             }
         }
         ok &= literal_one(c, e, p->name, pm, x, ipath);
+        /* Later rules (enumValue against valueSchema, writable, multiplicities) read the
+         * plain value, not the JSON-LD form it was written in. */
+        if (ok && n == 1 && !lang) p->value = x;
     }
     return ok;
 }
@@ -765,7 +930,7 @@ static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         json_t *x = json_is_array(v) ? json_array_get(v, i) : v;
-        const char *ipath = json_is_array(v) ? arena_sprintf(&c->arena, "%s[%zu]", path, i) : path;
+        const char *ipath = json_is_array(v) ? path_index(c, path, i) : path;
         dtdl_pval_t *pv = &p->vals[p->val_count];
         pv->path = ipath;
         if (!range) { /* an identifier (Relationship target): a DTMI, never resolved */
@@ -959,11 +1124,15 @@ static const char *gen_id(dtdl_pctx_t *c, dtdl_elem_t *parent, const char *pprop
     const char *pid = parent && parent->id ? parent->id : "dtmi:castor:anonymous;1";
     const char *semi = strrchr(pid, ';');
     size_t base = semi ? (size_t)(semi - pid) : strlen(pid);
-    if (segment)
-        return arena_sprintf(&c->arena, "%.*s:_%s:__%s%s", (int)base, pid, pprop, segment,
-                             semi ? semi : "");
-    return arena_sprintf(&c->arena, "%.*s:_%s:__%zu%s", (int)base, pid, pprop, index,
-                         semi ? semi : "");
+    char num[24];
+    if (!segment) {
+        snprintf(num, sizeof num, "%zu", index);
+        segment = num;
+    }
+    const char *tail = semi ? semi : "";
+    const char *parts[6] = {pid, ":_", pprop, ":__", segment, tail};
+    size_t lens[6] = {base, 2, strlen(pprop), 3, strlen(segment), strlen(tail)};
+    return cat_n(c, parts, lens, 6);
 }
 
 static void link_elem(dtdl_pctx_t *c, dtdl_elem_t *e)
@@ -997,9 +1166,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
                       "a top-level element needs @context, e.g. \"dtmi:dtdl:context;3\"");
             return NULL;
         }
-        if (!apply_context(c, &e->scope, ctx, true, raw_id, path)) return NULL;
+        if (!apply_context(c, &e->scope, ctx, true, raw_id, path, NULL)) return NULL;
     } else if (ctx) {
-        if (!apply_context(c, &e->scope, ctx, false, raw_id, path)) return NULL;
+        json_t *ppm = parent && pprop
+                          ? json_object_get(json_object_get(parent->cmeta, "props"), pprop)
+                          : NULL;
+        if (!apply_context(c, &e->scope, ctx, false, raw_id, path,
+                           json_object_get(ppm, "versions")))
+            return NULL;
     }
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
@@ -1057,7 +1231,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     json_t *v;
     json_object_foreach(obj, key, v)
     {
-        const char *kpath = arena_sprintf(&c->arena, "%s.%s", path, key);
+        const char *kpath = cat3(c, path, ".", key);
         if (strcmp(key, "@id") == 0 || strcmp(key, "@type") == 0 || strcmp(key, "@context") == 0)
             continue;
         if (key[0] == '@') {
@@ -1100,6 +1274,12 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         json_t *sp = supp_prop_for_key(e, key, &sd);
         if (sp) {
             if (!e->supp_props) e->supp_props = json_object();
+            if (json_object_get(e->supp_props, sd)) { /* "unit" and its DTMI both given */
+                dtdl_fail(c, "duplicatePropertyName", e->id, key, kpath,
+                          "co-type property '%s' is given twice (as a term and as a DTMI)", key);
+                ok = false;
+                continue;
+            }
             json_object_set(e->supp_props, sd, v);
             ok &= check_supp_value(c, e, sp, v, kpath);
             continue;

@@ -3,7 +3,9 @@
  * the types references must have, and the metamodel's "descendant controls" (nesting depth of
  * complex schemas, the extends hierarchy's depth and cycles, components inside components,
  * arrays in v2 properties), plus name conflicts across inherited contents. */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/limits.h"
@@ -56,6 +58,13 @@ static dtdl_elem_t *load_external(dtdl_pctx_t *c, const char *dtmi)
     return e;
 }
 
+static const dtdl_elem_t *top_of(const dtdl_elem_t *e)
+{
+    while (e->parent)
+        e = e->parent;
+    return e;
+}
+
 void dtdl_resolve_all(dtdl_pctx_t *c)
 {
     register_ids(c, c->first);
@@ -85,6 +94,17 @@ void dtdl_resolve_all(dtdl_pctx_t *c)
                     dtdl_fail(c, "badType", e->id, p->name, v->path,
                               "'%s' refers to '%s', a %s; it must be a %s", p->name, v->ref,
                               t->cls ? t->cls : "unit", range);
+                    continue;
+                }
+                /* A schema defined in one Interface document is private to it: only whole
+                 * Interfaces (the digest's partitions) are referenced across documents. */
+                if (!t->standard && t->cls && strcmp(t->cls, "Interface") != 0 &&
+                    top_of(t) != top_of(e)) {
+                    dtdl_fail(c, "crossPartitionReference", e->id, p->name, v->path,
+                              "'%s' refers to '%s', which is defined inside '%s'; an element "
+                              "may only refer to schemas of its own Interface document, or to "
+                              "whole Interfaces",
+                              p->name, v->ref, top_of(t)->id);
                     continue;
                 }
                 v->elem = t;
@@ -196,28 +216,44 @@ static void check_enum_values(dtdl_pctx_t *c, dtdl_elem_t *e)
 
 /* Supplemental-type constraints, e.g. a QuantitativeType's schema must be numeric, and a
  * ValueAnnotation must annotate a sibling Property or Telemetry. */
+/* The supplemental type a co-type inherits from (QuantitativeType for Velocity), or NULL. */
+static json_t *supp_parent(const dtdl_elem_t *e, json_t *sm)
+{
+    const char *pd = json_string_value(json_object_get(sm, "parent"));
+    if (!pd) return NULL;
+    for (size_t i = 0; i < e->scope.ext_count; i++) {
+        json_t *t = json_object_get(json_object_get(e->scope.ext[i], "supp"), pd);
+        if (t) return t;
+    }
+    return json_object_get(json_object_get(e->scope.vmeta, "supp"), pd);
+}
+
 static void check_supp_constraints(dtdl_pctx_t *c, dtdl_elem_t *e)
 {
     for (size_t i = 0; i < e->supp_count; i++) {
         size_t k;
         json_t *con;
-        json_array_foreach(json_object_get(e->supp_meta[i], "constraints"), k, con)
-        {
-            const char *prop = json_string_value(json_object_get(con, "property"));
-            json_t *req = json_object_get(con, "requiredTypeNames");
-            if (!prop || !req) continue;
-            dtdl_elem_t *t = dtdl_elem_ref(e, prop);
-            if (!t) continue;
-            bool fits = false;
-            size_t j;
-            json_t *r;
-            json_array_foreach(req, j, r) fits |=
-                dtdl_meta_is_a(t->scope.version, t->cls, json_string_value(r));
-            if (!fits)
-                dtdl_fail(c, "notRequiredType", e->id, prop, e->path,
-                          "co-type '%s' requires '%s' to be a %s, not a %s", e->supp[i], prop,
-                          json_string_value(json_object_get(con, "requiredTypesString")), t->cls);
-        }
+        /* Constraints are inherited: v2's Velocity gets "schema must be numeric" from
+         * QuantitativeType. */
+        for (json_t *sm = e->supp_meta[i]; sm; sm = supp_parent(e, sm))
+            json_array_foreach(json_object_get(sm, "constraints"), k, con)
+            {
+                const char *prop = json_string_value(json_object_get(con, "property"));
+                json_t *req = json_object_get(con, "requiredTypeNames");
+                if (!prop || !req) continue;
+                dtdl_elem_t *t = dtdl_elem_ref(e, prop);
+                if (!t) continue;
+                bool fits = false;
+                size_t j;
+                json_t *r;
+                json_array_foreach(req, j, r) fits |=
+                    dtdl_meta_is_a(t->scope.version, t->cls, json_string_value(r));
+                if (!fits)
+                    dtdl_fail(c, "notRequiredType", e->id, prop, e->path,
+                              "co-type '%s' requires '%s' to be a %s, not a %s", e->supp[i], prop,
+                              json_string_value(json_object_get(con, "requiredTypesString")),
+                              t->cls);
+            }
         json_array_foreach(json_object_get(e->supp_meta[i], "siblings"), k, con)
         {
             const char *keyref = json_string_value(json_object_get(con, "keyref"));
@@ -248,8 +284,63 @@ static void check_supp_constraints(dtdl_pctx_t *c, dtdl_elem_t *e)
 
 /* Every content name of an interface and its ancestors must be unique, except the same element
  * inherited along two paths. */
-static void collect_contents(dtdl_elem_t *e, json_t *names, int epoch, int level, dtdl_pctx_t *c,
-                             dtdl_elem_t *root, bool *failed)
+/* ---- name sets ------------------------------------------------------------------------ */
+
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static bool nameset_grow(dtdl_nameset_t *s)
+{
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    dtdl_nameslot_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return false;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->slots[i].name) continue;
+        size_t k = name_hash(s->slots[i].name) & (cap - 1);
+        while (slots[k].name)
+            k = (k + 1) & (cap - 1);
+        slots[k] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+    return true;
+}
+
+const void *dtdl_nameset_put(dtdl_nameset_t *s, const char *name, const void *val)
+{
+    if ((s->count + 1) * 2 > s->cap && !nameset_grow(s)) return NULL;
+    size_t k = name_hash(name) & (s->cap - 1);
+    while (s->slots[k].name) {
+        if (strcmp(s->slots[k].name, name) == 0) return s->slots[k].val;
+        k = (k + 1) & (s->cap - 1);
+    }
+    s->slots[k].name = name;
+    s->slots[k].val = val;
+    s->count++;
+    return NULL;
+}
+
+void dtdl_nameset_clear(dtdl_nameset_t *s)
+{
+    if (s->count) memset(s->slots, 0, s->cap * sizeof *s->slots);
+    s->count = 0;
+}
+
+void dtdl_nameset_free(dtdl_nameset_t *s)
+{
+    free(s->slots);
+    s->slots = NULL;
+    s->cap = s->count = 0;
+}
+
+static void collect_contents(dtdl_elem_t *e, dtdl_nameset_t *names, int epoch, int level,
+                             dtdl_pctx_t *c, dtdl_elem_t *root, bool *failed)
 {
     if (e->mark == epoch || level > 64 || *failed) return;
     e->mark = epoch;
@@ -258,16 +349,15 @@ static void collect_contents(dtdl_elem_t *e, json_t *names, int epoch, int level
         dtdl_elem_t *ch = p->vals[i].elem;
         const char *nm = ch ? dtdl_elem_string(ch, "name") : NULL;
         if (!nm) continue;
-        json_t *prev = json_object_get(names, nm);
-        if (prev && json_string_value(prev) && strcmp(json_string_value(prev), ch->id) != 0) {
+        const char *prev = dtdl_nameset_put(names, nm, ch->id);
+        if (prev && strcmp(prev, ch->id) != 0) {
             dtdl_fail(c, "nonUniqueImportedPropertyValue", root->id, "name", root->path,
                       "content name '%s' is defined by both '%s' and '%s' (through extends); "
                       "names must be unique across an interface and its bases",
-                      nm, json_string_value(prev), ch->id);
+                      nm, prev, ch->id);
             *failed = true;
             return;
         }
-        json_object_set_new(names, nm, json_string(ch->id));
     }
     dtdl_prop_t *x = dtdl_elem_prop(e, "extends");
     for (size_t i = 0; x && i < x->val_count; i++)
@@ -277,6 +367,7 @@ static void collect_contents(dtdl_elem_t *e, json_t *names, int epoch, int level
 
 void dtdl_check_controls(dtdl_pctx_t *c)
 {
+    dtdl_nameset_t names = {0};
     for (dtdl_elem_t *e = c->first; e; e = e->next) {
         if (e->standard || e->external || !e->cls) continue;
         int ver = e->scope.version;
@@ -304,10 +395,10 @@ void dtdl_check_controls(dtdl_pctx_t *c)
         if (strcmp(e->cls, "Enum") == 0) check_enum_values(c, e);
         if (e->supp_count) check_supp_constraints(c, e);
         if (strcmp(e->cls, "Interface") == 0) {
-            json_t *names = json_object();
             bool failed = false;
-            collect_contents(e, names, ++c->walk_epoch, 0, c, e, &failed);
-            json_decref(names);
+            dtdl_nameset_clear(&names);
+            collect_contents(e, &names, ++c->walk_epoch, 0, c, e, &failed);
         }
     }
+    dtdl_nameset_free(&names);
 }

@@ -68,6 +68,7 @@ def main():
                 "typeOptional": int(v) in c["typeOptionalVersions"],
                 "idRequiredWhen": c["idRequiredWhen"].get(v, []),
                 "idRequired": int(v) in c["idRequiredVersions"],
+                "elemental": cn in c["elementalSubclasses"].get(v, []),
                 "props": props,
             }
         elements = {}

@@ -89,6 +89,13 @@ int store_exec(store_txn_t *t, const char *sql, const store_param_t *params, int
     return t->store->ops->exec(t->conn, sql, params, nparams, fn, ctx, changes_out, err);
 }
 
+int store_exec_query(store_txn_t *t, const char *sql, const store_qparam_t *params, int nparams,
+                     int64_t deadline_ms, store_qrow_fn fn, void *ctx, store_qstats_t *stats,
+                     castor_err *err)
+{
+    return t->store->ops->query(t->conn, sql, params, nparams, deadline_ms, fn, ctx, stats, err);
+}
+
 static int ping_row(const store_row_t *row, void *ctx)
 {
     *(int64_t *)ctx = store_row_int(row, 0);

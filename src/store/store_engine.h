@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "store/store.h"
+#include "store/store_query.h"
 
 #include <stdint.h>
 
@@ -43,6 +44,11 @@ typedef struct store_engine_ops {
     int (*exec)(void *conn, const char *sql, const store_param_t *params, int nparams,
                 store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err);
     int (*schema_version)(void *engine);
+    /* Runs a compiled ADT query's dynamic SQL (store_query.h): values bound by number, a
+     * deadline, rows streamed; statements cached by text. */
+    int (*query)(void *conn, const char *sql, const store_qparam_t *params, int nparams,
+                 int64_t deadline_ms, store_qrow_fn fn, void *ctx, store_qstats_t *stats,
+                 castor_err *err);
 } store_engine_ops_t;
 
 extern const store_engine_ops_t store_sqlite_ops;
@@ -50,5 +56,10 @@ extern const store_engine_ops_t store_sqlite_ops;
 /* Runs sql inside t (used by every typed accessor). */
 int store_exec(store_txn_t *t, const char *sql, const store_param_t *params, int nparams,
                store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err);
+
+/* Runs a compiled query inside t (store_query.c). */
+int store_exec_query(store_txn_t *t, const char *sql, const store_qparam_t *params, int nparams,
+                     int64_t deadline_ms, store_qrow_fn fn, void *ctx, store_qstats_t *stats,
+                     castor_err *err);
 
 #endif

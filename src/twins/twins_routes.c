@@ -8,6 +8,7 @@
 #include "core/limits.h"
 #include "twins/models_api.h"
 #include "twins/twins_api.h"
+#include "twins/twins_query.h"
 
 #define DT "Microsoft.DigitalTwins/"
 #define V http_api_versions_data
@@ -19,7 +20,7 @@ const http_route_t twins_routes[] = {
     {"GET", "/models/{id}", models_get, "DigitalTwinModels_GetById", V, DT "models/read", 0, 0},
     {"PATCH", "/models/{id}", models_update, "DigitalTwinModels_Update", V, DT "models/write", 0, 1},
     {"DELETE", "/models/{id}", models_delete, "DigitalTwinModels_Delete", V, DT "models/delete", 0, 0},
-    {"POST", "/query", NULL, "Query_QueryTwins", V, DT "query/action", 0, 1},
+    {"POST", "/query", twins_query, "Query_QueryTwins", V, DT "query/action", 0, 1},
     {"GET", "/digitaltwins/{id}", twins_get, "DigitalTwins_GetById", V, DT "digitaltwins/read", 0, 0},
     {"PUT", "/digitaltwins/{id}", twins_put, "DigitalTwins_Add", V, DT "digitaltwins/write", 0, 1},
     {"PATCH", "/digitaltwins/{id}", twins_patch, "DigitalTwins_Update", V, DT "digitaltwins/write", 0, 1},

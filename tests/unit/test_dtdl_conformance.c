@@ -15,7 +15,7 @@
 #include "dtdl/dtdl.h"
 
 /* The pass rate reached (percent of decided cases); the test fails below it. */
-#define CONFORMANCE_FLOOR 98.1 /* reached: 7420 of 7562 = 98.12% */
+#define CONFORMANCE_FLOOR 100.0 /* reached: 7552 of 7552 (125 skipped) */
 
 typedef struct tally {
     char name[48];
@@ -66,6 +66,41 @@ static bool supported_context(const char *c)
     return false;
 }
 
+/* Contexts the official parser knows and ADT does not enable (README, "Caveats"): DTDL v4 and
+ * the v4-era extension versions. ADT rejects a model that uses them, so a case the corpus calls
+ * valid only because the parser knows them says nothing about ADT and is skipped; an invalid
+ * one is still run, since rejecting it is right either way. */
+static bool adt_unsupported_context(const char *cs)
+{
+    static const char *known[] = {"dtmi:dtdl:context;4", "dtmi:dtdl:extension:annotation;2",
+                                  "dtmi:dtdl:extension:overriding;2",
+                                  "dtmi:dtdl:extension:historization;2",
+                                  "dtmi:dtdl:extension:layering;1"};
+    if (!cs) return false;
+    if (strncmp(cs, "dtmi:dtdl:extension:mqtt;", 25) == 0) return true;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(known[i], cs) == 0) return true;
+    return false;
+}
+
+static bool uses_unsupported_context(json_t *j)
+{
+    size_t i;
+    json_t *x;
+    const char *k;
+    if (json_is_array(j)) {
+        json_array_foreach(j, i, x) if (uses_unsupported_context(x)) return true;
+        return false;
+    }
+    if (!json_is_object(j)) return false;
+    json_t *ctx = json_object_get(j, "@context");
+    if (json_is_string(ctx) && adt_unsupported_context(json_string_value(ctx))) return true;
+    json_array_foreach(ctx, i, x) if (adt_unsupported_context(json_string_value(x))) return true;
+    json_object_foreach(j, k, x) if (strcmp(k, "@context") != 0 &&
+                                     uses_unsupported_context(x)) return true;
+    return false;
+}
+
 static json_t *lookup_resolution(const char *dtmi, void *ctx)
 {
     json_t *res = ctx;
@@ -95,6 +130,11 @@ static void run_case(json_t *cs, const char *cat, const char *file)
         }
     }
     if (json_object_get(cs, "acceptableLimits") || json_object_get(cs, "partialResolution")) {
+        t->skip++;
+        return;
+    }
+    if (json_is_true(json_object_get(cs, "valid")) &&
+        uses_unsupported_context(json_object_get(cs, "input"))) {
         t->skip++;
         return;
     }
@@ -133,7 +173,7 @@ static void run_dtmi_case(json_t *cs, const char *file)
     tally_t *t = tally("dtmis");
     const char *id = json_string_value(json_object_get(cs, "idText"));
     bool valid = json_is_true(json_object_get(cs, "valid"));
-    bool got = id && dtdl_dtmi_valid(id, 3);
+    bool got = id && dtdl_dtmi_syntax_valid(id);
     if (got == valid) {
         t->pass++;
     } else {
@@ -182,7 +222,12 @@ static void run_folder(const char *root, const char *sub)
         } else if (json_is_array(j)) {
             size_t k;
             json_t *cs;
-            json_array_foreach(j, k, cs) run_case(cs, cat, names[i]);
+            json_array_foreach(j, k, cs)
+            {
+                char label[2100];
+                snprintf(label, sizeof label, "%s#%zu", names[i], k);
+                run_case(cs, cat, label);
+            }
         } else {
             run_case(j, cat, names[i]);
         }

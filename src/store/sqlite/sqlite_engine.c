@@ -16,17 +16,22 @@
  * once its transaction is on disk. When the WAL file cannot be opened the engine falls back to
  * synchronous=FULL. Reads never wait. */
 #include "store/sqlite/sqlite_migrations.h"
+#include "store/sqlite/sqlite_query.h"
 #include "store/store_engine.h"
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SQLITE_STMT_CACHE 96
+/* Prepared statements per connection, hashed by the address of their SQL literal. Sized well
+ * above the number of statements castor has (about 100 now), so every statement is prepared
+ * once per connection; a full table only means a statement is prepared for each use. */
+#define SQLITE_STMT_SLOTS 1024
 
 typedef struct sq_stmt {
     const char *sql; /* cache key: the literal's address */
@@ -37,8 +42,9 @@ typedef struct sq_conn {
     sqlite3 *db;
     int busy;
     int writing;
-    sq_stmt_t cache[SQLITE_STMT_CACHE];
+    sq_stmt_t cache[SQLITE_STMT_SLOTS]; /* open addressing; sql == NULL is empty */
     int ncache;
+    struct sq_qcache *qcache; /* compiled ADT queries' statements, by text (sqlite_query.c) */
 } sq_conn_t;
 
 typedef struct sq_engine {
@@ -138,7 +144,11 @@ static int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
 
 static void sq_conn_close(sq_conn_t *c)
 {
-    for (int i = 0; i < c->ncache; i++) sqlite3_finalize(c->cache[i].stmt);
+    for (int i = 0; i < SQLITE_STMT_SLOTS; i++)
+        if (c->cache[i].sql) sqlite3_finalize(c->cache[i].stmt);
+    memset(c->cache, 0, sizeof c->cache);
+    sqlite_query_cache_free(c->qcache);
+    c->qcache = NULL;
     c->ncache = 0;
     if (c->db) sqlite3_close(c->db);
     c->db = NULL;
@@ -348,38 +358,59 @@ static void sq_rollback(void *engine, void *conn)
     sq_end(engine, c);
 }
 
-static sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql, castor_err *err)
+static size_t sq_slot(const char *sql)
 {
-    for (int i = 0; i < c->ncache; i++)
-        if (c->cache[i].sql == sql) return c->cache[i].stmt;
+    uint64_t h = (uint64_t)(uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 40) & (SQLITE_STMT_SLOTS - 1);
+}
+
+/* The statement for sql, prepared once per connection. *cached says whether it stays in the
+ * table (the caller finalizes it after use when not). */
+static sqlite3_stmt *sq_prepare_ex(sq_conn_t *c, const char *sql, int *cached, castor_err *err)
+{
+    size_t i = sq_slot(sql);
+    for (size_t n = 0; n < SQLITE_STMT_SLOTS && c->cache[i].sql; n++) {
+        if (c->cache[i].sql == sql) {
+            *cached = 1;
+            return c->cache[i].stmt;
+        }
+        i = (i + 1) & (SQLITE_STMT_SLOTS - 1);
+    }
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
     if (rc != SQLITE_OK) {
         sq_fail(c->db, rc, "preparing a statement", err);
         return NULL;
     }
-    if (c->ncache < SQLITE_STMT_CACHE) {
-        c->cache[c->ncache].sql = sql;
-        c->cache[c->ncache].stmt = stmt;
+    *cached = !c->cache[i].sql && c->ncache < SQLITE_STMT_SLOTS * 3 / 4;
+    if (*cached) {
+        c->cache[i].sql = sql;
+        c->cache[i].stmt = stmt;
         c->ncache++;
-    } else {
-        /* Cache full: the statement is finalized after this one use (see sq_exec). */
     }
     return stmt;
 }
 
-static int sq_is_cached(const sq_conn_t *c, const sqlite3_stmt *stmt)
+static sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql, castor_err *err)
 {
-    for (int i = 0; i < c->ncache; i++)
-        if (c->cache[i].stmt == stmt) return 1;
-    return 0;
+    int cached;
+    sqlite3_stmt *st = sq_prepare_ex(c, sql, &cached, err);
+    /* Only transaction control uses this: it is prepared first, so it is always cached. */
+    if (st && !cached) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
 }
 
 static int sq_exec(void *conn, const char *sql, const store_param_t *params, int nparams,
                    store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err)
 {
     sq_conn_t *c = conn;
-    sqlite3_stmt *stmt = sq_prepare(c, sql, err);
+    int cached = 0;
+    sqlite3_stmt *stmt = sq_prepare_ex(c, sql, &cached, err);
     if (!stmt) return CASTOR_EIO;
     int rc = CASTOR_OK;
     for (int i = 0; i < nparams && rc == CASTOR_OK; i++) {
@@ -406,8 +437,18 @@ static int sq_exec(void *conn, const char *sql, const store_param_t *params, int
     if (rc == CASTOR_OK && changes_out) *changes_out = sqlite3_changes64(c->db);
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    if (!sq_is_cached(c, stmt)) sqlite3_finalize(stmt);
+    if (!cached) sqlite3_finalize(stmt);
     return rc;
+}
+
+sqlite3 *sqlite_conn_db(void *conn)
+{
+    return ((sq_conn_t *)conn)->db;
+}
+
+struct sq_qcache **sqlite_conn_qcache(void *conn)
+{
+    return &((sq_conn_t *)conn)->qcache;
 }
 
 static int sq_schema_version(void *engine)
@@ -424,4 +465,5 @@ const store_engine_ops_t store_sqlite_ops = {
     .rollback = sq_rollback,
     .exec = sq_exec,
     .schema_version = sq_schema_version,
+    .query = sqlite_query_exec,
 };

@@ -15,13 +15,7 @@
 # 2.45 sends.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-export AZURE_CONFIG_DIR=$W/az HOME=$W AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=true \
-  AZURE_CORE_ONLY_SHOW_ERRORS=true
-cat /etc/ssl/certs/ca-certificates.crt "$CASTOR_CA" > "$W/bundle.pem"
-export REQUESTS_CA_BUNDLE=$W/bundle.pem
-AZ=/usr/bin/az
+. "$here/az_env.sh"
 MA=providers/Microsoft.Authorization
 RD=/subscriptions/$SUB/$MA/roleDefinitions
 OWNER=8e3af657-a8ff-443c-a75c-2fe8c4bcb635
@@ -31,22 +25,8 @@ G=/subscriptions/$SUB/resourceGroups/rg-az
 I=$G/providers/Microsoft.DigitalTwins/digitalTwinsInstances/dt-az
 guid() { /usr/bin/python3 -c 'import uuid; print(uuid.uuid4())'; }
 
-OUT=$W/out ERR=$W/err
-fail() {
-  echo "not ok - $1"
-  echo "--- stdout"; cat "$OUT"; echo "--- stderr"; cat "$ERR"
-  exit 1
-}
-# run ARGS...: runs az; its stdout/stderr land in $OUT/$ERR and its status in $RC.
-run() { "$AZ" "$@" >"$OUT" 2>"$ERR"; RC=$?; }
-# ok DESC ARGS...: az must succeed.
-ok() { local d=$1; shift; run "$@"; [ "$RC" = 0 ] || fail "$d (exit $RC): az $*"; echo "ok - $d"; }
-# refused DESC ARGS...: az must fail.
-refused() { local d=$1; shift; run "$@"; [ "$RC" != 0 ] || fail "$d should fail: az $*"; echo "ok - $d"; }
 # is DESC EXPECTED: the last stdout, trimmed, must equal EXPECTED.
 is() { local got; got=$(tr -d '\r' <"$OUT" | sed -e 's/[[:space:]]*$//'); [ "$got" = "$2" ] || fail "$1: expected '$2', got '$got'"; echo "ok - $1"; }
-# has DESC TEXT: stdout+stderr must contain TEXT (fixed string).
-has() { cat "$OUT" "$ERR" | grep -qF -- "$2" || fail "$1: no '$2'"; echo "ok - $1"; }
 
 # ---- the cloud, from castor itself ----
 "$CASTOR_BIN" cloud-config --server "$CASTOR_URL" --ca-file "$CASTOR_CA" >"$W/cloud.json" || exit 1

@@ -1,0 +1,97 @@
+/* query_sql.h — the ADT query compiler: a checked query_t to SQL text and bound values.
+ *
+ * Pure up to SQL text (the one place outside src/store/ that writes SQL, as issue 8 names it):
+ * query_compile() walks the checked AST and writes one SELECT for the store's engine through
+ * a small dialect (query_dialect_t: JSON access, type names, placeholders), so PostgreSQL can
+ * follow SQLite with a second table of strings. Every literal of the query, every property
+ * path and every id the query names becomes a bound parameter; the SQL text holds only the
+ * compiler's own words, table aliases and numbered placeholders, so no query text can change
+ * the statement's shape.
+ *
+ * ADT's semantics, as compiled:
+ *   - a comparison is true only between values of the same JSON type (numbers with numbers,
+ *     strings with strings, booleans with booleans); across types, or when a property is
+ *     missing, it is undefined (SQL NULL): the row is not returned, and NOT keeps it undefined,
+ *     so `NOT T.temp < 80` skips twins without a numeric temp, as ADT's docs describe;
+ *   - IS_DEFINED / IS_NULL / IS_BOOL / ... are always true or false; a missing property is not
+ *     null;
+ *   - IS_OF_MODEL(m) is the twin's model being m, a later version of m, or extending either
+ *     (the model_refs closure); `exact` is the model id itself;
+ *   - JOIN ... RELATED is an inner join through the relationships table; MATCH walks each
+ *     edge with a recursive CTE seeded from the twin the WHERE clause pins ($dtId = / IN), never
+ *     traversing one relationship twice on a path; rows are distinct per bound twin/relationship.
+ * Rows come in a stable order (the rowids of the bound collections), which is what paging
+ * continues from. */
+#ifndef CASTOR_QUERY_SQL_H
+#define CASTOR_QUERY_SQL_H
+
+#include "query/query.h"
+
+/* SQL text longer than this is refused (a query of 8,000 characters compiles to ~100 KB at
+ * most; the cap only bounds a bug). */
+#define QUERY_SQL_MAX (1024u * 1024u)
+
+typedef enum query_param_kind {
+    QUERY_PARAM_NULL,
+    QUERY_PARAM_INT,
+    QUERY_PARAM_DOUBLE,
+    QUERY_PARAM_TEXT
+} query_param_kind_t;
+
+typedef struct query_param {
+    query_param_kind_t kind;
+    int64_t i;
+    double d;
+    const char *s; /* NUL-terminated; arena or query memory */
+} query_param_t;
+
+/* The engine's words. Formats take the arguments their comment names, in order. */
+typedef struct query_dialect {
+    const char *name;
+    const char *rowid;      /* the stable integer row id column */
+    const char *param;      /* placeholder for parameter n (1-based): "%u" */
+    const char *json_type;  /* (doc, path placeholder): the JSON type name, NULL when absent */
+    const char *json_value; /* (doc, path): a JSON scalar as an SQL value */
+    const char *json_text;  /* (doc, path): the value as JSON text, NULL when absent */
+    const char *json_quote; /* (text expr): an SQL text as JSON text */
+    const char *json_each;  /* (doc, path, condition on elements e.type / e.value) */
+    /* type names as SQL literals */
+    const char *t_text, *t_number_list, *t_bool_list, *t_true, *t_false, *t_null, *t_object,
+        *t_array, *t_primitive_list;
+    /* Encodes a property path for the JSON functions; NULL when this engine cannot name it
+     * (the path then never matches). */
+    const char *(*path)(arena_t *a, const char *const *segs, size_t n);
+} query_dialect_t;
+
+extern const query_dialect_t query_dialect_sqlite;
+
+typedef struct query_sql_in {
+    const char *instance;     /* the twins' instance GUID */
+    const char *instance_key; /* the models' instance key (lower-cased name) */
+    const int64_t *after;     /* paging key of the last row already returned; NULL: first page */
+    size_t nafter;            /* must equal query_sql_t.nkeys when after is set */
+    int64_t limit;            /* rows to fetch (ignored for COUNT) */
+} query_sql_in_t;
+
+typedef struct query_sql {
+    const char *sql;
+    query_param_t *params;
+    size_t nparams;
+    /* Result columns: nkeys integers (the paging key), then nouts JSON texts (NULL: the
+     * property is undefined on this row and is omitted). COUNT: one integer column, no key. */
+    size_t nkeys;
+    const char **out_keys; /* row key of each output; star: the one output is the row itself */
+    size_t nouts;
+    bool star;
+    bool count;
+} query_sql_t;
+
+/* Compiles a checked query. Fails only on the compiler's own limits (CASTOR_ELIMIT) and on
+ * shapes the checker let through that no SQL can express (400 SqlQueryError). */
+int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const query_sql_in_t *in,
+                  query_sql_t *out, castor_err *err);
+
+/* How many key columns a query's rows have (what a continuation token must carry). */
+size_t query_sql_nkeys(const query_t *q);
+
+#endif
