@@ -2,7 +2,8 @@
 # token_bench.sh — token issuance throughput: client_credentials grants over keep-alive TLS.
 # Starts castor on a scratch data folder, registers an app with a secret through Graph, then
 # drives the token endpoint with wrk (bench/token_bench.lua). Prints tokens/s and p99; never
-# fails on time. Usage: bench/token_bench.sh [path/to/castor] [seconds] [connections]
+# fails on time. CASTOR_TOKEN_REUSE=SECS passes through to the server (0: sign every token).
+# Usage: bench/token_bench.sh [path/to/castor] [seconds] [connections]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 castor=${1:-$here/../build/castor}

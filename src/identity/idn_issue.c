@@ -505,15 +505,15 @@ static int groups_one(const char *gid, void *ctx)
 
 static char *random_uti(arena_t *a) { return idn_random_token(a, 16); }
 
-/* ---- app-only token reuse ----
- * RSA-2048 signing through GnuTLS costs ~1 ms here, which alone caps client_credentials at
- * ~2,000 grants/s on two cores. An app-only token depends only on (tenant, client, audience,
- * format, credential kind) and on directory state (roles, groups); so a token issued for the
- * same authenticated client and resource is handed out again for up to IDN_APP_TOKEN_REUSE_S,
- * with expires_in counting down. The client is authenticated on every request before this
- * cache is consulted, and any directory change (role assignment, membership, deletion,
- * disabling) empties it through the auth generation counter. */
-#define IDN_APP_TOKEN_REUSE_S 300
+/* ---- app-only token reuse (off unless --token-reuse SECS) ----
+ * Entra signs a new token for every grant, and so does castor by default: with OpenSSL a
+ * fresh token costs ~0.25 ms of RSA and two cores issue several thousand per second. An
+ * operator may still ask for reuse: an app-only token depends only on (tenant, client,
+ * audience, format, credential kind) and on directory state (roles, groups), so a token issued
+ * for the same authenticated client and resource is handed out again for up to SECS, with
+ * expires_in counting down. The client is authenticated on every request before this cache is
+ * consulted, and any directory change (role assignment, membership, deletion, disabling)
+ * empties it through the auth generation counter. */
 #define APP_CACHE_SLOTS 1024u
 
 typedef struct app_cache_entry {
@@ -537,7 +537,7 @@ static void app_cache_key(const idn_issue_t *is, unsigned char key[16])
 }
 
 static int app_cache_get(http_request_t *req, const unsigned char key[16], int64_t now,
-                         const char **access, const char **scope, int64_t *exp)
+                         unsigned reuse_s, const char **access, const char **scope, int64_t *exp)
 {
     unsigned slot;
     memcpy(&slot, key, sizeof slot);
@@ -546,7 +546,7 @@ static int app_cache_get(http_request_t *req, const unsigned char key[16], int64
     pthread_mutex_lock(&app_cache_mu);
     app_cache_entry_t *e = &app_cache[slot];
     if (e->access && memcmp(e->key, key, 16) == 0 && e->generation == auth_directory_generation() &&
-        e->exp - now > IDN_ACCESS_TOKEN_TTL_S - IDN_APP_TOKEN_REUSE_S) {
+        e->exp - now > IDN_ACCESS_TOKEN_TTL_S - (int64_t)reuse_s) {
         *access = arena_strdup(&req->arena, e->access);
         *scope = arena_strdup(&req->arena, e->scope);
         *exp = e->exp;
@@ -631,11 +631,13 @@ int idn_issue_tokens(http_request_t *req, store_txn_t *t, const idn_issue_t *is,
     castor_err_clear(&e);
     unsigned char ckey[16];
     unsigned gen = auth_directory_generation();
-    if (!is->user) {
+    const castor_app_t *app = req->app;
+    unsigned reuse_s = app ? app->cfg.token_reuse_s : 0;
+    if (!is->user && reuse_s) {
         const char *cached, *cscope;
         int64_t cexp;
         app_cache_key(is, ckey);
-        if (app_cache_get(req, ckey, now, &cached, &cscope, &cexp))
+        if (app_cache_get(req, ckey, now, reuse_s, &cached, &cscope, &cexp))
             return app_response(req, is, cached, cscope, cexp, now, resp, err);
     }
 
@@ -720,7 +722,7 @@ int idn_issue_tokens(http_request_t *req, store_txn_t *t, const idn_issue_t *is,
     }
 
     if (!is->user) {
-        app_cache_put(ckey, gen, exp, access, scope_out);
+        if (reuse_s) app_cache_put(ckey, gen, exp, access, scope_out);
         return app_response(req, is, access, scope_out, exp, now, resp, err);
     }
     json_t *body;

@@ -28,6 +28,9 @@ const char *serve_config_usage(void)
            "  --rbac-propagation-delay DURATION\n"
            "                       role changes take effect this long after the latest one\n"
            "                       (e.g. 60s, 5m), as in Azure; default 0: at once\n"
+           "  --token-reuse SECS   hand the same app-only token to the same client for the same\n"
+           "                       resource for up to SECS (at most 3000); default 0: every\n"
+           "                       grant gets a freshly signed token, as Entra does\n"
            "  --compat-empty-403   answer data-plane 403s with an empty body, as Azure does\n"
            "                       (castor's explanation is then only in the log)\n"
            "  -h, --help           this text\n"
@@ -115,6 +118,17 @@ static int set_idle_timeout(serve_config_t *c, const char *f, const char *v, cas
     return CASTOR_OK;
 }
 
+static int set_token_reuse(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!v[0] || *end || n < 0 || n > 3000)
+        return castor_err_set(e, CASTOR_EINVAL,
+                              "%s '%s': use a number of seconds from 0 (off) to 3000", f, v);
+    c->token_reuse_s = (unsigned)n;
+    return CASTOR_OK;
+}
+
 /* "90", "90s", "5m", "1h": Azure's propagation delays are minutes, up to 30. */
 static int set_rbac_delay(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
@@ -141,6 +155,7 @@ static const option_def_t options[] = {
     {"--threads", "CASTOR_THREADS", set_threads},
     {"--idle-timeout", "CASTOR_IDLE_TIMEOUT", set_idle_timeout},
     {"--rbac-propagation-delay", "CASTOR_RBAC_PROPAGATION_DELAY", set_rbac_delay},
+    {"--token-reuse", "CASTOR_TOKEN_REUSE", set_token_reuse},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

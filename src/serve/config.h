@@ -21,6 +21,7 @@ typedef struct serve_config {
     unsigned idle_timeout_s;        /* --idle-timeout, default CASTOR_HTTP_TIMEOUT_S */
     unsigned rbac_delay_s;          /* --rbac-propagation-delay: simulate Azure's delay */
     int compat_empty_403;           /* --compat-empty-403: Azure's bodiless 403s */
+    unsigned token_reuse_s;         /* --token-reuse: reuse app-only tokens this long (0 off) */
     int help;                       /* --help was given */
 } serve_config_t;
 

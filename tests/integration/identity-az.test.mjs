@@ -1,26 +1,24 @@
 // identity-az.test.mjs — Debian's real Azure CLI 2.45 and Python azure.identity sign in to
 // castor: cloud registration with the ADFS-style authority (real-clients-cli-python.md §1, §3),
 // az login -u/-p, --use-device-code (completed through the verification page),
-// --service-principal, get-access-token for ADT, az ad app/sp/user commands.
-//
-// az login lists /subscriptions and /tenants on the resource manager. Until castor's ARM plane
-// serves them, this test points the cloud's resourceManager at a stub on another port (same
-// TLS certificate); tokens, Graph and everything identity-side are castor's.
+// --service-principal, get-access-token for ADT, az ad app/sp/user commands. The cloud is the
+// one `castor cloud-config` prints, so az lists /subscriptions and /tenants on castor's own
+// resource manager at login.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCastor, stopCastor } from './lib/castor.js';
+import { startCastor, stopCastor, CASTOR_BINARY } from './lib/castor.js';
 import { ADT_APP, READ_WRITE, ADMIN, ADMIN_PW, claims, adminGraphToken, newApp, completeDeviceCode } from './lib/identity.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const haveAz = existsSync('/usr/bin/az');
 const havePy = existsSync('/usr/lib/python3/dist-packages/azure/identity');
-let castor, stub, work, env, tid, admin;
+let castor, work, env, tid, sub, admin;
 
 before(async () => {
   if (!haveAz && !havePy) return;
@@ -30,38 +28,15 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'castor-az-'));
   const ca = readFileSync(castor.connection.caFile, 'utf8');
   writeFileSync(join(work, 'bundle.pem'), readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') + ca);
-  const sub = castor.connection.subscriptionId;
-  stub = https.createServer({
-    cert: readFileSync(join(castor.dataDir, 'server.pem')), key: readFileSync(join(castor.dataDir, 'server-key.pem')),
-  }, (req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url.startsWith('/subscriptions?')) {
-      res.end(JSON.stringify({ value: [{ id: `/subscriptions/${sub}`, subscriptionId: sub, tenantId: tid, displayName: 'castor-default', state: 'Enabled', managedByTenants: [] }] }));
-    } else if (req.url.startsWith('/tenants?')) {
-      res.end(JSON.stringify({ value: [{ id: `/tenants/${tid}`, tenantId: tid, tenantCategory: 'Home', displayName: 'castor', defaultDomain: 'castor.local', domains: ['castor.local'] }] }));
-    } else {
-      res.statusCode = 404;
-      res.end('{"error":{"code":"NotFound","message":"stub"}}');
-    }
-  });
-  await new Promise((r) => stub.listen(0, '127.0.0.1', r));
-  // The cloud-config castor's idn_cloud_config() prints, with resourceManager on the stub.
-  const B = castor.url;
-  writeFileSync(join(work, 'cloud.json'), JSON.stringify({
-    endpoints: {
-      resourceManager: `https://localhost:${stub.address().port}/`, management: `${B}/`,
-      activeDirectory: `${B}/adfs`, activeDirectoryResourceId: `${B}/`,
-      activeDirectoryGraphResourceId: `${B}/`, microsoftGraphResourceId: `${B}/`,
-    },
-    suffixes: { storageEndpoint: 'core.castor.local', keyvaultDns: '.vault.castor.local', acrLoginServerEndpoint: '.cr.castor.local' },
-  }));
+  sub = castor.connection.subscriptionId;
+  writeFileSync(join(work, 'cloud.json'), execFileSync(CASTOR_BINARY,
+    ['cloud-config', '--server', castor.url, '--ca-file', castor.connection.caFile]));
   env = {
     ...process.env, AZURE_CONFIG_DIR: join(work, 'az'), AZURE_CORE_COLLECT_TELEMETRY: 'false',
     AZURE_CORE_NO_COLOR: 'true', REQUESTS_CA_BUNDLE: join(work, 'bundle.pem'), AZURE_CORE_ONLY_SHOW_ERRORS: 'true',
   };
 });
 after(async () => {
-  if (stub) stub.close();
   if (castor) await stopCastor(castor);
 });
 
@@ -98,6 +73,10 @@ test('az: cloud register, login -u -p, get-access-token for ADT, ad app/sp/user'
   await azOk('cloud', 'set', '--name', 'castor');
   const login = await azOk('login', '-u', ADMIN, '-p', ADMIN_PW, '--tenant', tid);
   assert.equal(login.json[0].user.name, ADMIN);
+  // The subscription and tenant az lists come from castor's resource manager.
+  assert.equal(login.json[0].id, sub);
+  assert.equal(login.json[0].tenantId, tid);
+  assert.equal(login.json[0].name, 'castor-default');
   const t = await azOk('account', 'get-access-token', '--resource', 'https://digitaltwins.azure.net');
   const c = claims(t.json.accessToken);
   assert.equal(c.aud, 'https://digitaltwins.azure.net');
@@ -119,11 +98,17 @@ test('az: cloud register, login -u -p, get-access-token for ADT, ad app/sp/user'
   const shownUser = await azOk('ad', 'user', 'show', '--id', 'bob@castor.local');
   assert.equal(shownUser.json.id, user.json.id);
 
-  // Service principal sign-in with the secret az just created.
+  // Service principal sign-in with the secret az just created. az login lists the subscriptions
+  // the principal may read, as ARM does, so the admin first makes it a Reader of castor's.
+  const reader = `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`;
+  await azOk('rest', '--method', 'put', '--url',
+    `/subscriptions/${sub}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`,
+    '--body', JSON.stringify({ properties: { roleDefinitionId: reader, principalId: sp.json.id, principalType: 'ServicePrincipal' } }));
   await azOk('logout');
   // --password=VALUE: a generated secret may start with '-', which az would take for a flag.
   const spLogin = await azOk('login', '--service-principal', '-u', app.json.appId, `--password=${cred.json.password}`, '--tenant', tid);
   assert.equal(spLogin.json[0].user.type, 'servicePrincipal');
+  assert.equal(spLogin.json[0].id, sub, 'the SP sees the subscription its role assignment grants');
   const st = await azOk('account', 'get-access-token', '--resource', 'https://digitaltwins.azure.net');
   const sc = claims(st.json.accessToken);
   assert.equal(sc.idtyp, 'app');

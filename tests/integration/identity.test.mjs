@@ -126,6 +126,39 @@ test('groups and nested groups appear in tokens (transitive)', async () => {
   assert.deepEqual([...c.groups].sort(), [inner.json.id, outer.json.id].sort());
 });
 
+test('client_credentials signs a fresh token per grant by default; --token-reuse hands the same one back until the directory changes', async () => {
+  const ccOn = (c, t, app, secret) => form(c, `/${t}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: app.appId, client_secret: secret, scope: 'https://graph.microsoft.com/.default' });
+  const { app, secret } = await newApp(castor, admin);
+  const a = await ccOn(castor, tid, app, secret);
+  const b = await ccOn(castor, tid, app, secret);
+  assert.equal(a.status, 200, a.text);
+  assert.notEqual(a.json.access_token, b.json.access_token, 'each grant is signed afresh, as in Entra');
+  assert.notEqual(claims(a.json.access_token).uti, claims(b.json.access_token).uti);
+
+  const reuse = await startCastor({ args: ['--token-reuse', '300'] });
+  try {
+    const rt = reuse.connection.tenantId;
+    const radmin = await adminGraphToken(reuse);
+    const { app: rapp, sp: rsp, secret: rsecret } = await newApp(reuse, radmin);
+    const first = await ccOn(reuse, rt, rapp, rsecret);
+    const again = await ccOn(reuse, rt, rapp, rsecret);
+    assert.equal(again.json.access_token, first.json.access_token, 'reused within --token-reuse');
+    assert.ok(again.json.expires_in <= first.json.expires_in);
+    const wrong = await form(reuse, `/${rt}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: rapp.appId, client_secret: 'not-the-secret', scope: 'https://graph.microsoft.com/.default' });
+    assert.equal(wrong.status, 401, 'the client still authenticates before any reuse');
+    const graphSp = await graph(reuse, radmin, 'GET', `/servicePrincipals?$filter=${encodeURIComponent("appId eq '00000003-0000-0000-c000-000000000000'")}`);
+    const ra = await graph(reuse, radmin, 'POST', `/servicePrincipals/${rsp.id}/appRoleAssignments`, {
+      principalId: rsp.id, resourceId: graphSp.json.value[0].id, appRoleId: '1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9',
+    });
+    assert.equal(ra.status, 201, ra.text);
+    const changed = await ccOn(reuse, rt, rapp, rsecret);
+    assert.notEqual(changed.json.access_token, first.json.access_token);
+    assert.deepEqual(claims(changed.json.access_token).roles, ['Application.ReadWrite.All']);
+  } finally {
+    await stopCastor(reuse);
+  }
+});
+
 test('app-only tokens carry roles from app role assignments, also right after a change', async () => {
   const { app, sp, secret } = await newApp(castor, admin);
   const cc = () => form(castor, `/${tid}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: app.appId, client_secret: secret, scope: 'https://graph.microsoft.com/.default' });

@@ -1,5 +1,6 @@
 /* test_auth_bearer.c — the bearer-token refusal table of auth_verify_token, the verify-once
- * cache and its invalidation, and signing-key rotation keeping old tokens valid. */
+ * cache and its invalidation, signing-key rotation keeping old tokens valid, and tokens signed
+ * with OpenSSL being exactly what GnuTLS signs with the same key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,10 @@
 #include "serve/bootstrap.h"
 #include "test_util.h"
 
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <jansson.h>
+#include <string.h>
 
 typedef struct fixture {
     char *dir;
@@ -236,6 +240,62 @@ static void test_rotation_keeps_previous_key(void **state)
     assert_int_equal(check(f, old, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_KID);
 }
 
+static int current_pem(const store_signing_key_t *k, void *ctx)
+{
+    char **out = ctx;
+    if (!*out && strcmp(k->state, "current") == 0) *out = strdup(k->private_pem);
+    return 0;
+}
+
+/* Tokens are signed with OpenSSL, keys are made and tokens verified with GnuTLS. RS256
+ * (PKCS#1 v1.5) is deterministic, so the two libraries must give the same bytes for the same
+ * key and input; the header names the current key, also after a rotation. */
+static void test_jwt_signature_matches_gnutls(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    for (int round = 0; round < 2; round++) {
+        if (round) assert_int_equal(idn_keys_rotate(f->store, &err), 0);
+        const char *kid = idn_key_kid(idn_keys()->keys[0]);
+        int64_t now = time_now_s();
+        char *tok = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 60, now,
+                         "user");
+        assert_non_null(tok);
+        idn_jws_t j;
+        assert_int_equal(idn_jws_parse(&f->arena, tok, &j, &err), 0);
+        char *h = json_dumps(j.header, JSON_COMPACT);
+        char *want = arena_sprintf(&f->arena,
+                                   "{\"typ\":\"JWT\",\"alg\":\"RS256\",\"x5t\":\"%s\",\"kid\":\"%s\"}",
+                                   kid, kid);
+        assert_string_equal(h, want);
+        free(h);
+        assert_string_equal(json_string_value(json_object_get(j.payload, "oid")),
+                            f->boot.admin_id);
+        assert_int_equal(j.sig_len, 256);
+        assert_int_equal(idn_key_verify_rs256(idn_keys()->keys[0], &j), 0);
+
+        store_txn_t *t;
+        char *pem = NULL;
+        assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+        assert_int_equal(store_signing_key_each(t, current_pem, &pem, &err), 0);
+        store_rollback(t);
+        assert_non_null(pem);
+        gnutls_privkey_t gk;
+        gnutls_datum_t d = {(unsigned char *)pem, (unsigned)strlen(pem)};
+        gnutls_datum_t in = {(unsigned char *)j.signing_input, (unsigned)j.signing_input_len};
+        gnutls_datum_t sig = {0};
+        assert_true(gnutls_privkey_init(&gk) >= 0);
+        assert_true(gnutls_privkey_import_x509_raw(gk, &d, GNUTLS_X509_FMT_PEM, NULL, 0) >= 0);
+        assert_true(gnutls_privkey_sign_data2(gk, GNUTLS_SIGN_RSA_SHA256, 0, &in, &sig) >= 0);
+        assert_int_equal(sig.size, j.sig_len);
+        assert_memory_equal(sig.data, j.sig, j.sig_len);
+        gnutls_free(sig.data);
+        gnutls_privkey_deinit(gk);
+        free(pem);
+        idn_jws_release(&j);
+    }
+}
+
 static void test_form_parse(void **state)
 {
     fixture_t *f = *state;
@@ -271,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_refusal_table),
         cmocka_unit_test(test_cache_and_directory_changes),
         cmocka_unit_test(test_rotation_keeps_previous_key),
+        cmocka_unit_test(test_jwt_signature_matches_gnutls),
         cmocka_unit_test(test_form_parse),
         cmocka_unit_test(test_secret_hash_and_b64url),
     };

@@ -14,7 +14,8 @@
 static void clear_env(void)
 {
     const char *vars[] = {"CASTOR_DATA", "CASTOR_LISTEN", "CASTOR_PUBLIC_URL", "CASTOR_LOG_LEVEL",
-                          "CASTOR_TLS_CERT", "CASTOR_TLS_KEY", "CASTOR_THREADS", "CASTOR_IDLE_TIMEOUT"};
+                          "CASTOR_TLS_CERT", "CASTOR_TLS_KEY", "CASTOR_THREADS", "CASTOR_IDLE_TIMEOUT",
+                          "CASTOR_TOKEN_REUSE"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
 }
 
@@ -53,10 +54,18 @@ static void flags_win_over_environment(void **state)
     assert_string_equal(c.listen, "0.0.0.0:9000");
     assert_int_equal(c.log_level, LOG_DEBUG);
     assert_int_equal(c.threads, 3);
+    assert_int_equal(c.token_reuse_s, 0); /* default: fresh tokens */
     assert_string_equal(c.public_url, "https://Twins.Example:9443"); /* trailing / dropped */
     char host[64];
     assert_int_equal(serve_config_public_host(&c, host, sizeof host, &err), 0);
     assert_string_equal(host, "twins.example");
+    setenv("CASTOR_TOKEN_REUSE", "300", 1);
+    char *argv2[] = {"serve"};
+    assert_int_equal(serve_config_parse(1, argv2, &c, &err), 0);
+    assert_int_equal(c.token_reuse_s, 300);
+    char *argv3[] = {"serve", "--token-reuse", "0"}; /* the flag wins, and 0 is a value */
+    assert_int_equal(serve_config_parse(3, argv3, &c, &err), 0);
+    assert_int_equal(c.token_reuse_s, 0);
     clear_env();
 }
 
@@ -73,6 +82,8 @@ static void bad_input_is_named(void **state)
         {3, {"serve", "--public-url", "http://x"}, "must be an https:// URL"},
         {3, {"serve", "--tls-cert", "a.pem"}, "go together"},
         {3, {"serve", "--idle-timeout", "0"}, "from 1 to 3600"},
+        {3, {"serve", "--token-reuse", "3001"}, "from 0 (off) to 3000"},
+        {3, {"serve", "--token-reuse", "-1"}, "from 0 (off) to 3000"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         serve_config_t c;
