@@ -304,6 +304,13 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
     }
     for (size_t i = 0; i < n; i++) {
         json_t *one = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
+        if (json_is_object(one)) {
+            /* A JSON-LD local context block: the official parser defines none for DTDL v2/v3. */
+            dtdl_fail(c, "disallowedLocalContext", id, "@context", cpath,
+                      "@context holds a block of local term definitions, which DTDL v2 and v3 "
+                      "do not allow; use only context DTMI strings");
+            return false;
+        }
         if (!json_is_string(one)) {
             dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
                       "@context holds %s; each context specifier must be a DTMI string",
@@ -1177,6 +1184,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     }
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
+    json_t *idv0 = json_object_get(obj, "@id");
     if (tv) {
         if (!parse_types(c, e, tv, range, path)) return NULL;
     } else {
@@ -1184,6 +1192,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         const char *only =
             json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
         json_t *om = dtdl_meta_class(ver, only);
+        if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv0)) {
+            /* {"@id": "..."} alone: meant as a reference, written as an inline element. */
+            dtdl_fail(c, "idReference", parent ? parent->id : NULL, pprop, path,
+                      "'%s' has an inline definition with nothing but @id; give the identifier "
+                      "as a string (\"%s\") or a complete inline definition",
+                      pprop, json_string_value(idv0));
+            return NULL;
+        }
         if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
             dtdl_fail(c, "missingType", raw_id, "@type", path,
                       "@type is missing; give the element's class, one of the kinds of %s", range);
