@@ -671,9 +671,35 @@ static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t 
     return true;
 }
 
-static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, json_t *v,
-                        const char *path)
+/* The official parser's error codes for a literal value are named after the property's
+ * datatype: "<dt><What>" (integerNotInteger, booleanObjectNoValue, stringTypeNotString...), with
+ * "literal" for a datatype it has no family for. what is one of "Not", "TypeNot", "ValueNot"
+ * (followed by the capitalised datatype) or a plain suffix ("ObjectNoValue"). */
+static const char *dt_vid(const char *dt, const char *what)
 {
+    static const char *const names[][5] = {
+        /* dt, Not, TypeNot, ValueNot, ObjectNoValue */
+        {"string", "stringNotString", "stringTypeNotString", "stringValueNotString",
+         "stringObjectNoValue"},
+        {"integer", "integerNotInteger", "integerTypeNotInteger", "integerValueNotInteger",
+         "integerObjectNoValue"},
+        {"boolean", "booleanNotBoolean", "booleanTypeNotBoolean", "booleanValueNotBoolean",
+         "booleanObjectNoValue"},
+    };
+    size_t col = strcmp(what, "Not") == 0       ? 1
+                 : strcmp(what, "TypeNot") == 0 ? 2
+                 : strcmp(what, "ValueNot") == 0 ? 3
+                                                  : 4;
+    for (size_t i = 0; dt && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i][0], dt) == 0) return names[i][col];
+    return col == 4 ? "literalObjectNoValue" : "literalNotValid";
+}
+
+/* from_obj: v was the @value of a JSON-LD value object, which changes the error code. */
+static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, json_t *v,
+                        const char *path, bool from_obj)
+{
+    const char *wrong = from_obj ? "ValueNot" : "Not";
     const char *dt = json_string_value(json_object_get(pm, "datatype"));
     if (!dt) { /* EnumValue.enumValue: integer or string, checked against the Enum later */
         if (!json_is_integer(v) && !json_is_string(v)) {
@@ -685,7 +711,7 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "string") == 0) {
         if (!json_is_string(v)) {
-            dtdl_fail(c, "stringTypeNotString", e->id, pn, path, "'%s' is %s; it must be a string",
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be a string",
                       pn, jtype(v));
             return false;
         }
@@ -722,13 +748,19 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "integer") == 0) {
         if (!json_is_integer(v)) {
-            dtdl_fail(c, "integerTypeNotInteger", e->id, pn, path,
-                      "'%s' is %s; it must be an integer", pn, jtype(v));
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be an integer",
+                      pn, jtype(v));
             return false;
         }
         json_int_t n = json_integer_value(v);
         json_t *mn = json_object_get(pm, "minInclusive");
         json_t *mx = json_object_get(pm, "maxInclusive");
+        if (mn && mx && json_integer_value(mn) == json_integer_value(mx) &&
+            n != json_integer_value(mn)) {
+            dtdl_fail(c, "valueNotExact", e->id, pn, path, "'%s' is %lld; the only value allowed is %lld",
+                      pn, (long long)n, (long long)json_integer_value(mn));
+            return false;
+        }
         if (mn && n < json_integer_value(mn)) {
             dtdl_fail(c, "valueBelowMin", e->id, pn, path, "'%s' is %lld; the minimum is %lld", pn,
                       (long long)n, (long long)json_integer_value(mn));
@@ -743,7 +775,7 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "boolean") == 0) {
         if (!json_is_boolean(v)) {
-            dtdl_fail(c, "booleanTypeNotBoolean", e->id, pn, path,
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path,
                       "'%s' is %s; it must be true or false", pn, jtype(v));
             return false;
         }
@@ -800,12 +832,18 @@ static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, cons
     }
     json_t *val = json_object_get(v, "@value");
     if (!val) {
-        dtdl_fail(c, "valueObjectNoValue", e->id, pn, path, "'%s' is an object without @value", pn);
+        dtdl_fail(c, dt_vid(dt, "ObjectNoValue"), e->id, pn, path,
+                  "'%s' is an object without @value", pn);
         return NULL;
     }
     json_t *t = json_object_get(v, "@type");
+    if (json_is_array(t) && json_array_size(t) != 1) {
+        dtdl_fail(c, "literalTypeNotSingular", e->id, pn, path,
+                  "'%s' value object has %zu @type values; it takes one", pn, json_array_size(t));
+        return NULL;
+    }
     if (t && !xsd_type_ok(dt, t)) {
-        dtdl_fail(c, "valueObjectType", e->id, pn, path,
+        dtdl_fail(c, dt_vid(dt, "TypeNot"), e->id, pn, path,
                   "'%s' value object has @type that is not xsd:%s", pn, dt ? dt : "string");
         return NULL;
     }
@@ -916,7 +954,8 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
                 continue;
             }
         }
-        ok &= literal_one(c, e, p->name, pm, x, ipath);
+        bool from_obj = !lang && json_is_object(json_is_array(v) ? json_array_get(v, i) : v);
+        ok &= literal_one(c, e, p->name, pm, x, ipath, from_obj);
         /* Later rules (enumValue against valueSchema, writable, multiplicities) read the
          * plain value, not the JSON-LD form it was written in. */
         if (ok && n == 1 && !lang) p->value = x;
