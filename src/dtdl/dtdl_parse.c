@@ -386,7 +386,9 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             continue;
         }
         if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
-            dtdl_fail(c, "nonDtmiContextSpecifier", id, "@context", cpath,
+            dtdl_fail(c, strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier"
+                                                      : "nonDtmiContextSpecifier",
+                      id, "@context", cpath,
                       "context specifier '%s' is not a versioned DTMI", cs);
             ok = false;
             continue;
@@ -656,7 +658,9 @@ static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t 
 {
     json_t *ml = json_object_get(pm, "maxLength");
     if (ml && utf8_len(s) > (size_t)json_integer_value(ml)) {
-        dtdl_fail(c, "stringTooLong", e->id, pn, path,
+        const char *dt = json_string_value(json_object_get(pm, "datatype"));
+        bool lang = dt && strcmp(dt, "langString") == 0;
+        dtdl_fail(c, lang ? "langStringValueTooLong" : "stringTooLong", e->id, pn, path,
                   "'%s' is %zu characters long; at most %lld are allowed", pn, utf8_len(s),
                   (long long)json_integer_value(ml));
         return false;
@@ -732,12 +736,18 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         json_object_foreach(v, lang, lv)
         {
             const char *lpath = cat3(c, path, ".", lang);
-            if (!lang_code_ok(lang)) {
+            if (lang[0] == '@') {
+                dtdl_fail(c, "langMapObjKeyword", e->id, pn, lpath,
+                          "'%s' has a '%s' member, which does not belong in a language map; "
+                          "give only language codes mapping to strings",
+                          pn, lang);
+                ok = false;
+            } else if (!lang_code_ok(lang)) {
                 dtdl_fail(c, "langStringInvalidCode", e->id, pn, lpath,
                           "'%s' is not a language code (BCP 47, e.g. \"en\" or \"en-US\")", lang);
                 ok = false;
             } else if (!json_is_string(lv)) {
-                dtdl_fail(c, "langStringElementValueNotString", e->id, pn, lpath,
+                dtdl_fail(c, "langStringValueNotString", e->id, pn, lpath,
                           "the '%s' text of '%s' is %s; it must be a string", lang, pn, jtype(lv));
                 ok = false;
             } else {
@@ -811,7 +821,8 @@ static const char *value_member_error(int version, const char *k, bool lang)
     if (strcmp(k, "@context") == 0) return "valueObjectContext";
     if (strcmp(k, "@graph") == 0) return "valueObjectGraph";
     if (k[0] != '@') return "valueObjectInvalidProp";
-    return version == 2 ? NULL : "valueObjectKeyword";
+    if (version == 2) return NULL;
+    return strcmp(k, "@language") == 0 ? "valueObjectLanguage" : "valueObjectKeyword";
 }
 
 /* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. */
@@ -869,7 +880,13 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
             bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@language") == 0 ||
                       (e->scope.version == 2 && !value_member_error(2, k, true));
             if (!ok) {
-                dtdl_fail(c, "langStringElementInvalidProp", e->id, p->name, path,
+                const char *vid = strcmp(k, "@id") == 0        ? "langStringElementId"
+                                  : strcmp(k, "@context") == 0 ? "langStringElementContext"
+                                  : strcmp(k, "@type") == 0    ? "langStringElementType"
+                                  : strcmp(k, "@graph") == 0   ? "langStringElementGraph"
+                                  : k[0] == '@'                ? "langStringElementKeyword"
+                                                               : "langStringElementInvalidProp";
+                dtdl_fail(c, vid, e->id, p->name, path,
                           "an element of '%s' may hold only @value and @language, not '%s'",
                           p->name, k);
                 return false;
@@ -905,6 +922,15 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
     return check_string(c, e, p->name, p->meta, json_string_value(val), path);
 }
 
+/* Whether every member of object o is a JSON-LD keyword ("@value", "@language"). */
+static bool only_keywords(json_t *o)
+{
+    const char *k;
+    json_t *x;
+    json_object_foreach(o, k, x) if (k[0] != '@') return false;
+    return true;
+}
+
 static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const char *path)
 {
     json_t *v = p->value;
@@ -926,7 +952,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     }
     /* Outside an array, an object is a language map; {"@value","@language"} there is the
      * common mistake of writing a tagged value where a map is expected. */
-    if (lang && json_is_object(v) && json_object_get(v, "@value")) {
+    if (lang && json_is_object(v) && json_object_get(v, "@value") && only_keywords(v)) {
         dtdl_fail(c, "langTagValueInLangMap", e->id, p->name, path,
                   "'%s' looks like a language-tagged value; outside an array it must be a "
                   "language map such as {\"en\": \"text\"}, or put the tagged value in an array",
@@ -934,8 +960,12 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         return false;
     }
     if (json_is_array(v) && !lang && n > 1) {
-        dtdl_fail(c, "literalTypeNotSingular", e->id, p->name, path,
-                  "'%s' has %zu values; it takes one", p->name, n);
+        const char *mv = !dt                             ? "literalMultipleValues"
+                         : strcmp(dt, "string") == 0  ? "stringMultipleValues"
+                         : strcmp(dt, "integer") == 0 ? "integerMultipleValues"
+                         : strcmp(dt, "boolean") == 0 ? "booleanMultipleValues"
+                                                      : "literalMultipleValues";
+        dtdl_fail(c, mv, e->id, p->name, path, "'%s' has %zu values; it takes one", p->name, n);
         return false;
     }
     if (json_is_array(v) && n == 0 && !json_is_true(json_object_get(pm, "optional"))) {
@@ -1076,6 +1106,15 @@ static bool check_unique(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p)
             for (size_t j = 0; j < i; j++) {
                 dtdl_elem_t *b = p->vals[j].elem;
                 dtdl_prop_t *bp = b && !p->vals[j].ref ? dtdl_elem_prop(b, ap->name) : NULL;
+                if (b && a->id && b->id && !a->id_generated && !b->id_generated &&
+                    strcmp(a->id, b->id) == 0) {
+                    /* The same element written twice: its @id is what is wrong. */
+                    dtdl_fail(c, "duplicateDefinition", a->id, "@id", a->path,
+                              "%s is defined twice in '%s'; @id values must be unique", a->id,
+                              p->name);
+                    ok = false;
+                    break;
+                }
                 if (bp && bp->value && json_equal(bp->value, ap->value)) {
                     char *txt = json_dumps(ap->value, JSON_ENCODE_ANY);
                     dtdl_fail(c, "nonUniquePropertyValue", e->id, ap->name, a->path,
@@ -1385,7 +1424,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         {
             if (json_is_true(json_object_get(sp, "optional"))) continue;
             if (!json_object_get(e->supp_props, sd)) {
-                dtdl_fail(c, "missingSupplementalProperty", e->id,
+                const char *st = json_string_value(json_object_get(sp, "type"));
+                const char *stn = json_string_value(json_object_get(sp, "typeName"));
+                const char *vid =
+                    st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
+                        ? "missingSupplementalLiteralProperty"
+                    : stn && strcmp(stn, "IRI") == 0 ? "missingSupplementalIdentifierProperty"
+                                                     : "missingSupplementalObjectProperty";
+                dtdl_fail(c, vid, e->id,
                           json_string_value(json_object_get(sp, "propertyName")), path,
                           "co-type '%s' requires property '%s'", e->supp[i],
                           json_string_value(json_object_get(sp, "propertyName")));
