@@ -7,6 +7,7 @@
 #define CASTOR_DTDL_META_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -23,6 +24,24 @@ json_t *dtdl_meta_class(int version, const char *cls);
 const char *dtdl_meta_class_by_dtmi(int version, const char *dtmi);
 /* True when cls is sup or inherits from it. */
 bool dtdl_meta_is_a(int version, const char *cls, const char *sup);
+/* A descendant control of the digest (limits on what an element may contain, how deep and how
+ * many), read once from the metamodel into C so the per-element walk does no JSON lookups. */
+#define DTDL_META_CONTROLS_MAX 32
+#define DTDL_META_CONTROL_PROPS_MAX 16
+typedef struct dtdl_meta_control {
+    json_t *json; /* the digest's entry */
+    const char *root_class;
+    const char *exclude; /* excludeType, or NULL */
+    long max_depth, max_count; /* 0 = none */
+    bool narrow;
+    bool datatype; /* a datatypeProperty control, checked elsewhere */
+    const char *props[DTDL_META_CONTROL_PROPS_MAX]; /* the properties a narrow walk follows */
+    size_t prop_count;
+} dtdl_meta_control_t;
+
+/* The descendant controls of a version; *count is set to their number. */
+const dtdl_meta_control_t *dtdl_meta_controls(int version, size_t *count);
+
 /* The family (enum or unit class) DTMIs a unit DTMI belongs to, as a JSON array, or NULL. */
 json_t *dtdl_meta_unit_families(const char *unit);
 
