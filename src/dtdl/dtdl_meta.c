@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static json_t *g_meta;  /* immutable after init */
@@ -33,10 +34,18 @@ typedef struct meta_tab {
     bool full; /* more names than META_CLASS_MAX: fall back to the JSON walk */
 } meta_tab_t;
 static meta_tab_t g_tab[META_VERSION_MAX + 1];
+/* Per class (by the table's index) its properties as C, for the lookup of every JSON key of every
+ * element; built once, kept for the life of the process like the digest. */
+typedef struct meta_cprops {
+    json_t *cls; /* the class object they were built from */
+    dtdl_meta_prop_t *props;
+    size_t count;
+} meta_cprops_t;
+static meta_cprops_t g_cprops[META_VERSION_MAX + 1][META_CLASS_MAX];
 static dtdl_meta_control_t g_ctl[META_VERSION_MAX + 1][DTDL_META_CONTROLS_MAX];
 static size_t g_nctl[META_VERSION_MAX + 1];
 
-static uint32_t name_hash(const char *s)
+uint32_t dtdl_meta_hash(const char *s)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (; *s; s++)
@@ -46,7 +55,7 @@ static uint32_t name_hash(const char *s)
 
 static int tab_find(const meta_tab_t *t, const char *name)
 {
-    for (uint32_t i = name_hash(name) & (META_SLOTS - 1);; i = (i + 1) & (META_SLOTS - 1)) {
+    for (uint32_t i = dtdl_meta_hash(name) & (META_SLOTS - 1);; i = (i + 1) & (META_SLOTS - 1)) {
         int k = t->slot[i] - 1;
         if (k < 0) return -1;
         if (strcmp(t->name[k], name) == 0) return k;
@@ -63,7 +72,7 @@ static int tab_add(meta_tab_t *t, const char *name)
     }
     k = t->count++;
     t->name[k] = name;
-    uint32_t i = name_hash(name) & (META_SLOTS - 1);
+    uint32_t i = dtdl_meta_hash(name) & (META_SLOTS - 1);
     while (t->slot[i]) i = (i + 1) & (META_SLOTS - 1);
     t->slot[i] = (int16_t)(k + 1);
     return k;
@@ -83,6 +92,36 @@ static void index_classes(meta_tab_t *t, json_t *classes)
             t->anc[k][a / 64] |= UINT64_C(1) << (a % 64);
             up = json_string_value(json_object_get(json_object_get(classes, up), "parent"));
         }
+    }
+}
+
+static void compile_props(int n, json_t *classes)
+{
+    const char *cn;
+    json_t *c;
+    json_object_foreach(classes, cn, c)
+    {
+        int k = tab_find(&g_tab[n], cn);
+        json_t *props = json_object_get(c, "props");
+        size_t np = json_object_size(props);
+        if (k < 0 || np == 0) continue;
+        dtdl_meta_prop_t *arr = calloc(np, sizeof *arr);
+        if (!arr) continue;
+        size_t i = 0;
+        const char *pn;
+        json_t *pm;
+        json_object_foreach(props, pn, pm)
+        {
+            if (i >= np) break;
+            dtdl_meta_prop_t *d = &arr[i++];
+            d->name = pn;
+            d->dtmi = json_string_value(json_object_get(pm, "dtmi"));
+            d->hash = d->dtmi ? dtdl_meta_hash(d->dtmi) : 0;
+            d->meta = pm;
+            d->allowed = json_is_true(json_object_get(pm, "allowed"));
+            d->literal = json_is_true(json_object_get(pm, "literal"));
+        }
+        g_cprops[n][k] = (meta_cprops_t){.cls = c, .props = arr, .count = i};
     }
 }
 
@@ -182,6 +221,7 @@ static void meta_init(void)
             g_classes[n] = json_object_get(v, "classes");
             index_classes(&g_tab[n], g_classes[n]);
             compile_controls(n, v);
+            compile_props(n, g_classes[n]);
         }
     }
     const char *ext;
@@ -261,4 +301,16 @@ const dtdl_meta_control_t *dtdl_meta_controls(int version, size_t *count)
     }
     *count = g_nctl[version];
     return g_ctl[version];
+}
+
+const dtdl_meta_prop_t *dtdl_meta_class_props(int version, const json_t *cmeta, const char *cls,
+                                              size_t *count)
+{
+    *count = 0;
+    if (!cls || version < 0 || version > META_VERSION_MAX) return NULL;
+    meta();
+    int k = tab_find(&g_tab[version], cls);
+    if (k < 0 || g_cprops[version][k].cls != cmeta) return NULL;
+    *count = g_cprops[version][k].count;
+    return g_cprops[version][k].props;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -41,6 +42,23 @@ typedef struct dtdl_meta_control {
 
 /* The descendant controls of a version; *count is set to their number. */
 const dtdl_meta_control_t *dtdl_meta_controls(int version, size_t *count);
+
+/* A class's property as C: its name, the DTMI its terms expand to, and the flags the parser
+ * reads for every JSON key. */
+typedef struct dtdl_meta_prop {
+    const char *name;
+    const char *dtmi; /* or NULL */
+    uint32_t hash;    /* dtdl_meta_hash(dtmi) */
+    json_t *meta;     /* the metamodel entry */
+    bool allowed, literal;
+} dtdl_meta_prop_t;
+
+/* The properties of class cls (whose metamodel object is cmeta) in a version; NULL (and *count
+ * 0) when cmeta is not that class's object, so the caller falls back to the JSON. */
+const dtdl_meta_prop_t *dtdl_meta_class_props(int version, const json_t *cmeta, const char *cls,
+                                              size_t *count);
+/* The hash dtdl_meta_prop_t.hash holds (FNV-1a). */
+uint32_t dtdl_meta_hash(const char *s);
 
 /* The family (enum or unit class) DTMIs a unit DTMI belongs to, as a JSON array, or NULL. */
 json_t *dtdl_meta_unit_families(const char *unit);

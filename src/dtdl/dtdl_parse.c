@@ -1131,12 +1131,26 @@ static bool check_unique(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p)
 }
 
 /* Finds the metamodel property a JSON key denotes in this element's class, via a term or DTMI. */
-static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **pm_out)
+/* cp/ncp: the class's compiled properties (dtdl_meta_class_props), or NULL to read the JSON. */
+static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **pm_out,
+                                      const dtdl_meta_prop_t *cp, size_t ncp,
+                                      const dtdl_meta_prop_t **cp_out)
 {
-    json_t *props = json_object_get(e->cmeta, "props");
     const char *d = scope_term(&e->scope, key);
     if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
     if (!d) return NULL;
+    if (cp) {
+        uint32_t h = dtdl_meta_hash(d);
+        for (size_t i = 0; i < ncp; i++) {
+            if (cp[i].hash == h && cp[i].dtmi && strcmp(cp[i].dtmi, d) == 0) {
+                *pm_out = cp[i].meta;
+                *cp_out = &cp[i];
+                return cp[i].name;
+            }
+        }
+        return NULL;
+    }
+    json_t *props = json_object_get(e->cmeta, "props");
     const char *pn;
     json_t *pm;
     json_object_foreach(props, pn, pm)
@@ -1323,6 +1337,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     bool ok = true;
     const char *key;
     json_t *v;
+    size_t ncp;
+    const dtdl_meta_prop_t *cp = dtdl_meta_class_props(ver, e->cmeta, e->cls, &ncp);
     json_object_foreach(obj, key, v)
     {
         const char *kpath = cat3(c, path, ".", key);
@@ -1339,9 +1355,10 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             continue;
         }
         json_t *pm = NULL;
-        const char *pn = class_prop_for_key(e, key, &pm);
+        const dtdl_meta_prop_t *mp = NULL;
+        const char *pn = class_prop_for_key(e, key, &pm, cp, ncp, &mp);
         if (pn) {
-            if (!json_is_true(json_object_get(pm, "allowed"))) {
+            if (!(mp ? mp->allowed : json_is_true(json_object_get(pm, "allowed")))) {
                 dtdl_fail(c, "propertyNotAllowed", e->id, pn, kpath,
                           "property '%s' is not allowed on %s in DTDL v%d", pn, e->cls, ver);
                 ok = false;
@@ -1358,7 +1375,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             p->meta = pm;
             p->value = v;
             p->path = kpath;
-            if (json_is_true(json_object_get(pm, "literal")))
+            if (mp ? mp->literal : json_is_true(json_object_get(pm, "literal")))
                 ok &= parse_literal(c, e, p, kpath);
             else
                 ok &= parse_objprop(c, e, p, kpath, external);
