@@ -304,6 +304,13 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
     }
     for (size_t i = 0; i < n; i++) {
         json_t *one = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
+        if (json_is_object(one)) {
+            /* A JSON-LD local context block: the official parser defines none for DTDL v2/v3. */
+            dtdl_fail(c, "disallowedLocalContext", id, "@context", cpath,
+                      "@context holds a block of local term definitions, which DTDL v2 and v3 "
+                      "do not allow; use only context DTMI strings");
+            return false;
+        }
         if (!json_is_string(one)) {
             dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
                       "@context holds %s; each context specifier must be a DTMI string",
@@ -379,7 +386,9 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             continue;
         }
         if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
-            dtdl_fail(c, "nonDtmiContextSpecifier", id, "@context", cpath,
+            dtdl_fail(c, strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier"
+                                                      : "nonDtmiContextSpecifier",
+                      id, "@context", cpath,
                       "context specifier '%s' is not a versioned DTMI", cs);
             ok = false;
             continue;
@@ -649,7 +658,9 @@ static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t 
 {
     json_t *ml = json_object_get(pm, "maxLength");
     if (ml && utf8_len(s) > (size_t)json_integer_value(ml)) {
-        dtdl_fail(c, "stringTooLong", e->id, pn, path,
+        const char *dt = json_string_value(json_object_get(pm, "datatype"));
+        bool lang = dt && strcmp(dt, "langString") == 0;
+        dtdl_fail(c, lang ? "langStringValueTooLong" : "stringTooLong", e->id, pn, path,
                   "'%s' is %zu characters long; at most %lld are allowed", pn, utf8_len(s),
                   (long long)json_integer_value(ml));
         return false;
@@ -664,9 +675,35 @@ static bool check_string(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t 
     return true;
 }
 
-static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, json_t *v,
-                        const char *path)
+/* The official parser's error codes for a literal value are named after the property's
+ * datatype: "<dt><What>" (integerNotInteger, booleanObjectNoValue, stringTypeNotString...), with
+ * "literal" for a datatype it has no family for. what is one of "Not", "TypeNot", "ValueNot"
+ * (followed by the capitalised datatype) or a plain suffix ("ObjectNoValue"). */
+static const char *dt_vid(const char *dt, const char *what)
 {
+    static const char *const names[][5] = {
+        /* dt, Not, TypeNot, ValueNot, ObjectNoValue */
+        {"string", "stringNotString", "stringTypeNotString", "stringValueNotString",
+         "stringObjectNoValue"},
+        {"integer", "integerNotInteger", "integerTypeNotInteger", "integerValueNotInteger",
+         "integerObjectNoValue"},
+        {"boolean", "booleanNotBoolean", "booleanTypeNotBoolean", "booleanValueNotBoolean",
+         "booleanObjectNoValue"},
+    };
+    size_t col = strcmp(what, "Not") == 0       ? 1
+                 : strcmp(what, "TypeNot") == 0 ? 2
+                 : strcmp(what, "ValueNot") == 0 ? 3
+                                                  : 4;
+    for (size_t i = 0; dt && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i][0], dt) == 0) return names[i][col];
+    return col == 4 ? "literalObjectNoValue" : "literalNotValid";
+}
+
+/* from_obj: v was the @value of a JSON-LD value object, which changes the error code. */
+static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *pm, json_t *v,
+                        const char *path, bool from_obj)
+{
+    const char *wrong = from_obj ? "ValueNot" : "Not";
     const char *dt = json_string_value(json_object_get(pm, "datatype"));
     if (!dt) { /* EnumValue.enumValue: integer or string, checked against the Enum later */
         if (!json_is_integer(v) && !json_is_string(v)) {
@@ -678,7 +715,7 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "string") == 0) {
         if (!json_is_string(v)) {
-            dtdl_fail(c, "stringTypeNotString", e->id, pn, path, "'%s' is %s; it must be a string",
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be a string",
                       pn, jtype(v));
             return false;
         }
@@ -699,12 +736,18 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         json_object_foreach(v, lang, lv)
         {
             const char *lpath = cat3(c, path, ".", lang);
-            if (!lang_code_ok(lang)) {
+            if (lang[0] == '@') {
+                dtdl_fail(c, "langMapObjKeyword", e->id, pn, lpath,
+                          "'%s' has a '%s' member, which does not belong in a language map; "
+                          "give only language codes mapping to strings",
+                          pn, lang);
+                ok = false;
+            } else if (!lang_code_ok(lang)) {
                 dtdl_fail(c, "langStringInvalidCode", e->id, pn, lpath,
                           "'%s' is not a language code (BCP 47, e.g. \"en\" or \"en-US\")", lang);
                 ok = false;
             } else if (!json_is_string(lv)) {
-                dtdl_fail(c, "langStringElementValueNotString", e->id, pn, lpath,
+                dtdl_fail(c, "langStringValueNotString", e->id, pn, lpath,
                           "the '%s' text of '%s' is %s; it must be a string", lang, pn, jtype(lv));
                 ok = false;
             } else {
@@ -715,13 +758,19 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "integer") == 0) {
         if (!json_is_integer(v)) {
-            dtdl_fail(c, "integerTypeNotInteger", e->id, pn, path,
-                      "'%s' is %s; it must be an integer", pn, jtype(v));
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be an integer",
+                      pn, jtype(v));
             return false;
         }
         json_int_t n = json_integer_value(v);
         json_t *mn = json_object_get(pm, "minInclusive");
         json_t *mx = json_object_get(pm, "maxInclusive");
+        if (mn && mx && json_integer_value(mn) == json_integer_value(mx) &&
+            n != json_integer_value(mn)) {
+            dtdl_fail(c, "valueNotExact", e->id, pn, path, "'%s' is %lld; the only value allowed is %lld",
+                      pn, (long long)n, (long long)json_integer_value(mn));
+            return false;
+        }
         if (mn && n < json_integer_value(mn)) {
             dtdl_fail(c, "valueBelowMin", e->id, pn, path, "'%s' is %lld; the minimum is %lld", pn,
                       (long long)n, (long long)json_integer_value(mn));
@@ -736,7 +785,7 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "boolean") == 0) {
         if (!json_is_boolean(v)) {
-            dtdl_fail(c, "booleanTypeNotBoolean", e->id, pn, path,
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path,
                       "'%s' is %s; it must be true or false", pn, jtype(v));
             return false;
         }
@@ -772,7 +821,8 @@ static const char *value_member_error(int version, const char *k, bool lang)
     if (strcmp(k, "@context") == 0) return "valueObjectContext";
     if (strcmp(k, "@graph") == 0) return "valueObjectGraph";
     if (k[0] != '@') return "valueObjectInvalidProp";
-    return version == 2 ? NULL : "valueObjectKeyword";
+    if (version == 2) return NULL;
+    return strcmp(k, "@language") == 0 ? "valueObjectLanguage" : "valueObjectKeyword";
 }
 
 /* A JSON-LD value object ({"@value": 3, "@type": "xsd:integer"}) stands for its @value. */
@@ -793,12 +843,18 @@ static json_t *unwrap_value(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, cons
     }
     json_t *val = json_object_get(v, "@value");
     if (!val) {
-        dtdl_fail(c, "valueObjectNoValue", e->id, pn, path, "'%s' is an object without @value", pn);
+        dtdl_fail(c, dt_vid(dt, "ObjectNoValue"), e->id, pn, path,
+                  "'%s' is an object without @value", pn);
         return NULL;
     }
     json_t *t = json_object_get(v, "@type");
+    if (json_is_array(t) && json_array_size(t) != 1) {
+        dtdl_fail(c, "literalTypeNotSingular", e->id, pn, path,
+                  "'%s' value object has %zu @type values; it takes one", pn, json_array_size(t));
+        return NULL;
+    }
     if (t && !xsd_type_ok(dt, t)) {
-        dtdl_fail(c, "valueObjectType", e->id, pn, path,
+        dtdl_fail(c, dt_vid(dt, "TypeNot"), e->id, pn, path,
                   "'%s' value object has @type that is not xsd:%s", pn, dt ? dt : "string");
         return NULL;
     }
@@ -824,7 +880,13 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
             bool ok = strcmp(k, "@value") == 0 || strcmp(k, "@language") == 0 ||
                       (e->scope.version == 2 && !value_member_error(2, k, true));
             if (!ok) {
-                dtdl_fail(c, "langStringElementInvalidProp", e->id, p->name, path,
+                const char *vid = strcmp(k, "@id") == 0        ? "langStringElementId"
+                                  : strcmp(k, "@context") == 0 ? "langStringElementContext"
+                                  : strcmp(k, "@type") == 0    ? "langStringElementType"
+                                  : strcmp(k, "@graph") == 0   ? "langStringElementGraph"
+                                  : k[0] == '@'                ? "langStringElementKeyword"
+                                                               : "langStringElementInvalidProp";
+                dtdl_fail(c, vid, e->id, p->name, path,
                           "an element of '%s' may hold only @value and @language, not '%s'",
                           p->name, k);
                 return false;
@@ -860,6 +922,15 @@ static bool lang_item(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, json_t *x,
     return check_string(c, e, p->name, p->meta, json_string_value(val), path);
 }
 
+/* Whether every member of object o is a JSON-LD keyword ("@value", "@language"). */
+static bool only_keywords(json_t *o)
+{
+    const char *k;
+    json_t *x;
+    json_object_foreach(o, k, x) if (k[0] != '@') return false;
+    return true;
+}
+
 static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const char *path)
 {
     json_t *v = p->value;
@@ -881,7 +952,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
     }
     /* Outside an array, an object is a language map; {"@value","@language"} there is the
      * common mistake of writing a tagged value where a map is expected. */
-    if (lang && json_is_object(v) && json_object_get(v, "@value")) {
+    if (lang && json_is_object(v) && json_object_get(v, "@value") && only_keywords(v)) {
         dtdl_fail(c, "langTagValueInLangMap", e->id, p->name, path,
                   "'%s' looks like a language-tagged value; outside an array it must be a "
                   "language map such as {\"en\": \"text\"}, or put the tagged value in an array",
@@ -889,8 +960,12 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         return false;
     }
     if (json_is_array(v) && !lang && n > 1) {
-        dtdl_fail(c, "literalTypeNotSingular", e->id, p->name, path,
-                  "'%s' has %zu values; it takes one", p->name, n);
+        const char *mv = !dt                             ? "literalMultipleValues"
+                         : strcmp(dt, "string") == 0  ? "stringMultipleValues"
+                         : strcmp(dt, "integer") == 0 ? "integerMultipleValues"
+                         : strcmp(dt, "boolean") == 0 ? "booleanMultipleValues"
+                                                      : "literalMultipleValues";
+        dtdl_fail(c, mv, e->id, p->name, path, "'%s' has %zu values; it takes one", p->name, n);
         return false;
     }
     if (json_is_array(v) && n == 0 && !json_is_true(json_object_get(pm, "optional"))) {
@@ -909,7 +984,8 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
                 continue;
             }
         }
-        ok &= literal_one(c, e, p->name, pm, x, ipath);
+        bool from_obj = !lang && json_is_object(json_is_array(v) ? json_array_get(v, i) : v);
+        ok &= literal_one(c, e, p->name, pm, x, ipath, from_obj);
         /* Later rules (enumValue against valueSchema, writable, multiplicities) read the
          * plain value, not the JSON-LD form it was written in. */
         if (ok && n == 1 && !lang) p->value = x;
@@ -1030,6 +1106,15 @@ static bool check_unique(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p)
             for (size_t j = 0; j < i; j++) {
                 dtdl_elem_t *b = p->vals[j].elem;
                 dtdl_prop_t *bp = b && !p->vals[j].ref ? dtdl_elem_prop(b, ap->name) : NULL;
+                if (b && a->id && b->id && !a->id_generated && !b->id_generated &&
+                    strcmp(a->id, b->id) == 0) {
+                    /* The same element written twice: its @id is what is wrong. */
+                    dtdl_fail(c, "duplicateDefinition", a->id, "@id", a->path,
+                              "%s is defined twice in '%s'; @id values must be unique", a->id,
+                              p->name);
+                    ok = false;
+                    break;
+                }
                 if (bp && bp->value && json_equal(bp->value, ap->value)) {
                     char *txt = json_dumps(ap->value, JSON_ENCODE_ANY);
                     dtdl_fail(c, "nonUniquePropertyValue", e->id, ap->name, a->path,
@@ -1046,12 +1131,26 @@ static bool check_unique(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p)
 }
 
 /* Finds the metamodel property a JSON key denotes in this element's class, via a term or DTMI. */
-static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **pm_out)
+/* cp/ncp: the class's compiled properties (dtdl_meta_class_props), or NULL to read the JSON. */
+static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **pm_out,
+                                      const dtdl_meta_prop_t *cp, size_t ncp,
+                                      const dtdl_meta_prop_t **cp_out)
 {
-    json_t *props = json_object_get(e->cmeta, "props");
     const char *d = scope_term(&e->scope, key);
     if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
     if (!d) return NULL;
+    if (cp) {
+        uint32_t h = dtdl_meta_hash(d);
+        for (size_t i = 0; i < ncp; i++) {
+            if (cp[i].hash == h && cp[i].dtmi && strcmp(cp[i].dtmi, d) == 0) {
+                *pm_out = cp[i].meta;
+                *cp_out = &cp[i];
+                return cp[i].name;
+            }
+        }
+        return NULL;
+    }
+    json_t *props = json_object_get(e->cmeta, "props");
     const char *pn;
     json_t *pm;
     json_object_foreach(props, pn, pm)
@@ -1177,6 +1276,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     }
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
+    json_t *idv0 = json_object_get(obj, "@id");
     if (tv) {
         if (!parse_types(c, e, tv, range, path)) return NULL;
     } else {
@@ -1184,6 +1284,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         const char *only =
             json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
         json_t *om = dtdl_meta_class(ver, only);
+        if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv0)) {
+            /* {"@id": "..."} alone: meant as a reference, written as an inline element. */
+            dtdl_fail(c, "idReference", parent ? parent->id : NULL, pprop, path,
+                      "'%s' has an inline definition with nothing but @id; give the identifier "
+                      "as a string (\"%s\") or a complete inline definition",
+                      pprop, json_string_value(idv0));
+            return NULL;
+        }
         if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
             dtdl_fail(c, "missingType", raw_id, "@type", path,
                       "@type is missing; give the element's class, one of the kinds of %s", range);
@@ -1229,6 +1337,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     bool ok = true;
     const char *key;
     json_t *v;
+    size_t ncp;
+    const dtdl_meta_prop_t *cp = dtdl_meta_class_props(ver, e->cmeta, e->cls, &ncp);
     json_object_foreach(obj, key, v)
     {
         const char *kpath = cat3(c, path, ".", key);
@@ -1245,9 +1355,10 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             continue;
         }
         json_t *pm = NULL;
-        const char *pn = class_prop_for_key(e, key, &pm);
+        const dtdl_meta_prop_t *mp = NULL;
+        const char *pn = class_prop_for_key(e, key, &pm, cp, ncp, &mp);
         if (pn) {
-            if (!json_is_true(json_object_get(pm, "allowed"))) {
+            if (!(mp ? mp->allowed : json_is_true(json_object_get(pm, "allowed")))) {
                 dtdl_fail(c, "propertyNotAllowed", e->id, pn, kpath,
                           "property '%s' is not allowed on %s in DTDL v%d", pn, e->cls, ver);
                 ok = false;
@@ -1264,7 +1375,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             p->meta = pm;
             p->value = v;
             p->path = kpath;
-            if (json_is_true(json_object_get(pm, "literal")))
+            if (mp ? mp->literal : json_is_true(json_object_get(pm, "literal")))
                 ok &= parse_literal(c, e, p, kpath);
             else
                 ok &= parse_objprop(c, e, p, kpath, external);
@@ -1330,7 +1441,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         {
             if (json_is_true(json_object_get(sp, "optional"))) continue;
             if (!json_object_get(e->supp_props, sd)) {
-                dtdl_fail(c, "missingSupplementalProperty", e->id,
+                const char *st = json_string_value(json_object_get(sp, "type"));
+                const char *stn = json_string_value(json_object_get(sp, "typeName"));
+                const char *vid =
+                    st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
+                        ? "missingSupplementalLiteralProperty"
+                    : stn && strcmp(stn, "IRI") == 0 ? "missingSupplementalIdentifierProperty"
+                                                     : "missingSupplementalObjectProperty";
+                dtdl_fail(c, vid, e->id,
                           json_string_value(json_object_get(sp, "propertyName")), path,
                           "co-type '%s' requires property '%s'", e->supp[i],
                           json_string_value(json_object_get(sp, "propertyName")));

@@ -117,7 +117,7 @@ void dtdl_resolve_all(dtdl_pctx_t *c)
 
 typedef struct walk {
     dtdl_pctx_t *c;
-    json_t *ctl;
+    const dtdl_meta_control_t *ctl;
     dtdl_elem_t *root;
     const char *root_cls;
     const char *exclude;
@@ -132,11 +132,9 @@ typedef struct walk {
 
 static bool follows(const walk_t *w, const char *prop)
 {
-    json_t *props = json_object_get(w->ctl, "properties");
-    size_t i;
-    json_t *x;
     if (w->narrow) {
-        json_array_foreach(props, i, x) if (strcmp(json_string_value(x), prop) == 0) return true;
+        for (size_t i = 0; i < w->ctl->prop_count; i++)
+            if (strcmp(w->ctl->props[i], prop) == 0) return true;
         return false;
     }
     /* Wide walks go through every part of an element but not to other interfaces. */
@@ -371,23 +369,22 @@ void dtdl_check_controls(dtdl_pctx_t *c)
     for (dtdl_elem_t *e = c->first; e; e = e->next) {
         if (e->standard || e->external || !e->cls) continue;
         int ver = e->scope.version;
-        size_t i;
-        json_t *ctl;
-        json_array_foreach(json_object_get(e->scope.vmeta, "controls"), i, ctl)
-        {
-            const char *rc = json_string_value(json_object_get(ctl, "rootClass"));
-            if (!dtdl_meta_is_a(ver, e->cls, rc) || json_object_get(ctl, "datatypeProperty"))
-                continue;
+        size_t nctl;
+        const dtdl_meta_control_t *ctls = dtdl_meta_controls(ver, &nctl);
+        for (size_t i = 0; i < nctl; i++) {
+            const dtdl_meta_control_t *ctl = &ctls[i];
+            const char *rc = ctl->root_class;
+            if (ctl->datatype || !dtdl_meta_is_a(ver, e->cls, rc)) continue;
             walk_t w = {
                 .c = c,
                 .ctl = ctl,
                 .root = e,
                 .root_cls = rc,
-                .exclude = json_string_value(json_object_get(ctl, "excludeType")),
-                .max_depth = (long)json_integer_value(json_object_get(ctl, "maxDepth")),
-                .max_count = (long)json_integer_value(json_object_get(ctl, "maxCount")),
+                .exclude = ctl->exclude,
+                .max_depth = ctl->max_depth,
+                .max_count = ctl->max_count,
                 .budget = DTDL_WALK_BUDGET,
-                .narrow = json_is_true(json_object_get(ctl, "narrow")),
+                .narrow = ctl->narrow,
                 .epoch = ++c->walk_epoch,
             };
             walk_from(&w, e, 1, 0);

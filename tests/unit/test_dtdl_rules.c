@@ -48,7 +48,7 @@ static const rule_case_t g_cases[] = {
     {"v2 displayName max 64",
      "{" V2 IF("dtmi:ex:A;1") ",\"displayName\":\"0123456789012345678901234567890123456789012345"
                               "678901234567890123456789\"}",
-     "stringTooLong"},
+     "langStringValueTooLong"},
     {"v3 displayName up to 512",
      "{" V3 IF("dtmi:ex:A;1") ",\"displayName\":\"0123456789012345678901234567890123456789012345"
                               "678901234567890123456789\"}",
