@@ -17,6 +17,13 @@
 
 static store_t *store_of(http_request_t *req) { return ((castor_app_t *)req->app)->store; }
 
+/* How long a device code stays valid: castor serve --device-code-lifetime, else Entra's 900 s. */
+static int device_ttl(http_request_t *req)
+{
+    unsigned s = ((castor_app_t *)req->app)->cfg.device_code_ttl_s;
+    return s ? (int)s : IDN_DEVICE_CODE_TTL_S;
+}
+
 /* The tenant segment of the path ("adfs" on the ADFS-style mirror). */
 static const char *tenant_param(http_request_t *req)
 {
@@ -724,7 +731,7 @@ static int h_devicecode(http_request_t *req, http_response_t *resp, castor_err *
     char *dc = idn_random_token(&req->arena, 32);
     if (rc == 0) {
         store_device_code_t d = {.created = time_now_s()};
-        d.expires = d.created + IDN_DEVICE_CODE_TTL_S;
+        d.expires = d.created + device_ttl(req);
         idn_secret_hash(dc, d.device_hash);
         snprintf(d.tenant_id, sizeof d.tenant_id, "%s", tn.id);
         snprintf(d.client_id, sizeof d.client_id, "%s", c.sp.app_id);
@@ -752,7 +759,7 @@ static int h_devicecode(http_request_t *req, http_response_t *resp, castor_err *
                                     uri, uc);
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "user_code", uc,
                              "device_code", dc, "verification_uri", uri, "verification_url", uri,
-                             "expires_in", IDN_DEVICE_CODE_TTL_S, "interval",
+                             "expires_in", device_ttl(req), "interval",
                              IDN_DEVICE_POLL_INTERVAL_S, "message", msg);
     rc = http_response_json(req, resp, 200, body, err);
     json_decref(body);

@@ -25,6 +25,8 @@ const char *serve_config_usage(void)
            "  --tls-key FILE       its PEM private key\n"
            "  --threads N          worker threads (default: number of cores)\n"
            "  --idle-timeout SECS  close connections idle or stalled this long (default 30)\n"
+           "  --device-code-lifetime SECS\n"
+           "                       how long a device-flow code stays valid (default 900)\n"
            "  --rbac-propagation-delay DURATION\n"
            "                       role changes take effect this long after the latest one\n"
            "                       (e.g. 60s, 5m), as in Azure; default 0: at once\n"
@@ -145,6 +147,17 @@ static int set_rbac_delay(serve_config_t *c, const char *f, const char *v, casto
     return CASTOR_OK;
 }
 
+static int set_device_ttl(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!v[0] || *end || n < 1 || n > 86400)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a number of seconds from 1 to 86400",
+                              f, v);
+    c->device_code_ttl_s = (unsigned)n;
+    return CASTOR_OK;
+}
+
 static const option_def_t options[] = {
     {"--data", "CASTOR_DATA", set_data},
     {"--listen", "CASTOR_LISTEN", set_listen},
@@ -155,6 +168,7 @@ static const option_def_t options[] = {
     {"--threads", "CASTOR_THREADS", set_threads},
     {"--idle-timeout", "CASTOR_IDLE_TIMEOUT", set_idle_timeout},
     {"--rbac-propagation-delay", "CASTOR_RBAC_PROPAGATION_DELAY", set_rbac_delay},
+    {"--device-code-lifetime", "CASTOR_DEVICE_CODE_LIFETIME", set_device_ttl},
     {"--token-reuse", "CASTOR_TOKEN_REUSE", set_token_reuse},
 };
 

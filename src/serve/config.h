@@ -19,6 +19,7 @@ typedef struct serve_config {
     char tls_key[SERVE_PATH_MAX];   /* --tls-key, optional */
     unsigned threads;               /* --threads, default: number of cores */
     unsigned idle_timeout_s;        /* --idle-timeout, default CASTOR_HTTP_TIMEOUT_S */
+    unsigned device_code_ttl_s;     /* --device-code-lifetime; 0 = Entra's 900 s */
     unsigned rbac_delay_s;          /* --rbac-propagation-delay: simulate Azure's delay */
     int compat_empty_403;           /* --compat-empty-403: Azure's bodiless 403s */
     unsigned token_reuse_s;         /* --token-reuse: reuse app-only tokens this long (0 off) */

@@ -141,6 +141,20 @@ test('device code: pending AADSTS70016, declined, bad code; URN grant alias work
   assert.match(bad.text, /not valid/);
 });
 
+test('device code: an expired code is AADSTS70019 (server with --device-code-lifetime 1)', async () => {
+  const short = await startCastor({ args: ['--device-code-lifetime', '1'] });
+  try {
+    const t = short.connection.tenantId;
+    const dc = await form(short, `/${t}/oauth2/v2.0/devicecode`, { client_id: AZURE_CLI, scope: ADT_SCOPE });
+    assert.equal(dc.status, 200, dc.text);
+    assert.equal(dc.json.expires_in, 1);
+    await new Promise((r) => setTimeout(r, 2100));
+    entra(await token(short, { grant_type: 'device_code', client_id: AZURE_CLI, device_code: dc.json.device_code }), 400, 'expired_token', 70019);
+  } finally {
+    await stopCastor(short);
+  }
+});
+
 test('authorization code + PKCE: sign-in page, code, bad verifier AADSTS501481, right verifier works', async () => {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
