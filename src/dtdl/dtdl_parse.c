@@ -213,18 +213,6 @@ static json_t *scope_supp(const dtdl_scope_t *s, const char *dtmi)
     return json_object_get(json_object_get(s->vmeta, "supp"), dtmi);
 }
 
-/* Is the DTMI known to any context castor implements? (then it is "irrelevant", not undefined,
- * when the element's own context does not define it) */
-static bool known_anywhere(const char *dtmi)
-{
-    for (int v = 2; v <= 3; v++) {
-        json_t *vm = dtdl_meta_version(v);
-        if (dtdl_meta_class_by_dtmi(v, dtmi) || json_object_get(json_object_get(vm, "supp"), dtmi))
-            return true;
-    }
-    return false;
-}
-
 /* The digest's "apocrypha": how a version treats an unknown term/DTMI. An unknown co-type is
  * tolerated when "valid", or when "tenable" and an undefined extension in scope might define
  * it; an unknown property is tolerated only on an element that carries such a co-type (it may
@@ -1359,7 +1347,9 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         const char *pn = class_prop_for_key(e, key, &pm, cp, ncp, &mp);
         if (pn) {
             if (!(mp ? mp->allowed : json_is_true(json_object_get(pm, "allowed")))) {
-                dtdl_fail(c, "propertyNotAllowed", e->id, pn, kpath,
+                /* A metamodel property the language sets itself (languageMajorVersion): no
+                 * @type lets a model give it. */
+                dtdl_fail(c, "propertyIrrelevantDtmiOrTerm", e->id, key, kpath,
                           "property '%s' is not allowed on %s in DTDL v%d", pn, e->cls, ver);
                 ok = false;
                 continue;
@@ -1395,25 +1385,27 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             ok &= check_supp_value(c, e, sp, v, kpath);
             continue;
         }
-        /* Not a property of this element: the digest's apocrypha say what each version does. */
+        /* Not a property of this element: the digest's apocrypha say what each version does,
+         * and the official error names the key's form: a term or valid DTMI that no @type
+         * allows, an invalid DTMI, an IRI that is no DTMI, or an undefined term. */
         const char *d = scope_term(&e->scope, key);
-        const char *kind;
-        if (d)
+        const char *kind, *vid;
+        if (d || (strncmp(key, "dtmi:", 5) == 0 && dtdl_dtmi_valid(key, 3))) {
             kind = "irrelevantDtmiOrTermAsProperty";
-        else if (strncmp(key, "dtmi:", 5) == 0)
-            kind = dtdl_dtmi_valid(key, 3)
-                       ? (known_anywhere(key) || strncmp(key, "dtmi:dtdl:", 10) == 0
-                              ? "irrelevantDtmiOrTermAsProperty"
-                              : "irrelevantDtmiOrTermAsProperty")
-                       : "invalidDtmiAsProperty";
-        else if (strchr(key, ':'))
+            vid = "propertyIrrelevantDtmiOrTerm";
+        } else if (strncmp(key, "dtmi:", 5) == 0) {
+            kind = "invalidDtmiAsProperty";
+            vid = "propertyInvalidDtmi";
+        } else if (strchr(key, ':')) {
             kind = "notDtmiNorTermAsProperty";
-        else
+            vid = "propertyNotDtmiNorTerm";
+        } else {
             kind = "undefinedTermAsProperty";
+            vid = "propertyUndefinedTerm";
+        }
         if (!apocrypha_ok(e, kind)) {
-            dtdl_fail(c, d ? "propertyIrrelevantDtmiOrTerm" : "propertyUndefinedTerm", e->id, key,
-                      kpath, "'%s' is not a property of %s in DTDL v%d%s", key, e->cls, ver,
-                      e->supp_count ? " or of its co-types" : "");
+            dtdl_fail(c, vid, e->id, key, kpath, "'%s' is not a property of %s in DTDL v%d%s", key,
+                      e->cls, ver, e->supp_count ? " or of its co-types" : "");
             ok = false;
         }
     }
