@@ -542,7 +542,10 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
         material = cls;
     }
     if (!material) {
-        dtdl_fail(c, "noTypeThatAllows", e->id, "@type", tpath,
+        /* The official parser blames the property holding the element (its value has no
+         * acceptable @type), or the document when the element is top-level. */
+        dtdl_fail(c, e->parent ? "badType" : "typeNotRootable",
+                  e->parent ? e->parent->id : e->id, e->parent ? e->parent_prop : "@type", tpath,
                   "@type names no DTDL class allowed here; expected one of the concrete kinds "
                   "of %s",
                   range);
@@ -1281,7 +1284,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             return NULL;
         }
         if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
-            dtdl_fail(c, "missingType", raw_id, "@type", path,
+            dtdl_fail(c, parent ? "badType" : "typeNotRootable", parent ? parent->id : raw_id,
+                      parent ? pprop : "@type", path,
                       "@type is missing; give the element's class, one of the kinds of %s", range);
             return NULL;
         }
