@@ -1195,12 +1195,25 @@ static bool check_supp_value(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *sp, json_t 
     /* A unit: a term or DTMI naming a member of the semantic type's unit family. */
     const char *family = json_string_value(json_object_get(sp, "childOf"));
     if (!family) family = type;
+    if (json_is_array(v) && json_array_size(v) > 1) {
+        dtdl_fail(c, "objectMultipleValues", e->id, pname, path,
+                  "'%s' has %zu values; it takes one unit of %s", pname, json_array_size(v),
+                  family);
+        return false;
+    }
+    if (json_is_array(v) && json_array_size(v) == 1) v = json_array_get(v, 0);
     const char *s = json_string_value(v);
-    const char *d = s ? expand(&e->scope, s) : NULL;
+    if (!s) {
+        dtdl_fail(c, "incorrectPropertyValue", e->id, pname, path,
+                  "'%s' is %s; it must name a unit of %s", pname, jtype(v), family);
+        return false;
+    }
+    const char *d = expand(&e->scope, s);
     json_t *fams = d ? dtdl_meta_unit_families(d) : NULL;
     if (!fams || !str_in(fams, family)) {
-        dtdl_fail(c, "incorrectPropertyValue", e->id, pname, path,
-                  "'%s' value %s is not a unit of %s", pname, s ? s : jtype(v), family);
+        /* The official parser reports the value as not a child of the unit family's enum. */
+        dtdl_fail(c, "wrongParent", e->id, pname, path, "'%s' value %s is not a unit of %s",
+                  pname, s, family);
         return false;
     }
     return true;
