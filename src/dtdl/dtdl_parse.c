@@ -264,6 +264,13 @@ static bool version_known(dtdl_pctx_t *c, int ver, const char *cs, const char *i
                           const char *cpath)
 {
     if (ver != 0 && dtdl_meta_version(ver)) return true;
+    if (strchr(cs, '#')) {
+        dtdl_fail(c, "disallowedContextFragment", id, "@context", cpath,
+                  "'%s' has a fragment ('#…'), which a DTDL context may not have; use "
+                  "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
+                  cs);
+        return false;
+    }
     dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
               "'%s' is not a DTDL version castor supports; use \"dtmi:dtdl:context;2\" or "
               "\"dtmi:dtdl:context;3\"",
@@ -373,11 +380,17 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             ok = false;
             continue;
         }
+        if (strchr(cs, ';') == NULL && dtdl_dtmi_valid(cs, 3)) {
+            dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                      "context specifier '%s' has no version; write it as '%s;1'", cs, cs);
+            ok = false;
+            continue;
+        }
         if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
-            dtdl_fail(c, strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier"
-                                                      : "nonDtmiContextSpecifier",
-                      id, "@context", cpath,
-                      "context specifier '%s' is not a versioned DTMI", cs);
+            dtdl_fail(c,
+                      strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier"
+                                                   : "nonDtmiContextSpecifier",
+                      id, "@context", cpath, "context specifier '%s' is not a versioned DTMI", cs);
             ok = false;
             continue;
         }
@@ -413,7 +426,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             continue;
         }
         if (!undef_allowed(c, s->version)) {
-            dtdl_fail(c, "undefinedExtension", id, "@context", cpath,
+            dtdl_fail(c, "unresolvableContextSpecifier", id, "@context", cpath,
                       "extension context '%s' is not defined; undefined extensions are not "
                       "allowed in DTDL v%d",
                       cs, s->version);
@@ -431,9 +444,9 @@ static bool check_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv, const char *pa
 {
     const char *ipath = cat3(c, path, "['@id']", "");
     const char *id = json_string_value(idv);
-    if (!id) {
+    if (!id || !*id) {
         dtdl_fail(c, "idNotString", NULL, "@id", ipath, "@id is %s; it must be a DTMI string",
-                  jtype(idv));
+                  id ? "an empty string" : jtype(idv));
         return false;
     }
     json_t *vm = e->scope.vmeta;
@@ -544,8 +557,8 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
     if (!material) {
         /* The official parser blames the property holding the element (its value has no
          * acceptable @type), or the document when the element is top-level. */
-        dtdl_fail(c, e->parent ? "badType" : "typeNotRootable",
-                  e->parent ? e->parent->id : e->id, e->parent ? e->parent_prop : "@type", tpath,
+        dtdl_fail(c, e->parent ? "badType" : "typeNotRootable", e->parent ? e->parent->id : e->id,
+                  e->parent ? e->parent_prop : "@type", tpath,
                   "@type names no DTDL class allowed here; expected one of the concrete kinds "
                   "of %s",
                   range);
@@ -606,7 +619,8 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
             continue;
         }
         dtdl_fail(c,
-                  !d                       ? "typeUndefinedTerm"
+                  !d && strchr(ts, ':')    ? "typeNotDtmiNorTerm"
+                  : !d                     ? "typeUndefinedTerm"
                   : !dtdl_dtmi_valid(d, 3) ? "typeInvalidDtmi"
                                            : "typeIrrelevantDtmiOrTerm",
                   e->id, "@type", tpath,
@@ -681,10 +695,10 @@ static const char *dt_vid(const char *dt, const char *what)
         {"boolean", "booleanNotBoolean", "booleanTypeNotBoolean", "booleanValueNotBoolean",
          "booleanObjectNoValue"},
     };
-    size_t col = strcmp(what, "Not") == 0       ? 1
-                 : strcmp(what, "TypeNot") == 0 ? 2
+    size_t col = strcmp(what, "Not") == 0        ? 1
+                 : strcmp(what, "TypeNot") == 0  ? 2
                  : strcmp(what, "ValueNot") == 0 ? 3
-                                                  : 4;
+                                                 : 4;
     for (size_t i = 0; dt && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(names[i][0], dt) == 0) return names[i][col];
     return col == 4 ? "literalObjectNoValue" : "literalNotValid";
@@ -706,8 +720,8 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "string") == 0) {
         if (!json_is_string(v)) {
-            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be a string",
-                      pn, jtype(v));
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be a string", pn,
+                      jtype(v));
             return false;
         }
         return check_string(c, e, pn, pm, json_string_value(v), path);
@@ -758,26 +772,30 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         json_t *mx = json_object_get(pm, "maxInclusive");
         if (mn && mx && json_integer_value(mn) == json_integer_value(mx) &&
             n != json_integer_value(mn)) {
-            dtdl_fail(c, "valueNotExact", e->id, pn, path, "'%s' is %lld; the only value allowed is %lld",
-                      pn, (long long)n, (long long)json_integer_value(mn));
+            dtdl_fail(c, "valueNotExact", e->id, pn, path,
+                      "'%s' is %lld; the only value allowed is %lld", pn, (long long)n,
+                      (long long)json_integer_value(mn));
             return false;
         }
         if (mn && n < json_integer_value(mn)) {
-            dtdl_fail(c, "valueBelowMin", e->id, pn, path, "'%s' is %lld; the minimum is %lld", pn,
-                      (long long)n, (long long)json_integer_value(mn));
+            /* "Range" when the datatype is bounded on both sides, as the official parser. */
+            dtdl_fail(c, mx ? "valueBelowRange" : "valueBelowMin", e->id, pn, path,
+                      "'%s' is %lld; the minimum is %lld", pn, (long long)n,
+                      (long long)json_integer_value(mn));
             return false;
         }
         if (mx && n > json_integer_value(mx)) {
-            dtdl_fail(c, "valueAboveMax", e->id, pn, path, "'%s' is %lld; the maximum is %lld", pn,
-                      (long long)n, (long long)json_integer_value(mx));
+            dtdl_fail(c, mn ? "valueAboveRange" : "valueAboveMax", e->id, pn, path,
+                      "'%s' is %lld; the maximum is %lld", pn, (long long)n,
+                      (long long)json_integer_value(mx));
             return false;
         }
         return true;
     }
     if (strcmp(dt, "boolean") == 0) {
         if (!json_is_boolean(v)) {
-            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path,
-                      "'%s' is %s; it must be true or false", pn, jtype(v));
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be true or false",
+                      pn, jtype(v));
             return false;
         }
         return true;
@@ -951,7 +969,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         return false;
     }
     if (json_is_array(v) && !lang && n > 1) {
-        const char *mv = !dt                             ? "literalMultipleValues"
+        const char *mv = !dt                          ? "literalMultipleValues"
                          : strcmp(dt, "string") == 0  ? "stringMultipleValues"
                          : strcmp(dt, "integer") == 0 ? "integerMultipleValues"
                          : strcmp(dt, "boolean") == 0 ? "booleanMultipleValues"
@@ -960,8 +978,12 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         return false;
     }
     if (json_is_array(v) && n == 0 && !json_is_true(json_object_get(pm, "optional"))) {
-        dtdl_fail(c, "missingLiteralProperty", e->id, p->name, path, "'%s' is an empty array",
-                  p->name);
+        const char *cb = !dt                          ? "literalCountBelowMin"
+                         : strcmp(dt, "string") == 0  ? "stringCountBelowMin"
+                         : strcmp(dt, "integer") == 0 ? "integerCountBelowMin"
+                         : strcmp(dt, "boolean") == 0 ? "booleanCountBelowMin"
+                                                      : "literalCountBelowMin";
+        dtdl_fail(c, cb, e->id, p->name, path, "'%s' is an empty array; it needs a value", p->name);
         return false;
     }
     bool ok = true;
@@ -1007,11 +1029,18 @@ static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
                 ok = false;
                 continue;
             }
-            if (!check_string(c, e, p->name, pm, json_string_value(x), ipath)) {
+            const char *ts = json_string_value(x);
+            if (!scope_term(&e->scope, ts) && !dtdl_dtmi_valid(ts, e->scope.version)) {
+                dtdl_fail(c, "identifierNotDtmi", e->id, p->name, ipath,
+                          "'%s' value '%s' is neither a valid DTMI nor a DTDL term", p->name, ts);
                 ok = false;
                 continue;
             }
-            pv->ref = json_string_value(x);
+            if (!check_string(c, e, p->name, pm, ts, ipath)) {
+                ok = false;
+                continue;
+            }
+            pv->ref = ts;
             p->val_count++;
             continue;
         }
@@ -1212,8 +1241,8 @@ static bool check_supp_value(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *sp, json_t 
     json_t *fams = d ? dtdl_meta_unit_families(d) : NULL;
     if (!fams || !str_in(fams, family)) {
         /* The official parser reports the value as not a child of the unit family's enum. */
-        dtdl_fail(c, "wrongParent", e->id, pname, path, "'%s' value %s is not a unit of %s",
-                  pname, s, family);
+        dtdl_fail(c, "wrongParent", e->id, pname, path, "'%s' value %s is not a unit of %s", pname,
+                  s, family);
         return false;
     }
     return true;
@@ -1354,8 +1383,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             if (strcmp(key, "@graph") != 0 &&
                 !json_is_true(json_object_get(e->scope.vmeta, "restrictKeywords")))
                 continue;
-            dtdl_fail(c, "keywordDisallowed", e->id, key, kpath,
-                      "JSON-LD keyword '%s' is not allowed in DTDL", key);
+            dtdl_fail(c, parent ? "keywordDisallowed" : "topLevelKeywordDisallowed", e->id, key,
+                      kpath, "JSON-LD keyword '%s' is not allowed in DTDL", key);
             ok = false;
             continue;
         }
@@ -1452,14 +1481,13 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             if (!json_object_get(e->supp_props, sd)) {
                 const char *st = json_string_value(json_object_get(sp, "type"));
                 const char *stn = json_string_value(json_object_get(sp, "typeName"));
-                const char *vid =
-                    st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
-                        ? "missingSupplementalLiteralProperty"
-                    : stn && strcmp(stn, "IRI") == 0 ? "missingSupplementalIdentifierProperty"
-                                                     : "missingSupplementalObjectProperty";
-                dtdl_fail(c, vid, e->id,
-                          json_string_value(json_object_get(sp, "propertyName")), path,
-                          "co-type '%s' requires property '%s'", e->supp[i],
+                const char *vid = st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
+                                      ? "missingSupplementalLiteralProperty"
+                                  : stn && strcmp(stn, "IRI") == 0
+                                      ? "missingSupplementalIdentifierProperty"
+                                      : "missingSupplementalObjectProperty";
+                dtdl_fail(c, vid, e->id, json_string_value(json_object_get(sp, "propertyName")),
+                          path, "co-type '%s' requires property '%s'", e->supp[i],
                           json_string_value(json_object_get(sp, "propertyName")));
                 ok = false;
             }
