@@ -1310,6 +1310,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
     json_t *idv0 = json_object_get(obj, "@id");
+    /* An @id that is no DTMI at all (a layer's "…;1#foo") is reported before its @type, as
+     * the official parser does; the class-dependent @id rules wait for the class. A lone
+     * {"@id": …} is a reference written inline (idReference, below). */
+    if (json_is_string(idv0) && *json_string_value(idv0) && json_object_size(obj) > 1 &&
+        !dtdl_dtmi_valid(json_string_value(idv0), ver)) {
+        check_id(c, e, idv0, path);
+        return NULL;
+    }
     if (tv) {
         if (!parse_types(c, e, tv, range, path)) return NULL;
     } else {
