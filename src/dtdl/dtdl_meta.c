@@ -120,6 +120,9 @@ static void compile_props(int n, json_t *classes)
             d->meta = pm;
             d->allowed = json_is_true(json_object_get(pm, "allowed"));
             d->literal = json_is_true(json_object_get(pm, "literal"));
+            json_t *mc = json_object_get(pm, "minCount");
+            d->required = d->allowed && (!json_is_true(json_object_get(pm, "optional")) ||
+                                         (mc && json_integer_value(mc) > 0));
         }
         g_cprops[n][k] = (meta_cprops_t){.cls = c, .props = arr, .count = i};
     }

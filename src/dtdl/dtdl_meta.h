@@ -51,6 +51,7 @@ typedef struct dtdl_meta_prop {
     uint32_t hash;    /* dtdl_meta_hash(dtmi) */
     json_t *meta;     /* the metamodel entry */
     bool allowed, literal;
+    bool required; /* allowed, and not optional or with a minCount above 0 */
 } dtdl_meta_prop_t;
 
 /* The properties of class cls (whose metamodel object is cmeta) in a version; NULL (and *count

@@ -1463,10 +1463,17 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             ok = false;
         }
     }
-    /* Required properties, of the class and of each co-type. */
+    /* Required properties, of the class and of each co-type. The class's compiled table
+     * answers without a JSON lookup per property (this loop runs for every element). */
+    for (size_t i = 0; cp && i < ncp; i++) {
+        if (!cp[i].required || dtdl_elem_prop(e, cp[i].name)) continue;
+        dtdl_fail(c, cp[i].literal ? "missingLiteralProperty" : "missingObjectProperty", e->id,
+                  cp[i].name, path, "%s is missing required property '%s'", e->cls, cp[i].name);
+        ok = false;
+    }
     const char *pn;
     json_t *pm;
-    json_object_foreach(json_object_get(e->cmeta, "props"), pn, pm)
+    json_object_foreach(cp ? NULL : json_object_get(e->cmeta, "props"), pn, pm)
     {
         if (!json_is_true(json_object_get(pm, "allowed"))) continue;
         bool required = !json_is_true(json_object_get(pm, "optional"));
@@ -1502,7 +1509,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         }
     }
     for (size_t i = 0; i < e->prop_count; i++)
-        if (!json_is_true(json_object_get(e->props[i].meta, "literal")))
+        if (e->props[i].val_count) /* object properties only: literals have no vals */
             ok &= check_unique(c, e, &e->props[i]);
     if (e->supp_props) json_array_append_new(c->held, e->supp_props);
     (void)ok;
