@@ -194,14 +194,31 @@ static bool is_name_char_ok(const char *s)
 
 /* ---- contexts ---------------------------------------------------------------------------- */
 
+/* The metamodel's "terms" object of a version or extension. The few there are (two versions,
+ * a handful of extensions) are remembered per thread by pointer, since every JSON key of every
+ * element is expanded through them. */
+static json_t *terms_of(json_t *meta)
+{
+    static _Thread_local struct {
+        json_t *meta, *terms;
+    } memo[8];
+    static _Thread_local unsigned next;
+    for (unsigned i = 0; i < 8; i++)
+        if (memo[i].meta == meta) return memo[i].terms;
+    json_t *t = json_object_get(meta, "terms");
+    memo[next % 8].meta = meta;
+    memo[next % 8].terms = t;
+    next++;
+    return t;
+}
+
 static const char *scope_term(const dtdl_scope_t *s, const char *term)
 {
     for (size_t i = s->ext_count; i-- > 0;) {
-        const char *d =
-            json_string_value(json_object_get(json_object_get(s->ext[i], "terms"), term));
+        const char *d = json_string_value(json_object_get(terms_of(s->ext[i]), term));
         if (d) return d;
     }
-    return json_string_value(json_object_get(json_object_get(s->vmeta, "terms"), term));
+    return json_string_value(json_object_get(terms_of(s->vmeta), term));
 }
 
 static json_t *scope_supp(const dtdl_scope_t *s, const char *dtmi)
@@ -1291,7 +1308,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     e->standard = doc == -1; /* -2 marks a stored model loaded through lookup */
     if (outer) e->scope = *outer;
     json_t *ctx = e->standard ? NULL : json_object_get(obj, "@context");
-    const char *raw_id = json_string_value(json_object_get(obj, "@id"));
+    json_t *idv = json_object_get(obj, "@id");
+    const char *raw_id = json_string_value(idv);
     if (!outer) {
         if (!ctx) {
             dtdl_fail(c, "missingContext", raw_id, "@context", path,
@@ -1309,13 +1327,12 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     }
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
-    json_t *idv0 = json_object_get(obj, "@id");
     /* An @id that is no DTMI at all (a layer's "…;1#foo") is reported before its @type, as
      * the official parser does; the class-dependent @id rules wait for the class. A lone
      * {"@id": …} is a reference written inline (idReference, below). */
-    if (json_is_string(idv0) && *json_string_value(idv0) && json_object_size(obj) > 1 &&
-        !dtdl_dtmi_valid(json_string_value(idv0), ver)) {
-        check_id(c, e, idv0, path);
+    if (json_is_string(idv) && *json_string_value(idv) && json_object_size(obj) > 1 &&
+        !dtdl_dtmi_valid(json_string_value(idv), ver)) {
+        check_id(c, e, idv, path);
         return NULL;
     }
     if (tv) {
@@ -1325,12 +1342,12 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         const char *only =
             json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
         json_t *om = dtdl_meta_class(ver, only);
-        if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv0)) {
+        if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv)) {
             /* {"@id": "..."} alone: meant as a reference, written as an inline element. */
             dtdl_fail(c, "idReference", parent ? parent->id : NULL, pprop, path,
                       "'%s' has an inline definition with nothing but @id; give the identifier "
                       "as a string (\"%s\") or a complete inline definition",
-                      pprop, json_string_value(idv0));
+                      pprop, json_string_value(idv));
             return NULL;
         }
         if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
@@ -1343,7 +1360,6 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         e->cmeta = om;
         e->supp = NULL;
     }
-    json_t *idv = json_object_get(obj, "@id");
     if (idv) {
         if (!check_id(c, e, idv, path)) return NULL;
     } else {
