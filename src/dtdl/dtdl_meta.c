@@ -95,7 +95,7 @@ static void index_classes(meta_tab_t *t, json_t *classes)
     }
 }
 
-static void compile_props(int n, json_t *classes)
+static void compile_props(int n, json_t *classes, json_t *terms)
 {
     const char *cn;
     json_t *c;
@@ -117,6 +117,8 @@ static void compile_props(int n, json_t *classes)
             d->name = pn;
             d->dtmi = json_string_value(json_object_get(pm, "dtmi"));
             d->hash = d->dtmi ? dtdl_meta_hash(d->dtmi) : 0;
+            const char *td = json_string_value(json_object_get(terms, pn));
+            d->name_is_term = d->dtmi && td && strcmp(td, d->dtmi) == 0;
             d->meta = pm;
             d->allowed = json_is_true(json_object_get(pm, "allowed"));
             d->literal = json_is_true(json_object_get(pm, "literal"));
@@ -224,7 +226,7 @@ static void meta_init(void)
             g_classes[n] = json_object_get(v, "classes");
             index_classes(&g_tab[n], g_classes[n]);
             compile_controls(n, v);
-            compile_props(n, g_classes[n]);
+            compile_props(n, g_classes[n], json_object_get(v, "terms"));
         }
     }
     const char *ext;

@@ -51,7 +51,8 @@ typedef struct dtdl_meta_prop {
     uint32_t hash;    /* dtdl_meta_hash(dtmi) */
     json_t *meta;     /* the metamodel entry */
     bool allowed, literal;
-    bool required; /* allowed, and not optional or with a minCount above 0 */
+    bool required;     /* allowed, and not optional or with a minCount above 0 */
+    bool name_is_term; /* the version's context maps name to dtmi */
 } dtdl_meta_prop_t;
 
 /* The properties of class cls (whose metamodel object is cmeta) in a version; NULL (and *count

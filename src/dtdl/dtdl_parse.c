@@ -1173,6 +1173,17 @@ static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **
                                       const dtdl_meta_prop_t *cp, size_t ncp,
                                       const dtdl_meta_prop_t **cp_out)
 {
+    /* Without extensions in scope only the version's context defines terms, so a key that is
+     * the name of one of the class's properties, and a term for it, is that property. */
+    if (cp && e->scope.ext_count == 0) {
+        for (size_t i = 0; i < ncp; i++) {
+            if (cp[i].name_is_term && strcmp(cp[i].name, key) == 0) {
+                *pm_out = cp[i].meta;
+                *cp_out = &cp[i];
+                return cp[i].name;
+            }
+        }
+    }
     const char *d = scope_term(&e->scope, key);
     if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
     if (!d) return NULL;
