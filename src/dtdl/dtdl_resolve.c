@@ -407,10 +407,14 @@ void dtdl_check_controls(dtdl_pctx_t *c)
         int ver = e->scope.version;
         size_t nctl;
         const dtdl_meta_control_t *ctls = dtdl_meta_controls(ver, &nctl);
+        int ci = dtdl_meta_class_index(ver, e->cls); /* hashed once, not once per control */
         for (size_t i = 0; i < nctl; i++) {
             const dtdl_meta_control_t *ctl = &ctls[i];
             const char *rc = ctl->root_class;
-            if (ctl->datatype || !dtdl_meta_is_a(ver, e->cls, rc)) continue;
+            if (ctl->datatype) continue;
+            if (ci >= 0 && ctl->root_index >= 0 ? !dtdl_meta_is_a_index(ver, ci, ctl->root_index)
+                                                : !dtdl_meta_is_a(ver, e->cls, rc))
+                continue;
             walk_t w = {
                 .c = c,
                 .ctl = ctl,
