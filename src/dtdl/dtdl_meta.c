@@ -73,7 +73,8 @@ static int tab_add(meta_tab_t *t, const char *name)
     k = t->count++;
     t->name[k] = name;
     uint32_t i = dtdl_meta_hash(name) & (META_SLOTS - 1);
-    while (t->slot[i]) i = (i + 1) & (META_SLOTS - 1);
+    while (t->slot[i])
+        i = (i + 1) & (META_SLOTS - 1);
     t->slot[i] = (int16_t)(k + 1);
     return k;
 }
@@ -95,7 +96,7 @@ static void index_classes(meta_tab_t *t, json_t *classes)
     }
 }
 
-static void compile_props(int n, json_t *classes)
+static void compile_props(int n, json_t *classes, json_t *terms)
 {
     const char *cn;
     json_t *c;
@@ -117,9 +118,14 @@ static void compile_props(int n, json_t *classes)
             d->name = pn;
             d->dtmi = json_string_value(json_object_get(pm, "dtmi"));
             d->hash = d->dtmi ? dtdl_meta_hash(d->dtmi) : 0;
+            const char *td = json_string_value(json_object_get(terms, pn));
+            d->name_is_term = d->dtmi && td && strcmp(td, d->dtmi) == 0;
             d->meta = pm;
             d->allowed = json_is_true(json_object_get(pm, "allowed"));
             d->literal = json_is_true(json_object_get(pm, "literal"));
+            json_t *mc = json_object_get(pm, "minCount");
+            d->required = d->allowed && (!json_is_true(json_object_get(pm, "optional")) ||
+                                         (mc && json_integer_value(mc) > 0));
         }
         g_cprops[n][k] = (meta_cprops_t){.cls = c, .props = arr, .count = i};
     }
@@ -135,6 +141,7 @@ static void compile_controls(int n, json_t *v)
         dtdl_meta_control_t *d = &g_ctl[n][g_nctl[n]++];
         d->json = ctl;
         d->root_class = json_string_value(json_object_get(ctl, "rootClass"));
+        d->root_index = d->root_class && !g_tab[n].full ? tab_find(&g_tab[n], d->root_class) : -1;
         d->exclude = json_string_value(json_object_get(ctl, "excludeType"));
         d->max_depth = (long)json_integer_value(json_object_get(ctl, "maxDepth"));
         d->max_count = (long)json_integer_value(json_object_get(ctl, "maxCount"));
@@ -221,7 +228,7 @@ static void meta_init(void)
             g_classes[n] = json_object_get(v, "classes");
             index_classes(&g_tab[n], g_classes[n]);
             compile_controls(n, v);
-            compile_props(n, g_classes[n]);
+            compile_props(n, g_classes[n], json_object_get(v, "terms"));
         }
     }
     const char *ext;
@@ -284,6 +291,19 @@ bool dtdl_meta_is_a(int version, const char *cls, const char *sup)
         cls = json_string_value(json_object_get(json_object_get(classes, cls), "parent"));
     }
     return false;
+}
+
+int dtdl_meta_class_index(int version, const char *cls)
+{
+    if (!cls || version < 0 || version > META_VERSION_MAX) return -1;
+    meta();
+    return g_tab[version].full ? -1 : tab_find(&g_tab[version], cls);
+}
+
+bool dtdl_meta_is_a_index(int version, int cls, int sup)
+{
+    if (cls < 0 || sup < 0 || version < 0 || version > META_VERSION_MAX) return false;
+    return g_tab[version].anc[cls][sup / 64] >> (sup % 64) & 1;
 }
 
 json_t *dtdl_meta_unit_families(const char *unit)

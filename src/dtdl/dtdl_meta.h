@@ -25,6 +25,11 @@ json_t *dtdl_meta_class(int version, const char *cls);
 const char *dtdl_meta_class_by_dtmi(int version, const char *dtmi);
 /* True when cls is sup or inherits from it. */
 bool dtdl_meta_is_a(int version, const char *cls, const char *sup);
+/* The ancestry index of a class name in a version, or -1; with dtdl_meta_is_a_index, lets a
+ * caller that asks about one class many times hash its name once. */
+int dtdl_meta_class_index(int version, const char *cls);
+/* dtdl_meta_is_a by indexes from dtdl_meta_class_index (false when either is -1). */
+bool dtdl_meta_is_a_index(int version, int cls, int sup);
 /* A descendant control of the digest (limits on what an element may contain, how deep and how
  * many), read once from the metamodel into C so the per-element walk does no JSON lookups. */
 #define DTDL_META_CONTROLS_MAX 32
@@ -32,7 +37,8 @@ bool dtdl_meta_is_a(int version, const char *cls, const char *sup);
 typedef struct dtdl_meta_control {
     json_t *json; /* the digest's entry */
     const char *root_class;
-    const char *exclude; /* excludeType, or NULL */
+    int root_index;            /* dtdl_meta_class_index of root_class, or -1 */
+    const char *exclude;       /* excludeType, or NULL */
     long max_depth, max_count; /* 0 = none */
     bool narrow;
     bool datatype; /* a datatypeProperty control, checked elsewhere */
@@ -51,6 +57,8 @@ typedef struct dtdl_meta_prop {
     uint32_t hash;    /* dtdl_meta_hash(dtmi) */
     json_t *meta;     /* the metamodel entry */
     bool allowed, literal;
+    bool required;     /* allowed, and not optional or with a minCount above 0 */
+    bool name_is_term; /* the version's context maps name to dtmi */
 } dtdl_meta_prop_t;
 
 /* The properties of class cls (whose metamodel object is cmeta) in a version; NULL (and *count

@@ -194,14 +194,31 @@ static bool is_name_char_ok(const char *s)
 
 /* ---- contexts ---------------------------------------------------------------------------- */
 
+/* The metamodel's "terms" object of a version or extension. The few there are (two versions,
+ * a handful of extensions) are remembered per thread by pointer, since every JSON key of every
+ * element is expanded through them. */
+static json_t *terms_of(json_t *meta)
+{
+    static _Thread_local struct {
+        json_t *meta, *terms;
+    } memo[8];
+    static _Thread_local unsigned next;
+    for (unsigned i = 0; i < 8; i++)
+        if (memo[i].meta == meta) return memo[i].terms;
+    json_t *t = json_object_get(meta, "terms");
+    memo[next % 8].meta = meta;
+    memo[next % 8].terms = t;
+    next++;
+    return t;
+}
+
 static const char *scope_term(const dtdl_scope_t *s, const char *term)
 {
     for (size_t i = s->ext_count; i-- > 0;) {
-        const char *d =
-            json_string_value(json_object_get(json_object_get(s->ext[i], "terms"), term));
+        const char *d = json_string_value(json_object_get(terms_of(s->ext[i]), term));
         if (d) return d;
     }
-    return json_string_value(json_object_get(json_object_get(s->vmeta, "terms"), term));
+    return json_string_value(json_object_get(terms_of(s->vmeta), term));
 }
 
 static json_t *scope_supp(const dtdl_scope_t *s, const char *dtmi)
@@ -211,18 +228,6 @@ static json_t *scope_supp(const dtdl_scope_t *s, const char *dtmi)
         if (t) return t;
     }
     return json_object_get(json_object_get(s->vmeta, "supp"), dtmi);
-}
-
-/* Is the DTMI known to any context castor implements? (then it is "irrelevant", not undefined,
- * when the element's own context does not define it) */
-static bool known_anywhere(const char *dtmi)
-{
-    for (int v = 2; v <= 3; v++) {
-        json_t *vm = dtdl_meta_version(v);
-        if (dtdl_meta_class_by_dtmi(v, dtmi) || json_object_get(json_object_get(vm, "supp"), dtmi))
-            return true;
-    }
-    return false;
 }
 
 /* The digest's "apocrypha": how a version treats an unknown term/DTMI. An unknown co-type is
@@ -276,6 +281,13 @@ static bool version_known(dtdl_pctx_t *c, int ver, const char *cs, const char *i
                           const char *cpath)
 {
     if (ver != 0 && dtdl_meta_version(ver)) return true;
+    if (strchr(cs, '#')) {
+        dtdl_fail(c, "disallowedContextFragment", id, "@context", cpath,
+                  "'%s' has a fragment ('#…'), which a DTDL context may not have; use "
+                  "\"dtmi:dtdl:context;2\" or \"dtmi:dtdl:context;3\"",
+                  cs);
+        return false;
+    }
     dtdl_fail(c, "unrecognizedContextVersion", id, "@context", cpath,
               "'%s' is not a DTDL version castor supports; use \"dtmi:dtdl:context;2\" or "
               "\"dtmi:dtdl:context;3\"",
@@ -385,11 +397,17 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             ok = false;
             continue;
         }
+        if (strchr(cs, ';') == NULL && dtdl_dtmi_valid(cs, 3)) {
+            dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                      "context specifier '%s' has no version; write it as '%s;1'", cs, cs);
+            ok = false;
+            continue;
+        }
         if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
-            dtdl_fail(c, strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier"
-                                                      : "nonDtmiContextSpecifier",
-                      id, "@context", cpath,
-                      "context specifier '%s' is not a versioned DTMI", cs);
+            dtdl_fail(c,
+                      strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier"
+                                                   : "nonDtmiContextSpecifier",
+                      id, "@context", cpath, "context specifier '%s' is not a versioned DTMI", cs);
             ok = false;
             continue;
         }
@@ -425,7 +443,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             continue;
         }
         if (!undef_allowed(c, s->version)) {
-            dtdl_fail(c, "undefinedExtension", id, "@context", cpath,
+            dtdl_fail(c, "unresolvableContextSpecifier", id, "@context", cpath,
                       "extension context '%s' is not defined; undefined extensions are not "
                       "allowed in DTDL v%d",
                       cs, s->version);
@@ -443,9 +461,9 @@ static bool check_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv, const char *pa
 {
     const char *ipath = cat3(c, path, "['@id']", "");
     const char *id = json_string_value(idv);
-    if (!id) {
+    if (!id || !*id) {
         dtdl_fail(c, "idNotString", NULL, "@id", ipath, "@id is %s; it must be a DTMI string",
-                  jtype(idv));
+                  id ? "an empty string" : jtype(idv));
         return false;
     }
     json_t *vm = e->scope.vmeta;
@@ -554,7 +572,10 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
         material = cls;
     }
     if (!material) {
-        dtdl_fail(c, "noTypeThatAllows", e->id, "@type", tpath,
+        /* The official parser blames the property holding the element (its value has no
+         * acceptable @type), or the document when the element is top-level. */
+        dtdl_fail(c, e->parent ? "badType" : "typeNotRootable", e->parent ? e->parent->id : e->id,
+                  e->parent ? e->parent_prop : "@type", tpath,
                   "@type names no DTDL class allowed here; expected one of the concrete kinds "
                   "of %s",
                   range);
@@ -615,7 +636,8 @@ static bool parse_types(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *tv, const char *
             continue;
         }
         dtdl_fail(c,
-                  !d                       ? "typeUndefinedTerm"
+                  !d && strchr(ts, ':')    ? "typeNotDtmiNorTerm"
+                  : !d                     ? "typeUndefinedTerm"
                   : !dtdl_dtmi_valid(d, 3) ? "typeInvalidDtmi"
                                            : "typeIrrelevantDtmiOrTerm",
                   e->id, "@type", tpath,
@@ -690,10 +712,10 @@ static const char *dt_vid(const char *dt, const char *what)
         {"boolean", "booleanNotBoolean", "booleanTypeNotBoolean", "booleanValueNotBoolean",
          "booleanObjectNoValue"},
     };
-    size_t col = strcmp(what, "Not") == 0       ? 1
-                 : strcmp(what, "TypeNot") == 0 ? 2
+    size_t col = strcmp(what, "Not") == 0        ? 1
+                 : strcmp(what, "TypeNot") == 0  ? 2
                  : strcmp(what, "ValueNot") == 0 ? 3
-                                                  : 4;
+                                                 : 4;
     for (size_t i = 0; dt && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(names[i][0], dt) == 0) return names[i][col];
     return col == 4 ? "literalObjectNoValue" : "literalNotValid";
@@ -715,8 +737,8 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
     }
     if (strcmp(dt, "string") == 0) {
         if (!json_is_string(v)) {
-            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be a string",
-                      pn, jtype(v));
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be a string", pn,
+                      jtype(v));
             return false;
         }
         return check_string(c, e, pn, pm, json_string_value(v), path);
@@ -767,26 +789,30 @@ static bool literal_one(dtdl_pctx_t *c, dtdl_elem_t *e, const char *pn, json_t *
         json_t *mx = json_object_get(pm, "maxInclusive");
         if (mn && mx && json_integer_value(mn) == json_integer_value(mx) &&
             n != json_integer_value(mn)) {
-            dtdl_fail(c, "valueNotExact", e->id, pn, path, "'%s' is %lld; the only value allowed is %lld",
-                      pn, (long long)n, (long long)json_integer_value(mn));
+            dtdl_fail(c, "valueNotExact", e->id, pn, path,
+                      "'%s' is %lld; the only value allowed is %lld", pn, (long long)n,
+                      (long long)json_integer_value(mn));
             return false;
         }
         if (mn && n < json_integer_value(mn)) {
-            dtdl_fail(c, "valueBelowMin", e->id, pn, path, "'%s' is %lld; the minimum is %lld", pn,
-                      (long long)n, (long long)json_integer_value(mn));
+            /* "Range" when the datatype is bounded on both sides, as the official parser. */
+            dtdl_fail(c, mx ? "valueBelowRange" : "valueBelowMin", e->id, pn, path,
+                      "'%s' is %lld; the minimum is %lld", pn, (long long)n,
+                      (long long)json_integer_value(mn));
             return false;
         }
         if (mx && n > json_integer_value(mx)) {
-            dtdl_fail(c, "valueAboveMax", e->id, pn, path, "'%s' is %lld; the maximum is %lld", pn,
-                      (long long)n, (long long)json_integer_value(mx));
+            dtdl_fail(c, mn ? "valueAboveRange" : "valueAboveMax", e->id, pn, path,
+                      "'%s' is %lld; the maximum is %lld", pn, (long long)n,
+                      (long long)json_integer_value(mx));
             return false;
         }
         return true;
     }
     if (strcmp(dt, "boolean") == 0) {
         if (!json_is_boolean(v)) {
-            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path,
-                      "'%s' is %s; it must be true or false", pn, jtype(v));
+            dtdl_fail(c, dt_vid(dt, wrong), e->id, pn, path, "'%s' is %s; it must be true or false",
+                      pn, jtype(v));
             return false;
         }
         return true;
@@ -960,7 +986,7 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         return false;
     }
     if (json_is_array(v) && !lang && n > 1) {
-        const char *mv = !dt                             ? "literalMultipleValues"
+        const char *mv = !dt                          ? "literalMultipleValues"
                          : strcmp(dt, "string") == 0  ? "stringMultipleValues"
                          : strcmp(dt, "integer") == 0 ? "integerMultipleValues"
                          : strcmp(dt, "boolean") == 0 ? "booleanMultipleValues"
@@ -969,8 +995,12 @@ static bool parse_literal(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
         return false;
     }
     if (json_is_array(v) && n == 0 && !json_is_true(json_object_get(pm, "optional"))) {
-        dtdl_fail(c, "missingLiteralProperty", e->id, p->name, path, "'%s' is an empty array",
-                  p->name);
+        const char *cb = !dt                          ? "literalCountBelowMin"
+                         : strcmp(dt, "string") == 0  ? "stringCountBelowMin"
+                         : strcmp(dt, "integer") == 0 ? "integerCountBelowMin"
+                         : strcmp(dt, "boolean") == 0 ? "booleanCountBelowMin"
+                                                      : "literalCountBelowMin";
+        dtdl_fail(c, cb, e->id, p->name, path, "'%s' is an empty array; it needs a value", p->name);
         return false;
     }
     bool ok = true;
@@ -1016,11 +1046,18 @@ static bool parse_objprop(dtdl_pctx_t *c, dtdl_elem_t *e, dtdl_prop_t *p, const 
                 ok = false;
                 continue;
             }
-            if (!check_string(c, e, p->name, pm, json_string_value(x), ipath)) {
+            const char *ts = json_string_value(x);
+            if (!scope_term(&e->scope, ts) && !dtdl_dtmi_valid(ts, e->scope.version)) {
+                dtdl_fail(c, "identifierNotDtmi", e->id, p->name, ipath,
+                          "'%s' value '%s' is neither a valid DTMI nor a DTDL term", p->name, ts);
                 ok = false;
                 continue;
             }
-            pv->ref = json_string_value(x);
+            if (!check_string(c, e, p->name, pm, ts, ipath)) {
+                ok = false;
+                continue;
+            }
+            pv->ref = ts;
             p->val_count++;
             continue;
         }
@@ -1136,6 +1173,17 @@ static const char *class_prop_for_key(dtdl_elem_t *e, const char *key, json_t **
                                       const dtdl_meta_prop_t *cp, size_t ncp,
                                       const dtdl_meta_prop_t **cp_out)
 {
+    /* Without extensions in scope only the version's context defines terms, so a key that is
+     * the name of one of the class's properties, and a term for it, is that property. */
+    if (cp && e->scope.ext_count == 0) {
+        for (size_t i = 0; i < ncp; i++) {
+            if (cp[i].name_is_term && strcmp(cp[i].name, key) == 0) {
+                *pm_out = cp[i].meta;
+                *cp_out = &cp[i];
+                return cp[i].name;
+            }
+        }
+    }
     const char *d = scope_term(&e->scope, key);
     if (!d && strncmp(key, "dtmi:", 5) == 0) d = key;
     if (!d) return NULL;
@@ -1204,12 +1252,25 @@ static bool check_supp_value(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *sp, json_t 
     /* A unit: a term or DTMI naming a member of the semantic type's unit family. */
     const char *family = json_string_value(json_object_get(sp, "childOf"));
     if (!family) family = type;
+    if (json_is_array(v) && json_array_size(v) > 1) {
+        dtdl_fail(c, "objectMultipleValues", e->id, pname, path,
+                  "'%s' has %zu values; it takes one unit of %s", pname, json_array_size(v),
+                  family);
+        return false;
+    }
+    if (json_is_array(v) && json_array_size(v) == 1) v = json_array_get(v, 0);
     const char *s = json_string_value(v);
-    const char *d = s ? expand(&e->scope, s) : NULL;
+    if (!s) {
+        dtdl_fail(c, "incorrectPropertyValue", e->id, pname, path,
+                  "'%s' is %s; it must name a unit of %s", pname, jtype(v), family);
+        return false;
+    }
+    const char *d = expand(&e->scope, s);
     json_t *fams = d ? dtdl_meta_unit_families(d) : NULL;
     if (!fams || !str_in(fams, family)) {
-        dtdl_fail(c, "incorrectPropertyValue", e->id, pname, path,
-                  "'%s' value %s is not a unit of %s", pname, s ? s : jtype(v), family);
+        /* The official parser reports the value as not a child of the unit family's enum. */
+        dtdl_fail(c, "wrongParent", e->id, pname, path, "'%s' value %s is not a unit of %s", pname,
+                  s, family);
         return false;
     }
     return true;
@@ -1258,7 +1319,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     e->standard = doc == -1; /* -2 marks a stored model loaded through lookup */
     if (outer) e->scope = *outer;
     json_t *ctx = e->standard ? NULL : json_object_get(obj, "@context");
-    const char *raw_id = json_string_value(json_object_get(obj, "@id"));
+    json_t *idv = json_object_get(obj, "@id");
+    const char *raw_id = json_string_value(idv);
     if (!outer) {
         if (!ctx) {
             dtdl_fail(c, "missingContext", raw_id, "@context", path,
@@ -1276,7 +1338,14 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
     }
     int ver = e->scope.version;
     json_t *tv = json_object_get(obj, "@type");
-    json_t *idv0 = json_object_get(obj, "@id");
+    /* An @id that is no DTMI at all (a layer's "…;1#foo") is reported before its @type, as
+     * the official parser does; the class-dependent @id rules wait for the class. A lone
+     * {"@id": …} is a reference written inline (idReference, below). */
+    if (json_is_string(idv) && *json_string_value(idv) && json_object_size(obj) > 1 &&
+        !dtdl_dtmi_valid(json_string_value(idv), ver)) {
+        check_id(c, e, idv, path);
+        return NULL;
+    }
     if (tv) {
         if (!parse_types(c, e, tv, range, path)) return NULL;
     } else {
@@ -1284,16 +1353,17 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         const char *only =
             json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
         json_t *om = dtdl_meta_class(ver, only);
-        if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv0)) {
+        if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv)) {
             /* {"@id": "..."} alone: meant as a reference, written as an inline element. */
             dtdl_fail(c, "idReference", parent ? parent->id : NULL, pprop, path,
                       "'%s' has an inline definition with nothing but @id; give the identifier "
                       "as a string (\"%s\") or a complete inline definition",
-                      pprop, json_string_value(idv0));
+                      pprop, json_string_value(idv));
             return NULL;
         }
         if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
-            dtdl_fail(c, "missingType", raw_id, "@type", path,
+            dtdl_fail(c, parent ? "badType" : "typeNotRootable", parent ? parent->id : raw_id,
+                      parent ? pprop : "@type", path,
                       "@type is missing; give the element's class, one of the kinds of %s", range);
             return NULL;
         }
@@ -1301,7 +1371,6 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         e->cmeta = om;
         e->supp = NULL;
     }
-    json_t *idv = json_object_get(obj, "@id");
     if (idv) {
         if (!check_id(c, e, idv, path)) return NULL;
     } else {
@@ -1349,8 +1418,8 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             if (strcmp(key, "@graph") != 0 &&
                 !json_is_true(json_object_get(e->scope.vmeta, "restrictKeywords")))
                 continue;
-            dtdl_fail(c, "keywordDisallowed", e->id, key, kpath,
-                      "JSON-LD keyword '%s' is not allowed in DTDL", key);
+            dtdl_fail(c, parent ? "keywordDisallowed" : "topLevelKeywordDisallowed", e->id, key,
+                      kpath, "JSON-LD keyword '%s' is not allowed in DTDL", key);
             ok = false;
             continue;
         }
@@ -1359,7 +1428,9 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         const char *pn = class_prop_for_key(e, key, &pm, cp, ncp, &mp);
         if (pn) {
             if (!(mp ? mp->allowed : json_is_true(json_object_get(pm, "allowed")))) {
-                dtdl_fail(c, "propertyNotAllowed", e->id, pn, kpath,
+                /* A metamodel property the language sets itself (languageMajorVersion): no
+                 * @type lets a model give it. */
+                dtdl_fail(c, "propertyIrrelevantDtmiOrTerm", e->id, key, kpath,
                           "property '%s' is not allowed on %s in DTDL v%d", pn, e->cls, ver);
                 ok = false;
                 continue;
@@ -1395,32 +1466,41 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             ok &= check_supp_value(c, e, sp, v, kpath);
             continue;
         }
-        /* Not a property of this element: the digest's apocrypha say what each version does. */
+        /* Not a property of this element: the digest's apocrypha say what each version does,
+         * and the official error names the key's form: a term or valid DTMI that no @type
+         * allows, an invalid DTMI, an IRI that is no DTMI, or an undefined term. */
         const char *d = scope_term(&e->scope, key);
-        const char *kind;
-        if (d)
+        const char *kind, *vid;
+        if (d || (strncmp(key, "dtmi:", 5) == 0 && dtdl_dtmi_valid(key, 3))) {
             kind = "irrelevantDtmiOrTermAsProperty";
-        else if (strncmp(key, "dtmi:", 5) == 0)
-            kind = dtdl_dtmi_valid(key, 3)
-                       ? (known_anywhere(key) || strncmp(key, "dtmi:dtdl:", 10) == 0
-                              ? "irrelevantDtmiOrTermAsProperty"
-                              : "irrelevantDtmiOrTermAsProperty")
-                       : "invalidDtmiAsProperty";
-        else if (strchr(key, ':'))
+            vid = "propertyIrrelevantDtmiOrTerm";
+        } else if (strncmp(key, "dtmi:", 5) == 0) {
+            kind = "invalidDtmiAsProperty";
+            vid = "propertyInvalidDtmi";
+        } else if (strchr(key, ':')) {
             kind = "notDtmiNorTermAsProperty";
-        else
+            vid = "propertyNotDtmiNorTerm";
+        } else {
             kind = "undefinedTermAsProperty";
+            vid = "propertyUndefinedTerm";
+        }
         if (!apocrypha_ok(e, kind)) {
-            dtdl_fail(c, d ? "propertyIrrelevantDtmiOrTerm" : "propertyUndefinedTerm", e->id, key,
-                      kpath, "'%s' is not a property of %s in DTDL v%d%s", key, e->cls, ver,
-                      e->supp_count ? " or of its co-types" : "");
+            dtdl_fail(c, vid, e->id, key, kpath, "'%s' is not a property of %s in DTDL v%d%s", key,
+                      e->cls, ver, e->supp_count ? " or of its co-types" : "");
             ok = false;
         }
     }
-    /* Required properties, of the class and of each co-type. */
+    /* Required properties, of the class and of each co-type. The class's compiled table
+     * answers without a JSON lookup per property (this loop runs for every element). */
+    for (size_t i = 0; cp && i < ncp; i++) {
+        if (!cp[i].required || dtdl_elem_prop(e, cp[i].name)) continue;
+        dtdl_fail(c, cp[i].literal ? "missingLiteralProperty" : "missingObjectProperty", e->id,
+                  cp[i].name, path, "%s is missing required property '%s'", e->cls, cp[i].name);
+        ok = false;
+    }
     const char *pn;
     json_t *pm;
-    json_object_foreach(json_object_get(e->cmeta, "props"), pn, pm)
+    json_object_foreach(cp ? NULL : json_object_get(e->cmeta, "props"), pn, pm)
     {
         if (!json_is_true(json_object_get(pm, "allowed"))) continue;
         bool required = !json_is_true(json_object_get(pm, "optional"));
@@ -1443,21 +1523,20 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             if (!json_object_get(e->supp_props, sd)) {
                 const char *st = json_string_value(json_object_get(sp, "type"));
                 const char *stn = json_string_value(json_object_get(sp, "typeName"));
-                const char *vid =
-                    st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
-                        ? "missingSupplementalLiteralProperty"
-                    : stn && strcmp(stn, "IRI") == 0 ? "missingSupplementalIdentifierProperty"
-                                                     : "missingSupplementalObjectProperty";
-                dtdl_fail(c, vid, e->id,
-                          json_string_value(json_object_get(sp, "propertyName")), path,
-                          "co-type '%s' requires property '%s'", e->supp[i],
+                const char *vid = st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
+                                      ? "missingSupplementalLiteralProperty"
+                                  : stn && strcmp(stn, "IRI") == 0
+                                      ? "missingSupplementalIdentifierProperty"
+                                      : "missingSupplementalObjectProperty";
+                dtdl_fail(c, vid, e->id, json_string_value(json_object_get(sp, "propertyName")),
+                          path, "co-type '%s' requires property '%s'", e->supp[i],
                           json_string_value(json_object_get(sp, "propertyName")));
                 ok = false;
             }
         }
     }
     for (size_t i = 0; i < e->prop_count; i++)
-        if (!json_is_true(json_object_get(e->props[i].meta, "literal")))
+        if (e->props[i].val_count) /* object properties only: literals have no vals */
             ok &= check_unique(c, e, &e->props[i]);
     if (e->supp_props) json_array_append_new(c->held, e->supp_props);
     (void)ok;

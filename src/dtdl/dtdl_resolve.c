@@ -65,6 +65,29 @@ static const dtdl_elem_t *top_of(const dtdl_elem_t *e)
     return e;
 }
 
+/* The class a DTMI names in any DTDL version castor implements, or NULL. */
+static const char *meta_class_anywhere(const char *dtmi)
+{
+    for (int v = 2; v <= 3; v++) {
+        const char *cls = dtdl_meta_class_by_dtmi(v, dtmi);
+        if (cls) return cls;
+    }
+    return NULL;
+}
+
+/* Whether dtmi starts with a prefix the language reserves (dtmi:dtdl:, dtmi:standard:). */
+static bool reserved_prefix(const dtdl_elem_t *e, const char *dtmi)
+{
+    size_t i;
+    json_t *pre;
+    json_array_foreach(json_object_get(e->scope.vmeta, "reserved"), i, pre)
+    {
+        const char *p = json_string_value(pre);
+        if (p && strncmp(dtmi, p, strlen(p)) == 0) return true;
+    }
+    return false;
+}
+
 void dtdl_resolve_all(dtdl_pctx_t *c)
 {
     register_ids(c, c->first);
@@ -82,11 +105,24 @@ void dtdl_resolve_all(dtdl_pctx_t *c)
                 if (!t && !is_target) t = load_external(c, v->ref);
                 if (!t) {
                     /* Relationship targets name any interface, known or not (as ADT). */
-                    if (!is_target)
+                    const char *cls = meta_class_anywhere(v->ref);
+                    if (cls) {
+                        /* A term such as "Double" names the class, not an element of it. */
+                        dtdl_fail(c, "badType", e->id, p->name, v->path,
+                                  "'%s' refers to '%s', which is the DTDL class %s itself; refer "
+                                  "to an element (such as \"double\") or define one inline",
+                                  p->name, v->ref, cls);
+                    } else if (reserved_prefix(e, v->ref)) {
+                        dtdl_fail(c, "undefinedReservedId", e->id, p->name, v->path,
+                                  "'%s' refers to '%s', which has a prefix reserved for the "
+                                  "language but names nothing it defines",
+                                  p->name, v->ref);
+                    } else {
                         dtdl_fail(c, "unresolvedReference", e->id, p->name, v->path,
                                   "'%s' refers to '%s', which is neither in this upload nor "
                                   "an existing model",
                                   p->name, v->ref);
+                    }
                     continue;
                 }
                 if (!class_fits(t->scope.version, t->cls, range) &&
@@ -371,10 +407,14 @@ void dtdl_check_controls(dtdl_pctx_t *c)
         int ver = e->scope.version;
         size_t nctl;
         const dtdl_meta_control_t *ctls = dtdl_meta_controls(ver, &nctl);
+        int ci = dtdl_meta_class_index(ver, e->cls); /* hashed once, not once per control */
         for (size_t i = 0; i < nctl; i++) {
             const dtdl_meta_control_t *ctl = &ctls[i];
             const char *rc = ctl->root_class;
-            if (ctl->datatype || !dtdl_meta_is_a(ver, e->cls, rc)) continue;
+            if (ctl->datatype) continue;
+            if (ci >= 0 && ctl->root_index >= 0 ? !dtdl_meta_is_a_index(ver, ci, ctl->root_index)
+                                                : !dtdl_meta_is_a(ver, e->cls, rc))
+                continue;
             walk_t w = {
                 .c = c,
                 .ctl = ctl,

@@ -18,7 +18,7 @@
 #define CONFORMANCE_FLOOR 100.0 /* reached: 7552 of 7552 (125 skipped) */
 /* The share of rejected cases naming an error code whose codes castor matches (every error
  * castor reports is one the case expects). */
-#define ERROR_CODE_FLOOR 89.0 /* reached: 412 of 461 (was 325 before the codes were aligned) */
+#define ERROR_CODE_FLOOR 99.7 /* reached: 460 of 461 (412 before issue 5, 325 before the first alignment) */
 
 typedef struct tally {
     char name[48];

@@ -68,7 +68,7 @@ static const rule_case_t g_cases[] = {
     {"v2 maxMultiplicity above 500",
      "{" V2 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Relationship\",\"name\":\"r\","
                               "\"maxMultiplicity\":501}]}",
-     "valueAboveMax"},
+     "valueAboveRange"},
     {"relationship target need not exist",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Relationship\",\"name\":\"r\","
                               "\"target\":\"dtmi:ex:Nowhere;1\"}]}",
@@ -100,7 +100,7 @@ static const rule_case_t g_cases[] = {
      "{\"@context\":[\"dtmi:dtdl:context;3\",\"dtmi:dtdl:extension:quantitativeTypes;1\"]," IF(
          "dtmi:ex:A;1") ",\"contents\":[{\"@type\":[\"Property\",\"Temperature\"],\"name\":\"t\","
                         "\"schema\":\"double\",\"unit\":\"metre\"}]}",
-     "incorrectPropertyValue"},
+     "wrongParent"},
     {"semantic type needs its extension in v3",
      "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":[\"Property\",\"Temperature\"],"
                               "\"name\":\"t\",\"schema\":\"double\",\"unit\":\"degreeCelsius\"}]}",
@@ -116,9 +116,60 @@ static const rule_case_t g_cases[] = {
                               "\"enumValue\":\"x\"}]}}]}",
      "nonConformantDatatype"},
     {"v3 rejects JSON-LD keywords", "{" V3 IF("dtmi:ex:A;1") ",\"@language\":\"en\"}",
+     "topLevelKeywordDisallowed"},
+    {"v3 rejects JSON-LD keywords below the top",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Property\",\"name\":\"p\","
+                              "\"schema\":\"double\",\"@language\":\"en\"}]}",
      "keywordDisallowed"},
     {"v2 ignores JSON-LD keywords", "{" V2 IF("dtmi:ex:A;1") ",\"@language\":\"en\"}", NULL},
     {"undefined property in v3", "{" V3 IF("dtmi:ex:A;1") ",\"foo\":1}", "propertyUndefinedTerm"},
+    {"property key that is an IRI but no DTMI", "{" V3 IF("dtmi:ex:A;1") ",\"http://x.org/p\":1}",
+     "propertyNotDtmiNorTerm"},
+    {"property key that is an invalid DTMI", "{" V3 IF("dtmi:ex:A;1") ",\"dtmi:x.org/p\":1}",
+     "propertyInvalidDtmi"},
+    {"property key that is a DTMI no type allows",
+     "{" V3 IF("dtmi:ex:A;1") ",\"dtmi:dtdl:class:Boolean;3\":1}", "propertyIrrelevantDtmiOrTerm"},
+    {"property the language sets itself",
+     "{" V2 IF("dtmi:ex:A;1") ",\"dtmi:dtdl:property:languageMajorVersion;2\":2}",
+     "propertyIrrelevantDtmiOrTerm"},
+    {"content without @type",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"name\":\"p\",\"schema\":\"double\"}]}", "badType"},
+    {"top-level element without @type", "{" V3 "\"@id\":\"dtmi:ex:A;1\",\"name\":\"a\"}",
+     "typeNotRootable"},
+    {"schema naming a class, not an element",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Telemetry\",\"name\":\"t\","
+                              "\"schema\":\"Double\"}]}",
+     "badType"},
+    {"reference under a reserved prefix that names nothing",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[\"dtmi:dtdl:nothing;1\"]}", "undefinedReservedId"},
+    {"two units for one semantic type",
+     "{" V2 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":[\"Telemetry\",\"Velocity\"],"
+                              "\"name\":\"v\",\"schema\":\"double\",\"unit\":["
+                              "\"kilometrePerSecond\",\"milePerHour\"]}]}",
+     "objectMultipleValues"},
+    {"empty @id", "{" V3 IF("") "}", "idNotString"},
+    {"empty name array",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Telemetry\",\"name\":[],"
+                              "\"schema\":\"double\"}]}",
+     "stringCountBelowMin"},
+    {"relationship target not a DTMI",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Relationship\",\"name\":\"r\","
+                              "\"target\":\"urn:foo:bar\"}]}",
+     "identifierNotDtmi"},
+    {"context with a fragment",
+     "{\"@context\":\"dtmi:dtdl:context;3#limits\"," IF("dtmi:ex:A;1") "}",
+     "disallowedContextFragment"},
+    {"nested context without a version",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@context\":\"dtmi:foo:bar\",\"@type\":"
+                              "\"Telemetry\",\"name\":\"t\",\"schema\":\"double\"}]}",
+     "missingContextVersion"},
+    {"undefined extension where disallowed",
+     "{\"@context\":[\"dtmi:dtdl:context;3\",\"dtmi:ex:ext;1\"]," IF("dtmi:ex:A;1") "}",
+     "unresolvableContextSpecifier"},
+    {"co-type that is an IRI but no DTMI",
+     "{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":[\"Telemetry\",\"http://x.org/T\"],"
+                              "\"name\":\"t\",\"schema\":\"double\"}]}",
+     "typeNotDtmiNorTerm"},
     {"not an object", "[42]", "notAnObject"},
 };
 
