@@ -76,6 +76,7 @@ typedef struct comp {
     size_t nparams, pcap;
     unsigned p_inst, p_key; /* placeholders of the instance GUID and the models' key */
     const char **tab;       /* per collection: its table alias in the current scope, or NULL */
+    bool counted;           /* COUNT answered from the per-model counts (count_by_model) */
     sb_t with, sel, from, where;
 } comp_t;
 
@@ -981,7 +982,9 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
     sb_t s = {0};
     if (c->with.len) add(c, &s, "WITH RECURSIVE %s ", c->with.s);
     bool distinct = q->match && q->match->nnodes > 1;
-    if (out->count) {
+    if (out->count && c->counted) {
+        add(c, &s, "SELECT COALESCE(SUM(tc.n), 0) FROM %s WHERE %s", c->from.s, c->where.s);
+    } else if (out->count) {
         if (distinct) {
             add(c, &s, "SELECT COUNT(*) FROM (SELECT DISTINCT ");
             for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s", i ? ", " : "", keys[i]);
@@ -1024,6 +1027,18 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
     return sql;
 }
 
+/* Whether a COUNT needs no twin's document: FROM DIGITALTWINS alone, filtered by nothing or by
+ * one IS_OF_MODEL. Then it is a sum over the store's per-(instance, model) counts, which the
+ * store keeps exact with the twins (schema_twins.c, twin_counts), instead of a scan of every
+ * matching index entry; IS_OF_MODEL reads the same model closure either way. */
+static bool count_by_model(const query_t *q)
+{
+    if (q->select != QUERY_SELECT_COUNT || q->match || q->njoins || q->ncollections != 1 ||
+        q->collections[0].kind != QUERY_COLL_TWIN)
+        return false;
+    return !q->where || (q->where->kind == QUERY_EXPR_CALL && q->where->fn == QUERY_FN_IS_OF_MODEL);
+}
+
 int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const query_sql_in_t *in,
                   query_sql_t *out, castor_err *err)
 {
@@ -1042,7 +1057,12 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
                                     .s = in->instance_key ? in->instance_key : ""},
                     QUERY_SRC_INSTANCE_KEY, 0);
     size_t nkeys = 0;
-    if (q->match && q->match->nnodes > 1) {
+    if (count_by_model(q)) {
+        c.counted = true;
+        c.tab[0] = "tc";
+        add(&c, &c.from, "twin_counts tc");
+        add(&c, &c.where, "tc.instance_id = %s", ph(&c, c.p_inst));
+    } else if (q->match && q->match->nnodes > 1) {
         if (q->ncollections == 0) fail_at(&c, q->match->pos, "a MATCH pattern needs at least one named twin");
         from_match(&c, keys, &nkeys, node_id);
     } else if (q->match) {

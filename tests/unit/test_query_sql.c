@@ -72,7 +72,9 @@ typedef struct shape {
 
 static const shape_t SHAPES[] = {
     {"SELECT * FROM DIGITALTWINS", {"FROM twins t0", "t0.instance_id = ?1", "ORDER BY t0.rowid"}, 1},
-    {"SELECT COUNT() FROM DIGITALTWINS", {"SELECT COUNT(*) FROM twins t0"}, 0},
+    {"SELECT COUNT() FROM DIGITALTWINS", {"SELECT COALESCE(SUM(tc.n), 0) FROM twin_counts tc"}, 0},
+    {"SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:a:b;1')", {"FROM twin_counts tc", "tc.model_id IN"}, 0},
+    {"SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:a:b;1') AND IS_DEFINED($dtId)", {"SELECT COUNT(*) FROM twins t0"}, 0},
     {"SELECT COUNT() FROM RELATIONSHIPS R WHERE R.$sourceId = 'a'",
      {"FROM relationships r0", "r0.source_id = ?"}, 0},
     {"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'a'", {"t0.id = ?"}, 1},
