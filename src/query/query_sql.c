@@ -78,6 +78,7 @@ typedef struct comp {
     unsigned p_inst, p_key; /* placeholders of the instance GUID and the models' key */
     const char **tab;       /* per collection: its table alias in the current scope, or NULL */
     bool counted;           /* COUNT answered from the per-model counts (count_by_model) */
+    bool *used;             /* per collection: named by the outputs (col_of) */
     sb_t with, sel, from, where;
 } comp_t;
 
@@ -236,6 +237,7 @@ typedef struct opnd {
 
 static const char *col_of(comp_t *c, int coll, const char *name)
 {
+    if (c->used && coll >= 0) c->used[coll] = true;
     return arena_sprintf(c->a, "%s.%s", c->tab[coll], name);
 }
 
@@ -1003,10 +1005,13 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         add(c, &s, "%s FROM (SELECT DISTINCT ", c->sel.s ? c->sel.s : "");
         for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s AS k%zu", i ? ", " : "", keys[i], i);
         add(c, &s, " FROM %s WHERE %s) q", c->from.s, c->where.s);
+        /* Only the documents the outputs read are joined back; the keys are in q already. */
         size_t k = 0;
         for (size_t i = 0; i < q->ncollections; i++) {
             if (!c->tab[i]) continue;
-            add(c, &s, " JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i, c->d->rowid, k);
+            if (c->used && c->used[i])
+                add(c, &s, " JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i,
+                    c->d->rowid, k);
             k++;
         }
         sb_t tail = {0};
@@ -1081,7 +1086,9 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
             c.tab = arena_calloc(a, q->ncollections, sizeof *c.tab);
             for (size_t i = 0; c.tab && i < q->ncollections; i++)
                 c.tab[i] = inner[i] ? arena_sprintf(a, "o%zu", i) : NULL;
-            if (!c.tab) return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
+            c.used = arena_calloc(a, q->ncollections, sizeof *c.used);
+            if (!c.tab || !c.used)
+                return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
             emit_outputs(&c, out);
             c.tab = inner;
         } else {
