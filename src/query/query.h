@@ -39,6 +39,11 @@ typedef struct query_value {
     double d;
     const char *s; /* QUERY_VALUE_STRING */
     size_t len;    /* bytes in s */
+    /* A string or number written in the text: the byte offset of its STRING/NUMBER token, and
+     * whether a '-' before it was applied (the compiled-query cache binds such literals from
+     * the tokens of each request's text). */
+    bool from_text, neg;
+    size_t tok_pos;
 } query_value_t;
 
 /* A dotted path as written: `T.obj.[[1key]].$metadata.$model`, or `name`, or `T`.

@@ -1,12 +1,14 @@
-/* query_cache.h — compiled ADT queries kept by their text, so a repeated query skips parse,
- * check and compile (4–14 µs, as much as running a point query).
+/* query_cache.h — compiled ADT queries kept by their shape (the text with its string and number
+ * literals as placeholders), so a repeated query, or one that differs only in an id or a
+ * value, skips parse, check and compile (4–14 µs, as much as running a point query).
  *
  * What the compiler writes for a text depends on the text, the dialect and whether the page
  * continues a previous one (the paging filter is part of the SQL), and on nothing else: the
  * instance, its models' key, the page size and the paging key are parameters tagged with where
- * they come from (query_param_src_t), and query_sql_bind() sets them for each request. So one
- * entry serves every caller and instance; the query's own literals stay bound parameters, never
- * spliced. A cached entry is one flat block; a hit copies it into the caller's arena under the
+ * they come from (query_param_src_t), and query_sql_bind() sets them for each request; the
+ * query's literals are parameters bound from each request's tokens (the SQL depends on their
+ * kinds, never their content). So one entry serves every caller, instance and id; literals
+ * stay bound parameters, never spliced. A cached entry is one flat block; a hit copies it into the caller's arena under the
  * lock, so eviction never pulls memory from under a running query. Bounded (LRU over a fixed
  * table of slots) and thread-safe (one mutex, held only for the lookup and the copy). */
 #ifndef CASTOR_QUERY_QUERY_CACHE_H
@@ -42,9 +44,12 @@ typedef struct query_compiled {
     uint32_t top;   /* TOP(n); 0 without */
     size_t nkeys;   /* key columns of a row (what a continuation token carries) */
     query_sql_t sql; /* request values unset until query_sql_bind */
-    /* the cache's own: the text the entry is for, and the paging flag */
+    /* the cache's own: the text (in an entry: its shape), the literal tokens that shaped the
+     * SQL (ordinal, then text and NUL, each), and the paging flag */
     const char *text;
     size_t text_len;
+    const char *fixed;
+    size_t fixed_len, nfixed;
     bool paged;
     const query_dialect_t *dialect;
 } query_compiled_t;

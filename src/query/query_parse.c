@@ -167,15 +167,23 @@ static int value(parser_t *p, query_value_t *v)
         v->kind = QUERY_VALUE_STRING;
         v->s = t->text;
         v->len = t->text_len;
+        v->from_text = true;
+        v->tok_pos = t->pos;
     } else if (t->kind == QTOK_NUMBER) {
         *v = t->value;
+        v->from_text = true;
+        v->tok_pos = t->pos;
     } else if (t->kind == QTOK_MINUS) {
-        *v = next(p)->value;
+        const query_tok_t *n = next(p);
+        *v = n->value;
         /* The lexer's integers are non-negative and fit int64, so negating cannot overflow. */
         if (v->kind == QUERY_VALUE_INT)
             v->i = -v->i;
         else
             v->d = -v->d;
+        v->from_text = true;
+        v->neg = true;
+        v->tok_pos = n->pos;
     } else if (query_word_is(t, "NULL")) {
         v->kind = QUERY_VALUE_NULL;
     } else {

@@ -46,6 +46,7 @@ const query_dialect_t query_dialect_sqlite = {
     .json_text = "(%s -> %s)",
     .json_quote = "json_quote(%s)",
     .json_each = "EXISTS (SELECT 1 FROM json_each(%s, %s) e WHERE %s)",
+    .prefix_hi = "(%s || x'ff')",
     .t_text = "'text'",
     .t_number_list = "'integer','real'",
     .t_bool_list = "'true','false'",
@@ -76,6 +77,8 @@ typedef struct comp {
     size_t nparams, pcap;
     unsigned p_inst, p_key; /* placeholders of the instance GUID and the models' key */
     const char **tab;       /* per collection: its table alias in the current scope, or NULL */
+    bool counted;           /* COUNT answered from the per-model counts (count_by_model) */
+    bool *used;             /* per collection: named by the outputs (col_of) */
     sb_t with, sel, from, where;
 } comp_t;
 
@@ -184,8 +187,19 @@ static const char *ph(comp_t *c, unsigned n)
     return s ? s : "";
 }
 
+/* The placeholder of a literal derived as `derive` says (query_sql_bind_literal). */
+static const char *text_ph(comp_t *c, const query_value_t *v, query_param_derive_t derive)
+{
+    query_param_t p = {.src = QUERY_SRC_TEXT, .derive = derive, .neg = v->neg,
+                       .index = (uint32_t)v->tok_pos};
+    if (query_sql_bind_literal(c->a, &p, v) < 0 && !c->failed)
+        c->failed = castor_err_set(c->err, CASTOR_EINTERNAL, "a checked literal failed its check");
+    return ph(c, param(c, p));
+}
+
 static const char *value_ph(comp_t *c, const query_value_t *v)
 {
+    if (v->from_text) return text_ph(c, v, QUERY_DERIVE_NONE);
     switch (v->kind) {
     case QUERY_VALUE_INT:
         return ph(c, p_int(c, v->i));
@@ -223,6 +237,7 @@ typedef struct opnd {
 
 static const char *col_of(comp_t *c, int coll, const char *name)
 {
+    if (c->used && coll >= 0) c->used[coll] = true;
     return arena_sprintf(c->a, "%s.%s", c->tab[coll], name);
 }
 
@@ -311,15 +326,14 @@ static void emit_lit_cmp(comp_t *c, sb_t *b, query_cmp_t op, const query_value_t
     int cmp;
     bool num_l = l->kind == QUERY_VALUE_INT || l->kind == QUERY_VALUE_DOUBLE;
     bool num_r = r->kind == QUERY_VALUE_INT || r->kind == QUERY_VALUE_DOUBLE;
-    if (num_l && num_r) {
-        double x = l->kind == QUERY_VALUE_INT ? (double)l->i : l->d;
-        double y = r->kind == QUERY_VALUE_INT ? (double)r->i : r->d;
-        cmp = x < y ? -1 : x > y;
+    if ((num_l && num_r) || (l->kind == QUERY_VALUE_STRING && r->kind == QUERY_VALUE_STRING)) {
+        /* Decided by the engine, not here: the SQL depends only on the literals' kinds, so a
+         * cached form serves any values (numbers compare as numbers, text byte by byte). */
+        add(c, b, "(%s %s %s)", value_ph(c, l), sql_op(op), value_ph(c, r));
+        return;
     } else if (l->kind != r->kind) {
         add(c, b, "NULL");
         return;
-    } else if (l->kind == QUERY_VALUE_STRING) {
-        cmp = strcmp(l->s, r->s);
     } else if (l->kind == QUERY_VALUE_BOOL) {
         cmp = (int)l->b - (int)r->b;
     } else {
@@ -521,22 +535,9 @@ static void emit_type_test(comp_t *c, sb_t *b, const opnd_t *o, const char *list
     add(c, b, ", '') IN (%s)", list);
 }
 
-/* The first byte string greater than every string that starts with s (BINARY collation
- * compares bytes), or NULL when there is none short of the end. */
-static char *prefix_bound(arena_t *a, const char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && (unsigned char)s[n - 1] == 0xFF) n--;
-    if (n == 0) return NULL;
-    char *u = arena_strndup(a, s, n);
-    if (u) u[n - 1] = (char)((unsigned char)u[n - 1] + 1);
-    return u;
-}
-
 static void emit_string_fn(comp_t *c, sb_t *b, const query_expr_t *e, const opnd_t *o)
 {
-    const char *s = e->args[1].value.s;
-    const char *p = ph(c, p_text(c, s));
+    const char *p = value_ph(c, &e->args[1].value);
     if (o->kind == OP_UNDEF) {
         add(c, b, "NULL");
         return;
@@ -553,9 +554,13 @@ static void emit_string_fn(comp_t *c, sb_t *b, const query_expr_t *e, const opnd
     }
     switch (e->fn) {
     case QUERY_FN_STARTSWITH: {
-        /* A range an index can serve, then the exact test. */
-        char *hi = o->kind == OP_COL ? prefix_bound(c->a, s) : NULL;
-        if (hi && *s) add(c, b, "%s >= %s AND %s < %s AND ", v, p, v, ph(c, p_text(c, hi)));
+        /* A range an index can serve, then the exact test. The bound is the prefix followed by
+         * a byte no UTF-8 text holds, so it is above every text that starts with the prefix. */
+        if (o->kind == OP_COL) {
+            add(c, b, "%s >= %s AND %s < ", v, p, v);
+            addf(c, b, c->d->prefix_hi, p, NULL, NULL);
+            add(c, b, " AND ");
+        }
         add(c, b, "instr(%s, %s) = 1", v, p);
         break;
     }
@@ -601,32 +606,23 @@ static void emit_array_contains(comp_t *c, sb_t *b, const query_expr_t *e, const
 static void emit_is_of_model(comp_t *c, sb_t *b, const query_expr_t *e)
 {
     int coll = e->nargs == 2 ? e->args[0].path.collection : 0;
-    const char *m = e->args[e->nargs - 1].value.s;
+    const query_value_t *m = &e->args[e->nargs - 1].value;
     const char *col = col_of(c, coll, "model_id");
+    const char *pm = text_ph(c, m, QUERY_DERIVE_MODEL);
     if (e->exact) {
-        add(c, b, "%s = %s", col, ph(c, p_text(c, m)));
+        add(c, b, "%s = %s", col, pm);
         return;
     }
     /* Seeds: the model itself and, for `dtmi:x;N`, every stored `dtmi:x;M` with M >= N (ADT:
-     * a later version satisfies an earlier one); then everything that extends a seed. */
-    const char *pm = ph(c, p_text(c, m));
+     * a later version satisfies an earlier one; without a version the bounds are NULL and the
+     * range is empty); then everything that extends a seed. */
     const char *key = ph(c, c->p_key);
     add(c, b,
         "%s IN (WITH RECURSIVE sub(id) AS (SELECT id FROM models WHERE instance = %s AND (id = %s",
         col, key, pm);
-    const char *semi = strrchr(m, ';');
-    if (semi && semi[1] && strspn(semi + 1, "0123456789") == strlen(semi + 1) &&
-        strlen(semi + 1) < 10) {
-        size_t blen = (size_t)(semi - m) + 1;
-        char *base = arena_strndup(c->a, m, blen);
-        char *next = arena_strndup(c->a, m, blen);
-        if (base && next) {
-            next[blen - 1] = ';' + 1;
-            add(c, b, " OR (id > %s AND id < %s AND CAST(substr(id, %s) AS INTEGER) >= %s)",
-                ph(c, p_text(c, base)), ph(c, p_text(c, next)), ph(c, p_int(c, (int64_t)blen + 1)),
-                ph(c, p_int(c, strtoll(semi + 1, NULL, 10))));
-        }
-    }
+    add(c, b, " OR (id > %s AND id < %s AND CAST(substr(id, %s) AS INTEGER) >= %s)",
+        text_ph(c, m, QUERY_DERIVE_MODEL_BASE), text_ph(c, m, QUERY_DERIVE_MODEL_NEXT),
+        text_ph(c, m, QUERY_DERIVE_MODEL_VPOS), text_ph(c, m, QUERY_DERIVE_MODEL_VER));
     add(c, b,
         ") UNION SELECT r.model_id FROM model_refs r JOIN sub ON r.instance = %s AND "
         "r.ref_id = sub.id AND r.kind = 'extends') SELECT id FROM sub)",
@@ -981,7 +977,9 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
     sb_t s = {0};
     if (c->with.len) add(c, &s, "WITH RECURSIVE %s ", c->with.s);
     bool distinct = q->match && q->match->nnodes > 1;
-    if (out->count) {
+    if (out->count && c->counted) {
+        add(c, &s, "SELECT COALESCE(SUM(tc.n), 0) FROM %s WHERE %s", c->from.s, c->where.s);
+    } else if (out->count) {
         if (distinct) {
             add(c, &s, "SELECT COUNT(*) FROM (SELECT DISTINCT ");
             for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s", i ? ", " : "", keys[i]);
@@ -1007,10 +1005,13 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         add(c, &s, "%s FROM (SELECT DISTINCT ", c->sel.s ? c->sel.s : "");
         for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s AS k%zu", i ? ", " : "", keys[i], i);
         add(c, &s, " FROM %s WHERE %s) q", c->from.s, c->where.s);
+        /* Only the documents the outputs read are joined back; the keys are in q already. */
         size_t k = 0;
         for (size_t i = 0; i < q->ncollections; i++) {
             if (!c->tab[i]) continue;
-            add(c, &s, " JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i, c->d->rowid, k);
+            if (c->used && c->used[i])
+                add(c, &s, " JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i,
+                    c->d->rowid, k);
             k++;
         }
         sb_t tail = {0};
@@ -1022,6 +1023,18 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
     char *sql = c->failed || !s.s ? NULL : arena_strdup(c->a, s.s);
     sb_free(&s);
     return sql;
+}
+
+/* Whether a COUNT needs no twin's document: FROM DIGITALTWINS alone, filtered by nothing or by
+ * one IS_OF_MODEL. Then it is a sum over the store's per-(instance, model) counts, which the
+ * store keeps exact with the twins (schema_twins.c, twin_counts), instead of a scan of every
+ * matching index entry; IS_OF_MODEL reads the same model closure either way. */
+static bool count_by_model(const query_t *q)
+{
+    if (q->select != QUERY_SELECT_COUNT || q->match || q->njoins || q->ncollections != 1 ||
+        q->collections[0].kind != QUERY_COLL_TWIN)
+        return false;
+    return !q->where || (q->where->kind == QUERY_EXPR_CALL && q->where->fn == QUERY_FN_IS_OF_MODEL);
 }
 
 int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const query_sql_in_t *in,
@@ -1042,7 +1055,12 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
                                     .s = in->instance_key ? in->instance_key : ""},
                     QUERY_SRC_INSTANCE_KEY, 0);
     size_t nkeys = 0;
-    if (q->match && q->match->nnodes > 1) {
+    if (count_by_model(q)) {
+        c.counted = true;
+        c.tab[0] = "tc";
+        add(&c, &c.from, "twin_counts tc");
+        add(&c, &c.where, "tc.instance_id = %s", ph(&c, c.p_inst));
+    } else if (q->match && q->match->nnodes > 1) {
         if (q->ncollections == 0) fail_at(&c, q->match->pos, "a MATCH pattern needs at least one named twin");
         from_match(&c, keys, &nkeys, node_id);
     } else if (q->match) {
@@ -1068,7 +1086,9 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
             c.tab = arena_calloc(a, q->ncollections, sizeof *c.tab);
             for (size_t i = 0; c.tab && i < q->ncollections; i++)
                 c.tab[i] = inner[i] ? arena_sprintf(a, "o%zu", i) : NULL;
-            if (!c.tab) return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
+            c.used = arena_calloc(a, q->ncollections, sizeof *c.used);
+            if (!c.tab || !c.used)
+                return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
             emit_outputs(&c, out);
             c.tab = inner;
         } else {
@@ -1102,7 +1122,8 @@ int query_sql_bind(query_sql_t *qs, const query_sql_in_t *in, castor_err *err)
     for (size_t i = 0; i < qs->nparams; i++) {
         query_param_t *p = &qs->params[i];
         switch (p->src) {
-        case QUERY_SRC_LITERAL: break;
+        case QUERY_SRC_LITERAL:
+        case QUERY_SRC_TEXT: break;
         case QUERY_SRC_INSTANCE: p->s = in->instance; break;
         case QUERY_SRC_INSTANCE_KEY: p->s = in->instance_key ? in->instance_key : ""; break;
         case QUERY_SRC_LIMIT: p->i = in->limit; break;
@@ -1119,4 +1140,52 @@ int query_sql_bind(query_sql_t *qs, const query_sql_in_t *in, castor_err *err)
         return castor_err_set(err, CASTOR_EINTERNAL,
                               "a first-page query form was bound with a paging key");
     return CASTOR_OK;
+}
+
+int query_sql_bind_literal(arena_t *a, query_param_t *p, const query_value_t *v)
+{
+    p->s = NULL;
+    p->i = 0;
+    p->d = 0;
+    if (p->derive == QUERY_DERIVE_NONE) {
+        switch (v->kind) {
+        case QUERY_VALUE_INT: p->kind = QUERY_PARAM_INT; p->i = v->i; break;
+        case QUERY_VALUE_DOUBLE: p->kind = QUERY_PARAM_DOUBLE; p->d = v->d; break;
+        case QUERY_VALUE_STRING: p->kind = QUERY_PARAM_TEXT; p->s = v->s; break;
+        default: p->kind = QUERY_PARAM_NULL; break;
+        }
+        return 0;
+    }
+    /* Model ids: the checker's rule, again, for a literal bound to a cached form. */
+    if (v->kind != QUERY_VALUE_STRING || strncmp(v->s, "dtmi:", 5) != 0) return -1;
+    p->kind = QUERY_PARAM_NULL;
+    if (p->derive == QUERY_DERIVE_MODEL) {
+        p->kind = QUERY_PARAM_TEXT;
+        p->s = v->s;
+        return 0;
+    }
+    const char *semi = strrchr(v->s, ';');
+    if (!semi || !semi[1] || strspn(semi + 1, "0123456789") != strlen(semi + 1) ||
+        strlen(semi + 1) >= 10)
+        return 0; /* no version: NULL bounds, an empty range */
+    size_t blen = (size_t)(semi - v->s) + 1;
+    switch (p->derive) {
+    case QUERY_DERIVE_MODEL_BASE:
+    case QUERY_DERIVE_MODEL_NEXT: {
+        char *t = arena_strndup(a, v->s, blen);
+        if (!t) return -1;
+        if (p->derive == QUERY_DERIVE_MODEL_NEXT) t[blen - 1] = ';' + 1;
+        p->kind = QUERY_PARAM_TEXT;
+        p->s = t;
+        return 0;
+    }
+    case QUERY_DERIVE_MODEL_VPOS:
+        p->kind = QUERY_PARAM_INT;
+        p->i = (int64_t)blen + 1;
+        return 0;
+    default:
+        p->kind = QUERY_PARAM_INT;
+        p->i = strtoll(semi + 1, NULL, 10);
+        return 0;
+    }
 }

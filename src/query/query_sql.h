@@ -41,17 +41,33 @@ typedef enum query_param_kind {
 /* Where a bound value comes from: the query text (fixed for a given text), or the request
  * (instance, paging key, page size), which query_sql_bind() sets again on a cached form. */
 typedef enum query_param_src {
-    QUERY_SRC_LITERAL,
+    QUERY_SRC_LITERAL, /* the compiler's own value (a path, a name, a type word) */
+    QUERY_SRC_TEXT,    /* a string or number literal of the text: index is its token's byte
+                          offset (the cache turns it into the token's ordinal), set again from
+                          each request's tokens by query_sql_bind_literal() */
     QUERY_SRC_INSTANCE,
     QUERY_SRC_INSTANCE_KEY,
     QUERY_SRC_LIMIT,
     QUERY_SRC_AFTER /* after[index] */
 } query_param_src_t;
 
+/* What a QUERY_SRC_TEXT parameter is of its literal: the literal itself, or a value derived
+ * from it, so the SQL text never depends on a literal's content (only on its kind). */
+typedef enum query_param_derive {
+    QUERY_DERIVE_NONE,
+    QUERY_DERIVE_MODEL,      /* the literal, which must be a model id (dtmi:...) */
+    QUERY_DERIVE_MODEL_BASE, /* `dtmi:x;N`: "dtmi:x;" (NULL without a version) */
+    QUERY_DERIVE_MODEL_NEXT, /* "dtmi:x<" : the first text past every "dtmi:x;..." */
+    QUERY_DERIVE_MODEL_VPOS, /* where the version starts in a stored id (1-based) */
+    QUERY_DERIVE_MODEL_VER   /* N */
+} query_param_derive_t;
+
 typedef struct query_param {
     query_param_kind_t kind;
     query_param_src_t src;
-    uint32_t index; /* QUERY_SRC_AFTER: which key */
+    query_param_derive_t derive; /* QUERY_SRC_TEXT */
+    bool neg;                    /* QUERY_SRC_TEXT: a '-' applies to the number token */
+    uint32_t index; /* QUERY_SRC_AFTER: which key; QUERY_SRC_TEXT: the token (see above) */
     int64_t i;
     double d;
     const char *s; /* NUL-terminated; arena or query memory */
@@ -67,6 +83,7 @@ typedef struct query_dialect {
     const char *json_text;  /* (doc, path): the value as JSON text, NULL when absent */
     const char *json_quote; /* (text expr): an SQL text as JSON text */
     const char *json_each;  /* (doc, path, condition on elements e.type / e.value) */
+    const char *prefix_hi;  /* (text expr): above every text starting with it, below others */
     /* type names as SQL literals */
     const char *t_text, *t_number_list, *t_bool_list, *t_true, *t_false, *t_null, *t_object,
         *t_array, *t_primitive_list;
@@ -110,5 +127,11 @@ size_t query_sql_nkeys(const query_t *q);
  * form compiled for another request of the same text, paged the same way, can run for this
  * one. in->after must be set exactly when the form was compiled with it, with nkeys values. */
 int query_sql_bind(query_sql_t *qs, const query_sql_in_t *in, castor_err *err);
+
+/* Sets a QUERY_SRC_TEXT parameter from its literal v (sign already applied) in a, deriving as
+ * p->derive says. Fails (-1, nothing reported) when v breaks a rule the checker enforces on a
+ * literal's content (a model id not starting with dtmi:): the caller then runs the full
+ * front end, which reports it with its position. */
+int query_sql_bind_literal(arena_t *a, query_param_t *p, const query_value_t *v);
 
 #endif

@@ -1,4 +1,6 @@
-/* test_query_cache.c — compiled queries kept by text: a hit gives exactly what a fresh compile
+/* test_query_cache.c — compiled queries kept by shape: texts differing only in literals share
+ * an entry and bind their own values, literals that shape the SQL keep entries apart, a literal
+ * the checker refuses is refused on a hit; a hit gives exactly what a fresh compile
  * gives once the request's values are bound (for another instance, page size and paging key
  * too), first pages and continuations are kept apart, errors are not kept, the table stays
  * bounded, and threads share it safely. */
@@ -108,6 +110,88 @@ static void test_errors_not_kept(void **state)
     query_cache_clear(&qc);
 }
 
+/* Texts that differ only in literals share one entry; each binds its own values, equal to a
+ * fresh compile. Literal tokens that shape the SQL (TOP, hop counts) keep entries apart. */
+static const char *const SAME_SHAPE[][2] = {
+    {"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'B1-L0-R3'",
+     "SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'x\\'); DROP TABLE twins; --'"},
+    {"SELECT T.$dtId FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:example:Room;1') AND "
+     "STARTSWITH(T.$dtId, 'B3-') AND T.n > -2",
+     "SELECT T.$dtId FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:other:Thing') AND "
+     "STARTSWITH(T.$dtId, '') AND T.n > -7"},
+    {"SELECT * FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:a:b;12', exact)",
+     "SELECT * FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:a:c;x', exact)"},
+    {"SELECT * FROM DIGITALTWINS T WHERE 'a' < 'b' AND 1 = 2.5 AND T.x IN ['p', 3, 'q']",
+     "SELECT * FROM DIGITALTWINS T WHERE 'b' < 'a' AND 7 = 2.0 AND T.x IN ['r', 4, 's']"},
+    {"SELECT B.$dtId FROM DIGITALTWINS MATCH (B)-[*3]->(S) WHERE S.$dtId = 'y'",
+     "SELECT B.$dtId FROM DIGITALTWINS MATCH (B)-[*3]->(S) WHERE S.$dtId = 'z'"},
+    {"SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:example:Sensor;1')",
+     "SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:example:Sensor;2')"},
+};
+
+static void test_shared_by_shape(void **state)
+{
+    (void)state;
+    static query_cache_t qc = QUERY_CACHE_INIT;
+    castor_err err;
+    query_sql_in_t in = {.instance = "i", .instance_key = "k", .limit = 5};
+    for (size_t t = 0; t < sizeof SAME_SHAPE / sizeof SAME_SHAPE[0]; t++)
+        for (int k = 0; k < 2; k++) {
+            const char *text = SAME_SHAPE[t][k];
+            uint64_t hits = qc.hits;
+            arena_t a;
+            arena_init(&a, 4u << 20);
+            query_compiled_t c;
+            assert_int_equal(query_cache_compile(&qc, &a, text, strlen(text),
+                                                 &query_dialect_sqlite, false, &c, &err),
+                             0);
+            assert_int_equal(qc.hits, hits + (uint64_t)k);
+            query_sql_t got = c.sql, want;
+            assert_int_equal(query_sql_bind(&got, &in, &err), 0);
+            fresh(&a, text, &in, &want);
+            assert_same(&got, &want);
+            arena_free(&a);
+        }
+    /* Shaping literals: another TOP or hop count is another entry, compiled for itself. */
+    static const char *const apart[] = {
+        "SELECT TOP(3) T FROM DIGITALTWINS T", "SELECT TOP(4) T FROM DIGITALTWINS T",
+        "SELECT B.$dtId FROM DIGITALTWINS MATCH (B)-[*2]->(S) WHERE S.$dtId = 'y'"};
+    for (size_t i = 0; i < 3; i++) {
+        uint64_t hits = qc.hits;
+        arena_t a;
+        arena_init(&a, 4u << 20);
+        query_compiled_t c;
+        assert_int_equal(query_cache_compile(&qc, &a, apart[i], strlen(apart[i]),
+                                             &query_dialect_sqlite, false, &c, &err),
+                         0);
+        assert_int_equal(qc.hits, hits);
+        query_sql_t got = c.sql, want;
+        assert_int_equal(query_sql_bind(&got, &in, &err), 0);
+        fresh(&a, apart[i], &in, &want);
+        assert_same(&got, &want);
+        assert_int_equal(c.top, i == 0 ? 3 : i == 1 ? 4 : 0);
+        arena_free(&a);
+    }
+    /* A literal the checker refuses is refused on a hit too, with its position. */
+    static const char *const bad[] = {
+        "SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('example:Sensor;1')",
+        "SELECT T.$dtId FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'nope') AND "
+        "STARTSWITH(T.$dtId, 'B3-') AND T.n > -2"};
+    for (size_t i = 0; i < 2; i++) {
+        arena_t a;
+        arena_init(&a, 4u << 20);
+        query_compiled_t c;
+        castor_err_clear(&err);
+        assert_int_equal(query_cache_compile(&qc, &a, bad[i], strlen(bad[i]),
+                                             &query_dialect_sqlite, false, &c, &err),
+                         CASTOR_EINVAL);
+        assert_non_null(strstr(err.message, "is not a model id"));
+        assert_non_null(strstr(err.message, "position"));
+        arena_free(&a);
+    }
+    query_cache_clear(&qc);
+}
+
 /* More distinct texts than slots: the table stays full, the latest text is kept. */
 static void test_bounded(void **state)
 {
@@ -119,7 +203,7 @@ static void test_bounded(void **state)
         arena_init(&a, 1u << 20);
         castor_err err;
         query_compiled_t c;
-        snprintf(text, sizeof text, "SELECT * FROM DIGITALTWINS WHERE $dtId = 'id-%u'", i);
+        snprintf(text, sizeof text, "SELECT * FROM DIGITALTWINS WHERE p%u = 'id'", i);
         assert_int_equal(query_cache_compile(&qc, &a, text, strlen(text), &query_dialect_sqlite,
                                              false, &c, &err),
                          0);
@@ -182,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_hit_equals_fresh),
         cmocka_unit_test(test_errors_not_kept),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_shared_by_shape),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

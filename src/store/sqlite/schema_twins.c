@@ -39,6 +39,11 @@
  *     Model filters, counts per model, and a model filter with a $dtId range answered from
  *     the index alone.
  *
+ *   twin_counts(instance_id, model_id, n)                                   (step 4)
+ *     How many twins of each model each instance has, kept exact by triggers on `twins`, so
+ *       SELECT COUNT() ... WHERE IS_OF_MODEL('m') -> SELECT sum(n) FROM twin_counts
+ *                                                   WHERE instance_id = ? AND model_id IN (...)
+ *
  *   telemetry_ids(rowid, instance_id, twin_id, message_id, created)        (step 2)
  *     The Message-Ids of telemetry already turned into events, per twin, for ADT's
  *     de-duplication: a message sent again within CASTOR_TELEMETRY_DEDUP_S of the first is
@@ -86,6 +91,36 @@ static const char *const steps[] = {
      * Room + STARTSWITH question read ~10,000 rows for ~500). Subsumes twins_model. */
     "CREATE INDEX twins_model_id ON twins(instance_id, model_id, id);"
     "DROP INDEX twins_model;",
+    /* Step 4: twin_counts, so SELECT COUNT() with no filter but IS_OF_MODEL sums a few rows
+     * instead of scanning ~90,000 index entries of a 200k-twin graph. Kept by triggers in the
+     * twin's own statement, so a count is exactly the rows of `twins` in every transaction;
+     * the upsert of store_twin_put fires the UPDATE trigger; an instance's delete cascades to
+     * both tables (either order leaves no row). Rows reaching 0 are removed. */
+    "CREATE TABLE twin_counts ("
+    "  instance_id TEXT NOT NULL REFERENCES dt_instances(id) ON DELETE CASCADE,"
+    "  model_id TEXT NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY (instance_id, model_id)) WITHOUT ROWID;"
+    "INSERT INTO twin_counts SELECT instance_id, model_id, count(*) FROM twins"
+    "  GROUP BY instance_id, model_id;"
+    "CREATE TRIGGER twin_counts_insert AFTER INSERT ON twins BEGIN"
+    "  INSERT INTO twin_counts VALUES (NEW.instance_id, NEW.model_id, 1)"
+    "    ON CONFLICT (instance_id, model_id) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER twin_counts_delete AFTER DELETE ON twins BEGIN"
+    "  UPDATE twin_counts SET n = n - 1"
+    "    WHERE instance_id = OLD.instance_id AND model_id = OLD.model_id;"
+    "  DELETE FROM twin_counts"
+    "    WHERE instance_id = OLD.instance_id AND model_id = OLD.model_id AND n <= 0;"
+    "END;"
+    "CREATE TRIGGER twin_counts_update AFTER UPDATE OF instance_id, model_id ON twins"
+    "  WHEN OLD.instance_id IS NOT NEW.instance_id OR OLD.model_id IS NOT NEW.model_id BEGIN"
+    "  UPDATE twin_counts SET n = n - 1"
+    "    WHERE instance_id = OLD.instance_id AND model_id = OLD.model_id;"
+    "  DELETE FROM twin_counts"
+    "    WHERE instance_id = OLD.instance_id AND model_id = OLD.model_id AND n <= 0;"
+    "  INSERT INTO twin_counts VALUES (NEW.instance_id, NEW.model_id, 1)"
+    "    ON CONFLICT (instance_id, model_id) DO UPDATE SET n = n + 1;"
+    "END;",
 };
 
 const sqlite_schema_module_t sqlite_schema_twins = SQLITE_SCHEMA_STEPS("twins", steps);
