@@ -104,9 +104,15 @@ int twins_check_if_match(const twins_cond_t *cond, const char *etag, castor_err 
 
 void twins_new_etag(char *out, size_t size)
 {
-    char g[CASTOR_GUID_LEN + 1];
-    ids_guid(g);
-    snprintf(out, size, "W/\"%s\"", g);
+    /* W/"<guid>": assembled directly, as ETags are made on every write. */
+    if (!size) return;
+    char g[CASTOR_GUID_LEN + 4 + 1] = "W/\"";
+    ids_guid(g + 3);
+    g[3 + CASTOR_GUID_LEN] = '"';
+    g[4 + CASTOR_GUID_LEN] = '\0';
+    size_t n = 4 + CASTOR_GUID_LEN < size ? 4 + CASTOR_GUID_LEN : size - 1;
+    memcpy(out, g, n);
+    out[n] = '\0';
 }
 
 void twins_now(char *out, size_t size)
