@@ -167,8 +167,8 @@ int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     if (rc == 0) {
         if (!exists) {
-            rc = twins_emit(&ctx, t, "Microsoft.DigitalTwins.Twin.Create", id, NULL, NULL, NULL,
-                            doc, NULL, NULL, err);
+            /* The event's data is the twin as stored: its text, not a second dump. */
+            rc = twins_emit_raw(&ctx, t, "Microsoft.DigitalTwins.Twin.Create", id, text, err);
         } else {
             json_t *olddoc = parse_doc(old.doc, err);
             json_t *data = olddoc ? json_pack("{s:s, s:o}", "modelId", model, "patch",
