@@ -226,16 +226,27 @@ int store_rel_delete(store_txn_t *t, const char *instance, const char *source_id
     return n ? CASTOR_OK : CASTOR_ENOTFOUND;
 }
 
+/* Four texts rather than "(? IS NULL OR ...)": a statement that names `id` cannot be answered
+ * from relationships_source alone, and counting then fetches every relationship's row. */
 int store_rel_count_out(store_txn_t *t, const char *instance, const char *source_id,
                         const char *name, const char *except_id, int64_t *out, castor_err *err)
 {
-    store_param_t p[] = {SP_T(instance), SP_T(source_id), SP_T(name), SP_T(name),
-                         SP_T(except_id), SP_T(except_id)};
+    static const char *const sql[4] = {
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ?",
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
+        "AND name = ?",
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
+        "AND id <> ?",
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
+        "AND name = ? AND id <> ?",
+    };
+    store_param_t p[4] = {SP_T(instance), SP_T(source_id)};
+    int n = 2;
+    if (name) p[n++] = SP_T(name);
+    if (except_id) p[n++] = SP_T(except_id);
     *out = 0;
-    return store_exec(t,
-                      "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
-                      "AND (? IS NULL OR name = ?) AND (? IS NULL OR id <> ?)",
-                      p, 6, int_row, out, NULL, err);
+    return store_exec(t, sql[(name ? 1 : 0) + (except_id ? 2 : 0)], p, n, int_row, out, NULL,
+                      err);
 }
 
 int store_rel_count_in(store_txn_t *t, const char *instance, const char *target_id,
