@@ -200,7 +200,8 @@ static char *event_compose(const ev_field_t *f, int n, const char *data_text)
     }
     if (!plain) {
         json_t *ev = json_object();
-        for (int i = 0; ev && i < n; i++) json_object_set_new(ev, f[i].name, json_string(f[i].value));
+        for (int i = 0; ev && i < n; i++)
+            json_object_set_new(ev, f[i].name, json_string(f[i].value));
         char *head = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
         json_decref(ev);
         if (!head) return NULL;
