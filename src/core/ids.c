@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 
 int ids_init(void)
@@ -11,16 +10,22 @@ int ids_init(void)
     return sodium_init() < 0 ? -1 : 0;
 }
 
+/* By hand rather than snprintf: a GUID is made for every ETag and event, and the 16 "%02x"
+ * conversions cost ~6,000 instructions where this costs a few hundred. */
 void ids_guid(char out[CASTOR_GUID_LEN + 1])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
     randombytes_buf(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, CASTOR_GUID_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 0x0f];
+    }
+    *o = '\0';
 }
 
 int ids_is_guid(const char *s)

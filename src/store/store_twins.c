@@ -50,6 +50,20 @@ int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twi
                       p, 5, NULL, NULL, NULL, err);
 }
 
+int store_twin_replace_if(store_txn_t *t, const char *instance, const store_twin_t *twin,
+                          const char *expect_etag, castor_err *err)
+{
+    store_param_t p[] = {SP_T(twin->model_id), SP_T(twin->etag), SP_T(twin->doc),
+                         SP_T(instance), SP_T(twin->id), SP_T(expect_etag)};
+    int64_t n = 0;
+    int rc = store_exec(t,
+                        "UPDATE twins SET model_id = ?, etag = ?, doc = ? "
+                        "WHERE instance_id = ? AND id = ? AND etag = ?",
+                        p, 6, NULL, NULL, &n, err);
+    if (rc < 0) return rc;
+    return n ? CASTOR_OK : CASTOR_ECONFLICT;
+}
+
 int store_twin_delete(store_txn_t *t, const char *instance, const char *id, castor_err *err)
 {
     store_param_t p[] = {SP_T(instance), SP_T(id)};
@@ -212,16 +226,27 @@ int store_rel_delete(store_txn_t *t, const char *instance, const char *source_id
     return n ? CASTOR_OK : CASTOR_ENOTFOUND;
 }
 
+/* Four texts rather than "(? IS NULL OR ...)": a statement that names `id` cannot be answered
+ * from relationships_source alone, and counting then fetches every relationship's row. */
 int store_rel_count_out(store_txn_t *t, const char *instance, const char *source_id,
                         const char *name, const char *except_id, int64_t *out, castor_err *err)
 {
-    store_param_t p[] = {SP_T(instance), SP_T(source_id), SP_T(name), SP_T(name),
-                         SP_T(except_id), SP_T(except_id)};
+    static const char *const sql[4] = {
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ?",
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
+        "AND name = ?",
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
+        "AND id <> ?",
+        "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
+        "AND name = ? AND id <> ?",
+    };
+    store_param_t p[4] = {SP_T(instance), SP_T(source_id)};
+    int n = 2;
+    if (name) p[n++] = SP_T(name);
+    if (except_id) p[n++] = SP_T(except_id);
     *out = 0;
-    return store_exec(t,
-                      "SELECT count(*) FROM relationships WHERE instance_id = ? AND source_id = ? "
-                      "AND (? IS NULL OR name = ?) AND (? IS NULL OR id <> ?)",
-                      p, 6, int_row, out, NULL, err);
+    return store_exec(t, sql[(name ? 1 : 0) + (except_id ? 2 : 0)], p, n, int_row, out, NULL,
+                      err);
 }
 
 int store_rel_count_in(store_txn_t *t, const char *instance, const char *target_id,

@@ -38,6 +38,11 @@ int store_twin_get(store_txn_t *t, const char *instance, const char *id, arena_t
 /* Inserts or replaces the twin (by instance and id). */
 int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twin,
                    castor_err *err);
+/* Replaces the twin only while its stored ETag is still expect_etag: a compare-and-swap that
+ * needs no read of the stored document. CASTOR_ECONFLICT (no message) when the twin is gone or
+ * its ETag differs, and then nothing was written. */
+int store_twin_replace_if(store_txn_t *t, const char *instance, const store_twin_t *twin,
+                          const char *expect_etag, castor_err *err);
 /* CASTOR_ENOTFOUND (no message) when absent. */
 int store_twin_delete(store_txn_t *t, const char *instance, const char *id, castor_err *err);
 /* Twins of the instance whose model is model_id: the count, and up to max ids into names

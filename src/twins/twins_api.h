@@ -90,6 +90,15 @@ char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
                        const char *source, const char *id, const char *dataschema,
                        const json_t *data, const char *extra_name, const char *extra_value,
                        castor_err *err);
+/* The same with data already serialized as JSON text (a document just written, so it is not
+ * serialized twice). Caller frees. */
+char *twins_event_text_raw(twins_ctx_t *ctx, const char *type, const char *subject,
+                           const char *source, const char *id, const char *dataschema,
+                           const char *data_text, const char *extra_name,
+                           const char *extra_value, castor_err *err);
+/* twins_emit of a request's own event (new id, default source) with data as JSON text. */
+int twins_emit_raw(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
+                   const char *data_text, castor_err *err);
 /* The instance's host name as events name it ("localhost:8443/dt/name"). */
 const char *twins_host(twins_ctx_t *ctx);
 

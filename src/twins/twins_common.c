@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int twins_begin(http_request_t *req, twins_ctx_t *ctx, int with_graph, castor_err *err)
@@ -104,9 +105,15 @@ int twins_check_if_match(const twins_cond_t *cond, const char *etag, castor_err 
 
 void twins_new_etag(char *out, size_t size)
 {
-    char g[CASTOR_GUID_LEN + 1];
-    ids_guid(g);
-    snprintf(out, size, "W/\"%s\"", g);
+    /* W/"<guid>": assembled directly, as ETags are made on every write. */
+    if (!size) return;
+    char g[CASTOR_GUID_LEN + 4 + 1] = "W/\"";
+    ids_guid(g + 3);
+    g[3 + CASTOR_GUID_LEN] = '"';
+    g[4 + CASTOR_GUID_LEN] = '\0';
+    size_t n = 4 + CASTOR_GUID_LEN < size ? 4 + CASTOR_GUID_LEN : size - 1;
+    memcpy(out, g, n);
+    out[n] = '\0';
 }
 
 void twins_now(char *out, size_t size)
@@ -165,10 +172,67 @@ const char *twins_host(twins_ctx_t *ctx)
                          ctx->req->instance ? ctx->req->instance : "");
 }
 
-char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
-                       const char *source, const char *id, const char *dataschema,
-                       const json_t *data, const char *extra_name, const char *extra_value,
-                       castor_err *err)
+/* A CloudEvents envelope member as written so far: name and string value. */
+typedef struct ev_field {
+    const char *name;
+    const char *value;
+} ev_field_t;
+
+/* 1 when v is printable ASCII, which the envelope can write with only " and \ escaped. */
+static int plain_ascii(const char *v)
+{
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+        if (*c < 0x20 || *c >= 0x7f) return 0;
+    return 1;
+}
+
+/* The envelope {..fields.., "data": data_text} written directly: building it as a jansson
+ * object and dumping it cost more than the data itself (every write makes one). Any value that
+ * is not printable ASCII goes through jansson instead, which checks UTF-8 and escapes control
+ * characters exactly as before (and drops a field whose value is not UTF-8). Caller frees. */
+static char *event_compose(const ev_field_t *f, int n, const char *data_text)
+{
+    int plain = 1;
+    size_t size = strlen(data_text) + 16;
+    for (int i = 0; i < n; i++) {
+        plain = plain && plain_ascii(f[i].value);
+        size += strlen(f[i].name) + 2 * strlen(f[i].value) + 8;
+    }
+    if (!plain) {
+        json_t *ev = json_object();
+        for (int i = 0; ev && i < n; i++)
+            json_object_set_new(ev, f[i].name, json_string(f[i].value));
+        char *head = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        json_decref(ev);
+        if (!head) return NULL;
+        size_t hn = strlen(head); /* "{...}" or "{}": the data goes before the closing brace */
+        char *text = malloc(hn + strlen(data_text) + 16);
+        if (text)
+            sprintf(text, "%.*s%s\"data\":%s}", (int)(hn - 1), head, hn > 2 ? "," : "",
+                    data_text);
+        free(head);
+        return text;
+    }
+    char *text = malloc(size), *o = text;
+    if (!text) return NULL;
+    *o++ = '{';
+    for (int i = 0; i < n; i++) {
+        o += sprintf(o, "\"%s\":\"", f[i].name);
+        for (const char *c = f[i].value; *c; c++) {
+            if (*c == '"' || *c == '\\') *o++ = '\\';
+            *o++ = *c;
+        }
+        *o++ = '"';
+        *o++ = ',';
+    }
+    o += sprintf(o, "\"data\":%s}", data_text);
+    return text;
+}
+
+char *twins_event_text_raw(twins_ctx_t *ctx, const char *type, const char *subject,
+                           const char *source, const char *id, const char *dataschema,
+                           const char *data_text, const char *extra_name,
+                           const char *extra_value, castor_err *err)
 {
     char guid[CASTOR_GUID_LEN + 1];
     if (!id) {
@@ -177,23 +241,49 @@ char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
     }
     char now[40];
     twins_now(now, sizeof now);
-    json_t *ev = json_object();
-    json_object_set_new(ev, "specversion", json_string("1.0"));
-    json_object_set_new(ev, "id", json_string(id));
-    json_object_set_new(ev, "source", json_string(source ? source : twins_host(ctx)));
-    json_object_set_new(ev, "type", json_string(type));
-    if (subject) json_object_set_new(ev, "subject", json_string(subject));
-    json_object_set_new(ev, "time", json_string(now));
-    json_object_set_new(ev, "datacontenttype", json_string("application/json"));
-    if (dataschema) json_object_set_new(ev, "dataschema", json_string(dataschema));
+    ev_field_t f[10];
+    int n = 0;
+    f[n++] = (ev_field_t){"specversion", "1.0"};
+    f[n++] = (ev_field_t){"id", id};
+    f[n++] = (ev_field_t){"source", source ? source : twins_host(ctx)};
+    f[n++] = (ev_field_t){"type", type};
+    if (subject) f[n++] = (ev_field_t){"subject", subject};
+    f[n++] = (ev_field_t){"time", now};
+    f[n++] = (ev_field_t){"datacontenttype", "application/json"};
+    if (dataschema) f[n++] = (ev_field_t){"dataschema", dataschema};
     const char *tp = http_request_header(ctx->req, "traceparent");
-    if (tp) json_object_set_new(ev, "traceparent", json_string(tp));
-    if (extra_name && extra_value) json_object_set_new(ev, extra_name, json_string(extra_value));
-    json_object_set(ev, "data", (json_t *)data);
-    char *text = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(ev);
+    if (tp) f[n++] = (ev_field_t){"traceparent", tp};
+    if (extra_name && extra_value) f[n++] = (ev_field_t){extra_name, extra_value};
+    char *text = event_compose(f, n, data_text);
     if (!text) castor_err_set(err, CASTOR_ENOMEM, "out of memory writing an event");
     return text;
+}
+
+char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
+                       const char *source, const char *id, const char *dataschema,
+                       const json_t *data, const char *extra_name, const char *extra_value,
+                       castor_err *err)
+{
+    char *data_text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!data_text) {
+        castor_err_set(err, CASTOR_ENOMEM, "out of memory writing an event");
+        return NULL;
+    }
+    char *text = twins_event_text_raw(ctx, type, subject, source, id, dataschema, data_text,
+                                      extra_name, extra_value, err);
+    free(data_text);
+    return text;
+}
+
+int twins_emit_raw(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
+                   const char *data_text, castor_err *err)
+{
+    char *text = twins_event_text_raw(ctx, type, subject, NULL, NULL, NULL, data_text, NULL,
+                                      NULL, err);
+    if (!text) return CASTOR_ENOMEM;
+    int rc = store_outbox_add(t, ctx->instance, type, subject ? subject : "", text, err);
+    free(text);
+    return rc;
 }
 
 int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,

@@ -167,8 +167,8 @@ int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     if (rc == 0) {
         if (!exists) {
-            rc = twins_emit(&ctx, t, "Microsoft.DigitalTwins.Twin.Create", id, NULL, NULL, NULL,
-                            doc, NULL, NULL, err);
+            /* The event's data is the twin as stored: its text, not a second dump. */
+            rc = twins_emit_raw(&ctx, t, "Microsoft.DigitalTwins.Twin.Create", id, text, err);
         } else {
             json_t *olddoc = parse_doc(old.doc, err);
             json_t *data = olddoc ? json_pack("{s:s, s:o}", "modelId", model, "patch",
@@ -282,8 +282,9 @@ static int patch_write(twins_ctx_t *ctx, store_txn_t *t, const char *id, const c
  * The JSON work (parse, apply, validate, serialize, event) is most of a PATCH's cost, and write
  * transactions are serialized: done inside the lock it caps PATCH throughput at one core. So a
  * PATCH reads the twin in a read transaction, computes the result outside any lock, then in the
- * write transaction re-reads only to check that the ETag it computed from is still current and
- * writes; when another write got there first it starts again. A result is therefore always
+ * write transaction replaces the twin only if its ETag is still the one it computed from (an
+ * UPDATE ... WHERE etag = ?, no re-read of the document); when another write got there first
+ * nothing was written and it starts again. A result is therefore always
  * computed from exactly the state it replaces, as if done under the lock. A model change (which
  * needs the store to check that the model may get twins) and a twin still contended after
  * PATCH_OPTIMISTIC_TRIES are done wholly inside the write transaction. */
@@ -300,7 +301,7 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
     int done = 0;
     for (int attempt = 0; rc == 0 && !done && attempt < PATCH_OPTIMISTIC_TRIES; attempt++) {
         store_txn_t *t = NULL;
-        store_twin_t old, cur;
+        store_twin_t old;
         rc = store_begin(ctx.store, STORE_READ, &t, err);
         if (rc == 0) rc = store_twin_get(t, ctx.instance, id, &req->arena, &old, err);
         store_rollback(t);
@@ -309,17 +310,21 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
         if (rc == 0) rc = patch_compute(&ctx, NULL, id, component, &cond, &old, etag, now, &p, err);
         if (rc == PATCH_NEEDS_LOCK) rc = 0;
         if (rc < 0 || !p.text) break;
+        /* The write replaces the twin only if its ETag is still the one computed from; when
+         * it is not (changed or deleted since), nothing was written and the loop starts again. */
         rc = store_begin(ctx.store, STORE_WRITE, &t, err);
         if (rc == 0) {
-            rc = store_twin_get(t, ctx.instance, id, &req->arena, &cur, err);
-            if (rc == CASTOR_ENOTFOUND) rc = 0, cur.etag = NULL; /* deleted since: retry */
+            store_twin_t tw = {id, p.model, etag, p.text};
+            rc = store_twin_replace_if(t, ctx.instance, &tw, old.etag, err);
         }
-        if (rc == 0 && cur.etag && strcmp(cur.etag, old.etag) == 0) {
-            rc = patch_write(&ctx, t, id, etag, &p, err);
+        if (rc == 0) {
+            rc = store_outbox_add(t, ctx.instance, "Microsoft.DigitalTwins.Twin.Update", id,
+                                  p.event, err);
             done = 1;
             rc = twins_end(t, rc, err);
         } else {
             store_rollback(t);
+            if (rc == CASTOR_ECONFLICT) rc = 0;
         }
         patched_free(&p);
     }

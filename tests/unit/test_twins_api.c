@@ -833,6 +833,57 @@ static void *race(void *arg)
 }
 
 /* Four threads patch one twin at once: every patch lands (per-twin serialization). */
+/* Events are written without jansson when every envelope value is printable ASCII and through
+ * it otherwise: both must give the same JSON, with quotes escaped and UTF-8 kept. */
+static void events_escape_envelope_values(void **state)
+{
+    fixture_t *f = *state;
+    const char *ids[] = {"q\"uo\\te", "caf\xc3\xa9"};
+    for (int i = 0; i < 2; i++) {
+        char p[300];
+        snprintf(p, sizeof p, "id=%s", ids[i]);
+        call_t *c = callv(f, twins_put, "/digitaltwins/x", NULL,
+                          ROOM(""), P(p), NOH);
+        expect_ok(c, 200);
+        call_free(c);
+        json_t *ev = last_event(f);
+        assert_non_null(ev);
+        assert_string_equal(jstr(ev, "subject"), ids[i]);
+        assert_string_equal(jstr(ev, "type"), "Microsoft.DigitalTwins.Twin.Create");
+        assert_string_equal(jstr(ev, "data.$dtId"), ids[i]);
+        assert_string_equal(jstr(ev, "specversion"), "1.0");
+        json_decref(ev);
+    }
+}
+
+/* store_rel_count_out with and without a name and an excluded id: each is its own statement. */
+static void rel_counts_by_name_and_except(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->app.store, STORE_WRITE, &t, &err), 0);
+    const char *rels[][3] = {{"a", "b", "feeds"}, {"c", "b", "feeds"}, {"d", "e", "near"}};
+    for (int i = 0; i < 3; i++) {
+        store_rel_t r = {0, "s", rels[i][0], rels[i][1], rels[i][2], "W/\"x\"", "{}"};
+        assert_int_equal(store_rel_put(t, f->instance_id, &r, &err), 0);
+    }
+    int64_t n = -1;
+    assert_int_equal(store_rel_count_out(t, f->instance_id, "s", NULL, NULL, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_rel_count_out(t, f->instance_id, "s", "feeds", NULL, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_rel_count_out(t, f->instance_id, "s", NULL, "d", &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_rel_count_out(t, f->instance_id, "s", "feeds", "a", &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_rel_count_out(t, f->instance_id, "x", NULL, NULL, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_rel_count_in(t, f->instance_id, "b", &n, &err), 0);
+    assert_int_equal(n, 2);
+    store_rollback(t);
+}
+
 static void concurrent_patches_lose_nothing(void **state)
 {
     fixture_t *f = *state;
@@ -867,6 +918,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(telemetry_deduplicated_by_message_id, setup, teardown),
         cmocka_unit_test_setup_teardown(model_delete_refused_while_twins_use_it, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_patches_lose_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(rel_counts_by_name_and_except, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_escape_envelope_values, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

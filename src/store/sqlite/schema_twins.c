@@ -35,6 +35,8 @@
  *     The models module keys its rows by the lower-cased instance name; the view joins them to
  *     the instance GUID through dt_instances.
  *
+ *   outbox has no index by instance (step 4 dropped outbox_instance): delivery reads it by seq.
+ *
  *   Index twins_model_id(instance_id, model_id, id)                         (step 3)
  *     Model filters, counts per model, and a model filter with a $dtId range answered from
  *     the index alone.
@@ -121,6 +123,11 @@ static const char *const steps[] = {
     "  INSERT INTO twin_counts VALUES (NEW.instance_id, NEW.model_id, 1)"
     "    ON CONFLICT (instance_id, model_id) DO UPDATE SET n = n + 1;"
     "END;",
+    /* Step 5: every event paid a third B-tree write (and WAL page, synced) for this index, and
+     * only store_outbox_each -- tests -- reads by instance; it now walks the outbox in seq
+     * (rowid) order, and deleting an instance scans the outbox once for its cascade. seq
+     * stays AUTOINCREMENT, so it never goes back. */
+    "DROP INDEX outbox_instance;",
 };
 
 const sqlite_schema_module_t sqlite_schema_twins = SQLITE_SCHEMA_STEPS("twins", steps);
