@@ -368,77 +368,69 @@ typedef struct list_ctx {
     gctx_t *g;
     filter_t f;
     json_t *out;
+    castor_err e; /* the store's failure when a walk fails */
 } list_ctx_t;
 
-static int user_list_one(const store_user_t *u, void *ctx)
+/* Keeps o in the listing when it passes $filter; takes o's reference. */
+static int list_add(list_ctx_t *l, json_t *o)
 {
-    list_ctx_t *l = ctx;
-    json_t *o = user_json(u);
     if (filter_match(&l->f, o)) json_array_append(l->out, o);
     json_decref(o);
     return 0;
 }
 
+static int user_list_one(const store_user_t *u, void *ctx)
+{
+    return list_add(ctx, user_json(u));
+}
+
 static int group_list_one(const store_group_t *gr, void *ctx)
 {
-    list_ctx_t *l = ctx;
-    json_t *o = group_json(gr);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(ctx, group_json(gr));
 }
 
 static int app_list_one(const store_app_t *a, void *ctx)
 {
     list_ctx_t *l = ctx;
-    json_t *o = app_json(l->g->t, a);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(l, app_json(l->g->t, a));
 }
 
 static int sp_list_one(const store_sp_t *s, void *ctx)
 {
     list_ctx_t *l = ctx;
-    json_t *o = sp_json(s, l->g->who.tenant_id);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(l, sp_json(s, l->g->who.tenant_id));
 }
 
 static int grant_list_one(const store_grant_t *gr, void *ctx)
 {
-    list_ctx_t *l = ctx;
-    json_t *o = grant_json(gr);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(ctx, grant_json(gr));
 }
 
-static int list_begin(http_request_t *req, gctx_t *g, list_ctx_t *l, castor_err *err)
+/* Feeds every object of the caller's tenant to list_add; fills l->e on failure. */
+typedef int (*list_walk_fn)(list_ctx_t *l);
+
+/* Answers GET on a collection: a read transaction, $filter parsed, walk run, and the
+ * collection named what in reply, or the store's failure. */
+static int list_reply(http_request_t *req, http_response_t *resp, const char *what,
+                      list_walk_fn walk, castor_err *err)
 {
-    int rc = gbegin(req, g, STORE_READ, err);
+    gctx_t g;
+    int rc = gbegin(req, &g, STORE_READ, err);
     if (rc < 0) return rc;
-    l->g = g;
-    l->out = json_array();
-    if (filter_parse(http_request_query(req, "$filter"), &l->f) < 0) {
-        json_decref(l->out);
-        return gend(g, bad_request(err, "Invalid filter clause: castor understands x eq 'v', "
-                                        "startswith(x,'v'), x/any(c:c eq 'v') joined by and."),
+    list_ctx_t l = {.g = &g, .out = json_array()};
+    castor_err_clear(&l.e);
+    if (filter_parse(http_request_query(req, "$filter"), &l.f) < 0) {
+        json_decref(l.out);
+        return gend(&g, bad_request(err, "Invalid filter clause: castor understands x eq 'v', "
+                                         "startswith(x,'v'), x/any(c:c eq 'v') joined by and."),
                     err);
     }
-    return CASTOR_OK;
-}
-
-/* Answers a listing: the collection, or the store's failure. */
-static int list_end(gctx_t *g, list_ctx_t *l, int rc, const castor_err *e, const char *what,
-                    http_response_t *resp, castor_err *err)
-{
+    rc = walk(&l);
     if (rc < 0) {
-        json_decref(l->out);
-        return gend(g, castor_err_set(err, rc, "%s", e->message), err);
+        json_decref(l.out);
+        return gend(&g, castor_err_set(err, rc, "%s", l.e.message), err);
     }
-    return gend(g, reply(g, resp, 200, collection(g, what, l->out), err), err);
+    return gend(&g, reply(&g, resp, 200, collection(&g, what, l.out), err), err);
 }
 
 /* ---- users ---- */
@@ -471,16 +463,14 @@ static int h_me(http_request_t *req, http_response_t *resp, castor_err *err)
     return gend(&g, rc, err);
 }
 
+static int users_walk(list_ctx_t *l)
+{
+    return store_user_each(l->g->t, l->g->who.tenant_id, user_list_one, l, &l->e);
+}
+
 static int h_users_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_user_each(g.t, g.who.tenant_id, user_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "users", resp, err);
+    return list_reply(req, resp, "users", users_walk, err);
 }
 
 static int h_user_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -589,16 +579,14 @@ static int h_user_delete(http_request_t *req, http_response_t *resp, castor_err 
 
 /* ---- groups ---- */
 
+static int groups_walk(list_ctx_t *l)
+{
+    return store_group_each(l->g->t, l->g->who.tenant_id, group_list_one, l, &l->e);
+}
+
 static int h_groups_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_group_each(g.t, g.who.tenant_id, group_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "groups", resp, err);
+    return list_reply(req, resp, "groups", groups_walk, err);
 }
 
 static int find_group(gctx_t *g, const char *id, store_group_t *out, castor_err *err)
@@ -777,16 +765,14 @@ static int find_app(gctx_t *g, const char *id, store_app_t *out, castor_err *err
     return rc < 0 ? castor_err_set(err, rc, "%s", e.message) : CASTOR_OK;
 }
 
+static int apps_walk(list_ctx_t *l)
+{
+    return store_app_each(l->g->t, l->g->who.tenant_id, app_list_one, l, &l->e);
+}
+
 static int h_apps_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_app_each(g.t, g.who.tenant_id, app_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "applications", resp, err);
+    return list_reply(req, resp, "applications", apps_walk, err);
 }
 
 static int h_app_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -1034,16 +1020,14 @@ static int find_sp(gctx_t *g, const char *id, store_sp_t *out, castor_err *err)
     return rc < 0 ? castor_err_set(err, rc, "%s", e.message) : CASTOR_OK;
 }
 
+static int sps_walk(list_ctx_t *l)
+{
+    return store_sp_each(l->g->t, l->g->who.tenant_id, sp_list_one, l, &l->e);
+}
+
 static int h_sps_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_sp_each(g.t, g.who.tenant_id, sp_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "servicePrincipals", resp, err);
+    return list_reply(req, resp, "servicePrincipals", sps_walk, err);
 }
 
 static int h_sp_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -1192,16 +1176,14 @@ static int h_app_role_assign(http_request_t *req, http_response_t *resp, castor_
 
 /* ---- oauth2PermissionGrants ---- */
 
+static int grants_walk(list_ctx_t *l)
+{
+    return store_grant_each(l->g->t, l->g->who.tenant_id, NULL, grant_list_one, l, &l->e);
+}
+
 static int h_grants_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_grant_each(g.t, g.who.tenant_id, NULL, grant_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "oauth2PermissionGrants", resp, err);
+    return list_reply(req, resp, "oauth2PermissionGrants", grants_walk, err);
 }
 
 static int h_grant_create(http_request_t *req, http_response_t *resp, castor_err *err)
