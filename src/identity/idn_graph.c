@@ -368,77 +368,89 @@ typedef struct list_ctx {
     gctx_t *g;
     filter_t f;
     json_t *out;
+    castor_err e; /* the store's failure when a walk fails */
 } list_ctx_t;
 
-static int user_list_one(const store_user_t *u, void *ctx)
+/* Keeps o in the listing when it passes $filter; takes o's reference. */
+static int list_add(list_ctx_t *l, json_t *o)
 {
-    list_ctx_t *l = ctx;
-    json_t *o = user_json(u);
     if (filter_match(&l->f, o)) json_array_append(l->out, o);
     json_decref(o);
     return 0;
 }
 
+static int user_list_one(const store_user_t *u, void *ctx)
+{
+    return list_add(ctx, user_json(u));
+}
+
 static int group_list_one(const store_group_t *gr, void *ctx)
 {
-    list_ctx_t *l = ctx;
-    json_t *o = group_json(gr);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(ctx, group_json(gr));
 }
 
 static int app_list_one(const store_app_t *a, void *ctx)
 {
     list_ctx_t *l = ctx;
-    json_t *o = app_json(l->g->t, a);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(l, app_json(l->g->t, a));
 }
 
 static int sp_list_one(const store_sp_t *s, void *ctx)
 {
     list_ctx_t *l = ctx;
-    json_t *o = sp_json(s, l->g->who.tenant_id);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(l, sp_json(s, l->g->who.tenant_id));
 }
 
 static int grant_list_one(const store_grant_t *gr, void *ctx)
 {
-    list_ctx_t *l = ctx;
-    json_t *o = grant_json(gr);
-    if (filter_match(&l->f, o)) json_array_append(l->out, o);
-    json_decref(o);
-    return 0;
+    return list_add(ctx, grant_json(gr));
 }
 
-static int list_begin(http_request_t *req, gctx_t *g, list_ctx_t *l, castor_err *err)
+/* Feeds every object of the caller's tenant to list_add; fills l->e on failure. */
+typedef int (*list_walk_fn)(list_ctx_t *l);
+
+/* Answers GET on a collection: a read transaction, $filter parsed, walk run, and the
+ * collection named what in reply, or the store's failure. */
+static int list_reply(http_request_t *req, http_response_t *resp, const char *what,
+                      list_walk_fn walk, castor_err *err)
 {
-    int rc = gbegin(req, g, STORE_READ, err);
+    gctx_t g;
+    int rc = gbegin(req, &g, STORE_READ, err);
     if (rc < 0) return rc;
-    l->g = g;
-    l->out = json_array();
-    if (filter_parse(http_request_query(req, "$filter"), &l->f) < 0) {
-        json_decref(l->out);
-        return gend(g, bad_request(err, "Invalid filter clause: castor understands x eq 'v', "
-                                        "startswith(x,'v'), x/any(c:c eq 'v') joined by and."),
+    list_ctx_t l = {.g = &g, .out = json_array()};
+    castor_err_clear(&l.e);
+    if (filter_parse(http_request_query(req, "$filter"), &l.f) < 0) {
+        json_decref(l.out);
+        return gend(&g, bad_request(err, "Invalid filter clause: castor understands x eq 'v', "
+                                         "startswith(x,'v'), x/any(c:c eq 'v') joined by and."),
                     err);
     }
-    return CASTOR_OK;
+    rc = walk(&l);
+    if (rc < 0) {
+        json_decref(l.out);
+        return gend(&g, castor_err_set(err, rc, "%s", l.e.message), err);
+    }
+    return gend(&g, reply(&g, resp, 200, collection(&g, what, l.out), err), err);
 }
 
-/* Answers a listing: the collection, or the store's failure. */
-static int list_end(gctx_t *g, list_ctx_t *l, int rc, const castor_err *e, const char *what,
-                    http_response_t *resp, castor_err *err)
+/* ---- lookups by id ---- */
+
+/* An object of another tenant does not exist for the caller. */
+static int in_tenant(const gctx_t *g, const char *tenant_id)
 {
-    if (rc < 0) {
-        json_decref(l->out);
-        return gend(g, castor_err_set(err, rc, "%s", e->message), err);
-    }
-    return gend(g, reply(g, resp, 200, collection(g, what, l->out), err), err);
+    return strcmp(tenant_id, g->who.tenant_id) == 0;
+}
+
+/* Ends a store lookup of id as Graph answers it: 404 when absent, else the store's cause. */
+static int found(int rc, const castor_err *e, const char *id, castor_err *err)
+{
+    if (rc == CASTOR_ENOTFOUND) return not_found(err, id);
+    return rc < 0 ? castor_err_set(err, rc, "%s", e->message) : CASTOR_OK;
+}
+
+static int owns_or_admin(const gctx_t *g, const char *owner)
+{
+    return g->admin || strcmp(owner, g->who.oid) == 0;
 }
 
 /* ---- users ---- */
@@ -449,9 +461,9 @@ static int find_user(gctx_t *g, const char *key, store_user_t *u, castor_err *er
     castor_err_clear(&e);
     int rc = strchr(key, '@') ? store_user_get_by_upn(g->t, g->who.tenant_id, key, u, &e)
                               : store_user_get(g->t, key, u, &e);
-    if (rc == 0 && strcmp(u->tenant_id, g->who.tenant_id) != 0) rc = CASTOR_ENOTFOUND;
-    if (rc == CASTOR_ENOTFOUND) return not_found(err, key);
-    if (rc < 0) return castor_err_set(err, rc, "%s", e.message);
+    if (rc == 0 && !in_tenant(g, u->tenant_id)) rc = CASTOR_ENOTFOUND;
+    rc = found(rc, &e, key, err);
+    if (rc < 0) return rc;
     sodium_memzero(u->password_hash, sizeof u->password_hash);
     return CASTOR_OK;
 }
@@ -471,16 +483,14 @@ static int h_me(http_request_t *req, http_response_t *resp, castor_err *err)
     return gend(&g, rc, err);
 }
 
+static int users_walk(list_ctx_t *l)
+{
+    return store_user_each(l->g->t, l->g->who.tenant_id, user_list_one, l, &l->e);
+}
+
 static int h_users_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_user_each(g.t, g.who.tenant_id, user_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "users", resp, err);
+    return list_reply(req, resp, "users", users_walk, err);
 }
 
 static int h_user_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -589,25 +599,33 @@ static int h_user_delete(http_request_t *req, http_response_t *resp, castor_err 
 
 /* ---- groups ---- */
 
+static int groups_walk(list_ctx_t *l)
+{
+    return store_group_each(l->g->t, l->g->who.tenant_id, group_list_one, l, &l->e);
+}
+
 static int h_groups_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_group_each(g.t, g.who.tenant_id, group_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "groups", resp, err);
+    return list_reply(req, resp, "groups", groups_walk, err);
 }
 
 static int find_group(gctx_t *g, const char *id, store_group_t *out, castor_err *err)
 {
     castor_err e;
     int rc = store_group_get(g->t, id, out, &e);
-    if (rc == 0 && strcmp(out->tenant_id, g->who.tenant_id) != 0) rc = CASTOR_ENOTFOUND;
-    if (rc == CASTOR_ENOTFOUND) return not_found(err, id);
-    return rc < 0 ? castor_err_set(err, rc, "%s", e.message) : CASTOR_OK;
+    if (rc == 0 && !in_tenant(g, out->tenant_id)) rc = CASTOR_ENOTFOUND;
+    return found(rc, &e, id, err);
+}
+
+/* Opens a write transaction on the group named by the {id} path parameter, for its owner or
+ * an administrator. On failure the transaction has ended and the caller only returns. */
+static int group_begin_owned(http_request_t *req, gctx_t *g, store_group_t *gr, castor_err *err)
+{
+    int rc = gbegin(req, g, STORE_WRITE, err);
+    if (rc < 0) return rc;
+    rc = find_group(g, http_request_param(req, "id"), gr, err);
+    if (rc == 0 && !owns_or_admin(g, gr->owner_id)) rc = denied(err);
+    return rc < 0 ? gend(g, rc, err) : CASTOR_OK;
 }
 
 static int h_group_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -645,12 +663,10 @@ static int h_group_create(http_request_t *req, http_response_t *resp, castor_err
 static int h_group_delete(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_group_t gr;
-    rc = find_group(&g, http_request_param(req, "id"), &gr, err);
-    if (rc == 0 && !g.admin && strcmp(gr.owner_id, g.who.oid) != 0) rc = denied(err);
-    if (rc == 0) rc = store_group_delete(g.t, gr.id, err);
+    int rc = group_begin_owned(req, &g, &gr, err);
+    if (rc < 0) return rc;
+    rc = store_group_delete(g.t, gr.id, err);
     auth_directory_changed();
     resp->status = 204;
     return gend(&g, rc, err);
@@ -678,15 +694,13 @@ static const char *object_type(gctx_t *g, const char *id)
 static int h_member_add(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_group_t gr;
-    rc = find_group(&g, http_request_param(req, "id"), &gr, err);
-    if (rc == 0 && !g.admin && strcmp(gr.owner_id, g.who.oid) != 0) rc = denied(err);
+    int rc = group_begin_owned(req, &g, &gr, err);
+    if (rc < 0) return rc;
     const char *ref = json_string_value(json_object_get(req->json, "@odata.id"));
     const char *mid = ref ? strrchr(ref, '/') : NULL;
     mid = mid ? mid + 1 : ref;
-    if (rc == 0 && (!mid || !ids_is_guid(mid)))
+    if (!mid || !ids_is_guid(mid))
         rc = bad_request(err, "@odata.id must name a directory object: "
                               "https://{host}/v1.0/directoryObjects/{id}.");
     const char *type = rc == 0 ? object_type(&g, mid) : NULL;
@@ -712,7 +726,7 @@ static int h_member_remove(http_request_t *req, http_response_t *resp, castor_er
     if (rc < 0) return rc;
     store_group_t gr;
     rc = find_group(&g, http_request_param(req, "id"), &gr, err);
-    if (rc == 0 && !g.admin && strcmp(gr.owner_id, g.who.oid) != 0) rc = denied(err);
+    if (rc == 0 && !owns_or_admin(&g, gr.owner_id)) rc = denied(err);
     if (rc == 0) rc = store_group_member_remove(g.t, gr.id, http_request_param(req, "mid"), err);
     if (rc == CASTOR_ENOTFOUND) rc = not_found(err, http_request_param(req, "mid"));
     auth_directory_changed();
@@ -769,24 +783,43 @@ static int find_app(gctx_t *g, const char *id, store_app_t *out, castor_err *err
     castor_err e;
     int rc = store_app_get(g->t, id, out, &e);
     if (rc == CASTOR_ENOTFOUND) rc = store_app_get_by_app_id(g->t, g->who.tenant_id, id, out, &e);
-    if (rc == 0 && strcmp(out->tenant_id, g->who.tenant_id) != 0) {
+    if (rc == 0 && !in_tenant(g, out->tenant_id)) {
         store_app_release(out);
         rc = CASTOR_ENOTFOUND;
     }
-    if (rc == CASTOR_ENOTFOUND) return not_found(err, id);
-    return rc < 0 ? castor_err_set(err, rc, "%s", e.message) : CASTOR_OK;
+    return found(rc, &e, id, err);
+}
+
+/* find_app for the application's owner or an administrator; *out is released on denial. */
+static int find_app_owned(gctx_t *g, const char *id, store_app_t *out, castor_err *err)
+{
+    int rc = find_app(g, id, out, err);
+    if (rc == 0 && !owns_or_admin(g, out->owner_id)) {
+        store_app_release(out);
+        rc = denied(err);
+    }
+    return rc;
+}
+
+/* Opens a write transaction on the application named by the {id} path parameter, for its
+ * owner or an administrator. On success the caller releases *a and ends with gend; on failure
+ * the transaction has ended and the caller only returns. */
+static int app_begin_owned(http_request_t *req, gctx_t *g, store_app_t *a, castor_err *err)
+{
+    int rc = gbegin(req, g, STORE_WRITE, err);
+    if (rc < 0) return rc;
+    rc = find_app_owned(g, http_request_param(req, "id"), a, err);
+    return rc < 0 ? gend(g, rc, err) : CASTOR_OK;
+}
+
+static int apps_walk(list_ctx_t *l)
+{
+    return store_app_each(l->g->t, l->g->who.tenant_id, app_list_one, l, &l->e);
 }
 
 static int h_apps_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_app_each(g.t, g.who.tenant_id, app_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "applications", resp, err);
+    return list_reply(req, resp, "applications", apps_walk, err);
 }
 
 static int h_app_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -905,20 +938,12 @@ static int h_app_create(http_request_t *req, http_response_t *resp, castor_err *
     return gend(&g, rc, err);
 }
 
-static int owns_or_admin(gctx_t *g, const char *owner) { return g->admin || strcmp(owner, g->who.oid) == 0; }
-
 static int h_app_patch(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_app_t a;
-    rc = find_app(&g, http_request_param(req, "id"), &a, err);
-    if (rc < 0) return gend(&g, rc, err);
-    if (!owns_or_admin(&g, a.owner_id)) {
-        store_app_release(&a);
-        return gend(&g, denied(err), err);
-    }
+    int rc = app_begin_owned(req, &g, &a, err);
+    if (rc < 0) return rc;
     json_t *doc = json_loads(a.doc, 0, NULL);
     if (!json_is_object(doc)) {
         json_decref(doc);
@@ -941,15 +966,12 @@ static int h_app_patch(http_request_t *req, http_response_t *resp, castor_err *e
 static int h_app_delete(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_app_t a;
-    rc = find_app(&g, http_request_param(req, "id"), &a, err);
-    if (rc < 0) return gend(&g, rc, err);
-    if (!owns_or_admin(&g, a.owner_id)) rc = denied(err);
+    int rc = app_begin_owned(req, &g, &a, err);
+    if (rc < 0) return rc;
     store_sp_t sp;
     castor_err e;
-    if (rc == 0 && store_sp_get_by_app_id(g.t, a.tenant_id, a.app_id, &sp, &e) == 0) {
+    if (store_sp_get_by_app_id(g.t, a.tenant_id, a.app_id, &sp, &e) == 0) {
         rc = store_sp_delete(g.t, sp.id, err);
         store_sp_release(&sp);
     }
@@ -963,15 +985,9 @@ static int h_app_delete(http_request_t *req, http_response_t *resp, castor_err *
 static int h_add_password(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_app_t a;
-    rc = find_app(&g, http_request_param(req, "id"), &a, err);
-    if (rc < 0) return gend(&g, rc, err);
-    if (!owns_or_admin(&g, a.owner_id)) {
-        store_app_release(&a);
-        return gend(&g, denied(err), err);
-    }
+    int rc = app_begin_owned(req, &g, &a, err);
+    if (rc < 0) return rc;
     const json_t *pc = json_object_get(req->json, "passwordCredential");
     const char *dn = json_string_value(json_object_get(pc, "displayName"));
     int64_t now = time_now_s();
@@ -1005,14 +1021,11 @@ static int h_add_password(http_request_t *req, http_response_t *resp, castor_err
 static int h_remove_password(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_app_t a;
-    rc = find_app(&g, http_request_param(req, "id"), &a, err);
-    if (rc < 0) return gend(&g, rc, err);
-    if (!owns_or_admin(&g, a.owner_id)) rc = denied(err);
+    int rc = app_begin_owned(req, &g, &a, err);
+    if (rc < 0) return rc;
     const char *kid = json_string_value(json_object_get(req->json, "keyId"));
-    if (rc == 0 && !kid) rc = bad_request(err, "keyId is required.");
+    if (!kid) rc = bad_request(err, "keyId is required.");
     if (rc == 0) rc = store_app_secret_remove(g.t, a.id, kid, err);
     if (rc == CASTOR_ENOTFOUND) rc = not_found(err, kid);
     store_app_release(&a);
@@ -1026,24 +1039,36 @@ static int find_sp(gctx_t *g, const char *id, store_sp_t *out, castor_err *err)
 {
     castor_err e;
     int rc = store_sp_get(g->t, id, out, &e);
-    if (rc == 0 && strcmp(out->tenant_id, g->who.tenant_id) != 0) {
+    if (rc == 0 && !in_tenant(g, out->tenant_id)) {
         store_sp_release(out);
         rc = CASTOR_ENOTFOUND;
     }
-    if (rc == CASTOR_ENOTFOUND) return not_found(err, id);
-    return rc < 0 ? castor_err_set(err, rc, "%s", e.message) : CASTOR_OK;
+    return found(rc, &e, id, err);
+}
+
+/* Opens a write transaction on the service principal named by the {id} path parameter, for
+ * its owner or an administrator; castor's first-party principals are no one's to change. On
+ * success the caller releases *sp and ends with gend; on failure the transaction has ended. */
+static int sp_begin_owned(http_request_t *req, gctx_t *g, store_sp_t *sp, castor_err *err)
+{
+    int rc = gbegin(req, g, STORE_WRITE, err);
+    if (rc < 0) return rc;
+    rc = find_sp(g, http_request_param(req, "id"), sp, err);
+    if (rc == 0 && (!owns_or_admin(g, sp->owner_id) || sp->first_party)) {
+        store_sp_release(sp);
+        rc = denied(err);
+    }
+    return rc < 0 ? gend(g, rc, err) : CASTOR_OK;
+}
+
+static int sps_walk(list_ctx_t *l)
+{
+    return store_sp_each(l->g->t, l->g->who.tenant_id, sp_list_one, l, &l->e);
 }
 
 static int h_sps_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_sp_each(g.t, g.who.tenant_id, sp_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "servicePrincipals", resp, err);
+    return list_reply(req, resp, "servicePrincipals", sps_walk, err);
 }
 
 static int h_sp_get(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -1068,12 +1093,8 @@ static int h_sp_create(http_request_t *req, http_response_t *resp, castor_err *e
     const char *app_id = json_string_value(json_object_get(req->json, "appId"));
     if (!app_id) return gend(&g, bad_request(err, "appId is required."), err);
     store_app_t a;
-    rc = find_app(&g, app_id, &a, err);
+    rc = find_app_owned(&g, app_id, &a, err);
     if (rc < 0) return gend(&g, rc, err);
-    if (!owns_or_admin(&g, a.owner_id)) {
-        store_app_release(&a);
-        return gend(&g, denied(err), err);
-    }
     json_t *adoc = json_loads(a.doc, 0, NULL);
     json_t *spdoc = json_object();
     json_t *names = json_pack("[s]", a.app_id);
@@ -1118,15 +1139,12 @@ static int h_sp_create(http_request_t *req, http_response_t *resp, castor_err *e
 static int h_sp_patch(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_sp_t sp;
-    rc = find_sp(&g, http_request_param(req, "id"), &sp, err);
-    if (rc < 0) return gend(&g, rc, err);
-    if (!owns_or_admin(&g, sp.owner_id) || sp.first_party) rc = denied(err);
+    int rc = sp_begin_owned(req, &g, &sp, err);
+    if (rc < 0) return rc;
     const json_t *en = json_object_get(req->json, "accountEnabled");
     if (json_is_boolean(en)) sp.enabled = json_is_true(en);
-    if (rc == 0) rc = store_sp_update(g.t, &sp, err);
+    rc = store_sp_update(g.t, &sp, err);
     store_sp_release(&sp);
     auth_directory_changed();
     resp->status = 204;
@@ -1136,13 +1154,10 @@ static int h_sp_patch(http_request_t *req, http_response_t *resp, castor_err *er
 static int h_sp_delete(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     gctx_t g;
-    int rc = gbegin(req, &g, STORE_WRITE, err);
-    if (rc < 0) return rc;
     store_sp_t sp;
-    rc = find_sp(&g, http_request_param(req, "id"), &sp, err);
-    if (rc < 0) return gend(&g, rc, err);
-    if (!owns_or_admin(&g, sp.owner_id) || sp.first_party) rc = denied(err);
-    if (rc == 0) rc = store_sp_delete(g.t, sp.id, err);
+    int rc = sp_begin_owned(req, &g, &sp, err);
+    if (rc < 0) return rc;
+    rc = store_sp_delete(g.t, sp.id, err);
     store_sp_release(&sp);
     auth_directory_changed();
     resp->status = 204;
@@ -1192,16 +1207,14 @@ static int h_app_role_assign(http_request_t *req, http_response_t *resp, castor_
 
 /* ---- oauth2PermissionGrants ---- */
 
+static int grants_walk(list_ctx_t *l)
+{
+    return store_grant_each(l->g->t, l->g->who.tenant_id, NULL, grant_list_one, l, &l->e);
+}
+
 static int h_grants_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    gctx_t g;
-    list_ctx_t l;
-    int rc = list_begin(req, &g, &l, err);
-    if (rc < 0) return rc;
-    castor_err e;
-    castor_err_clear(&e);
-    rc = store_grant_each(g.t, g.who.tenant_id, NULL, grant_list_one, &l, &e);
-    return list_end(&g, &l, rc, &e, "oauth2PermissionGrants", resp, err);
+    return list_reply(req, resp, "oauth2PermissionGrants", grants_walk, err);
 }
 
 static int h_grant_create(http_request_t *req, http_response_t *resp, castor_err *err)

@@ -214,6 +214,47 @@ test('an ordinary user cannot create users (403 Authorization_RequestDenied)', a
   assert.equal(r.json.error.code, 'Authorization_RequestDenied');
 });
 
+test('a user changes only what it owns: 403 on what another owns, nothing changed; 404 for what is not there', async () => {
+  await graph(castor, admin, 'POST', '/users', { userPrincipalName: 'notowner@castor.local', displayName: 'Not Owner', mailNickname: 'notowner', passwordProfile: { password: 'Not-Owner-Pw-1' } });
+  const t = await token(castor, ropc({ username: 'notowner@castor.local', password: 'Not-Owner-Pw-1', scope: 'https://graph.microsoft.com/.default' }));
+  const user = t.json.access_token;
+  const { app, sp } = await newApp(castor, admin);
+  const group = (await graph(castor, admin, 'POST', '/groups', { displayName: 'owned', mailNickname: 'owned' })).json;
+  const me = (await graph(castor, user, 'GET', '/me')).json;
+  const refused = [
+    ['PATCH', `/applications/${app.id}`, { displayName: 'taken' }],
+    ['POST', `/applications/${app.id}/addPassword`, { passwordCredential: {} }],
+    ['POST', `/applications/${app.id}/removePassword`, { keyId: '11111111-2222-3333-4444-555555555555' }],
+    ['DELETE', `/applications/${app.id}`],
+    ['POST', '/servicePrincipals', { appId: app.appId }],
+    ['PATCH', `/servicePrincipals/${sp.id}`, { accountEnabled: false }],
+    ['DELETE', `/servicePrincipals/${sp.id}`],
+    ['POST', `/groups/${group.id}/members/$ref`, { '@odata.id': `https://x/v1.0/directoryObjects/${me.id}` }],
+    ['DELETE', `/groups/${group.id}/members/${me.id}/$ref`],
+    ['DELETE', `/groups/${group.id}`],
+  ];
+  for (const [method, path, body] of refused) {
+    const r = await graph(castor, user, method, path, body);
+    assert.equal(r.status, 403, `${method} ${path}: ${r.text}`);
+    assert.equal(r.json.error.code, 'Authorization_RequestDenied');
+  }
+  const a = await graph(castor, admin, 'GET', `/applications/${app.id}`);
+  assert.equal(a.json.displayName, app.displayName);
+  assert.equal(a.json.passwordCredentials.length, 1);
+  assert.equal((await graph(castor, admin, 'GET', `/servicePrincipals/${sp.id}`)).json.accountEnabled, true);
+  assert.equal((await graph(castor, admin, 'GET', `/groups/${group.id}`)).status, 200);
+  const nothing = '99999999-8888-7777-6666-555555555555';
+  for (const [method, path] of [['PATCH', `/applications/${nothing}`], ['DELETE', `/servicePrincipals/${nothing}`], ['DELETE', `/groups/${nothing}`]]) {
+    const r = await graph(castor, user, method, path, method === 'PATCH' ? {} : undefined);
+    assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
+    assert.equal(r.json.error.code, 'Request_ResourceNotFound');
+    assert.ok(r.json.error.message.includes(nothing), r.json.error.message);
+  }
+  const own = (await graph(castor, user, 'POST', '/applications', { displayName: 'mine' })).json;
+  assert.equal((await graph(castor, user, 'PATCH', `/applications/${own.id}`, { displayName: 'still mine' })).status, 204);
+  assert.equal((await graph(castor, user, 'GET', `/applications/${own.id}`)).json.displayName, 'still mine');
+});
+
 test('secrets and passwords never appear in the log', async () => {
   const { app, secret } = await newApp(castor, admin);
   await token(castor, { grant_type: 'client_credentials', client_id: app.appId, client_secret: secret, scope: ADT_SCOPE });

@@ -14,7 +14,7 @@
 #include "store/store_models.h"
 #include "twins/models_api.h"
 #include "twins/models_cache.h"
-#include "test_util.h"
+#include "test_http_util.h"
 
 typedef struct fixture {
     char *dir;
@@ -24,16 +24,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = test_tmpdir();
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
-    castor_err err;
-    if (store_open(url, 4, &f->app.store, &err) < 0) {
-        fprintf(stderr, "store_open: %s\n", err.message);
-        return -1;
-    }
-    snprintf(f->app.cfg.public_url, sizeof f->app.cfg.public_url, "https://localhost:8443");
-    f->app.models = models_cache_new();
+    if (test_app_open(&f->app, &f->dir, 4) < 0) return -1;
     *state = f;
     return 0;
 }
@@ -41,57 +32,24 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    models_cache_free(f->app.models);
-    store_close(f->app.store);
-    test_rmdir(f->dir);
-    free(f->dir);
+    test_app_close(&f->app, f->dir);
     free(f);
     return 0;
 }
 
-typedef struct call {
-    http_request_t req;
-    http_response_t resp;
-    castor_err err;
-    int rc;
-    int status;
-    json_t *body;     /* the parsed response body, or NULL */
-    const char *code; /* x-ms-error-code, or NULL */
-} call_t;
+typedef test_call_t call_t;
 
 /* Runs handler h as the listener would for /dt/{instance}{path}?{query}; errors are rendered. */
 static call_t *call_on(fixture_t *f, const char *instance, http_handler_fn h, const char *path,
                        const char *query, const char *id, const char *body)
 {
-    call_t *c = calloc(1, sizeof *c);
-    http_request_t *r = &c->req;
-    arena_init(&r->arena, CASTOR_REQUEST_ARENA_MAX);
-    r->app = &f->app;
-    r->plane = HTTP_PLANE_DATA;
-    r->instance = instance;
-    r->path = arena_sprintf(&r->arena, "/dt/%s%s", instance, path);
-    r->query = query ? query : "";
-    r->api_version = "2022-05-31";
-    snprintf(r->request_id, sizeof r->request_id, "test");
+    call_t *c = test_call_new(&f->app, instance, path, query, body);
     if (id) {
-        r->param_names[0] = "id";
-        r->param_values[0] = id;
-        r->nparams = 1;
+        c->req.param_names[0] = "id";
+        c->req.param_values[0] = id;
+        c->req.nparams = 1;
     }
-    if (body) {
-        r->body = body;
-        r->body_len = strlen(body);
-        r->json = json_loads(body, JSON_DECODE_ANY, NULL);
-        assert_non_null(r->json);
-    }
-    castor_err_clear(&c->err);
-    c->rc = h(r, &c->resp, &c->err);
-    if (c->rc < 0) http_render_error(r, &c->resp, &c->err);
-    c->status = c->resp.status ? c->resp.status : (c->resp.body ? 200 : 204);
-    if (c->resp.body) c->body = json_loadb(c->resp.body, c->resp.body_len, 0, NULL);
-    for (http_header_t *hd = c->resp.headers; hd; hd = hd->next)
-        if (strcmp(hd->name, "x-ms-error-code") == 0) c->code = hd->value;
-    return c;
+    return test_call_run(c, h);
 }
 
 static call_t *call(fixture_t *f, http_handler_fn h, const char *path, const char *query,
@@ -102,10 +60,7 @@ static call_t *call(fixture_t *f, http_handler_fn h, const char *path, const cha
 
 static void call_free(call_t *c)
 {
-    json_decref(c->body);
-    json_decref(c->req.json);
-    arena_free(&c->req.arena);
-    free(c);
+    test_call_free(c);
 }
 
 static const char *err_message(const call_t *c)

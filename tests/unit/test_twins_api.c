@@ -20,7 +20,7 @@
 #include "twins/models_api.h"
 #include "twins/models_cache.h"
 #include "twins/twins_api.h"
-#include "test_util.h"
+#include "test_http_util.h"
 
 typedef struct fixture {
     char *dir;
@@ -66,33 +66,16 @@ static void seed_instance(fixture_t *f)
     snprintf(f->instance_id, sizeof f->instance_id, "%s", inst.id);
 }
 
-typedef struct call {
-    http_request_t req;
-    http_response_t resp;
-    castor_err err;
-    int rc;
-    int status;
-    json_t *body;
-    const char *code;
-    const char *etag;
-} call_t;
+typedef test_call_t call_t;
 
 /* Runs h for /dt/MyInst{path}. params: "name=value" route parameters, then NULL; headers:
  * "Name: value", then NULL (one list, params first, separated by a NULL). */
 static call_t *callv(fixture_t *f, http_handler_fn h, const char *path, const char *query,
                      const char *body, const char *const *params, const char *const *headers)
 {
-    call_t *c = calloc(1, sizeof *c);
+    call_t *c = test_call_new(&f->app, INST, path, query, body);
     http_request_t *r = &c->req;
-    arena_init(&r->arena, CASTOR_REQUEST_ARENA_MAX);
-    r->app = &f->app;
-    r->plane = HTTP_PLANE_DATA;
-    r->instance = INST;
     r->instance_id = f->instance_id;
-    r->path = arena_sprintf(&r->arena, "/dt/%s%s", INST, path);
-    r->query = query ? query : "";
-    r->api_version = "2022-05-31";
-    snprintf(r->request_id, sizeof r->request_id, "test");
     for (int i = 0; params && params[i] && i < HTTP_PARAMS_MAX; i++) {
         const char *eq = strchr(params[i], '=');
         r->param_names[i] = arena_strndup(&r->arena, params[i], (size_t)(eq - params[i]));
@@ -107,22 +90,7 @@ static call_t *callv(fixture_t *f, http_handler_fn h, const char *path, const ch
         hd->next = r->headers;
         r->headers = hd;
     }
-    if (body) {
-        r->body = body;
-        r->body_len = strlen(body);
-        r->json = json_loads(body, JSON_DECODE_ANY, NULL);
-        assert_non_null(r->json);
-    }
-    castor_err_clear(&c->err);
-    c->rc = h(r, &c->resp, &c->err);
-    if (c->rc < 0) http_render_error(r, &c->resp, &c->err);
-    c->status = c->resp.status ? c->resp.status : (c->resp.body ? 200 : 204);
-    if (c->resp.body) c->body = json_loadb(c->resp.body, c->resp.body_len, 0, NULL);
-    for (http_header_t *hd = c->resp.headers; hd; hd = hd->next) {
-        if (strcmp(hd->name, "x-ms-error-code") == 0) c->code = hd->value;
-        if (strcmp(hd->name, "ETag") == 0) c->etag = hd->value;
-    }
-    return c;
+    return test_call_run(c, h);
 }
 
 #define P(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -130,10 +98,7 @@ static call_t *callv(fixture_t *f, http_handler_fn h, const char *path, const ch
 
 static void call_free(call_t *c)
 {
-    json_decref(c->body);
-    json_decref(c->req.json);
-    arena_free(&c->req.arena);
-    free(c);
+    test_call_free(c);
 }
 
 static void expect_error(call_t *c, int status, const char *code, const char *phrase)
@@ -198,13 +163,7 @@ static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     ids_init();
-    f->dir = test_tmpdir();
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
-    castor_err err;
-    if (store_open(url, 8, &f->app.store, &err) < 0) return -1;
-    snprintf(f->app.cfg.public_url, sizeof f->app.cfg.public_url, "https://localhost:8443");
-    f->app.models = models_cache_new();
+    if (test_app_open(&f->app, &f->dir, 8) < 0) return -1;
     seed_instance(f);
     call_t *c = callv(f, models_add, "/models", NULL, MODELS, NULL, NOH);
     if (c->status != 201) fprintf(stderr, "%s\n", c->resp.body);
@@ -222,10 +181,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    models_cache_free(f->app.models);
-    store_close(f->app.store);
-    test_rmdir(f->dir);
-    free(f->dir);
+    test_app_close(&f->app, f->dir);
     free(f);
     return 0;
 }
