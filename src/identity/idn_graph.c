@@ -727,9 +727,13 @@ static int h_member_remove(http_request_t *req, http_response_t *resp, castor_er
     store_group_t gr;
     rc = find_group(&g, http_request_param(req, "id"), &gr, err);
     if (rc == 0 && !owns_or_admin(&g, gr.owner_id)) rc = denied(err);
-    if (rc == 0) rc = store_group_member_remove(g.t, gr.id, http_request_param(req, "mid"), err);
-    if (rc == CASTOR_ENOTFOUND) rc = not_found(err, http_request_param(req, "mid"));
-    auth_directory_changed();
+    if (rc == 0) {
+        /* Only a missing membership names the member; a missing group keeps find_group's
+         * message naming the group. */
+        rc = store_group_member_remove(g.t, gr.id, http_request_param(req, "mid"), err);
+        if (rc == CASTOR_ENOTFOUND) rc = not_found(err, http_request_param(req, "mid"));
+    }
+    if (rc == 0) auth_directory_changed();
     resp->status = 204;
     return gend(&g, rc, err);
 }

@@ -262,3 +262,18 @@ test('secrets and passwords never appear in the log', async () => {
   assert.ok(!log.includes(secret));
   assert.ok(!log.includes(ADMIN_PW));
 });
+
+test('Graph: removing a member names what is missing — the group, or the membership', async () => {
+  const tok = await adminGraphToken(castor);
+  const ghost = '11111111-2222-3333-4444-555555555555';
+  const noGroup = await graph(castor, tok, 'DELETE', `/groups/${ghost}/members/${ghost}/$ref`);
+  assert.equal(noGroup.status, 404);
+  assert.equal(noGroup.json.error.code, 'Request_ResourceNotFound');
+  assert.match(noGroup.json.error.message, new RegExp(ghost));
+  const g = await graph(castor, tok, 'POST', '/groups', { displayName: 'rm-test', mailEnabled: false, mailNickname: 'rm-test', securityEnabled: true });
+  assert.equal(g.status, 201, g.text);
+  const noMember = await graph(castor, tok, 'DELETE', `/groups/${g.json.id}/members/${ghost}/$ref`);
+  assert.equal(noMember.status, 404);
+  assert.match(noMember.json.error.message, new RegExp(ghost));
+  assert.doesNotMatch(noMember.json.error.message, new RegExp(g.json.id));
+});
