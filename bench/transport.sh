@@ -14,7 +14,7 @@ command -v wrk >/dev/null || { echo "transport: wrk is not installed (apt-get in
 data="$(mktemp -d)"
 log="$data/castor.log"
 CASTOR_ADMIN_PASSWORD=bench-only-Pw1 "$castor" serve --data "$data" --listen 127.0.0.1:0 \
-  --log-level warn >"$data/out" 2>"$log" &
+  --log-level warn --threads 2 >"$data/out" 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do grep -q "port [0-9]*)" "$data/out" 2>/dev/null && break; sleep 0.1; done
