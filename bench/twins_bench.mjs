@@ -2,6 +2,7 @@
 // GET twin, PATCH twin, PUT relationship on an instance holding TWINS (default 100,000) twins,
 // compared with ADT's per-instance limits (1,000 reads/s, 1,000 patches/s, 500 creates/s).
 // Usage: node bench/twins_bench.mjs path/to/castor [duration]. Prints figures; never fails on time.
+// BENCH_MODES="patch" runs only some of get, patch, rel (e.g. under perf).
 import { execFileSync } from 'node:child_process';
 import https from 'node:https';
 import { dirname, join } from 'node:path';
@@ -52,7 +53,7 @@ try {
   console.log(`PUT twin (load, node client, 64 in flight)   ${createRate.toFixed(0).padStart(8)} req/s   ${(createRate / 500).toFixed(1)}x ADT's 500 creates/s`);
   const limits = { get: [1000, 'reads'], patch: [1000, 'patches'], rel: [500, 'creates'] };
   const labels = { get: 'GET twin', patch: 'PATCH twin', rel: 'PUT relationship' };
-  for (const mode of ['get', 'patch', 'rel']) {
+  for (const mode of (process.env.BENCH_MODES || 'get patch rel').split(' ')) {
     const out = execFileSync('wrk', ['-t2', '-c64', `-d${duration}`, '--latency', '-s', join(here, 'twins_bench.lua'), c.url], {
       env: { ...process.env, MODE: mode, TWINS: String(TWINS), PREFIX: '/dt/bench', TOKEN: tok }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -3,11 +3,40 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <string.h>
 
 int ids_init(void)
 {
     return sodium_init() < 0 ? -1 : 0;
+}
+
+/* Random bytes from a per-thread ChaCha20 stream keyed by the OS once per thread: the same
+ * quality as randombytes_buf, without its getrandom() system call for each of the three or
+ * four GUIDs (request id, ETag, event id) a write makes. */
+#define IDS_POOL 1024
+
+void ids_random(void *out, size_t n)
+{
+    static _Thread_local unsigned char key[crypto_stream_chacha20_KEYBYTES];
+    static _Thread_local unsigned char pool[IDS_POOL];
+    static _Thread_local size_t left;
+    static _Thread_local uint64_t nonce;
+    if (n > IDS_POOL / 4) {
+        randombytes_buf(out, n);
+        return;
+    }
+    if (left < n) {
+        if (nonce == 0) randombytes_buf(key, sizeof key);
+        unsigned char iv[crypto_stream_chacha20_NONCEBYTES];
+        uint64_t v = ++nonce;
+        memcpy(iv, &v, sizeof iv < sizeof v ? sizeof iv : sizeof v);
+        crypto_stream_chacha20(pool, sizeof pool, iv, key);
+        left = sizeof pool;
+    }
+    memcpy(out, pool + sizeof pool - left, n);
+    sodium_memzero(pool + sizeof pool - left, n); /* what was handed out is not kept */
+    left -= n;
 }
 
 /* By hand rather than snprintf: a GUID is made for every ETag and event, and the 16 "%02x"
@@ -16,7 +45,7 @@ void ids_guid(char out[CASTOR_GUID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
-    randombytes_buf(b, sizeof b);
+    ids_random(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     char *o = out;

@@ -6,6 +6,10 @@
 
 #define CASTOR_GUID_LEN 36 /* without the NUL */
 
+/* Fills out with n unpredictable bytes (a CSPRNG per thread, keyed by the OS: fit for ids and
+ * secrets alike). Requires ids_init() first. */
+void ids_random(void *out, size_t n);
+
 /* Fills out (>= 37 bytes) with a random version-4 GUID. Requires ids_init() first. */
 void ids_guid(char out[CASTOR_GUID_LEN + 1]);
 

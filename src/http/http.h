@@ -35,6 +35,16 @@ typedef struct http_header {
 
 #define HTTP_PARAMS_MAX 8
 
+/* An outcome a request's answer waits for without holding a thread: a write's durability. A
+ * handler sets req->deferred (only when req->can_defer) instead of blocking; the listener
+ * suspends the connection, serves others meanwhile, and once notify's wake runs sends the
+ * handler's answer if finish returns 0, or finish's error in its place. */
+typedef struct http_deferred {
+    void *obj; /* NULL: nothing deferred */
+    void (*notify)(void *obj, void (*wake)(void *), void *arg); /* wake(arg) once, any thread */
+    int (*finish)(void *obj, castor_err *err);                  /* the outcome; frees obj */
+} http_deferred_t;
+
 typedef struct http_request {
     void *app;              /* the server's application context (serve/app.h) */
     void *conn;             /* opaque: the listener's connection, for header lookups */
@@ -60,6 +70,8 @@ typedef struct http_request {
     int error_body_empty;   /* render an error with no body at all (Azure's bare 403) */
     http_header_t *error_headers; /* headers sent only with an error (WWW-Authenticate), arena */
     http_header_t *headers; /* request headers when there is no listener connection (unit tests) */
+    int can_defer;          /* the listener can wait for a deferred outcome (see above) */
+    http_deferred_t deferred;
     char request_id[40];    /* x-ms-request-id we answer with */
     const char *client_request_id; /* echoed as x-ms-client-request-id when present */
     arena_t arena;

@@ -25,6 +25,7 @@ struct http_server {
     unsigned short port;
     http_server_config_t cfg;
     atomic_uint in_flight;
+    atomic_uint suspended; /* connections waiting for a deferred outcome */
 };
 
 /* Everything one request owns; freed in request_completed. */
@@ -42,6 +43,9 @@ typedef struct req_state {
     uint64_t start_us;
     int status;
     size_t bytes_out;
+    struct MHD_Connection *conn;
+    http_response_t resp; /* the handler's answer, kept while a deferred outcome is awaited */
+    int deferred;         /* suspended for req.deferred; the next call sends resp */
 } req_state_t;
 
 /* ---- listening socket ---- */
@@ -196,6 +200,8 @@ static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *con
     arena_init(&req->arena, CASTOR_REQUEST_ARENA_MAX);
     req->app = srv->cfg.app;
     req->conn = conn;
+    req->can_defer = 1;
+    st->conn = conn;
     req->method = arena_strdup(&req->arena, method);
     req->path = arena_strdup(&req->arena, url);
     req->query = "";
@@ -285,6 +291,22 @@ static int api_version_check(http_request_t *req, const http_route_t *route, cas
                            req->api_version, list);
 }
 
+/* Replaces resp with the error err (of a request that failed with rc). */
+static void render_failure(req_state_t *st, http_response_t *resp, int rc, castor_err *err)
+{
+    http_request_t *req = &st->req;
+    if (err->rc == CASTOR_OK) castor_err_set(err, rc, "The request failed.");
+    if (err->rc == CASTOR_EINTERNAL || err->rc == CASTOR_ENOMEM || err->rc == CASTOR_EIO)
+        log_json(LOG_ERROR, "request failed",
+                 json_pack("{s:s, s:s, s:s}", "requestId", req->request_id, "path", req->path,
+                           "error", err->message));
+    memset(resp, 0, sizeof *resp);
+    resp->headers = req->error_headers;
+    if (st->match == HTTP_MATCH_NO_METHOD)
+        http_response_header(req, resp, "Allow", st->allowed ? st->allowed : "");
+    http_render_error(req, resp, err);
+}
+
 /* Last call: run the shared checks, the plane's guard and the handler; fill resp. */
 static void request_dispatch(req_state_t *st, http_response_t *resp)
 {
@@ -328,17 +350,7 @@ static void request_dispatch(req_state_t *st, http_response_t *resp)
         rc = route->handler(req, resp, &err);
         if (rc == CASTOR_OK && resp->status == 0) resp->status = resp->body ? 200 : 204;
     }
-    if (rc < 0) {
-        if (err.rc == CASTOR_OK) castor_err_set(&err, rc, "The request failed.");
-        if (err.rc == CASTOR_EINTERNAL || err.rc == CASTOR_ENOMEM || err.rc == CASTOR_EIO)
-            log_json(LOG_ERROR, "request failed",
-                     json_pack("{s:s, s:s, s:s}", "requestId", req->request_id, "path", req->path,
-                               "error", err.message));
-        resp->headers = req->error_headers;
-        if (st->match == HTTP_MATCH_NO_METHOD)
-            http_response_header(req, resp, "Allow", st->allowed ? st->allowed : "");
-        http_render_error(req, resp, &err);
-    }
+    if (rc < 0) render_failure(st, resp, rc, &err);
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st, http_response_t *resp)
@@ -362,6 +374,15 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st, http_
     return ok;
 }
 
+/* A deferred outcome is known (called once, from any thread). */
+static void request_resume(void *arg)
+{
+    req_state_t *st = arg;
+    http_server_t *srv = st->srv;
+    MHD_resume_connection(st->conn);
+    atomic_fetch_sub(&srv->suspended, 1);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -381,9 +402,27 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         *upload_data_size = 0;
         return MHD_YES;
     }
-    http_response_t resp = {0};
-    request_dispatch(st, &resp);
-    return queue(conn, st, &resp);
+    if (st->deferred) {
+        /* Resumed: the outcome the answer waited for is known. */
+        castor_err err;
+        castor_err_clear(&err);
+        http_deferred_t d = st->req.deferred;
+        st->req.deferred.obj = NULL;
+        st->deferred = 0;
+        int rc = d.finish(d.obj, &err);
+        if (rc < 0) render_failure(st, &st->resp, rc, &err);
+        return queue(conn, st, &st->resp);
+    }
+    request_dispatch(st, &st->resp);
+    if (st->req.deferred.obj) {
+        /* Wait for it without this thread: MHD calls back once the connection is resumed. */
+        st->deferred = 1;
+        atomic_fetch_add(&srv->suspended, 1);
+        MHD_suspend_connection(conn);
+        st->req.deferred.notify(st->req.deferred.obj, request_resume, st);
+        return MHD_YES;
+    }
+    return queue(conn, st, &st->resp);
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -406,6 +445,11 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
         if (line && req->client_request_id)
             json_object_set_new(line, "clientRequestId", json_string(req->client_request_id));
         log_json(LOG_INFO, "request", line);
+    }
+    if (req->deferred.obj) {
+        /* Not resumed (only when the daemon stops): still wait, so nothing is leaked. */
+        castor_err ignored;
+        req->deferred.finish(req->deferred.obj, &ignored);
     }
     json_decref(req->json);
     json_decref(req->error_inner);
@@ -436,7 +480,8 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, cast
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
         MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
@@ -483,6 +528,9 @@ unsigned http_server_drain(http_server_t *s, unsigned timeout_ms)
 void http_server_stop(http_server_t *s)
 {
     if (!s) return;
+    /* libmicrohttpd refuses to stop with a connection still suspended; deferred outcomes come
+     * from the store, which is still open, within a disk sync. */
+    while (atomic_load(&s->suspended) > 0) usleep(1000);
     MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0) close(s->listen_fd);
     free(s);

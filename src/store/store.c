@@ -76,6 +76,42 @@ int store_commit(store_txn_t *t, castor_err *err)
     return rc;
 }
 
+struct store_pending {
+    store_t *store;
+    void *p; /* the engine's */
+};
+
+int store_commit_deferred(store_txn_t *t, store_pending_t **pending, castor_err *err)
+{
+    *pending = NULL;
+    store_t *s = t->store;
+    store_pending_t *sp = malloc(sizeof *sp);
+    if (!sp) return store_commit(t, err); /* no memory to defer with: wait here instead */
+    void *p = NULL;
+    int rc = s->ops->commit_deferred(s->engine, t->conn, &p, err);
+    free(t);
+    if (rc < 0 || !p) {
+        free(sp);
+        return rc;
+    }
+    sp->store = s;
+    sp->p = p;
+    *pending = sp;
+    return CASTOR_OK;
+}
+
+void store_pending_notify(store_pending_t *p, void (*fn)(void *), void *arg)
+{
+    p->store->ops->pending_notify(p->store->engine, p->p, fn, arg);
+}
+
+int store_pending_finish(store_pending_t *p, castor_err *err)
+{
+    int rc = p->store->ops->pending_finish(p->store->engine, p->p, err);
+    free(p);
+    return rc;
+}
+
 void store_rollback(store_txn_t *t)
 {
     if (!t) return;

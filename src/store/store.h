@@ -43,6 +43,22 @@ int store_commit(store_txn_t *t, castor_err *err);
 /* Abandons and ends the transaction. Safe on NULL. */
 void store_rollback(store_txn_t *t);
 
+/* A committed write whose durability is not yet known (see store_commit_deferred). */
+typedef struct store_pending store_pending_t;
+
+/* Commits and ends t like store_commit, but without waiting for the write to reach the disk:
+ * on 0, *pending (owned by the caller; NULL when the outcome is already final) must be
+ * finished with store_pending_finish, which says whether the write is durable. Until then the
+ * write is visible to others but must not be acknowledged. Lets a request thread serve other
+ * requests while the disk syncs (see http_deferred_t). */
+int store_commit_deferred(store_txn_t *t, store_pending_t **pending, castor_err *err);
+/* Calls fn(arg) once, from any thread (possibly at once, from this one), when the outcome of
+ * p is known; store_pending_finish then returns without blocking. */
+void store_pending_notify(store_pending_t *p, void (*fn)(void *), void *arg);
+/* The outcome: 0 when the write is durable, else the error (it may be lost). Blocks until it
+ * is known. Frees p. */
+int store_pending_finish(store_pending_t *p, castor_err *err);
+
 /* ---- key/value settings of the server itself (bootstrap state, key ids) ---- */
 
 /* *value_out is malloc'ed; caller frees. CASTOR_ENOTFOUND when the key is absent. */

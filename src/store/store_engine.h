@@ -38,6 +38,12 @@ typedef struct store_engine_ops {
     void (*close)(void *engine);
     int (*begin)(void *engine, store_mode_t mode, void **conn, castor_err *err);
     int (*commit)(void *engine, void *conn, castor_err *err);
+    /* As commit, but a write may return before it is durable: *pending (NULL when the outcome
+     * is already final) is then finished with pending_finish, after pending_notify's callback
+     * if the caller wants not to block. */
+    int (*commit_deferred)(void *engine, void *conn, void **pending, castor_err *err);
+    void (*pending_notify)(void *engine, void *pending, void (*fn)(void *), void *arg);
+    int (*pending_finish)(void *engine, void *pending, castor_err *err);
     void (*rollback)(void *engine, void *conn);
     /* Runs sql with params; *changes_out (may be NULL) gets the rows changed by a write.
      * A unique-constraint violation is CASTOR_ECONFLICT; other failures CASTOR_EIO. */

@@ -103,8 +103,10 @@ int twins_emit_raw(twins_ctx_t *ctx, store_txn_t *t, const char *type, const cha
 const char *twins_host(twins_ctx_t *ctx);
 
 /* Ends a write transaction: commits when rc is 0, else rolls back (t may be NULL). Returns the
- * commit's result or rc. */
-int twins_end(store_txn_t *t, int rc, castor_err *err);
+ * commit's result or rc. When the listener can defer the answer, a commit returns before the
+ * write is on disk and the request's answer waits for it (http_deferred_t); the handler then
+ * answers as if durable, and an error replaces its answer if the write is not. */
+int twins_end(twins_ctx_t *ctx, store_txn_t *t, int rc, castor_err *err);
 /* Answers 200 with stored JSON text (copied into the arena) and its ETag. */
 void twins_respond_text(http_request_t *req, http_response_t *resp, const char *text,
                         const char *etag);

@@ -306,10 +306,27 @@ int twins_respond_json(http_request_t *req, http_response_t *resp, const json_t 
     return rc;
 }
 
-int twins_end(store_txn_t *t, int rc, castor_err *err)
+static void pending_notify(void *obj, void (*wake)(void *), void *arg)
 {
-    if (rc == 0 && t) return store_commit(t, err);
-    store_rollback(t);
+    store_pending_notify(obj, wake, arg);
+}
+
+static int pending_finish(void *obj, castor_err *err)
+{
+    return store_pending_finish(obj, err);
+}
+
+int twins_end(twins_ctx_t *ctx, store_txn_t *t, int rc, castor_err *err)
+{
+    if (rc < 0 || !t) {
+        store_rollback(t);
+        return rc;
+    }
+    http_request_t *req = ctx->req;
+    if (!req->can_defer || req->deferred.obj) return store_commit(t, err);
+    store_pending_t *p = NULL;
+    rc = store_commit_deferred(t, &p, err);
+    if (rc == 0 && p) req->deferred = (http_deferred_t){p, pending_notify, pending_finish};
     return rc;
 }
 

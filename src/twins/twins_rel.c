@@ -186,7 +186,7 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
         json_decref(data);
         json_decref(od);
     }
-    rc = twins_end(t, rc, err);
+    rc = twins_end(&ctx, t, rc, err);
     if (rc == 0) twins_respond_text(req, resp, text, etag);
     free(text);
     json_decref(doc);
@@ -264,7 +264,7 @@ int twins_rel_patch(http_request_t *req, http_response_t *resp, castor_err *err)
                         NULL, data, NULL, NULL, err);
         json_decref(data);
     }
-    rc = twins_end(t, rc, err);
+    rc = twins_end(&ctx, t, rc, err);
     free(text);
     json_decref(doc);
     twins_done(&ctx);
@@ -298,7 +298,7 @@ int twins_rel_delete(http_request_t *req, http_response_t *resp, castor_err *err
                  : CASTOR_EINTERNAL;
         json_decref(doc);
     }
-    rc = twins_end(t, rc, err);
+    rc = twins_end(&ctx, t, rc, err);
     if (rc < 0) return rc;
     resp->status = 204;
     return CASTOR_OK;

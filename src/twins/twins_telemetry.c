@@ -92,7 +92,7 @@ static int send(http_request_t *req, http_response_t *resp, const char *componen
         rc = twins_emit(&ctx, t, "microsoft.iot.telemetry", component, source, msgid, schema,
                         req->json, stime ? "telemetrysourcetime" : NULL, stime, err);
     }
-    rc = twins_end(t, rc, err);
+    rc = twins_end(&ctx, t, rc, err);
     twins_done(&ctx);
     if (rc < 0) return rc;
     resp->status = 204;

@@ -181,7 +181,7 @@ int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
             json_decref(olddoc);
         }
     }
-    rc = twins_end(t, rc, err);
+    rc = twins_end(&ctx, t, rc, err);
     if (rc == 0) twins_respond_text(req, resp, text, etag);
     free(text);
     json_decref(doc);
@@ -321,7 +321,7 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
             rc = store_outbox_add(t, ctx.instance, "Microsoft.DigitalTwins.Twin.Update", id,
                                   p.event, err);
             done = 1;
-            rc = twins_end(t, rc, err);
+            rc = twins_end(&ctx, t, rc, err);
         } else {
             store_rollback(t);
             if (rc == CASTOR_ECONFLICT) rc = 0;
@@ -338,7 +338,7 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
         }
         if (rc == 0) rc = patch_compute(&ctx, t, id, component, &cond, &old, etag, now, &p, err);
         if (rc == 0) rc = patch_write(&ctx, t, id, etag, &p, err);
-        rc = twins_end(t, rc, err);
+        rc = twins_end(&ctx, t, rc, err);
         patched_free(&p);
     }
     twins_done(&ctx);
@@ -386,7 +386,7 @@ int twins_delete(http_request_t *req, http_response_t *resp, castor_err *err)
                  : CASTOR_EINTERNAL;
         json_decref(doc);
     }
-    rc = twins_end(t, rc, err);
+    rc = twins_end(&ctx, t, rc, err);
     if (rc < 0) return rc;
     resp->status = 204;
     return CASTOR_OK;

@@ -258,6 +258,133 @@ static void concurrent_writers_all_commit(void **state)
     for (int i = 0; i < 4; i++) assert_int_equal(args[i].ok, 50);
 }
 
+/* Writers share batches (one SQLite transaction, a savepoint each): one that fails and rolls
+ * back in the middle of a batch loses only its own writes, and every other one lands, whether
+ * it waited in store_commit or took the deferred path. */
+typedef struct batch_arg {
+    store_t *store;
+    int id;
+    int ok, refused, deferred;
+} batch_arg_t;
+
+typedef struct wake_flag {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int woken;
+} wake_flag_t;
+
+static void wake(void *p)
+{
+    wake_flag_t *w = p;
+    pthread_mutex_lock(&w->lock);
+    w->woken++;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void *batch_writer(void *p)
+{
+    batch_arg_t *a = p;
+    for (int i = 0; i < 60; i++) {
+        castor_err err;
+        store_txn_t *t;
+        if (store_begin(a->store, STORE_WRITE, &t, &err) < 0) return NULL;
+        char key[64];
+        snprintf(key, sizeof key, "b%d-%d", a->id, i);
+        if (store_meta_put(t, key, "x", &err) < 0) return NULL;
+        if (i % 3 == 1) {
+            /* A tenant that exists already: the write fails after writing its key. */
+            store_tenant_t tenant = {.created = 1};
+            snprintf(tenant.id, sizeof tenant.id, "batch-seed");
+            snprintf(tenant.domain, sizeof tenant.domain, "seed.example");
+            if (store_tenant_create(t, &tenant, &err) == CASTOR_ECONFLICT) a->refused++;
+            store_rollback(t);
+            continue;
+        }
+        if (i % 3 == 2) {
+            store_pending_t *pending = NULL;
+            if (store_commit_deferred(t, &pending, &err) < 0) return NULL;
+            if (pending) {
+                wake_flag_t w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+                store_pending_notify(pending, wake, &w);
+                pthread_mutex_lock(&w.lock);
+                while (!w.woken) pthread_cond_wait(&w.cond, &w.lock);
+                pthread_mutex_unlock(&w.lock);
+                if (w.woken != 1 || store_pending_finish(pending, &err) < 0) return NULL;
+                a->deferred++;
+            }
+            a->ok++;
+            continue;
+        }
+        if (store_commit(t, &err) < 0) return NULL;
+        a->ok++;
+    }
+    return NULL;
+}
+
+static void batched_writers_fail_alone(void **state)
+{
+    fixture_t *f = *state;
+    seed_tenant(f->store, "batch-seed");
+    enum { N = 8 };
+    batch_arg_t args[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (batch_arg_t){f->store, i, 0, 0, 0};
+        pthread_create(&th[i], NULL, batch_writer, &args[i]);
+    }
+    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    int deferred = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(args[i].ok, 40);
+        assert_int_equal(args[i].refused, 20);
+        deferred += args[i].deferred;
+    }
+    /* On a normal file system group commit is on, so deferred commits really waited. */
+    assert_true(deferred > 0);
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    for (int id = 0; id < N; id++)
+        for (int i = 0; i < 60; i++) {
+            char key[64], *v = NULL;
+            snprintf(key, sizeof key, "b%d-%d", id, i);
+            int rc = store_meta_get(t, key, &v, &err);
+            if (i % 3 == 1) {
+                assert_int_equal(rc, CASTOR_ENOTFOUND);
+            } else {
+                assert_int_equal(rc, 0);
+                assert_string_equal(v, "x");
+            }
+            free(v);
+        }
+    store_rollback(t);
+}
+
+/* A write transaction that only reads, or that rolls back alone, leaves nothing behind and
+ * does not hold the writer lock: the next writer and the next commit go through. */
+static void lone_rollbacks_release_the_writer(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+        assert_int_equal(store_meta_put(t, "gone", "x", &err), 0);
+        store_rollback(t);
+    }
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_meta_put(t, "kept", "y", &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    char *v = NULL;
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    assert_int_equal(store_meta_get(t, "gone", &v, &err), CASTOR_ENOTFOUND);
+    assert_int_equal(store_meta_get(t, "kept", &v, &err), 0);
+    assert_string_equal(v, "y");
+    free(v);
+    store_rollback(t);
+}
+
 static void reopen_keeps_data_and_refuses_newer_schema(void **state)
 {
     fixture_t *f = *state;
@@ -343,6 +470,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(role_assignments_refuse_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(readers_do_not_wait_for_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_writers_all_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(batched_writers_fail_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(lone_rollbacks_release_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_keeps_data_and_refuses_newer_schema, setup,
                                         teardown),
         cmocka_unit_test(not_a_database_and_bad_urls),

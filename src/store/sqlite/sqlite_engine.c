@@ -2,20 +2,33 @@
  *
  * A fixed pool of connections to one database file in WAL mode. Any number of read
  * transactions run at once, each on its own connection; write transactions are serialized by
- * a mutex and BEGIN IMMEDIATE, so SQLITE_BUSY never reaches a caller. synchronous=FULL makes
- * a commit durable against power loss, not only against a process crash. Statements are
- * prepared once per connection and cached by the address of their SQL text, which is always
- * a string literal in src/store/.
+ * a mutex on the writer's connection (batched, see below) and BEGIN IMMEDIATE, so SQLITE_BUSY
+ * never reaches a caller. synchronous=FULL makes a commit durable against power loss, not only
+ * against a process crash. Statements are prepared once per connection and cached by the
+ * address of their SQL text, which is always a string literal in src/store/.
  *
  * Group commit: an fdatasync costs ~280 us here, so one per write transaction caps writes at a
  * few thousand a second. Connections therefore run synchronous=NORMAL (COMMIT appends to the
- * WAL without syncing; checkpoints still sync the WAL before copying it), and sq_commit, after
- * releasing the writer lock, waits until an fdatasync of the WAL file that started after its
- * COMMIT has finished. One waiting committer at a time performs that sync for every commit
- * made before it began, so concurrent requests share one sync, and each is acknowledged only
- * once its transaction is on disk. When the WAL file cannot be opened the engine falls back to
- * synchronous=FULL. Reads never wait. Checkpoints run on their own thread, not inside the
- * COMMIT that crosses the threshold (see sq_checkpointer). */
+ * WAL without syncing; checkpoints still sync the WAL before copying it), and a syncer thread
+ * (sq_syncer) commits and syncs on behalf of every writer, as below. When the WAL file cannot
+ * be opened the engine falls back to synchronous=FULL, each writer committing its own batch.
+ * Reads never wait. Checkpoints run on their own thread, not inside the COMMIT that crosses
+ * the threshold (see sq_checkpointer).
+ *
+ * Batched write transactions: BEGIN and COMMIT cost more than a typical request's writes (the
+ * COMMIT writes every page it changed to the WAL, and the outbox and sequence pages change in
+ * every write), and they run inside the writer lock, which serializes writes. So write
+ * transactions share one SQLite transaction (a batch) on a dedicated connection (conns[0]):
+ * each caller's transaction is a SAVEPOINT inside it, rolled back alone on failure. A caller
+ * that finishes leaves the batch open and wakes the syncer, which commits it (taking the
+ * writer lock between two writers) and then syncs the WAL; writes that arrive while a sync
+ * runs form the next batch. A busy store thus commits and syncs one batch per fdatasync, an
+ * idle one a lone write at once. A caller learns its outcome only once its batch is committed
+ * and on disk: store_commit blocks until then; store_commit_deferred returns at once and its
+ * pending outcome calls back (the HTTP listener suspends the connection meanwhile, so no
+ * thread waits for the disk). Callers thus see the one-transaction-each behaviour, in the
+ * same serial order; if a batch's COMMIT fails, or SQLite rolls it back after an error, every
+ * member gets the error and none of them is acknowledged. */
 #include "store/sqlite/sqlite_migrations.h"
 #include "store/sqlite/sqlite_query.h"
 #include "store/store_engine.h"
@@ -34,6 +47,10 @@
  * once per connection; a full table only means a statement is prepared for each use. */
 #define SQLITE_STMT_SLOTS 1024
 
+/* Write transactions committed together at most (see the banner): bounds how long the first
+ * member of a busy run waits for its acknowledgement. */
+#define SQLITE_BATCH_MAX 64
+
 /* WAL pages after which a checkpoint is due: SQLite's own default for autocheckpoints. */
 #define SQLITE_CHECKPOINT_PAGES 1000
 
@@ -51,20 +68,39 @@ typedef struct sq_conn {
     struct sq_qcache *qcache; /* compiled ADT queries' statements, by text (sqlite_query.c) */
 } sq_conn_t;
 
+/* One batch of write transactions sharing a SQLite transaction. Owned by its references: the
+ * engine's while the batch is open, and each member's until it has read the outcome. Fields
+ * below `refs` are written under sync_lock. */
+typedef struct sq_batch {
+    int refs;
+    int done;           /* committed or failed */
+    int failed;         /* the COMMIT failed, or SQLite rolled the whole transaction back */
+    uint64_t commit_no; /* its number among commits (for the durable wait) */
+    char why[160];      /* what failed, for every member's error */
+} sq_batch_t;
+
 typedef struct sq_engine {
-    sq_conn_t *conns;
+    sq_conn_t *conns; /* conns[0] is the writer's (batched transactions); the rest, readers' */
     unsigned nconns;
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_free;
     pthread_mutex_t write_lock; /* held for the whole of a write transaction */
+    sq_batch_t *batch;          /* the open batch (under write_lock), NULL when none */
+    unsigned batch_n;           /* members of the open batch that have finished their writes */
     int schema_version;
     /* group commit (see the banner); wal_fd < 0: every COMMIT syncs itself */
     int wal_fd;
     pthread_mutex_t sync_lock;
-    pthread_cond_t synced;
-    uint64_t committed;  /* write transactions committed (to the OS) so far */
-    uint64_t durable;    /* of those, how many an fdatasync has covered */
-    int syncing;         /* a committer is inside fdatasync now */
+    pthread_cond_t synced;    /* a batch ended or a sync finished */
+    pthread_cond_t sync_wake; /* the syncer has commits to sync, or must stop */
+    pthread_t syncer;
+    int syncer_running, sync_stop;
+    int commit_wanted;       /* the open batch waits for the syncer to commit it */
+    uint64_t committed;      /* batches committed (to the OS) so far */
+    uint64_t sync_upto;      /* of those, how many an fdatasync has been tried for */
+    uint64_t durable;        /* of those, how many an fdatasync has covered */
+    uint64_t fail_lo, fail_hi; /* commits in (fail_lo, fail_hi] were in a failed fdatasync */
+    struct sq_waiter *waiters; /* callbacks for pending outcomes (store_commit_deferred) */
     /* background checkpoints (see sq_checkpointer); ckpt_db NULL: SQLite's own autocheckpoint */
     sqlite3 *ckpt_db;
     pthread_t ckpt_thread;
@@ -185,31 +221,184 @@ static void sq_group_commit_start(sq_engine_t *e, const char *target)
     e->wal_fd = fd;
 }
 
-/* Returns once an fdatasync of the WAL begun after commit number `mine` has succeeded. */
-static int sq_wait_durable(sq_engine_t *e, uint64_t mine, castor_err *err)
+/* A callback waiting for a batch's outcome (store_commit_deferred). */
+typedef struct sq_waiter {
+    sq_batch_t *b;
+    void (*fn)(void *);
+    void *arg;
+    struct sq_waiter *next;
+} sq_waiter_t;
+
+/* What is known of batch b's outcome (sync_lock held): 1 committed and on disk, -1 failed,
+ * 0 not yet. commit_no is 0 when COMMIT syncs itself (no group commit). */
+static int sq_batch_state(const sq_engine_t *e, const sq_batch_t *b)
 {
-    int rc = CASTOR_OK;
+    if (!b->done) return 0;
+    if (b->failed) return -1;
+    if (b->commit_no > e->fail_lo && b->commit_no <= e->fail_hi) return -1;
+    return b->commit_no <= e->durable ? 1 : 0;
+}
+
+/* Calls back every waiter whose outcome is now known (sync_lock held; released meanwhile, so
+ * a callback may take other locks). */
+static void sq_fire_ready(sq_engine_t *e)
+{
+    sq_waiter_t *ready = NULL, **pp = &e->waiters;
+    while (*pp) {
+        sq_waiter_t *w = *pp;
+        if (sq_batch_state(e, w->b)) {
+            *pp = w->next;
+            w->next = ready;
+            ready = w;
+        } else {
+            pp = &w->next;
+        }
+    }
+    if (!ready) return;
+    pthread_mutex_unlock(&e->sync_lock);
+    while (ready) {
+        sq_waiter_t *w = ready;
+        ready = w->next;
+        w->fn(w->arg);
+        free(w);
+    }
     pthread_mutex_lock(&e->sync_lock);
-    while (e->durable < mine) {
-        if (e->syncing) {
-            pthread_cond_wait(&e->synced, &e->sync_lock);
+}
+
+static void sq_batch_end(sq_engine_t *e, int rollback, const char *why);
+
+/* The syncer commits the open batch and syncs the WAL, over and over while there are writes:
+ * every write made while one fdatasync runs joins the batch committed and synced after it, so
+ * a busy store commits and syncs large batches, and an idle one commits a lone write at once.
+ * No request thread ever waits inside COMMIT's page writes or fdatasync. */
+static void *sq_syncer(void *arg)
+{
+    sq_engine_t *e = arg;
+    pthread_mutex_lock(&e->sync_lock);
+    for (;;) {
+        while (!e->commit_wanted && e->committed == e->sync_upto && !e->sync_stop)
+            pthread_cond_wait(&e->sync_wake, &e->sync_lock);
+        if (e->commit_wanted) {
+            e->commit_wanted = 0;
+            pthread_mutex_unlock(&e->sync_lock);
+            pthread_mutex_lock(&e->write_lock);
+            if (e->batch && e->batch_n) sq_batch_end(e, 0, NULL);
+            pthread_mutex_unlock(&e->write_lock);
+            pthread_mutex_lock(&e->sync_lock);
+        }
+        if (e->committed == e->sync_upto) {
+            if (e->sync_stop) break; /* stopping, and nothing left to sync */
             continue;
         }
-        e->syncing = 1;
         uint64_t upto = e->committed; /* every commit so far is in the WAL already */
         pthread_mutex_unlock(&e->sync_lock);
         int failed = fdatasync(e->wal_fd) != 0;
         pthread_mutex_lock(&e->sync_lock);
-        e->syncing = 0;
-        if (!failed && upto > e->durable) e->durable = upto;
-        pthread_cond_broadcast(&e->synced);
         if (failed) {
-            rc = castor_err_set(err, CASTOR_EIO, "syncing the write-ahead log to disk failed");
-            break;
+            e->fail_lo = e->durable;
+            e->fail_hi = upto;
+        } else {
+            e->durable = upto;
         }
+        e->sync_upto = upto;
+        pthread_cond_broadcast(&e->synced);
+        sq_fire_ready(e);
     }
     pthread_mutex_unlock(&e->sync_lock);
-    return rc;
+    return NULL;
+}
+
+static void sq_syncer_start(sq_engine_t *e)
+{
+    if (e->wal_fd >= 0 && pthread_create(&e->syncer, NULL, sq_syncer, e) == 0)
+        e->syncer_running = 1;
+}
+
+/* Syncs what is left, then stops the syncer. */
+static void sq_syncer_stop(sq_engine_t *e)
+{
+    if (!e->syncer_running) return;
+    pthread_mutex_lock(&e->sync_lock);
+    e->sync_stop = 1;
+    pthread_cond_signal(&e->sync_wake);
+    pthread_mutex_unlock(&e->sync_lock);
+    pthread_join(e->syncer, NULL);
+    e->syncer_running = 0;
+}
+
+static int sq_control(sq_conn_t *c, const char *sql, castor_err *err);
+
+/* Transaction control runs on every request: prepared once per connection (by the address of
+ * these literals), not parsed each time as sqlite3_exec would. */
+static const char SQL_BEGIN[] = "BEGIN";
+static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT castor_write";
+static const char SQL_RELEASE[] = "RELEASE castor_write";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO castor_write";
+
+/* Ends the open batch (write_lock held): commits it, or rolls it back when it has no finished
+ * member or SQLite already rolled it back, and tells its members the outcome. */
+static void sq_batch_end(sq_engine_t *e, int rollback, const char *why)
+{
+    sq_conn_t *w = &e->conns[0];
+    sq_batch_t *b = e->batch;
+    castor_err err;
+    int failed = rollback;
+    if (!sqlite3_get_autocommit(w->db)) {
+        if (!rollback && sq_control(w, SQL_COMMIT, &err) < 0) {
+            failed = 1;
+            why = err.message;
+        }
+        if (failed) sq_control(w, SQL_ROLLBACK, NULL);
+    }
+    pthread_mutex_lock(&e->sync_lock);
+    b->done = 1;
+    b->failed = failed;
+    if (failed) {
+        snprintf(b->why, sizeof b->why, "%s", why ? why : "the transaction was rolled back");
+    } else if (e->syncer_running) {
+        b->commit_no = ++e->committed; /* numbered in WAL order: under the writer lock */
+        pthread_cond_signal(&e->sync_wake);
+    }
+    int last = --b->refs == 0;
+    pthread_cond_broadcast(&e->synced);
+    sq_fire_ready(e);
+    pthread_mutex_unlock(&e->sync_lock);
+    if (last) free(b);
+    e->batch = NULL;
+    e->batch_n = 0;
+}
+
+static void sq_batch_flush(sq_engine_t *e)
+{
+    sq_batch_end(e, 0, NULL);
+}
+
+/* After a member's failure: when SQLite has rolled back the whole transaction (a full disk, an
+ * I/O error), the batch's finished members are lost with it and must be told. */
+static void sq_batch_check_alive(sq_engine_t *e)
+{
+    if (e->batch && sqlite3_get_autocommit(e->conns[0].db))
+        sq_batch_end(e, 1, "the store rolled back the transaction after an error");
+}
+
+/* Releases the writer lock. An open batch with finished members is left for the syncer to
+ * commit, unless it is full or there is no syncer; one without is rolled back. */
+static void sq_writer_leave(sq_engine_t *e)
+{
+    if (e->batch && e->batch_n == 0) {
+        sq_batch_end(e, 1, NULL);
+    } else if (e->batch && (!e->syncer_running || e->batch_n >= SQLITE_BATCH_MAX)) {
+        sq_batch_end(e, 0, NULL);
+    } else if (e->batch) {
+        pthread_mutex_lock(&e->sync_lock);
+        e->commit_wanted = 1;
+        pthread_cond_signal(&e->sync_wake);
+        pthread_mutex_unlock(&e->sync_lock);
+    }
+    pthread_mutex_unlock(&e->write_lock);
 }
 
 /* Checkpoints off the commit path. SQLite's autocheckpoint runs inside the COMMIT that crosses
@@ -248,6 +437,9 @@ static void *sq_checkpointer(void *arg)
          * next wake-up tries again, and committed data stays safe in the WAL meanwhile. */
         sqlite3_wal_checkpoint_v2(e->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&e->write_lock);
+        /* An open batch's members are waiting for its COMMIT anyway; committing it here lets
+         * the checkpoint take the WAL up to its end. */
+        if (e->batch) sq_batch_flush(e);
         sqlite3_wal_checkpoint_v2(e->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_unlock(&e->write_lock);
         pthread_mutex_lock(&e->ckpt_lock);
@@ -290,6 +482,7 @@ static int sq_open(const char *target, unsigned connections, void **out, castor_
     *out = NULL;
     sq_engine_t *e = calloc(1, sizeof *e);
     if (!e) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    connections++; /* the writer's, besides `connections` for readers */
     e->conns = calloc(connections, sizeof *e->conns);
     if (!e->conns) {
         free(e);
@@ -315,13 +508,17 @@ static int sq_open(const char *target, unsigned connections, void **out, castor_
     pthread_cond_init(&e->synced, NULL);
     pthread_mutex_init(&e->ckpt_lock, NULL);
     pthread_cond_init(&e->ckpt_wake, NULL);
+    pthread_cond_init(&e->sync_wake, NULL);
     if (rc == 0) sq_group_commit_start(e, target);
+    if (rc == 0) sq_syncer_start(e);
     if (rc == 0) sq_checkpointer_start(e, target);
     if (rc < 0) {
         pthread_mutex_destroy(&e->ckpt_lock);
         pthread_cond_destroy(&e->ckpt_wake);
+        sq_syncer_stop(e);
         pthread_mutex_destroy(&e->sync_lock);
         pthread_cond_destroy(&e->synced);
+        pthread_cond_destroy(&e->sync_wake);
         for (unsigned i = 0; i < e->nconns; i++) sq_conn_close(&e->conns[i]);
         pthread_mutex_destroy(&e->pool_lock);
         pthread_cond_destroy(&e->pool_free);
@@ -341,6 +538,13 @@ static void sq_close(void *engine)
     sq_checkpointer_stop(e);
     pthread_mutex_destroy(&e->ckpt_lock);
     pthread_cond_destroy(&e->ckpt_wake);
+    /* Every batch is committed by its last member before that member returns. */
+    if (e->batch) sq_batch_flush(e);
+    sq_syncer_stop(e);
+    /* Left only if a caller never finished a pending commit; their outcome is known now. */
+    pthread_mutex_lock(&e->sync_lock);
+    sq_fire_ready(e);
+    pthread_mutex_unlock(&e->sync_lock);
     /* A checkpoint at close keeps the WAL from growing across restarts. */
     if (e->nconns && e->conns[0].db)
         sqlite3_wal_checkpoint_v2(e->conns[0].db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
@@ -348,6 +552,7 @@ static void sq_close(void *engine)
     if (e->wal_fd >= 0) close(e->wal_fd);
     pthread_mutex_destroy(&e->sync_lock);
     pthread_cond_destroy(&e->synced);
+    pthread_cond_destroy(&e->sync_wake);
     pthread_mutex_destroy(&e->pool_lock);
     pthread_cond_destroy(&e->pool_free);
     pthread_mutex_destroy(&e->write_lock);
@@ -355,11 +560,12 @@ static void sq_close(void *engine)
     free(e);
 }
 
+/* A reader's connection: any but the writer's conns[0]. */
 static sq_conn_t *sq_acquire(sq_engine_t *e)
 {
     pthread_mutex_lock(&e->pool_lock);
     for (;;) {
-        for (unsigned i = 0; i < e->nconns; i++) {
+        for (unsigned i = 1; i < e->nconns; i++) {
             if (!e->conns[i].busy) {
                 e->conns[i].busy = 1;
                 pthread_mutex_unlock(&e->pool_lock);
@@ -380,13 +586,6 @@ static void sq_release(sq_engine_t *e, sq_conn_t *c)
 
 static sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql, castor_err *err);
 
-/* Transaction control runs on every request: prepared once per connection (by the address of
- * these literals), not parsed each time as sqlite3_exec would. */
-static const char SQL_BEGIN[] = "BEGIN";
-static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
-static const char SQL_COMMIT[] = "COMMIT";
-static const char SQL_ROLLBACK[] = "ROLLBACK";
-
 static int sq_control(sq_conn_t *c, const char *sql, castor_err *err)
 {
     sqlite3_stmt *st = sq_prepare(c, sql, err);
@@ -399,16 +598,43 @@ static int sq_control(sq_conn_t *c, const char *sql, castor_err *err)
     return sq_fail(c->db, rc, what, err);
 }
 
+/* A write transaction is a savepoint in the open batch, which the first writer of a run
+ * begins. */
+static int sq_begin_write(sq_engine_t *e, void **conn, castor_err *err)
+{
+    sq_conn_t *w = &e->conns[0];
+    pthread_mutex_lock(&e->write_lock);
+    int rc = CASTOR_OK;
+    if (!e->batch) {
+        e->batch = calloc(1, sizeof *e->batch);
+        if (!e->batch)
+            rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory starting a transaction");
+        else
+            e->batch->refs = 1;
+        if (rc == 0) rc = sq_control(w, SQL_BEGIN_IMMEDIATE, err);
+        if (rc < 0 && e->batch) {
+            free(e->batch);
+            e->batch = NULL;
+        }
+    }
+    if (rc == 0) rc = sq_control(w, SQL_SAVEPOINT, err);
+    if (rc < 0) {
+        sq_batch_check_alive(e);
+        sq_writer_leave(e);
+        return rc;
+    }
+    w->writing = 1;
+    *conn = w;
+    return CASTOR_OK;
+}
+
 static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *err)
 {
     sq_engine_t *e = engine;
-    /* Take the writer lock before a connection so writers queue without holding one. */
-    if (mode == STORE_WRITE) pthread_mutex_lock(&e->write_lock);
+    if (mode == STORE_WRITE) return sq_begin_write(e, conn, err);
     sq_conn_t *c = sq_acquire(e);
-    c->writing = mode == STORE_WRITE;
-    int rc = sq_control(c, c->writing ? SQL_BEGIN_IMMEDIATE : SQL_BEGIN, err);
+    int rc = sq_control(c, SQL_BEGIN, err);
     if (rc < 0) {
-        if (c->writing) pthread_mutex_unlock(&e->write_lock);
         sq_release(e, c);
         return rc;
     }
@@ -416,38 +642,114 @@ static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *er
     return CASTOR_OK;
 }
 
-static void sq_end(sq_engine_t *e, sq_conn_t *c)
+/* Undoes a write transaction's savepoint; the batch goes on without it. */
+static void sq_write_undo(sq_engine_t *e, sq_conn_t *w)
 {
-    int was_writing = c->writing;
-    c->writing = 0;
-    sq_release(e, c);
-    if (was_writing) pthread_mutex_unlock(&e->write_lock);
+    if (sq_control(w, SQL_ROLLBACK_TO, NULL) == 0) sq_control(w, SQL_RELEASE, NULL);
+    sq_batch_check_alive(e);
+}
+
+/* The outcome of batch b, waiting for it when not yet known; drops the caller's reference. */
+static int sq_batch_finish(sq_engine_t *e, sq_batch_t *b, castor_err *err)
+{
+    pthread_mutex_lock(&e->sync_lock);
+    int state;
+    while ((state = sq_batch_state(e, b)) == 0) pthread_cond_wait(&e->synced, &e->sync_lock);
+    int rc = CASTOR_OK;
+    if (b->failed)
+        rc = castor_err_set(err, CASTOR_EIO, "committing to the store: %s", b->why);
+    else if (state < 0)
+        rc = castor_err_set(err, CASTOR_EIO,
+                            "syncing the write-ahead log to disk failed: the write may be lost "
+                            "(check the disk holding the data folder)");
+    int last = --b->refs == 0;
+    pthread_mutex_unlock(&e->sync_lock);
+    if (last) free(b);
+    return rc;
+}
+
+/* Ends a write transaction's savepoint and leaves the batch; *batch_out gets a reference to
+ * the batch, whose outcome is the transaction's. */
+static int sq_commit_write(sq_engine_t *e, sq_conn_t *w, sq_batch_t **batch_out,
+                           castor_err *err)
+{
+    w->writing = 0;
+    int rc = sq_control(w, SQL_RELEASE, err);
+    if (rc < 0) {
+        sq_write_undo(e, w);
+        sq_writer_leave(e);
+        return rc;
+    }
+    sq_batch_t *b = e->batch;
+    pthread_mutex_lock(&e->sync_lock);
+    b->refs++;
+    pthread_mutex_unlock(&e->sync_lock);
+    e->batch_n++;
+    *batch_out = b;
+    sq_writer_leave(e);
+    return CASTOR_OK;
 }
 
 static int sq_commit(void *engine, void *conn, castor_err *err)
 {
     sq_engine_t *e = engine;
     sq_conn_t *c = conn;
-    int writing = c->writing;
+    if (c->writing) {
+        sq_batch_t *b = NULL;
+        int rc = sq_commit_write(e, c, &b, err);
+        return rc < 0 ? rc : sq_batch_finish(e, b, err);
+    }
     int rc = sq_control(c, SQL_COMMIT, err);
     if (rc < 0) sq_control(c, SQL_ROLLBACK, NULL);
-    uint64_t mine = 0;
-    if (rc == 0 && writing && e->wal_fd >= 0) {
-        /* Numbered while the writer lock is still held, so numbers follow WAL order. */
-        pthread_mutex_lock(&e->sync_lock);
-        mine = ++e->committed;
-        pthread_mutex_unlock(&e->sync_lock);
-    }
-    sq_end(engine, c);
-    if (mine) rc = sq_wait_durable(e, mine, err);
+    sq_release(e, c);
     return rc;
+}
+
+static int sq_commit_deferred(void *engine, void *conn, void **pending, castor_err *err)
+{
+    sq_engine_t *e = engine;
+    sq_conn_t *c = conn;
+    *pending = NULL;
+    if (!c->writing) return sq_commit(engine, conn, err);
+    sq_batch_t *b = NULL;
+    int rc = sq_commit_write(e, c, &b, err);
+    if (rc == 0) *pending = b;
+    return rc;
+}
+
+static void sq_pending_notify(void *engine, void *pending, void (*fn)(void *), void *arg)
+{
+    sq_engine_t *e = engine;
+    sq_waiter_t *w = malloc(sizeof *w);
+    pthread_mutex_lock(&e->sync_lock);
+    if (w && !sq_batch_state(e, pending)) {
+        *w = (sq_waiter_t){pending, fn, arg, e->waiters};
+        e->waiters = w;
+        pthread_mutex_unlock(&e->sync_lock);
+        return;
+    }
+    pthread_mutex_unlock(&e->sync_lock);
+    free(w);
+    fn(arg); /* known already, or no memory to wait with: the finish call will block instead */
+}
+
+static int sq_pending_finish(void *engine, void *pending, castor_err *err)
+{
+    return sq_batch_finish(engine, pending, err);
 }
 
 static void sq_rollback(void *engine, void *conn)
 {
+    sq_engine_t *e = engine;
     sq_conn_t *c = conn;
+    if (c->writing) {
+        c->writing = 0;
+        sq_write_undo(e, c);
+        sq_writer_leave(e);
+        return;
+    }
     sq_control(c, SQL_ROLLBACK, NULL);
-    sq_end(engine, c);
+    sq_release(e, c);
 }
 
 static size_t sq_slot(const char *sql)
@@ -554,6 +856,9 @@ const store_engine_ops_t store_sqlite_ops = {
     .close = sq_close,
     .begin = sq_begin,
     .commit = sq_commit,
+    .commit_deferred = sq_commit_deferred,
+    .pending_notify = sq_pending_notify,
+    .pending_finish = sq_pending_finish,
     .rollback = sq_rollback,
     .exec = sq_exec,
     .schema_version = sq_schema_version,
