@@ -45,8 +45,11 @@ json_t *json_parse_body(const char *text, size_t len, unsigned max_depth, castor
                         max_depth, at);
         return NULL;
     }
+    json_t *v = json_read(text, len);
+    if (v) return v;
+    /* Malformed: jansson says where and why. */
     json_error_t jerr;
-    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+    v = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
     if (!v) {
         castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
                         "The request body is not valid JSON: %s at line %d, column %d "
@@ -55,9 +58,4 @@ json_t *json_parse_body(const char *text, size_t len, unsigned max_depth, castor
         return NULL;
     }
     return v;
-}
-
-char *json_dump_compact(const json_t *value)
-{
-    return json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 }

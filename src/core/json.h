@@ -17,7 +17,14 @@ json_t *json_parse_body(const char *text, size_t len, unsigned max_depth, castor
  * and returns max_depth + 1 as soon as it is exceeded, with *offset at that byte. */
 unsigned json_nesting_depth(const char *text, size_t len, unsigned max_depth, size_t *offset);
 
-/* Writes value to a compact NUL-terminated string; caller frees with free(). */
+/* Parses len bytes as one JSON value exactly as json_loadb(JSON_DECODE_ANY) would, several
+ * times faster (json_read.c). NULL on any error, without a reason: re-parse with jansson for
+ * one. Returns a new reference. */
+json_t *json_read(const char *text, size_t len);
+
+/* Writes value (any JSON value) to a compact NUL-terminated string, the same text as
+ * json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) but several times faster (json_write.c);
+ * caller frees with free(). NULL when out of memory. */
 char *json_dump_compact(const json_t *value);
 
 #endif

@@ -1,6 +1,7 @@
 /* log.c — JSON-lines logger on stderr (see log.h). */
 #include "core/log.h"
 
+#include "core/json.h"
 #include "core/timeutil.h"
 
 #include <stdarg.h>
@@ -53,7 +54,7 @@ void log_json(log_level_t level, const char *msg, json_t *fields)
     json_object_set_new(line, "msg", json_string(msg ? msg : ""));
     if (fields) json_object_update(line, fields);
     json_decref(fields);
-    char *text = json_dumps(line, JSON_COMPACT);
+    char *text = json_dump_compact(line);
     json_decref(line);
     if (!text) return;
     /* One fprintf per line: stdio locks the stream, so lines from threads never interleave. */

@@ -1,6 +1,8 @@
 /* request.c — helpers handlers use on requests and responses (see http.h). */
 #include "http/http.h"
 
+#include "core/json.h"
+
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +91,7 @@ void http_response_header(http_request_t *req, http_response_t *resp, const char
 int http_response_json(http_request_t *req, http_response_t *resp, int status, const json_t *value,
                        castor_err *err)
 {
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dump_compact(value);
     if (!text) return castor_err_set(err, CASTOR_ENOMEM, "out of memory writing the response");
     resp->body = arena_strdup(&req->arena, text);
     free(text);

@@ -53,13 +53,24 @@ int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twi
 int store_twin_replace_if(store_txn_t *t, const char *instance, const store_twin_t *twin,
                           const char *expect_etag, castor_err *err)
 {
-    store_param_t p[] = {SP_T(twin->model_id), SP_T(twin->etag), SP_T(twin->doc),
-                         SP_T(instance), SP_T(twin->id), SP_T(expect_etag)};
     int64_t n = 0;
-    int rc = store_exec(t,
+    int rc;
+    if (twin->model_id) {
+        store_param_t p[] = {SP_T(twin->model_id), SP_T(twin->etag), SP_T(twin->doc),
+                             SP_T(instance),       SP_T(twin->id),   SP_T(expect_etag)};
+        rc = store_exec(t,
                         "UPDATE twins SET model_id = ?, etag = ?, doc = ? "
                         "WHERE instance_id = ? AND id = ? AND etag = ?",
                         p, 6, NULL, NULL, &n, err);
+    } else {
+        /* Not naming model_id spares the model index and the count trigger. */
+        store_param_t p[] = {SP_T(twin->etag), SP_T(twin->doc), SP_T(instance), SP_T(twin->id),
+                             SP_T(expect_etag)};
+        rc = store_exec(t,
+                        "UPDATE twins SET etag = ?, doc = ? "
+                        "WHERE instance_id = ? AND id = ? AND etag = ?",
+                        p, 5, NULL, NULL, &n, err);
+    }
     if (rc < 0) return rc;
     return n ? CASTOR_OK : CASTOR_ECONFLICT;
 }

@@ -40,7 +40,7 @@ int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twi
                    castor_err *err);
 /* Replaces the twin only while its stored ETag is still expect_etag: a compare-and-swap that
  * needs no read of the stored document. CASTOR_ECONFLICT (no message) when the twin is gone or
- * its ETag differs, and then nothing was written. */
+ * its ETag differs, and then nothing was written. A NULL twin->model_id keeps the stored model. */
 int store_twin_replace_if(store_txn_t *t, const char *instance, const store_twin_t *twin,
                           const char *expect_etag, castor_err *err);
 /* CASTOR_ENOTFOUND (no message) when absent. */

@@ -22,8 +22,24 @@ void models_upload_time(char *buf, size_t size)
     struct tm tm;
     time_t s = ts.tv_sec;
     gmtime_r(&s, &tm);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%07ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 100));
+    /* Digits by hand: every twin write stamps its properties, and snprintf costs ~6,000
+     * instructions here. */
+    char t[29];
+    int fields[] = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                    tm.tm_sec, (int)(ts.tv_nsec / 100)};
+    static const int width[] = {4, 2, 2, 2, 2, 2, 7};
+    static const char after[] = "--T::.Z";
+    char *o = t;
+    for (int i = 0; i < 7; i++) {
+        for (int d = width[i] - 1; d >= 0; d--) {
+            o[d] = (char)('0' + fields[i] % 10);
+            fields[i] /= 10;
+        }
+        o += width[i];
+        *o++ = after[i];
+    }
+    *o = '\0';
+    snprintf(buf, size, "%s", t);
 }
 
 json_t *models_language_map(const json_t *v)

@@ -3,6 +3,7 @@
 #include "twins/twins_api.h"
 
 #include "core/ids.h"
+#include "core/json.h"
 #include "serve/app.h"
 #include "store/store_models.h"
 #include "store/store_twins.h"
@@ -202,7 +203,7 @@ static char *event_compose(const ev_field_t *f, int n, const char *data_text)
         json_t *ev = json_object();
         for (int i = 0; ev && i < n; i++)
             json_object_set_new(ev, f[i].name, json_string(f[i].value));
-        char *head = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        char *head = ev ? json_dump_compact(ev) : NULL;
         json_decref(ev);
         if (!head) return NULL;
         size_t hn = strlen(head); /* "{...}" or "{}": the data goes before the closing brace */
@@ -264,7 +265,7 @@ char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
                        const json_t *data, const char *extra_name, const char *extra_value,
                        castor_err *err)
 {
-    char *data_text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *data_text = json_dump_compact(data);
     if (!data_text) {
         castor_err_set(err, CASTOR_ENOMEM, "out of memory writing an event");
         return NULL;

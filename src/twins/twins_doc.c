@@ -3,6 +3,7 @@
  * maps and arrays; $metadata/$model and per-property sourceTime), keeping ADT's metadata. */
 #include "twins/twins_api.h"
 
+#include "core/json.h"
 #include "core/limits.h"
 
 #include <ctype.h>
@@ -631,7 +632,7 @@ json_t *twins_doc_strip_metadata(const json_t *v)
 size_t twins_doc_value_size(const json_t *doc)
 {
     json_t *bare = twins_doc_strip_metadata(doc);
-    char *s = json_dumps(bare, JSON_COMPACT);
+    char *s = json_dump_compact(bare);
     size_t n = s ? strlen(s) : 0;
     free(s);
     json_decref(bare);

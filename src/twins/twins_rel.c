@@ -3,6 +3,7 @@
  * outgoing / incoming lists with absolute nextLinks. */
 #include "twins/twins_api.h"
 
+#include "core/json.h"
 #include "core/limits.h"
 #include "serve/app.h"
 #include "store/store_twins.h"
@@ -13,7 +14,7 @@
 
 static json_t *parse_doc(const char *text, castor_err *err)
 {
-    json_t *doc = json_loads(text, 0, NULL);
+    json_t *doc = json_read(text, strlen(text));
     if (!doc) castor_err_set(err, CASTOR_EINTERNAL, "a stored relationship is not valid JSON");
     return doc;
 }
@@ -155,7 +156,7 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
         json_object_foreach((json_t *)body, k, v) {
             if (k[0] != '$') json_object_set(doc, k, v);
         }
-        text = json_dumps(doc, JSON_COMPACT);
+        text = json_dump_compact(doc);
         if (!text) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     }
     if (rc == 0) {
@@ -250,7 +251,7 @@ int twins_rel_patch(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     if (rc == 0) {
         json_object_set_new(doc, "$etag", json_string(etag));
-        text = json_dumps(doc, JSON_COMPACT);
+        text = json_dump_compact(doc);
         if (!text) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     }
     if (rc == 0) {
@@ -331,7 +332,7 @@ static int page_row(const store_rel_t *r, void *ctx)
                                 "/digitaltwins/", r->source_id, "/relationships/", r->id));
         return 0;
     }
-    json_t *d = json_loads(r->doc, 0, NULL);
+    json_t *d = json_read(r->doc, strlen(r->doc));
     if (d) json_array_append_new(p->value, d);
     return 0;
 }

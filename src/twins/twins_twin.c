@@ -3,6 +3,7 @@
  * GET/PATCH of a component. Each write is one transaction with its outbox event. */
 #include "twins/twins_api.h"
 
+#include "core/json.h"
 #include "core/limits.h"
 #include "store/store_models.h"
 #include "store/store_twins.h"
@@ -46,7 +47,7 @@ static int check_model_usable(twins_ctx_t *ctx, store_txn_t *t, const char *mode
 
 static json_t *parse_doc(const char *text, castor_err *err)
 {
-    json_t *doc = json_loads(text, 0, NULL);
+    json_t *doc = json_read(text, strlen(text));
     if (!doc) castor_err_set(err, CASTOR_EINTERNAL, "a stored twin is not valid JSON");
     return doc;
 }
@@ -137,7 +138,7 @@ int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
     int rc = write_begin(req, &id, &cond, &ctx, etag, now, err);
     if (rc < 0) return rc;
     json_t *doc = twins_doc_from_body(&ctx, req->json, id, etag, now, err);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    char *text = doc ? json_dump_compact(doc) : NULL;
     if (!doc) rc = CASTOR_EINVAL;
     else if (!text) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     if (rc == 0) rc = check_twin_size(doc, strlen(text), err);
@@ -244,7 +245,7 @@ static int patch_compute(twins_ctx_t *ctx, store_txn_t *t, const char *id, const
     if (rc == 0) {
         out->model = arena_strdup(&ctx->req->arena, model);
         json_object_set_new(doc, "$etag", json_string(etag));
-        out->text = json_dumps(doc, JSON_COMPACT);
+        out->text = json_dump_compact(doc);
         rc = out->text && out->model ? check_twin_size(doc, strlen(out->text), err)
                                      : castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     }
@@ -314,7 +315,7 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
          * it is not (changed or deleted since), nothing was written and the loop starts again. */
         rc = store_begin(ctx.store, STORE_WRITE, &t, err);
         if (rc == 0) {
-            store_twin_t tw = {id, p.model, etag, p.text};
+            store_twin_t tw = {id, strcmp(p.model, old.model_id) ? p.model : NULL, etag, p.text};
             rc = store_twin_replace_if(t, ctx.instance, &tw, old.etag, err);
         }
         if (rc == 0) {
