@@ -119,6 +119,12 @@ static void add(comp_t *c, sb_t *b, const char *fmt, ...)
     va_end(ap);
 }
 
+static void sb_free(sb_t *b)
+{
+    free(b->s);
+    b->s = NULL;
+}
+
 /* Appends a dialect format (its arguments are SQL fragments). */
 static void addf(comp_t *c, sb_t *b, const char *dfmt, const char *a1, const char *a2,
                  const char *a3)
@@ -844,10 +850,61 @@ static void emit_step(comp_t *c, sb_t *b, const query_match_edge_t *e, const cha
     }
 }
 
-/* CTE e<j>(s, t, d, rid, trail): walks of edge j from its anchor-side end s to t, d hops. */
+/* Whether edge e is walked as plain joins (emit_fixed_cte) rather than a recursive CTE: one
+ * direction and one hop count. Any count the checker allows (CASTOR_QUERY_MATCH_HOPS_MAX) fits:
+ * the joins' order is fixed, so the planner never searches over N tables, and each join does no
+ * more than a recursive step (an index probe) with k rowid comparisons instead of the trail's
+ * string search. An edge of any direction keeps the CTE: a hop that may go either way is an OR of
+ * two index probes, which SQLite without statistics plans as a scan of the instance. */
+static bool fixed_walk(const query_match_edge_t *e)
+{
+    return e->dir != QUERY_DIR_ANY && e->min_hops == e->max_hops;
+}
+
+/* CTE e<j>(s, t, d, rid) of a fixed walk: hops h<j>_1..h<j>_N joined outwards from the
+ * anchor-side end, CROSS JOIN keeping that order (SQLite has no statistics here, and would
+ * otherwise start from every relationship). Same rows as the recursive form: each hop bears the
+ * edge's names, and no relationship appears twice on one walk (rowid inequality pairs, the
+ * trail's rule); rid is the hop farthest from the anchor, as there. Not recursive, and used
+ * once, SQLite flattens it into the MATCH's join. */
+static void emit_fixed_cte(comp_t *c, size_t j, bool out, const char *frontier)
+{
+    const query_match_edge_t *e = &c->q->match->edges[j];
+    const char *inst = ph(c, c->p_inst);
+    const char *from = out ? "source_id" : "target_id", *to = out ? "target_id" : "source_id";
+    const char *rid = c->d->rowid;
+    unsigned n = e->max_hops;
+    /* The names' placeholders, made once and named by every hop. */
+    sb_t names = {0};
+    for (size_t i = 0; i < e->nnames; i++)
+        add(c, &names, "%s%s", i ? ", " : "", ph(c, p_text(c, e->names[i])));
+    add(c, &c->with, "%se%zu(s, t, d, rid) AS (SELECT h%zu_1.%s, h%zu_%u.%s, %u, h%zu_%u.%s FROM ",
+        c->with.len ? ", " : "", j, j, from, j, n, to, n, j, n, rid);
+    for (unsigned k = 1; k <= n; k++)
+        add(c, &c->with, "%srelationships h%zu_%u", k > 1 ? " CROSS JOIN " : "", j, k);
+    add(c, &c->with, " WHERE ");
+    for (unsigned k = 1; k <= n; k++) {
+        add(c, &c->with, "%sh%zu_%u.instance_id = %s", k > 1 ? " AND " : "", j, k, inst);
+        if (k > 1)
+            add(c, &c->with, " AND h%zu_%u.%s = h%zu_%u.%s", j, k, from, j, k - 1, to);
+        else if (frontier)
+            add(c, &c->with, " AND h%zu_1.%s IN (%s)", j, from, frontier);
+        if (names.len) add(c, &c->with, " AND h%zu_%u.name IN (%s)", j, k, names.s);
+        for (unsigned i = 1; i < k; i++)
+            add(c, &c->with, " AND h%zu_%u.%s <> h%zu_%u.%s", j, k, rid, j, i, rid);
+    }
+    add(c, &c->with, ")");
+    sb_free(&names);
+}
+
+/* CTE e<j>(s, t, d, rid, ...): walks of edge j from its anchor-side end s to t, d hops. */
 static void emit_edge_cte(comp_t *c, size_t j, bool forward, const char *frontier)
 {
     const query_match_edge_t *e = &c->q->match->edges[j];
+    if (fixed_walk(e)) {
+        emit_fixed_cte(c, j, (e->dir == QUERY_DIR_RIGHT) == forward, frontier);
+        return;
+    }
     char cte[16];
     snprintf(cte, sizeof cte, "e%zu", j);
     bool both = e->dir == QUERY_DIR_ANY;
@@ -963,12 +1020,6 @@ static void emit_order(comp_t *c, sb_t *b, const char *const *keys, size_t nkeys
     add(c, b, " LIMIT %s",
         ph(c, p_req(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = c->in->limit},
                     QUERY_SRC_LIMIT, 0)));
-}
-
-static void sb_free(sb_t *b)
-{
-    free(b->s);
-    b->s = NULL;
 }
 
 static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys, size_t nkeys)

@@ -108,11 +108,20 @@ static const shape_t SHAPES[] = {
       "SELECT DISTINCT n0.rowid AS k0, n1.rowid AS k1"},
      2},
     {"SELECT B FROM DIGITALTWINS MATCH (A)<-[:r]-(B) WHERE A.$dtId = 'x'",
-     {"SELECT r.target_id, r.source_id, 1", "r.target_id IN (?"}, 2},
+     {"SELECT h0_1.target_id, h0_1.source_id, 1, h0_1.rowid FROM relationships h0_1 WHERE",
+      "h0_1.target_id IN (?"}, 2},
+    /* A fixed count in one direction: joins walked from the pinned end, in that order, no
+     * relationship twice, the names' placeholders shared by every hop. */
+    {"SELECT B FROM DIGITALTWINS MATCH (B)-[:r*3]->(A) WHERE A.$dtId = 'x'",
+     {"e0(s, t, d, rid) AS (SELECT h0_1.target_id, h0_3.source_id, 3, h0_3.rowid FROM "
+      "relationships h0_1 CROSS JOIN relationships h0_2 CROSS JOIN relationships h0_3",
+      "h0_2.target_id = h0_1.source_id AND h0_2.name IN (?4) AND h0_2.rowid <> h0_1.rowid",
+      "h0_3.name IN (?4) AND h0_3.rowid <> h0_1.rowid AND h0_3.rowid <> h0_2.rowid"},
+     2},
     {"SELECT B FROM DIGITALTWINS MATCH (A)-[*2]-(B) WHERE A.$dtId = 'x'",
      {"UNION ALL SELECT r.source_id, r.target_id", "e0.d >= 2"}, 2},
     {"SELECT A, C FROM DIGITALTWINS MATCH (A)-[]->(B)<-[x]-(C) WHERE B.$dtId = 'x'",
-     {"e1(s, t, d, rid, trail)", "e0(s, t, d, rid, trail)", "r2.rowid = e1.rid"}, 4},
+     {"e1(s, t, d, rid) AS", "e0(s, t, d, rid) AS", "r2.rowid = e1.rid"}, 4},
     {"SELECT A FROM DIGITALTWINS MATCH (A) WHERE A.$dtId = 'x'", {"FROM twins t0"}, 1},
 };
 
