@@ -1013,10 +1013,11 @@ static void emit_key_filter(comp_t *c, sb_t *b, const char *const *keys, size_t 
     add(c, b, ")");
 }
 
-static void emit_order(comp_t *c, sb_t *b, const char *const *keys, size_t nkeys)
+static void emit_order(comp_t *c, sb_t *b, const char *const *keys, size_t nkeys, bool limit)
 {
     if (nkeys) add(c, b, " ORDER BY ");
     for (size_t i = 0; i < nkeys; i++) add(c, b, "%s%s", i ? ", " : "", keys[i]);
+    if (!limit) return;
     add(c, b, " LIMIT %s",
         ph(c, p_req(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = c->in->limit},
                     QUERY_SRC_LIMIT, 0)));
@@ -1043,10 +1044,13 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s", i ? ", " : "", keys[i]);
         add(c, &s, "%s FROM %s WHERE %s", c->sel.s ? c->sel.s : "", c->from.s, c->where.s);
         emit_key_filter(c, &s, keys, nkeys);
-        emit_order(c, &s, keys, nkeys);
+        emit_order(c, &s, keys, nkeys, true);
     } else {
-        /* Distinct key rows inside; documents joined back outside (the outer scope's tables are
-         * o<coll>, already written into sel by the caller). */
+        /* The page's distinct key rows inside (paging filter, order and limit on the keys, so
+         * only the page's rows are joined back); documents joined back outside, each by rowid,
+         * so exactly once per key row (the outer scope's tables are o<coll>, already written
+         * into sel by the caller). CROSS JOIN keeps q the outer loop, which SQLite then runs
+         * as a co-routine instead of materializing it. */
         const char **qk = arena_calloc(c->a, nkeys ? nkeys : 1, sizeof *qk);
         add(c, &s, "SELECT ");
         for (size_t i = 0; i < nkeys && qk; i++) {
@@ -1055,21 +1059,20 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         }
         add(c, &s, "%s FROM (SELECT DISTINCT ", c->sel.s ? c->sel.s : "");
         for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s AS k%zu", i ? ", " : "", keys[i], i);
-        add(c, &s, " FROM %s WHERE %s) q", c->from.s, c->where.s);
+        add(c, &s, " FROM %s WHERE %s", c->from.s, c->where.s);
+        emit_key_filter(c, &s, keys, nkeys);
+        emit_order(c, &s, keys, nkeys, true);
+        add(c, &s, ") q");
         /* Only the documents the outputs read are joined back; the keys are in q already. */
         size_t k = 0;
         for (size_t i = 0; i < q->ncollections; i++) {
             if (!c->tab[i]) continue;
             if (c->used && c->used[i])
-                add(c, &s, " JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i,
+                add(c, &s, " CROSS JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i,
                     c->d->rowid, k);
             k++;
         }
-        sb_t tail = {0};
-        if (qk) emit_key_filter(c, &tail, qk, nkeys);
-        if (tail.len) add(c, &s, " WHERE %s", tail.s);
-        sb_free(&tail);
-        if (qk) emit_order(c, &s, qk, nkeys);
+        if (qk) emit_order(c, &s, qk, nkeys, false);
     }
     char *sql = c->failed || !s.s ? NULL : arena_strdup(c->a, s.s);
     sb_free(&s);
