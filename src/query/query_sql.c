@@ -901,7 +901,7 @@ static void emit_fixed_cte(comp_t *c, size_t j, bool out, const char *frontier)
 static void emit_edge_cte(comp_t *c, size_t j, bool forward, const char *frontier)
 {
     const query_match_edge_t *e = &c->q->match->edges[j];
-    if (fixed_walk(e)) {
+    if (fixed_walk(e) && !c->in->walk_recursive) {
         emit_fixed_cte(c, j, (e->dir == QUERY_DIR_RIGHT) == forward, frontier);
         return;
     }

@@ -102,6 +102,10 @@ typedef struct query_sql_in {
     const int64_t *after;     /* paging key of the last row already returned; NULL: first page */
     size_t nafter;            /* must equal query_sql_t.nkeys when after is set */
     int64_t limit;            /* rows to fetch (ignored for COUNT) */
+    /* Every MATCH edge as a recursive CTE, the general form, even one the compiler would walk
+     * with joins: the reference tests/unit/test_query_match.c checks the joins against. The
+     * query cache never sets it. */
+    bool walk_recursive;
 } query_sql_in_t;
 
 typedef struct query_sql {
