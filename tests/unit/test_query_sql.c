@@ -109,7 +109,10 @@ static const shape_t SHAPES[] = {
      2},
     {"SELECT B FROM DIGITALTWINS MATCH (A)<-[:r]-(B) WHERE A.$dtId = 'x'",
      {"SELECT h0_1.target_id, h0_1.source_id, 1, h0_1.rowid FROM relationships h0_1 WHERE",
-      "h0_1.target_id IN (?"}, 2},
+      "h0_1.target_id IN (?",
+      /* the page's keys inside, the documents joined back outside */
+      "(n0.id = ?5) ORDER BY n0.rowid, n1.rowid LIMIT ?6) q",
+      "q CROSS JOIN twins o1 ON o1.rowid = q.k1 ORDER BY q.k0, q.k1"}, 2},
     /* A fixed count in one direction: joins walked from the pinned end, in that order, no
      * relationship twice, the names' placeholders shared by every hop. */
     {"SELECT B FROM DIGITALTWINS MATCH (B)-[:r*3]->(A) WHERE A.$dtId = 'x'",
@@ -158,6 +161,13 @@ static void test_paging_key(void **state)
         if (c->qs.params[i].kind == QUERY_PARAM_INT && (c->qs.params[i].i == 41 || c->qs.params[i].i == 7))
             seen++;
     assert_int_equal(seen, 2);
+    done(c);
+    /* MATCH: the key rows are filtered, ordered and limited before documents are joined. */
+    c = compile_after("SELECT B FROM DIGITALTWINS MATCH (A)-[*2]->(B) WHERE A.$dtId = 'x'", after, 2);
+    const char *filter = strstr(c->qs.sql, "AND (n0.rowid, n1.rowid) > (?");
+    assert_non_null(filter);
+    assert_non_null(strstr(filter, " LIMIT ?"));
+    assert_non_null(strstr(strstr(filter, " LIMIT ?"), ") q CROSS JOIN twins o1"));
     done(c);
     c = compile("SELECT COUNT() FROM DIGITALTWINS MATCH (A)-[*..2]->(B) WHERE A.$dtId = 'x'");
     assert_non_null(strstr(c->qs.sql, "SELECT COUNT(*) FROM (SELECT DISTINCT"));
