@@ -79,6 +79,7 @@ typedef struct comp {
     const char **tab;       /* per collection: its table alias in the current scope, or NULL */
     bool counted;           /* COUNT answered from the per-model counts (count_by_model) */
     bool *used;             /* per collection: named by the outputs (col_of) */
+    bool *carried;          /* per twin collection: its id carried out of the key rows (col_of) */
     sb_t with, sel, from, where;
 } comp_t;
 
@@ -243,6 +244,13 @@ typedef struct opnd {
 
 static const char *col_of(comp_t *c, int coll, const char *name)
 {
+    /* A MATCH output's twin id comes with its key row (q.i<coll>): the walk found the twin in
+     * the (instance_id, id) index, so no table read is needed for it (assemble). */
+    if (c->carried && coll >= 0 && c->q->collections[coll].kind == QUERY_COLL_TWIN &&
+        strcmp(name, "id") == 0) {
+        c->carried[coll] = true;
+        return arena_sprintf(c->a, "q.i%d", coll);
+    }
     if (c->used && coll >= 0) c->used[coll] = true;
     return arena_sprintf(c->a, "%s.%s", c->tab[coll], name);
 }
@@ -1059,9 +1067,20 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         }
         add(c, &s, "%s FROM (SELECT DISTINCT ", c->sel.s ? c->sel.s : "");
         for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s AS k%zu", i ? ", " : "", keys[i], i);
+        /* Carried ids depend on the key rows alone: the rows stay as distinct, and ordering by
+         * them after the keys changes nothing, but lets SQLite de-duplicate and sort with one
+         * b-tree (DISTINCT and ORDER BY then name the same columns). */
+        const char **ord = arena_calloc(c->a, nkeys + q->ncollections + 1, sizeof *ord);
+        size_t nord = 0;
+        for (size_t i = 0; ord && i < nkeys; i++) ord[nord++] = keys[i];
+        for (size_t i = 0; ord && c->carried && i < q->ncollections; i++)
+            if (c->carried[i]) {
+                ord[nord] = arena_sprintf(c->a, "%s.id", c->tab[i]);
+                add(c, &s, ", %s AS i%zu", ord[nord++], i);
+            }
         add(c, &s, " FROM %s WHERE %s", c->from.s, c->where.s);
         emit_key_filter(c, &s, keys, nkeys);
-        emit_order(c, &s, keys, nkeys, true);
+        if (ord) emit_order(c, &s, ord, nord, true);
         add(c, &s, ") q");
         /* Only the documents the outputs read are joined back; the keys are in q already. */
         size_t k = 0;
@@ -1141,7 +1160,8 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
             for (size_t i = 0; c.tab && i < q->ncollections; i++)
                 c.tab[i] = inner[i] ? arena_sprintf(a, "o%zu", i) : NULL;
             c.used = arena_calloc(a, q->ncollections, sizeof *c.used);
-            if (!c.tab || !c.used)
+            c.carried = arena_calloc(a, q->ncollections, sizeof *c.carried);
+            if (!c.tab || !c.used || !c.carried)
                 return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
             emit_outputs(&c, out);
             c.tab = inner;

@@ -125,6 +125,12 @@ static const shape_t SHAPES[] = {
      {"UNION ALL SELECT r.source_id, r.target_id", "e0.d >= 2"}, 2},
     {"SELECT A, C FROM DIGITALTWINS MATCH (A)-[]->(B)<-[x]-(C) WHERE B.$dtId = 'x'",
      {"e1(s, t, d, rid) AS", "e0(s, t, d, rid) AS", "r2.rowid = e1.rid"}, 4},
+    /* A MATCH output's $dtId comes out of the key rows: no twin is read again for it. */
+    {"SELECT B.$dtId FROM DIGITALTWINS MATCH (B)-[*3]->(A) WHERE A.$dtId = 'x'",
+     {"SELECT q.k0, q.k1, json_quote(q.i0) FROM (SELECT DISTINCT n0.rowid AS k0, n1.rowid AS k1, "
+      "n0.id AS i0 FROM",
+      "ORDER BY n0.rowid, n1.rowid, n0.id LIMIT ?", ") q ORDER BY q.k0, q.k1"},
+     2},
     {"SELECT A FROM DIGITALTWINS MATCH (A) WHERE A.$dtId = 'x'", {"FROM twins t0"}, 1},
 };
 
