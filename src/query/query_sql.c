@@ -955,7 +955,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
         add(c, &c->from, "twins %s", c->tab[an->coll]);
         add(c, &c->where, "%s.instance_id = %s", c->tab[an->coll], inst);
         node_id[anchor] = col_of(c, an->coll, "id");
-        sep = ", ";
+        sep = " CROSS JOIN ";
     }
     /* Walk order: anchor..end forwards, then anchor-1..0 backwards. */
     for (size_t pass = 0; pass < 2; pass++) {
@@ -973,7 +973,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
             emit_edge_cte(c, j, pass == 0, frontier);
             const query_match_edge_t *e = &m->edges[j];
             add(c, &c->from, "%se%zu", sep, j);
-            sep = ", ";
+            sep = " CROSS JOIN ";
             add(c, &c->where, "%se%zu.d >= %u", c->where.len ? " AND " : "", j, e->min_hops);
             if (node_id[from_node])
                 add(c, &c->where, " AND e%zu.s = %s", j, node_id[from_node]);
@@ -982,7 +982,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
             const query_match_node_t *tn = &m->nodes[to_node];
             if (tn->coll >= 0) {
                 c->tab[tn->coll] = arena_sprintf(c->a, "n%d", tn->coll);
-                add(c, &c->from, ", twins %s", c->tab[tn->coll]);
+                add(c, &c->from, " CROSS JOIN twins %s", c->tab[tn->coll]);
                 add(c, &c->where, " AND %s.instance_id = %s AND %s.id = e%zu.t", c->tab[tn->coll],
                     inst, c->tab[tn->coll], j);
                 node_id[to_node] = col_of(c, tn->coll, "id");
@@ -991,7 +991,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
             }
             if (e->coll >= 0) {
                 c->tab[e->coll] = arena_sprintf(c->a, "r%d", e->coll);
-                add(c, &c->from, ", relationships %s", c->tab[e->coll]);
+                add(c, &c->from, " CROSS JOIN relationships %s", c->tab[e->coll]);
                 add(c, &c->where, " AND %s.%s = e%zu.rid", c->tab[e->coll], c->d->rowid, j);
             }
         }

@@ -124,7 +124,11 @@ static const shape_t SHAPES[] = {
     {"SELECT B FROM DIGITALTWINS MATCH (A)-[*2]-(B) WHERE A.$dtId = 'x'",
      {"UNION ALL SELECT r.source_id, r.target_id", "e0.d >= 2"}, 2},
     {"SELECT A, C FROM DIGITALTWINS MATCH (A)-[]->(B)<-[x]-(C) WHERE B.$dtId = 'x'",
-     {"e1(s, t, d, rid) AS", "e0(s, t, d, rid) AS", "r2.rowid = e1.rid"}, 4},
+     {"e1(s, t, d, rid) AS", "e0(s, t, d, rid) AS", "r2.rowid = e1.rid",
+      /* walk order, fixed: from the pinned B out to C, then back to A */
+      "FROM twins n1 CROSS JOIN e1 CROSS JOIN twins n3 CROSS JOIN relationships r2 CROSS JOIN e0 "
+      "CROSS JOIN twins n0 WHERE"},
+     4},
     /* A MATCH output's $dtId comes out of the key rows: no twin is read again for it. */
     {"SELECT B.$dtId FROM DIGITALTWINS MATCH (B)-[*3]->(A) WHERE A.$dtId = 'x'",
      {"SELECT q.k0, q.k1, json_quote(q.i0) FROM (SELECT DISTINCT n0.rowid AS k0, n1.rowid AS k1, "
