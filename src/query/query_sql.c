@@ -79,6 +79,7 @@ typedef struct comp {
     const char **tab;       /* per collection: its table alias in the current scope, or NULL */
     bool counted;           /* COUNT answered from the per-model counts (count_by_model) */
     bool *used;             /* per collection: named by the outputs (col_of) */
+    bool *carried;          /* per twin collection: its id carried out of the key rows (col_of) */
     sb_t with, sel, from, where;
 } comp_t;
 
@@ -117,6 +118,12 @@ static void add(comp_t *c, sb_t *b, const char *fmt, ...)
     va_start(ap, fmt);
     sb_vadd(c, b, fmt, ap);
     va_end(ap);
+}
+
+static void sb_free(sb_t *b)
+{
+    free(b->s);
+    b->s = NULL;
 }
 
 /* Appends a dialect format (its arguments are SQL fragments). */
@@ -237,6 +244,13 @@ typedef struct opnd {
 
 static const char *col_of(comp_t *c, int coll, const char *name)
 {
+    /* A MATCH output's twin id comes with its key row (q.i<coll>): the walk found the twin in
+     * the (instance_id, id) index, so no table read is needed for it (assemble). */
+    if (c->carried && coll >= 0 && c->q->collections[coll].kind == QUERY_COLL_TWIN &&
+        strcmp(name, "id") == 0) {
+        c->carried[coll] = true;
+        return arena_sprintf(c->a, "q.i%d", coll);
+    }
     if (c->used && coll >= 0) c->used[coll] = true;
     return arena_sprintf(c->a, "%s.%s", c->tab[coll], name);
 }
@@ -844,10 +858,61 @@ static void emit_step(comp_t *c, sb_t *b, const query_match_edge_t *e, const cha
     }
 }
 
-/* CTE e<j>(s, t, d, rid, trail): walks of edge j from its anchor-side end s to t, d hops. */
+/* Whether edge e is walked as plain joins (emit_fixed_cte) rather than a recursive CTE: one
+ * direction and one hop count. Any count the checker allows (CASTOR_QUERY_MATCH_HOPS_MAX) fits:
+ * the joins' order is fixed, so the planner never searches over N tables, and each join does no
+ * more than a recursive step (an index probe) with k rowid comparisons instead of the trail's
+ * string search. An edge of any direction keeps the CTE: a hop that may go either way is an OR of
+ * two index probes, which SQLite without statistics plans as a scan of the instance. */
+static bool fixed_walk(const query_match_edge_t *e)
+{
+    return e->dir != QUERY_DIR_ANY && e->min_hops == e->max_hops;
+}
+
+/* CTE e<j>(s, t, d, rid) of a fixed walk: hops h<j>_1..h<j>_N joined outwards from the
+ * anchor-side end, CROSS JOIN keeping that order (SQLite has no statistics here, and would
+ * otherwise start from every relationship). Same rows as the recursive form: each hop bears the
+ * edge's names, and no relationship appears twice on one walk (rowid inequality pairs, the
+ * trail's rule); rid is the hop farthest from the anchor, as there. Not recursive, and used
+ * once, SQLite flattens it into the MATCH's join. */
+static void emit_fixed_cte(comp_t *c, size_t j, bool out, const char *frontier)
+{
+    const query_match_edge_t *e = &c->q->match->edges[j];
+    const char *inst = ph(c, c->p_inst);
+    const char *from = out ? "source_id" : "target_id", *to = out ? "target_id" : "source_id";
+    const char *rid = c->d->rowid;
+    unsigned n = e->max_hops;
+    /* The names' placeholders, made once and named by every hop. */
+    sb_t names = {0};
+    for (size_t i = 0; i < e->nnames; i++)
+        add(c, &names, "%s%s", i ? ", " : "", ph(c, p_text(c, e->names[i])));
+    add(c, &c->with, "%se%zu(s, t, d, rid) AS (SELECT h%zu_1.%s, h%zu_%u.%s, %u, h%zu_%u.%s FROM ",
+        c->with.len ? ", " : "", j, j, from, j, n, to, n, j, n, rid);
+    for (unsigned k = 1; k <= n; k++)
+        add(c, &c->with, "%srelationships h%zu_%u", k > 1 ? " CROSS JOIN " : "", j, k);
+    add(c, &c->with, " WHERE ");
+    for (unsigned k = 1; k <= n; k++) {
+        add(c, &c->with, "%sh%zu_%u.instance_id = %s", k > 1 ? " AND " : "", j, k, inst);
+        if (k > 1)
+            add(c, &c->with, " AND h%zu_%u.%s = h%zu_%u.%s", j, k, from, j, k - 1, to);
+        else if (frontier)
+            add(c, &c->with, " AND h%zu_1.%s IN (%s)", j, from, frontier);
+        if (names.len) add(c, &c->with, " AND h%zu_%u.name IN (%s)", j, k, names.s);
+        for (unsigned i = 1; i < k; i++)
+            add(c, &c->with, " AND h%zu_%u.%s <> h%zu_%u.%s", j, k, rid, j, i, rid);
+    }
+    add(c, &c->with, ")");
+    sb_free(&names);
+}
+
+/* CTE e<j>(s, t, d, rid, ...): walks of edge j from its anchor-side end s to t, d hops. */
 static void emit_edge_cte(comp_t *c, size_t j, bool forward, const char *frontier)
 {
     const query_match_edge_t *e = &c->q->match->edges[j];
+    if (fixed_walk(e) && !c->in->walk_recursive) {
+        emit_fixed_cte(c, j, (e->dir == QUERY_DIR_RIGHT) == forward, frontier);
+        return;
+    }
     char cte[16];
     snprintf(cte, sizeof cte, "e%zu", j);
     bool both = e->dir == QUERY_DIR_ANY;
@@ -890,7 +955,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
         add(c, &c->from, "twins %s", c->tab[an->coll]);
         add(c, &c->where, "%s.instance_id = %s", c->tab[an->coll], inst);
         node_id[anchor] = col_of(c, an->coll, "id");
-        sep = ", ";
+        sep = " CROSS JOIN ";
     }
     /* Walk order: anchor..end forwards, then anchor-1..0 backwards. */
     for (size_t pass = 0; pass < 2; pass++) {
@@ -908,7 +973,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
             emit_edge_cte(c, j, pass == 0, frontier);
             const query_match_edge_t *e = &m->edges[j];
             add(c, &c->from, "%se%zu", sep, j);
-            sep = ", ";
+            sep = " CROSS JOIN ";
             add(c, &c->where, "%se%zu.d >= %u", c->where.len ? " AND " : "", j, e->min_hops);
             if (node_id[from_node])
                 add(c, &c->where, " AND e%zu.s = %s", j, node_id[from_node]);
@@ -917,7 +982,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
             const query_match_node_t *tn = &m->nodes[to_node];
             if (tn->coll >= 0) {
                 c->tab[tn->coll] = arena_sprintf(c->a, "n%d", tn->coll);
-                add(c, &c->from, ", twins %s", c->tab[tn->coll]);
+                add(c, &c->from, " CROSS JOIN twins %s", c->tab[tn->coll]);
                 add(c, &c->where, " AND %s.instance_id = %s AND %s.id = e%zu.t", c->tab[tn->coll],
                     inst, c->tab[tn->coll], j);
                 node_id[to_node] = col_of(c, tn->coll, "id");
@@ -926,7 +991,7 @@ static void from_match(comp_t *c, const char **keys, size_t *nkeys, const char *
             }
             if (e->coll >= 0) {
                 c->tab[e->coll] = arena_sprintf(c->a, "r%d", e->coll);
-                add(c, &c->from, ", relationships %s", c->tab[e->coll]);
+                add(c, &c->from, " CROSS JOIN relationships %s", c->tab[e->coll]);
                 add(c, &c->where, " AND %s.%s = e%zu.rid", c->tab[e->coll], c->d->rowid, j);
             }
         }
@@ -956,19 +1021,14 @@ static void emit_key_filter(comp_t *c, sb_t *b, const char *const *keys, size_t 
     add(c, b, ")");
 }
 
-static void emit_order(comp_t *c, sb_t *b, const char *const *keys, size_t nkeys)
+static void emit_order(comp_t *c, sb_t *b, const char *const *keys, size_t nkeys, bool limit)
 {
     if (nkeys) add(c, b, " ORDER BY ");
     for (size_t i = 0; i < nkeys; i++) add(c, b, "%s%s", i ? ", " : "", keys[i]);
+    if (!limit) return;
     add(c, b, " LIMIT %s",
         ph(c, p_req(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = c->in->limit},
                     QUERY_SRC_LIMIT, 0)));
-}
-
-static void sb_free(sb_t *b)
-{
-    free(b->s);
-    b->s = NULL;
 }
 
 static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys, size_t nkeys)
@@ -992,10 +1052,13 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s", i ? ", " : "", keys[i]);
         add(c, &s, "%s FROM %s WHERE %s", c->sel.s ? c->sel.s : "", c->from.s, c->where.s);
         emit_key_filter(c, &s, keys, nkeys);
-        emit_order(c, &s, keys, nkeys);
+        emit_order(c, &s, keys, nkeys, true);
     } else {
-        /* Distinct key rows inside; documents joined back outside (the outer scope's tables are
-         * o<coll>, already written into sel by the caller). */
+        /* The page's distinct key rows inside (paging filter, order and limit on the keys, so
+         * only the page's rows are joined back); documents joined back outside, each by rowid,
+         * so exactly once per key row (the outer scope's tables are o<coll>, already written
+         * into sel by the caller). CROSS JOIN keeps q the outer loop, which SQLite then runs
+         * as a co-routine instead of materializing it. */
         const char **qk = arena_calloc(c->a, nkeys ? nkeys : 1, sizeof *qk);
         add(c, &s, "SELECT ");
         for (size_t i = 0; i < nkeys && qk; i++) {
@@ -1004,21 +1067,31 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         }
         add(c, &s, "%s FROM (SELECT DISTINCT ", c->sel.s ? c->sel.s : "");
         for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s AS k%zu", i ? ", " : "", keys[i], i);
-        add(c, &s, " FROM %s WHERE %s) q", c->from.s, c->where.s);
+        /* Carried ids depend on the key rows alone: the rows stay as distinct, and ordering by
+         * them after the keys changes nothing, but lets SQLite de-duplicate and sort with one
+         * b-tree (DISTINCT and ORDER BY then name the same columns). */
+        const char **ord = arena_calloc(c->a, nkeys + q->ncollections + 1, sizeof *ord);
+        size_t nord = 0;
+        for (size_t i = 0; ord && i < nkeys; i++) ord[nord++] = keys[i];
+        for (size_t i = 0; ord && c->carried && i < q->ncollections; i++)
+            if (c->carried[i]) {
+                ord[nord] = arena_sprintf(c->a, "%s.id", c->tab[i]);
+                add(c, &s, ", %s AS i%zu", ord[nord++], i);
+            }
+        add(c, &s, " FROM %s WHERE %s", c->from.s, c->where.s);
+        emit_key_filter(c, &s, keys, nkeys);
+        if (ord) emit_order(c, &s, ord, nord, true);
+        add(c, &s, ") q");
         /* Only the documents the outputs read are joined back; the keys are in q already. */
         size_t k = 0;
         for (size_t i = 0; i < q->ncollections; i++) {
             if (!c->tab[i]) continue;
             if (c->used && c->used[i])
-                add(c, &s, " JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i,
+                add(c, &s, " CROSS JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i,
                     c->d->rowid, k);
             k++;
         }
-        sb_t tail = {0};
-        if (qk) emit_key_filter(c, &tail, qk, nkeys);
-        if (tail.len) add(c, &s, " WHERE %s", tail.s);
-        sb_free(&tail);
-        if (qk) emit_order(c, &s, qk, nkeys);
+        if (qk) emit_order(c, &s, qk, nkeys, false);
     }
     char *sql = c->failed || !s.s ? NULL : arena_strdup(c->a, s.s);
     sb_free(&s);
@@ -1087,7 +1160,8 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
             for (size_t i = 0; c.tab && i < q->ncollections; i++)
                 c.tab[i] = inner[i] ? arena_sprintf(a, "o%zu", i) : NULL;
             c.used = arena_calloc(a, q->ncollections, sizeof *c.used);
-            if (!c.tab || !c.used)
+            c.carried = arena_calloc(a, q->ncollections, sizeof *c.carried);
+            if (!c.tab || !c.used || !c.carried)
                 return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
             emit_outputs(&c, out);
             c.tab = inner;

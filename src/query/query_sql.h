@@ -18,8 +18,10 @@
  *   - IS_OF_MODEL(m) is the twin's model being m, a later version of m, or extending either
  *     (the model_refs closure); `exact` is the model id itself;
  *   - JOIN ... RELATED is an inner join through the relationships table; MATCH walks each
- *     edge with a recursive CTE seeded from the twin the WHERE clause pins ($dtId = / IN), never
- *     traversing one relationship twice on a path; rows are distinct per bound twin/relationship.
+ *     edge outwards from the twin the WHERE clause pins ($dtId = / IN), never traversing one
+ *     relationship twice on a path: an edge of one direction and one hop count (*3, or none) as
+ *     that many joins over relationships in a fixed order, any other (a range, or either
+ *     direction) as a recursive CTE; rows are distinct per bound twin/relationship.
  * Rows come in a stable order (the rowids of the bound collections), which is what paging
  * continues from. */
 #ifndef CASTOR_QUERY_SQL_H
@@ -100,6 +102,10 @@ typedef struct query_sql_in {
     const int64_t *after;     /* paging key of the last row already returned; NULL: first page */
     size_t nafter;            /* must equal query_sql_t.nkeys when after is set */
     int64_t limit;            /* rows to fetch (ignored for COUNT) */
+    /* Every MATCH edge as a recursive CTE, the general form, even one the compiler would walk
+     * with joins: the reference tests/unit/test_query_match.c checks the joins against. The
+     * query cache never sets it. */
+    bool walk_recursive;
 } query_sql_in_t;
 
 typedef struct query_sql {

@@ -108,11 +108,33 @@ static const shape_t SHAPES[] = {
       "SELECT DISTINCT n0.rowid AS k0, n1.rowid AS k1"},
      2},
     {"SELECT B FROM DIGITALTWINS MATCH (A)<-[:r]-(B) WHERE A.$dtId = 'x'",
-     {"SELECT r.target_id, r.source_id, 1", "r.target_id IN (?"}, 2},
+     {"SELECT h0_1.target_id, h0_1.source_id, 1, h0_1.rowid FROM relationships h0_1 WHERE",
+      "h0_1.target_id IN (?",
+      /* the page's keys inside, the documents joined back outside */
+      "(n0.id = ?5) ORDER BY n0.rowid, n1.rowid LIMIT ?6) q",
+      "q CROSS JOIN twins o1 ON o1.rowid = q.k1 ORDER BY q.k0, q.k1"}, 2},
+    /* A fixed count in one direction: joins walked from the pinned end, in that order, no
+     * relationship twice, the names' placeholders shared by every hop. */
+    {"SELECT B FROM DIGITALTWINS MATCH (B)-[:r*3]->(A) WHERE A.$dtId = 'x'",
+     {"e0(s, t, d, rid) AS (SELECT h0_1.target_id, h0_3.source_id, 3, h0_3.rowid FROM "
+      "relationships h0_1 CROSS JOIN relationships h0_2 CROSS JOIN relationships h0_3",
+      "h0_2.target_id = h0_1.source_id AND h0_2.name IN (?4) AND h0_2.rowid <> h0_1.rowid",
+      "h0_3.name IN (?4) AND h0_3.rowid <> h0_1.rowid AND h0_3.rowid <> h0_2.rowid"},
+     2},
     {"SELECT B FROM DIGITALTWINS MATCH (A)-[*2]-(B) WHERE A.$dtId = 'x'",
      {"UNION ALL SELECT r.source_id, r.target_id", "e0.d >= 2"}, 2},
     {"SELECT A, C FROM DIGITALTWINS MATCH (A)-[]->(B)<-[x]-(C) WHERE B.$dtId = 'x'",
-     {"e1(s, t, d, rid, trail)", "e0(s, t, d, rid, trail)", "r2.rowid = e1.rid"}, 4},
+     {"e1(s, t, d, rid) AS", "e0(s, t, d, rid) AS", "r2.rowid = e1.rid",
+      /* walk order, fixed: from the pinned B out to C, then back to A */
+      "FROM twins n1 CROSS JOIN e1 CROSS JOIN twins n3 CROSS JOIN relationships r2 CROSS JOIN e0 "
+      "CROSS JOIN twins n0 WHERE"},
+     4},
+    /* A MATCH output's $dtId comes out of the key rows: no twin is read again for it. */
+    {"SELECT B.$dtId FROM DIGITALTWINS MATCH (B)-[*3]->(A) WHERE A.$dtId = 'x'",
+     {"SELECT q.k0, q.k1, json_quote(q.i0) FROM (SELECT DISTINCT n0.rowid AS k0, n1.rowid AS k1, "
+      "n0.id AS i0 FROM",
+      "ORDER BY n0.rowid, n1.rowid, n0.id LIMIT ?", ") q ORDER BY q.k0, q.k1"},
+     2},
     {"SELECT A FROM DIGITALTWINS MATCH (A) WHERE A.$dtId = 'x'", {"FROM twins t0"}, 1},
 };
 
@@ -149,6 +171,13 @@ static void test_paging_key(void **state)
         if (c->qs.params[i].kind == QUERY_PARAM_INT && (c->qs.params[i].i == 41 || c->qs.params[i].i == 7))
             seen++;
     assert_int_equal(seen, 2);
+    done(c);
+    /* MATCH: the key rows are filtered, ordered and limited before documents are joined. */
+    c = compile_after("SELECT B FROM DIGITALTWINS MATCH (A)-[*2]->(B) WHERE A.$dtId = 'x'", after, 2);
+    const char *filter = strstr(c->qs.sql, "AND (n0.rowid, n1.rowid) > (?");
+    assert_non_null(filter);
+    assert_non_null(strstr(filter, " LIMIT ?"));
+    assert_non_null(strstr(strstr(filter, " LIMIT ?"), ") q CROSS JOIN twins o1"));
     done(c);
     c = compile("SELECT COUNT() FROM DIGITALTWINS MATCH (A)-[*..2]->(B) WHERE A.$dtId = 'x'");
     assert_non_null(strstr(c->qs.sql, "SELECT COUNT(*) FROM (SELECT DISTINCT"));
