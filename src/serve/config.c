@@ -23,7 +23,7 @@ const char *serve_config_usage(void)
            "  --log-level LEVEL    debug | info | warn | error (default info)\n"
            "  --tls-cert FILE      serve this PEM certificate chain instead of the generated one\n"
            "  --tls-key FILE       its PEM private key\n"
-           "  --threads N          worker threads (default: 8 per core; writes wait on disk syncs)\n"
+           "  --threads N          worker threads (default: 4 per core)\n"
            "  --idle-timeout SECS  close connections idle or stalled this long (default 30)\n"
            "  --device-code-lifetime SECS\n"
            "                       how long a device-flow code stays valid (default 900)\n"

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 /* Worker threads per core when --threads is not given (see serve_main). */
-#define SERVE_THREADS_PER_CORE 8u
+#define SERVE_THREADS_PER_CORE 4u
 
 static int data_dir_prepare(const char *dir, int *lock_fd, castor_err *err)
 {
@@ -143,9 +143,10 @@ int serve_main(int argc, char **argv)
     int exit_code = 0;
     tls_material_t tls = {0};
     http_server_t *server = NULL;
-    /* A write's thread sleeps in the group commit's fdatasync until its transaction is durable;
-     * the more writes are in flight, the more each sync covers. So the default is well above
-     * the core count (PATCH 2,334 -> 3,929/s from 4 to 16 threads on 2 cores, measured). */
+    /* Twin-graph writes no longer hold a thread while the disk syncs (their connection is
+     * suspended instead), but other planes' writes and the writer lock still make a thread wait
+     * now and then, so a few per core: on 2 cores, 4 to 12 threads gave the same PATCH rate
+     * (20-22k/s), 16 less (contention). */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = app.cfg.threads ? app.cfg.threads
                                        : (unsigned)(cores > 0 ? cores : 1) * SERVE_THREADS_PER_CORE;
