@@ -1,10 +1,8 @@
 // cli_helpers.mjs — runs the real `castor` client binary against a castor started by the
 // harness, each caller with its own ~/.castor (CASTOR_CONFIG_DIR) and working folder.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CASTOR_BINARY, request } from './lib/castor.js';
+import { CASTOR_BINARY, request, tempDir } from './lib/castor.js';
 
 export const ADT = 'https://digitaltwins.azure.net';
 export const ADT_APP = '0b07f429-9f4b-4714-9392-cc5e8e80c8b0';
@@ -14,7 +12,7 @@ export const ADMIN_PW = 'Castor-Test-Pw-1';
 
 // A fresh client home: config dir and working folder (no castor-data/ in it).
 export function clientHome() {
-  const dir = mkdtempSync(join(tmpdir(), 'castor-cli-'));
+  const dir = tempDir('castor-cli-');
   return { dir, config: join(dir, '.castor') };
 }
 

@@ -8,11 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASTOR_BINARY } from './lib/castor.js';
+import { CASTOR_BINARY, tempDir } from './lib/castor.js';
 
 const require = createRequire(import.meta.url);
 const { createParser, ModelParsingOption } = require('@azure/dtdl-parser');
@@ -127,7 +126,7 @@ test('castor dtdl validate agrees with @azure/dtdl-parser on DTDL v2', async (t)
   const rec = walk(REC2).map(readJson);
   const sets = [{ name: 'RealEstateCore v2 snapshot (767 interfaces, one set)', input: rec },
     ...corpusCases(), ...variants(rec)];
-  const dir = mkdtempSync(join(tmpdir(), 'castor-dtdl-diff-'));
+  const dir = tempDir('castor-dtdl-diff-');
   sets.forEach((s, i) => writeFileSync(join(dir, `${String(i).padStart(5, '0')}.json`), JSON.stringify(s.input)));
   const r = spawnSync(CASTOR_BINARY, ['dtdl', 'validate', '--each', '--models', dir, '-o', 'json'],
     { maxBuffer: 1 << 28, encoding: 'utf8' });

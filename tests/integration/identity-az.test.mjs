@@ -7,12 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCastor, stopCastor, CASTOR_BINARY } from './lib/castor.js';
+import { startCastor, stopCastor, CASTOR_BINARY, tempDir } from './lib/castor.js';
 import { ADT_APP, READ_WRITE, ADMIN, ADMIN_PW, claims, adminGraphToken, newApp, completeDeviceCode } from './lib/identity.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,7 +24,7 @@ before(async () => {
   castor = await startCastor();
   tid = castor.connection.tenantId;
   admin = await adminGraphToken(castor);
-  work = mkdtempSync(join(tmpdir(), 'castor-az-'));
+  work = tempDir('castor-az-');
   const ca = readFileSync(castor.connection.caFile, 'utf8');
   writeFileSync(join(work, 'bundle.pem'), readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') + ca);
   sub = castor.connection.subscriptionId;

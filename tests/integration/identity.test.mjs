@@ -3,10 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCastor, stopCastor, request, GUID } from './lib/castor.js';
+import { startCastor, stopCastor, request, GUID, tempDir } from './lib/castor.js';
 import {
   AZURE_CLI, ADT_SCOPE, ADMIN, ADMIN_PW, claims, adminGraphToken, graph, newApp, runClient,
   completeDeviceCode, form,
@@ -55,7 +54,7 @@ test('ClientSecretCredential gets an app-only ADT token', async () => {
 });
 
 test('ClientCertificateCredential (PS256 assertion with x5t#S256) gets an ADT token', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'castor-cert-'));
+  const dir = tempDir('castor-cert-');
   const key = join(dir, 'key.pem'), crt = join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
     '-days', '2', '-subj', '/CN=castor-test-app'], { stdio: 'ignore' });

@@ -1,12 +1,11 @@
 // lifecycle.test.mjs — what survives a restart, a kill -9, and what a bad start says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { startCastor, stopCastor, request, newDataDir, CASTOR_BINARY } from './lib/castor.js';
+import { startCastor, stopCastor, request, newDataDir, CASTOR_BINARY, tempDir } from './lib/castor.js';
 
 const files = (dir) => ['ca.pem', 'server.pem'].map((f) => readFileSync(join(dir, f), 'utf8'));
 
@@ -99,7 +98,7 @@ test('a port in use, a bad flag, a data folder that is a file: clear messages, n
   const unknown = spawnSync(CASTOR_BINARY, ['serve', '--frobnicate'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown option '--frobnicate'/);
-  const f = join(mkdtempSync(join(tmpdir(), 'castor-it-')), 'afile');
+  const f = join(tempDir('castor-it-'), 'afile');
   writeFileSync(f, 'x');
   const file = spawnSync(CASTOR_BINARY, ['serve', '--data', f, '--listen', '127.0.0.1:0'], { encoding: 'utf8' });
   assert.notEqual(file.status, 0);

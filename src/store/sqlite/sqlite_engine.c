@@ -33,6 +33,8 @@
 #include "store/sqlite/sqlite_query.h"
 #include "store/store_engine.h"
 
+#include "core/timeutil.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -50,6 +52,12 @@
 /* Write transactions committed together at most (see the banner): bounds how long the first
  * member of a busy run waits for its acknowledgement. */
 #define SQLITE_BATCH_MAX 64
+
+/* Under concurrent writes, the syncer starts an fdatasync at most this often: each costs ~45 us
+ * of CPU on a virtio disk besides its wait, and a longer gap lets more writes share one (PATCH
+ * on 2 cores, 100,000 twins, 2 threads: 15.6-16.1k/s without, 19.0-19.4k/s with 1 ms, p99
+ * alike; with 8 threads the same either way). */
+#define SQLITE_SYNC_PERIOD_US 1000u
 
 /* WAL pages after which a checkpoint is due: SQLite's own default for autocheckpoints. */
 #define SQLITE_CHECKPOINT_PAGES 1000
@@ -97,6 +105,7 @@ typedef struct sq_engine {
     int syncer_running, sync_stop;
     int commit_wanted;       /* the open batch waits for the syncer to commit it */
     uint64_t committed;      /* batches committed (to the OS) so far */
+    uint64_t writes_committed; /* write transactions in those batches */
     uint64_t sync_upto;      /* of those, how many an fdatasync has been tried for */
     uint64_t durable;        /* of those, how many an fdatasync has covered */
     uint64_t fail_lo, fail_hi; /* commits in (fail_lo, fail_hi] were in a failed fdatasync */
@@ -274,10 +283,20 @@ static void sq_batch_end(sq_engine_t *e, int rollback, const char *why);
 static void *sq_syncer(void *arg)
 {
     sq_engine_t *e = arg;
+    uint64_t last_sync = 0, last_group = 0, writes_synced = 0;
     pthread_mutex_lock(&e->sync_lock);
     for (;;) {
         while (!e->commit_wanted && e->committed == e->sync_upto && !e->sync_stop)
             pthread_cond_wait(&e->sync_wake, &e->sync_lock);
+        uint64_t since = time_mono_us() - last_sync;
+        if (!e->sync_stop && last_group > 1 && since < SQLITE_SYNC_PERIOD_US) {
+            /* Writers overlap: let the batch grow until a period after the last sync began (a
+             * lone writer, whose last sync covered only its own write, never waits here). A
+             * sleep, not a timed wait: the writers' signals would wake it for nothing. */
+            pthread_mutex_unlock(&e->sync_lock);
+            usleep((useconds_t)(SQLITE_SYNC_PERIOD_US - since));
+            pthread_mutex_lock(&e->sync_lock);
+        }
         if (e->commit_wanted) {
             e->commit_wanted = 0;
             pthread_mutex_unlock(&e->sync_lock);
@@ -291,7 +310,10 @@ static void *sq_syncer(void *arg)
             continue;
         }
         uint64_t upto = e->committed; /* every commit so far is in the WAL already */
+        last_group = e->writes_committed - writes_synced;
+        writes_synced = e->writes_committed;
         pthread_mutex_unlock(&e->sync_lock);
+        last_sync = time_mono_us();
         int failed = fdatasync(e->wal_fd) != 0;
         pthread_mutex_lock(&e->sync_lock);
         if (failed) {
@@ -360,6 +382,7 @@ static void sq_batch_end(sq_engine_t *e, int rollback, const char *why)
         snprintf(b->why, sizeof b->why, "%s", why ? why : "the transaction was rolled back");
     } else if (e->syncer_running) {
         b->commit_no = ++e->committed; /* numbered in WAL order: under the writer lock */
+        e->writes_committed += e->batch_n;
         pthread_cond_signal(&e->sync_wake);
     }
     int last = --b->refs == 0;

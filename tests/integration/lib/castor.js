@@ -13,8 +13,22 @@ export const CASTOR_BINARY =
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Temporary folders made by this test process, removed when it exits (CASTOR_KEEP_TMP=1 keeps
+// them for a look after a failure): a full run makes hundreds, some of them hundreds of MB.
+const tempDirs = [];
+process.on('exit', () => {
+  if (process.env.CASTOR_KEEP_TMP === '1') return;
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'castor-it-') {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
 export function newDataDir() {
-  return mkdtempSync(join(tmpdir(), 'castor-it-'));
+  return tempDir('castor-it-');
 }
 
 // Starts castor; resolves to a handle once /readyz answers 200.
