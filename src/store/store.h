@@ -20,7 +20,11 @@
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;
 
-typedef enum store_mode { STORE_READ = 0, STORE_WRITE = 1 } store_mode_t;
+/* STORE_LATEST: a read-only transaction that sees every write made so far, committed or
+ * about to be (a write's outcome is still reported by its own commit). It runs on the writer's
+ * connection, whose cache no other writer empties, and holds the writer lock, so keep it to a
+ * lookup or two: a compare-and-swap write (store_twin_replace_if) reads with it first. */
+typedef enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_LATEST = 2 } store_mode_t;
 
 /* Opens (creating if needed) the store named by url:
  *   "sqlite:PATH"     an SQLite database file (created, then migrated to the current schema)

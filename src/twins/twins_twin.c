@@ -282,11 +282,12 @@ static int patch_write(twins_ctx_t *ctx, store_txn_t *t, const char *id, const c
  *
  * The JSON work (parse, apply, validate, serialize, event) is most of a PATCH's cost, and write
  * transactions are serialized: done inside the lock it caps PATCH throughput at one core. So a
- * PATCH reads the twin in a read transaction, computes the result outside any lock, then in the
- * write transaction replaces the twin only if its ETag is still the one it computed from (an
- * UPDATE ... WHERE etag = ?, no re-read of the document); when another write got there first
- * nothing was written and it starts again. A result is therefore always
- * computed from exactly the state it replaces, as if done under the lock. A model change (which
+ * PATCH reads the twin (STORE_LATEST: the writer's warm cache, which also sees writes not yet
+ * committed, so a PATCH follows the one before it), computes the result outside any lock, then
+ * in the write transaction replaces the twin only if its ETag is still the one it computed from
+ * (an UPDATE ... WHERE etag = ?, no re-read of the document); when another write got there
+ * first nothing was written and it starts again. A result is therefore always computed from
+ * exactly the state it replaces, as if done under the lock. A model change (which
  * needs the store to check that the model may get twins) and a twin still contended after
  * PATCH_OPTIMISTIC_TRIES are done wholly inside the write transaction. */
 static int patch_twin(http_request_t *req, http_response_t *resp, const char *component,
@@ -303,7 +304,7 @@ static int patch_twin(http_request_t *req, http_response_t *resp, const char *co
     for (int attempt = 0; rc == 0 && !done && attempt < PATCH_OPTIMISTIC_TRIES; attempt++) {
         store_txn_t *t = NULL;
         store_twin_t old;
-        rc = store_begin(ctx.store, STORE_READ, &t, err);
+        rc = store_begin(ctx.store, STORE_LATEST, &t, err);
         if (rc == 0) rc = store_twin_get(t, ctx.instance, id, &req->arena, &old, err);
         store_rollback(t);
         t = NULL;

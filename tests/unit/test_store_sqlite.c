@@ -385,6 +385,75 @@ static void lone_rollbacks_release_the_writer(void **state)
     store_rollback(t);
 }
 
+static void *writer_for_latest(void *p)
+{
+    batch_arg_t *a = p;
+    for (int i = 0; i < 50; i++) {
+        castor_err err;
+        store_txn_t *t;
+        if (store_begin(a->store, STORE_WRITE, &t, &err) < 0) return NULL;
+        char key[64];
+        snprintf(key, sizeof key, "l%d-%d", a->id, i);
+        if (store_meta_put(t, key, "x", &err) < 0 || store_commit(t, &err) < 0) return NULL;
+        a->ok++;
+    }
+    return NULL;
+}
+
+/* STORE_LATEST reads what writers wrote, refuses to write, and interleaves with writers. */
+static void *latest_reader(void *p)
+{
+    batch_arg_t *a = p;
+    for (int i = 0; i < 200; i++) {
+        castor_err err;
+        store_txn_t *t;
+        if (store_begin(a->store, STORE_LATEST, &t, &err) < 0) return NULL;
+        char *v = NULL;
+        int rc = store_meta_get(t, "latest-key", &v, &err);
+        store_rollback(t);
+        free(v);
+        if (rc == 0) a->ok++;
+    }
+    return NULL;
+}
+
+static void latest_reads_see_writes_and_cannot_write(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_meta_put(t, "latest-key", "1", &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+
+    char *v = NULL;
+    assert_int_equal(store_begin(f->store, STORE_LATEST, &t, &err), 0);
+    assert_int_equal(store_meta_get(t, "latest-key", &v, &err), 0);
+    assert_string_equal(v, "1");
+    free(v);
+    assert_int_equal(store_meta_put(t, "latest-key", "2", &err), CASTOR_EINTERNAL);
+    assert_non_null(strstr(err.message, "read-only"));
+    store_rollback(t);
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    assert_int_equal(store_meta_get(t, "latest-key", &v, &err), 0);
+    assert_string_equal(v, "1");
+    free(v);
+    store_rollback(t);
+
+    /* Readers of the latest state and writers at once: all finish, every read finds the key. */
+    batch_arg_t args[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (batch_arg_t){f->store, i, 0, 0, 0};
+        pthread_create(&th[i], NULL, i % 2 ? latest_reader : writer_for_latest, &args[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    assert_int_equal(args[1].ok, 200);
+    assert_int_equal(args[3].ok, 200);
+    assert_int_equal(args[0].ok, 50);
+    assert_int_equal(args[2].ok, 50);
+}
+
 static void reopen_keeps_data_and_refuses_newer_schema(void **state)
 {
     fixture_t *f = *state;
@@ -472,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_writers_all_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_writers_fail_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(lone_rollbacks_release_the_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(latest_reads_see_writes_and_cannot_write, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_keeps_data_and_refuses_newer_schema, setup,
                                         teardown),
         cmocka_unit_test(not_a_database_and_bad_urls),

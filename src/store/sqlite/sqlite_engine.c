@@ -71,6 +71,7 @@ typedef struct sq_conn {
     sqlite3 *db;
     int busy;
     int writing;
+    int latest; /* a STORE_LATEST read on the writer's connection (read-only) */
     sq_stmt_t cache[SQLITE_STMT_SLOTS]; /* open addressing; sql == NULL is empty */
     int ncache;
     struct sq_qcache *qcache; /* compiled ADT queries' statements, by text (sqlite_query.c) */
@@ -532,6 +533,9 @@ static int sq_open(const char *target, unsigned connections, void **out, castor_
     pthread_mutex_init(&e->ckpt_lock, NULL);
     pthread_cond_init(&e->ckpt_wake, NULL);
     pthread_cond_init(&e->sync_wake, NULL);
+    /* Only the writer's page cache survives other connections' commits (a reader's is emptied
+     * by every commit), so it gets room for the working set of a large graph. */
+    if (rc == 0) sqlite3_exec(e->conns[0].db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
     if (rc == 0) sq_group_commit_start(e, target);
     if (rc == 0) sq_syncer_start(e);
     if (rc == 0) sq_checkpointer_start(e, target);
@@ -655,6 +659,14 @@ static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *er
 {
     sq_engine_t *e = engine;
     if (mode == STORE_WRITE) return sq_begin_write(e, conn, err);
+    if (mode == STORE_LATEST) {
+        /* No BEGIN, no savepoint: its statements read inside the open batch, or each in its
+         * own implicit transaction when none is open. */
+        pthread_mutex_lock(&e->write_lock);
+        e->conns[0].latest = 1;
+        *conn = &e->conns[0];
+        return CASTOR_OK;
+    }
     sq_conn_t *c = sq_acquire(e);
     int rc = sq_control(c, SQL_BEGIN, err);
     if (rc < 0) {
@@ -722,6 +734,11 @@ static int sq_commit(void *engine, void *conn, castor_err *err)
         int rc = sq_commit_write(e, c, &b, err);
         return rc < 0 ? rc : sq_batch_finish(e, b, err);
     }
+    if (c->latest) {
+        c->latest = 0;
+        pthread_mutex_unlock(&e->write_lock);
+        return CASTOR_OK;
+    }
     int rc = sq_control(c, SQL_COMMIT, err);
     if (rc < 0) sq_control(c, SQL_ROLLBACK, NULL);
     sq_release(e, c);
@@ -769,6 +786,11 @@ static void sq_rollback(void *engine, void *conn)
         c->writing = 0;
         sq_write_undo(e, c);
         sq_writer_leave(e);
+        return;
+    }
+    if (c->latest) {
+        c->latest = 0;
+        pthread_mutex_unlock(&e->write_lock);
         return;
     }
     sq_control(c, SQL_ROLLBACK, NULL);
@@ -830,6 +852,9 @@ static int sq_exec(void *conn, const char *sql, const store_param_t *params, int
     sqlite3_stmt *stmt = sq_prepare_ex(c, sql, &cached, err);
     if (!stmt) return CASTOR_EIO;
     int rc = CASTOR_OK;
+    if (c->latest && !sqlite3_stmt_readonly(stmt))
+        rc = castor_err_set(err, CASTOR_EINTERNAL,
+                            "a write inside a read-only (STORE_LATEST) transaction");
     for (int i = 0; i < nparams && rc == CASTOR_OK; i++) {
         int brc;
         switch (params[i].type) {
