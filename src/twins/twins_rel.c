@@ -89,9 +89,25 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
     store_rel_t old;
     int exists = 0;
     const dtdl_content_t *def = NULL;
-    json_t *doc = NULL;
-    char *text = NULL;
-    rc = store_begin(ctx.store, STORE_WRITE, &t, err);
+    /* The document and its create event depend on nothing stored: made before the writer lock,
+     * which every write waits for. */
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s}", "$relationshipId", rid, "$etag", etag,
+                            "$sourceId", src, "$targetId", target, "$relationshipName", name);
+    if (doc) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)body, k, v) {
+            if (k[0] != '$') json_object_set(doc, k, v);
+        }
+    }
+    char *text = doc ? json_dump_compact(doc) : NULL;
+    const char *subject = arena_sprintf(&req->arena, "%s/relationships/%s", src, rid);
+    char *created = text && subject ? twins_event_text_raw(&ctx, "Microsoft.DigitalTwins.Relationship.Create",
+                                                           subject, NULL, NULL, NULL, text, NULL,
+                                                           NULL, err)
+                                    : NULL;
+    if (!created) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    if (rc == 0) rc = store_begin(ctx.store, STORE_WRITE, &t, err);
     if (rc == 0) {
         rc = store_twin_get(t, ctx.instance, src, &req->arena, &stw, err);
         if (rc == CASTOR_ENOTFOUND) rc = twins_err_twin_not_found(err, src);
@@ -149,24 +165,12 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
                                  src, (long long)nout, target, (long long)nin, CASTOR_REL_OUT_MAX);
     }
     if (rc == 0) {
-        doc = json_pack("{s:s, s:s, s:s, s:s, s:s}", "$relationshipId", rid, "$etag", etag,
-                        "$sourceId", src, "$targetId", target, "$relationshipName", name);
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)body, k, v) {
-            if (k[0] != '$') json_object_set(doc, k, v);
-        }
-        text = json_dump_compact(doc);
-        if (!text) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
-    }
-    if (rc == 0) {
         store_rel_t r = {0, src, rid, target, name, etag, text};
         rc = store_rel_put(t, ctx.instance, &r, err);
     }
-    const char *subject = arena_sprintf(&req->arena, "%s/relationships/%s", src, rid);
     if (rc == 0 && !exists)
-        rc = twins_emit(&ctx, t, "Microsoft.DigitalTwins.Relationship.Create", subject, NULL, NULL,
-                        NULL, doc, NULL, NULL, err);
+        rc = store_outbox_add(t, ctx.instance, "Microsoft.DigitalTwins.Relationship.Create",
+                              subject, created, err);
     if (rc == 0 && exists) {
         json_t *od = parse_doc(old.doc, err), *patch = json_array();
         const char *k;
@@ -189,6 +193,7 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = twins_end(&ctx, t, rc, err);
     if (rc == 0) twins_respond_text(req, resp, text, etag);
+    free(created);
     free(text);
     json_decref(doc);
     twins_done(&ctx);

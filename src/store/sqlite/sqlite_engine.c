@@ -375,6 +375,10 @@ static void sq_batch_end(sq_engine_t *e, int rollback, const char *why)
             why = err.message;
         }
         if (failed) sq_control(w, SQL_ROLLBACK, NULL);
+    } else if (e->batch_n) {
+        /* No transaction left to commit: SQLite rolled it back after an error. */
+        failed = 1;
+        why = "the store rolled back the transaction after an error";
     }
     pthread_mutex_lock(&e->sync_lock);
     b->done = 1;
@@ -565,8 +569,11 @@ static void sq_close(void *engine)
     sq_checkpointer_stop(e);
     pthread_mutex_destroy(&e->ckpt_lock);
     pthread_cond_destroy(&e->ckpt_wake);
-    /* Every batch is committed by its last member before that member returns. */
-    if (e->batch) sq_batch_flush(e);
+    /* Every batch has been committed before its members returned; this only guards against a
+     * caller that never finished. */
+    pthread_mutex_lock(&e->write_lock);
+    if (e->batch) sq_batch_end(e, e->batch_n == 0, NULL);
+    pthread_mutex_unlock(&e->write_lock);
     sq_syncer_stop(e);
     /* Left only if a caller never finished a pending commit; their outcome is known now. */
     pthread_mutex_lock(&e->sync_lock);
@@ -736,6 +743,7 @@ static int sq_commit(void *engine, void *conn, castor_err *err)
     }
     if (c->latest) {
         c->latest = 0;
+        sq_batch_check_alive(e); /* a failed read may have rolled back the open batch */
         pthread_mutex_unlock(&e->write_lock);
         return CASTOR_OK;
     }
@@ -790,6 +798,7 @@ static void sq_rollback(void *engine, void *conn)
     }
     if (c->latest) {
         c->latest = 0;
+        sq_batch_check_alive(e);
         pthread_mutex_unlock(&e->write_lock);
         return;
     }
