@@ -43,8 +43,8 @@ integration-asan: build-asan
 # The libFuzzer targets (tests/fuzz/), built with clang and run briefly each; a crash fails.
 fuzz: deps
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCASTOR_FUZZ=ON >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_dtdl fuzz_query
-	@for t in fuzz_dtdl fuzz_query; do \
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_dtdl fuzz_query fuzz_json
+	@for t in fuzz_dtdl fuzz_query fuzz_json; do \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	  (cd $(FUZZ_BUILD) && ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >$$t.log 2>&1) \
 	    || { tail -40 $(FUZZ_BUILD)/$$t.log; echo "fuzz: $$t failed"; exit 1; }; \

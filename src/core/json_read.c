@@ -3,10 +3,11 @@
  * json_loads costs ~55,000 instructions for a 350-byte twin (a character stream behind a
  * callback, a string buffer grown a byte at a time), and a twin PATCH parses the stored twin and
  * its body. This parser accepts exactly what json_loads(JSON_DECODE_ANY) accepts — strict UTF-8,
- * no NUL, paired surrogates, integers that fit in 64 bits, no real overflow, depth up to 2048 —
- * and builds the same values (a later duplicate key replaces the earlier one in place). It
- * reports no reason on failure: callers re-parse with jansson for the message, which only
- * malformed input pays. A differential test checks it against jansson. */
+ * no NUL (but one after a number or literal, as jansson), paired surrogates, integers that fit
+ * in 64 bits, no real overflow, depth up to 2048 — and builds the same values (a later duplicate
+ * key replaces the earlier one in place). It reports no reason on failure: callers re-parse with
+ * jansson for the message, which only malformed input pays. A differential unit test and a
+ * fuzz target (tests/fuzz/fuzz_json.c) check it against jansson. */
 #include "core/json.h"
 
 #include <errno.h>
@@ -247,6 +248,14 @@ static int literal(reader_t *r, const char *word, size_t n)
     return 0;
 }
 
+/* jansson's lexer drops one NUL byte right after a number or a literal (it cannot push a NUL
+ * back): "2\0" and "[true\0]" parse. Done here too, so that both accept the same texts. */
+static json_t *after_token(reader_t *r, json_t *v)
+{
+    if (v && r->p < r->end && *r->p == '\0') r->p++;
+    return v;
+}
+
 static json_t *read_value(reader_t *r, unsigned depth)
 {
     skip_ws(r);
@@ -331,10 +340,10 @@ static json_t *read_value(reader_t *r, unsigned depth)
         if (read_string(r, &s, &n) < 0) return NULL;
         return json_stringn_nocheck(s, n);
     }
-    case 't': return literal(r, "true", 4) < 0 ? NULL : json_true();
-    case 'f': return literal(r, "false", 5) < 0 ? NULL : json_false();
-    case 'n': return literal(r, "null", 4) < 0 ? NULL : json_null();
-    default: return read_number(r);
+    case 't': return after_token(r, literal(r, "true", 4) < 0 ? NULL : json_true());
+    case 'f': return after_token(r, literal(r, "false", 5) < 0 ? NULL : json_false());
+    case 'n': return after_token(r, literal(r, "null", 4) < 0 ? NULL : json_null());
+    default: return after_token(r, read_number(r));
     }
 }
 

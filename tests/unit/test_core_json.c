@@ -146,6 +146,11 @@ static void read_fixed_cases(void **state)
         same_parse(texts[i], strlen(texts[i]));
     /* A NUL byte inside the buffer, and nesting past jansson's 2048 levels. */
     same_parse("[1]\0", 4);
+    same_parse("2\0", 2);
+    same_parse("2\0\0", 3);
+    same_parse("[true\0]", 7);
+    same_parse("{\"a\":-2.5e1\0}", 12);
+    same_parse("\"s\"\0", 4);
     same_parse("\"a\0b\"", 5);
     char deep[4200];
     memset(deep, '[', 2100);
