@@ -59,8 +59,12 @@
  * alike; with 8 threads the same either way). */
 #define SQLITE_SYNC_PERIOD_US 1000u
 
-/* WAL pages after which a checkpoint is due: SQLite's own default for autocheckpoints. */
-#define SQLITE_CHECKPOINT_PAGES 1000
+/* WAL pages after which a checkpoint is due (SQLite's own default is 1,000). A checkpoint copies
+ * each page once however often the WAL holds it, and its reads and writes compete with the
+ * commits: at 20,000 pages (~80 MB of WAL, replayed in well under a second after a crash)
+ * PATCH went 21.2k -> 24.3-24.8k/s and PUT relationship 11.0k -> 13.0-13.8k/s on 2 cores,
+ * GET unchanged (100,000 twins). */
+#define SQLITE_CHECKPOINT_PAGES 20000
 
 typedef struct sq_stmt {
     const char *sql; /* cache key: the literal's address */
@@ -284,6 +288,7 @@ static void sq_batch_end(sq_engine_t *e, int rollback, const char *why);
 static void *sq_syncer(void *arg)
 {
     sq_engine_t *e = arg;
+    pthread_setname_np(pthread_self(), "castor-sync");
     uint64_t last_sync = 0, last_group = 0, writes_synced = 0;
     pthread_mutex_lock(&e->sync_lock);
     for (;;) {
@@ -455,6 +460,7 @@ static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 static void *sq_checkpointer(void *arg)
 {
     sq_engine_t *e = arg;
+    pthread_setname_np(pthread_self(), "castor-ckpt");
     pthread_mutex_lock(&e->ckpt_lock);
     for (;;) {
         while (!e->ckpt_wanted && !e->ckpt_stop) pthread_cond_wait(&e->ckpt_wake, &e->ckpt_lock);
