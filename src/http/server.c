@@ -26,6 +26,7 @@ struct http_server {
     http_server_config_t cfg;
     atomic_uint in_flight;
     atomic_uint suspended; /* connections waiting for a deferred outcome */
+    atomic_int stopping;   /* http_server_stop has begun: no more suspending */
 };
 
 /* Everything one request owns; freed in request_completed. */
@@ -374,13 +375,22 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req_state_t *st, http_
     return ok;
 }
 
+/* Takes the deferred outcome (waiting if it is not known yet); an error replaces the answer. */
+static void deferred_finish(req_state_t *st)
+{
+    castor_err err;
+    castor_err_clear(&err);
+    http_deferred_t d = st->req.deferred;
+    st->req.deferred.obj = NULL;
+    int rc = d.finish(d.obj, &err);
+    if (rc < 0) render_failure(st, &st->resp, rc, &err);
+}
+
 /* A deferred outcome is known (called once, from any thread). */
 static void request_resume(void *arg)
 {
     req_state_t *st = arg;
-    http_server_t *srv = st->srv;
     MHD_resume_connection(st->conn);
-    atomic_fetch_sub(&srv->suspended, 1);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -403,24 +413,28 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         return MHD_YES;
     }
     if (st->deferred) {
-        /* Resumed: the outcome the answer waited for is known. */
-        castor_err err;
-        castor_err_clear(&err);
-        http_deferred_t d = st->req.deferred;
-        st->req.deferred.obj = NULL;
+        /* Resumed: the outcome the answer waited for is known. Counted out only now, once
+         * libmicrohttpd has taken the connection off its suspended list (see
+         * http_server_stop). */
+        atomic_fetch_sub(&srv->suspended, 1);
         st->deferred = 0;
-        int rc = d.finish(d.obj, &err);
-        if (rc < 0) render_failure(st, &st->resp, rc, &err);
+        deferred_finish(st);
         return queue(conn, st, &st->resp);
     }
     request_dispatch(st, &st->resp);
     if (st->req.deferred.obj) {
-        /* Wait for it without this thread: MHD calls back once the connection is resumed. */
-        st->deferred = 1;
+        /* Counted before the stopping check, as http_server_stop sets stopping before it
+         * reads the count: either it waits for this one, or this one sees it stopping. */
         atomic_fetch_add(&srv->suspended, 1);
-        MHD_suspend_connection(conn);
-        st->req.deferred.notify(st->req.deferred.obj, request_resume, st);
-        return MHD_YES;
+        if (!atomic_load(&srv->stopping)) {
+            /* Wait for it without this thread: MHD calls back once the connection is resumed. */
+            st->deferred = 1;
+            MHD_suspend_connection(conn);
+            st->req.deferred.notify(st->req.deferred.obj, request_resume, st);
+            return MHD_YES;
+        }
+        atomic_fetch_sub(&srv->suspended, 1);
+        deferred_finish(st); /* stopping: wait here for the outcome instead */
     }
     return queue(conn, st, &st->resp);
 }
@@ -447,10 +461,11 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
         log_json(LOG_INFO, "request", line);
     }
     if (req->deferred.obj) {
-        /* Not resumed (only when the daemon stops): still wait, so nothing is leaked. */
+        /* Closed before its answer was sent: still wait for the outcome, so nothing leaks. */
         castor_err ignored;
         req->deferred.finish(req->deferred.obj, &ignored);
     }
+    if (st->deferred) atomic_fetch_sub(&srv->suspended, 1);
     json_decref(req->json);
     json_decref(req->error_inner);
     json_decref(req->error_details);
@@ -528,8 +543,11 @@ unsigned http_server_drain(http_server_t *s, unsigned timeout_ms)
 void http_server_stop(http_server_t *s)
 {
     if (!s) return;
-    /* libmicrohttpd refuses to stop with a connection still suspended; deferred outcomes come
-     * from the store, which is still open, within a disk sync. */
+    /* libmicrohttpd refuses to stop (it aborts) with a connection still on its suspended
+     * list, and a resumed one leaves that list only when a worker next runs it: wait until
+     * every suspended request has been run again. Deferred outcomes come from the store,
+     * which is still open, within a disk sync. */
+    atomic_store(&s->stopping, 1);
     while (atomic_load(&s->suspended) > 0) usleep(1000);
     MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0) close(s->listen_fd);
