@@ -30,12 +30,15 @@ const model = { '@id': 'dtmi:bench:Sensor;1', '@type': 'Interface', '@context': 
 let r = await call('POST', '/models', JSON.stringify([model]));
 if (r.status !== 201) throw new Error(r.text);
 const twin = (i) => JSON.stringify({ $metadata: { $model: 'dtmi:bench:Sensor;1' }, temperature: i, name: `sensor ${i}` });
-for (const id of ['t0', 't1']) { r = await call('PUT', `/digitaltwins/${id}`, twin(0)); if (r.status !== 200) throw new Error(r.text); }
+// 50 twins, so that relationships spread over them as in a real graph: the relationship limit
+// counts are index scans of one twin's relationships, which all-from-one-twin would inflate.
+const SPREAD = 50;
+for (let i = 0; i < SPREAD; i++) { r = await call('PUT', `/digitaltwins/t${i}`, twin(0)); if (r.status !== 200) throw new Error(r.text); }
 const kind = process.argv[2] || 'patch';
 const N = Number(process.env.N || 200);
 for (let i = 0; i < N; i++) {
   if (kind === 'patch') r = await call('PATCH', '/digitaltwins/t0', JSON.stringify([{ op: 'replace', path: '/temperature', value: i }]));
-  else if (kind === 'rel') r = await call('PUT', `/digitaltwins/t0/relationships/r${i}`, JSON.stringify({ $targetId: 't1', $relationshipName: 'feeds', since: 'x' }));
+  else if (kind === 'rel') r = await call('PUT', `/digitaltwins/t${i % SPREAD}/relationships/r${i}`, JSON.stringify({ $targetId: `t${(i + 1) % SPREAD}`, $relationshipName: 'feeds', since: 'x' }));
   else r = await call('PUT', `/digitaltwins/c${i}`, twin(i));
   if (r.status >= 300) throw new Error(`${kind} ${r.status} ${r.text}`);
 }
