@@ -7,33 +7,13 @@
  * against a process crash. Statements are prepared once per connection and cached by the
  * address of their SQL text, which is always a string literal in src/store/.
  *
- * Group commit: an fdatasync costs ~280 us here, so one per write transaction caps writes at a
- * few thousand a second. Connections therefore run synchronous=NORMAL (COMMIT appends to the
- * WAL without syncing; checkpoints still sync the WAL before copying it), and a syncer thread
- * (sq_syncer) commits and syncs on behalf of every writer, as below. When the WAL file cannot
- * be opened the engine falls back to synchronous=FULL, each writer committing its own batch.
- * Reads never wait. Checkpoints run on their own thread, not inside the COMMIT that crosses
- * the threshold (see sq_checkpointer).
- *
- * Batched write transactions: BEGIN and COMMIT cost more than a typical request's writes (the
- * COMMIT writes every page it changed to the WAL, and the outbox and sequence pages change in
- * every write), and they run inside the writer lock, which serializes writes. So write
- * transactions share one SQLite transaction (a batch) on a dedicated connection (conns[0]):
- * each caller's transaction is a SAVEPOINT inside it, rolled back alone on failure. A caller
- * that finishes leaves the batch open and wakes the syncer, which commits it (taking the
- * writer lock between two writers) and then syncs the WAL; writes that arrive while a sync
- * runs form the next batch. A busy store thus commits and syncs one batch per fdatasync, an
- * idle one a lone write at once. A caller learns its outcome only once its batch is committed
- * and on disk: store_commit blocks until then; store_commit_deferred returns at once and its
- * pending outcome calls back (the HTTP listener suspends the connection meanwhile, so no
- * thread waits for the disk). Callers thus see the one-transaction-each behaviour, in the
- * same serial order; if a batch's COMMIT fails, or SQLite rolls it back after an error, every
- * member gets the error and none of them is acknowledged. */
+ * Write transactions are batched and synced by a syncer thread (sqlite_commit.c); checkpoints
+ * run on their own thread (sqlite_checkpoint.c); what the three files share is in
+ * sqlite_engine_int.h. */
+#include "store/sqlite/sqlite_engine_int.h"
 #include "store/sqlite/sqlite_migrations.h"
 #include "store/sqlite/sqlite_query.h"
 #include "store/store_engine.h"
-
-#include "core/timeutil.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -43,92 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Prepared statements per connection, hashed by the address of their SQL literal. Sized well
- * above the number of statements castor has (about 100 now), so every statement is prepared
- * once per connection; a full table only means a statement is prepared for each use. */
-#define SQLITE_STMT_SLOTS 1024
-
-/* Write transactions committed together at most (see the banner): bounds how long the first
- * member of a busy run waits for its acknowledgement. */
-#define SQLITE_BATCH_MAX 64
-
-/* Frames a checkpoint may leave for its pass under the writer lock, and the WAL size at which
- * that pass runs whatever is left (see sq_checkpointer). */
-#define SQLITE_CHECKPOINT_TAIL 256
-#define SQLITE_CHECKPOINT_MAX_PAGES (4 * SQLITE_CHECKPOINT_PAGES)
-
-/* Under concurrent writes, the syncer starts an fdatasync at most this often: each costs ~45 us
- * of CPU on a virtio disk besides its wait, and a longer gap lets more writes share one (PATCH
- * on 2 cores, 100,000 twins, 2 threads: 15.6-16.1k/s without, 19.0-19.4k/s with 1 ms, p99
- * alike; with 8 threads the same either way). */
-#define SQLITE_SYNC_PERIOD_US 1000u
-
-/* WAL pages after which a checkpoint is due (SQLite's own default is 1,000). A checkpoint copies
- * each page once however often the WAL holds it, and its reads and writes compete with the
- * commits: at 20,000 pages (~80 MB of WAL, replayed in well under a second after a crash)
- * PATCH went 21.2k -> 24.0k/s and PUT relationship 11.0k -> 13.0k/s on 2 cores with p99
- * alike (once the checkpointer syncs the database before its locked pass), GET unchanged. */
-#define SQLITE_CHECKPOINT_PAGES 20000
-
-typedef struct sq_stmt {
-    const char *sql; /* cache key: the literal's address */
-    sqlite3_stmt *stmt;
-} sq_stmt_t;
-
-typedef struct sq_conn {
-    sqlite3 *db;
-    int busy;
-    int writing;
-    int latest; /* a STORE_LATEST read on the writer's connection (read-only) */
-    sq_stmt_t cache[SQLITE_STMT_SLOTS]; /* open addressing; sql == NULL is empty */
-    int ncache;
-    struct sq_qcache *qcache; /* compiled ADT queries' statements, by text (sqlite_query.c) */
-} sq_conn_t;
-
-/* One batch of write transactions sharing a SQLite transaction. Owned by its references: the
- * engine's while the batch is open, and each member's until it has read the outcome. Fields
- * below `refs` are written under sync_lock. */
-typedef struct sq_batch {
-    int refs;
-    int done;           /* committed or failed */
-    int failed;         /* the COMMIT failed, or SQLite rolled the whole transaction back */
-    uint64_t commit_no; /* its number among commits (for the durable wait) */
-    char why[160];      /* what failed, for every member's error */
-} sq_batch_t;
-
-typedef struct sq_engine {
-    sq_conn_t *conns; /* conns[0] is the writer's (batched transactions); the rest, readers' */
-    unsigned nconns;
-    pthread_mutex_t pool_lock;
-    pthread_cond_t pool_free;
-    pthread_mutex_t write_lock; /* held for the whole of a write transaction */
-    sq_batch_t *batch;          /* the open batch (under write_lock), NULL when none */
-    unsigned batch_n;           /* members of the open batch that have finished their writes */
-    int schema_version;
-    /* group commit (see the banner); wal_fd < 0: every COMMIT syncs itself */
-    int wal_fd;
-    int db_fd; /* the database file, for the checkpointer's own sync; -1 when not open */
-    pthread_mutex_t sync_lock;
-    pthread_cond_t synced;    /* a batch ended or a sync finished */
-    pthread_cond_t sync_wake; /* the syncer has commits to sync, or must stop */
-    pthread_t syncer;
-    int syncer_running, sync_stop;
-    int commit_wanted;       /* the open batch waits for the syncer to commit it */
-    uint64_t committed;      /* batches committed (to the OS) so far */
-    uint64_t writes_committed; /* write transactions in those batches */
-    uint64_t sync_upto;      /* of those, how many an fdatasync has been tried for */
-    uint64_t durable;        /* of those, how many an fdatasync has covered */
-    uint64_t fail_lo, fail_hi; /* commits in (fail_lo, fail_hi] were in a failed fdatasync */
-    struct sq_waiter *waiters; /* callbacks for pending outcomes (store_commit_deferred) */
-    /* background checkpoints (see sq_checkpointer); ckpt_db NULL: SQLite's own autocheckpoint */
-    sqlite3 *ckpt_db;
-    pthread_t ckpt_thread;
-    pthread_mutex_t ckpt_lock;
-    pthread_cond_t ckpt_wake;
-    int ckpt_wanted; /* the WAL has grown past SQLITE_CHECKPOINT_PAGES */
-    int ckpt_stop;
-} sq_engine_t;
 
 struct store_row {
     sqlite3_stmt *stmt;
@@ -178,7 +72,7 @@ static int sq_exec_plain(sqlite3 *db, const char *sql, castor_err *err)
     return sq_fail(db, rc, what, err);
 }
 
-static int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
+int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
 {
     memset(c, 0, sizeof *c);
     int rc = sqlite3_open_v2(path, &c->db,
@@ -241,302 +135,22 @@ static void sq_group_commit_start(sq_engine_t *e, const char *target)
     e->wal_fd = fd;
 }
 
-/* A callback waiting for a batch's outcome (store_commit_deferred). */
-typedef struct sq_waiter {
-    sq_batch_t *b;
-    void (*fn)(void *);
-    void *arg;
-    struct sq_waiter *next;
-} sq_waiter_t;
 
-/* What is known of batch b's outcome (sync_lock held): 1 committed and on disk, -1 failed,
- * 0 not yet. commit_no is 0 when COMMIT syncs itself (no group commit). */
-static int sq_batch_state(const sq_engine_t *e, const sq_batch_t *b)
-{
-    if (!b->done) return 0;
-    if (b->failed) return -1;
-    if (b->commit_no > e->fail_lo && b->commit_no <= e->fail_hi) return -1;
-    return b->commit_no <= e->durable ? 1 : 0;
-}
 
-/* Calls back every waiter whose outcome is now known (sync_lock held; released meanwhile, so
- * a callback may take other locks). */
-static void sq_fire_ready(sq_engine_t *e)
-{
-    sq_waiter_t *ready = NULL, **pp = &e->waiters;
-    while (*pp) {
-        sq_waiter_t *w = *pp;
-        if (sq_batch_state(e, w->b)) {
-            *pp = w->next;
-            w->next = ready;
-            ready = w;
-        } else {
-            pp = &w->next;
-        }
-    }
-    if (!ready) return;
-    pthread_mutex_unlock(&e->sync_lock);
-    while (ready) {
-        sq_waiter_t *w = ready;
-        ready = w->next;
-        w->fn(w->arg);
-        free(w);
-    }
-    pthread_mutex_lock(&e->sync_lock);
-}
 
-static void sq_batch_end(sq_engine_t *e, int rollback, const char *why);
 
-/* The syncer commits the open batch and syncs the WAL, over and over while there are writes:
- * every write made while one fdatasync runs joins the batch committed and synced after it, so
- * a busy store commits and syncs large batches, and an idle one commits a lone write at once.
- * No request thread ever waits inside COMMIT's page writes or fdatasync. */
-static void *sq_syncer(void *arg)
-{
-    sq_engine_t *e = arg;
-    pthread_setname_np(pthread_self(), "castor-sync");
-    uint64_t last_sync = 0, last_group = 0, writes_synced = 0;
-    pthread_mutex_lock(&e->sync_lock);
-    for (;;) {
-        while (!e->commit_wanted && e->committed == e->sync_upto && !e->sync_stop)
-            pthread_cond_wait(&e->sync_wake, &e->sync_lock);
-        uint64_t since = time_mono_us() - last_sync;
-        if (!e->sync_stop && last_group > 1 && since < SQLITE_SYNC_PERIOD_US) {
-            /* Writers overlap: let the batch grow until a period after the last sync began (a
-             * lone writer, whose last sync covered only its own write, never waits here). A
-             * sleep, not a timed wait: the writers' signals would wake it for nothing. */
-            pthread_mutex_unlock(&e->sync_lock);
-            usleep((useconds_t)(SQLITE_SYNC_PERIOD_US - since));
-            pthread_mutex_lock(&e->sync_lock);
-        }
-        if (e->commit_wanted) {
-            e->commit_wanted = 0;
-            pthread_mutex_unlock(&e->sync_lock);
-            pthread_mutex_lock(&e->write_lock);
-            if (e->batch && e->batch_n) sq_batch_end(e, 0, NULL);
-            pthread_mutex_unlock(&e->write_lock);
-            pthread_mutex_lock(&e->sync_lock);
-        }
-        if (e->committed == e->sync_upto) {
-            if (e->sync_stop) break; /* stopping, and nothing left to sync */
-            continue;
-        }
-        uint64_t upto = e->committed; /* every commit so far is in the WAL already */
-        last_group = e->writes_committed - writes_synced;
-        writes_synced = e->writes_committed;
-        pthread_mutex_unlock(&e->sync_lock);
-        last_sync = time_mono_us();
-        int failed = fdatasync(e->wal_fd) != 0;
-        pthread_mutex_lock(&e->sync_lock);
-        if (failed) {
-            e->fail_lo = e->durable;
-            e->fail_hi = upto;
-        } else {
-            e->durable = upto;
-        }
-        e->sync_upto = upto;
-        pthread_cond_broadcast(&e->synced);
-        sq_fire_ready(e);
-    }
-    pthread_mutex_unlock(&e->sync_lock);
-    return NULL;
-}
 
-static void sq_syncer_start(sq_engine_t *e)
-{
-    if (e->wal_fd >= 0 && pthread_create(&e->syncer, NULL, sq_syncer, e) == 0)
-        e->syncer_running = 1;
-}
 
-/* Syncs what is left, then stops the syncer. */
-static void sq_syncer_stop(sq_engine_t *e)
-{
-    if (!e->syncer_running) return;
-    pthread_mutex_lock(&e->sync_lock);
-    e->sync_stop = 1;
-    pthread_cond_signal(&e->sync_wake);
-    pthread_mutex_unlock(&e->sync_lock);
-    pthread_join(e->syncer, NULL);
-    e->syncer_running = 0;
-}
 
-static int sq_control(sq_conn_t *c, const char *sql, castor_err *err);
 
-/* Transaction control runs on every request: prepared once per connection (by the address of
- * these literals), not parsed each time as sqlite3_exec would. */
-static const char SQL_BEGIN[] = "BEGIN";
-static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
-static const char SQL_COMMIT[] = "COMMIT";
-static const char SQL_ROLLBACK[] = "ROLLBACK";
-static const char SQL_SAVEPOINT[] = "SAVEPOINT castor_write";
-static const char SQL_RELEASE[] = "RELEASE castor_write";
-static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO castor_write";
 
-/* Ends the open batch (write_lock held): commits it, or rolls it back when it has no finished
- * member or SQLite already rolled it back, and tells its members the outcome. */
-static void sq_batch_end(sq_engine_t *e, int rollback, const char *why)
-{
-    sq_conn_t *w = &e->conns[0];
-    sq_batch_t *b = e->batch;
-    castor_err err;
-    int failed = rollback;
-    if (!sqlite3_get_autocommit(w->db)) {
-        if (!rollback && sq_control(w, SQL_COMMIT, &err) < 0) {
-            failed = 1;
-            why = err.message;
-        }
-        if (failed) sq_control(w, SQL_ROLLBACK, NULL);
-    } else if (e->batch_n) {
-        /* No transaction left to commit: SQLite rolled it back after an error. */
-        failed = 1;
-        why = "the store rolled back the transaction after an error";
-    }
-    pthread_mutex_lock(&e->sync_lock);
-    b->done = 1;
-    b->failed = failed;
-    if (failed) {
-        snprintf(b->why, sizeof b->why, "%s", why ? why : "the transaction was rolled back");
-    } else if (e->syncer_running) {
-        b->commit_no = ++e->committed; /* numbered in WAL order: under the writer lock */
-        e->writes_committed += e->batch_n;
-        pthread_cond_signal(&e->sync_wake);
-    }
-    int last = --b->refs == 0;
-    pthread_cond_broadcast(&e->synced);
-    sq_fire_ready(e);
-    pthread_mutex_unlock(&e->sync_lock);
-    if (last) free(b);
-    e->batch = NULL;
-    e->batch_n = 0;
-}
 
-static void sq_batch_flush(sq_engine_t *e)
-{
-    sq_batch_end(e, 0, NULL);
-}
 
-/* After a member's failure: when SQLite has rolled back the whole transaction (a full disk, an
- * I/O error), the batch's finished members are lost with it and must be told. */
-static void sq_batch_check_alive(sq_engine_t *e)
-{
-    if (e->batch && sqlite3_get_autocommit(e->conns[0].db))
-        sq_batch_end(e, 1, "the store rolled back the transaction after an error");
-}
 
-/* Releases the writer lock. An open batch with finished members is left for the syncer to
- * commit, unless it is full or there is no syncer; one without is rolled back. */
-static void sq_writer_leave(sq_engine_t *e)
-{
-    if (e->batch && e->batch_n == 0) {
-        sq_batch_end(e, 1, NULL);
-    } else if (e->batch && (!e->syncer_running || e->batch_n >= SQLITE_BATCH_MAX)) {
-        sq_batch_end(e, 0, NULL);
-    } else if (e->batch) {
-        pthread_mutex_lock(&e->sync_lock);
-        e->commit_wanted = 1;
-        pthread_cond_signal(&e->sync_wake);
-        pthread_mutex_unlock(&e->sync_lock);
-    }
-    pthread_mutex_unlock(&e->write_lock);
-}
 
-/* Checkpoints off the commit path. SQLite's autocheckpoint runs inside the COMMIT that crosses
- * the threshold, that is inside the writer lock: copying ~1,000 pages into the database and
- * syncing both files stalled every writer for 5-75 ms (measured) every few hundred writes. Each
- * pool connection's WAL hook only wakes this thread, which copies the WAL into the database
- * on its own connection while writers go on appending (a PASSIVE checkpoint takes no writer
- * lock), then holds the writer lock just long enough to copy the few pages committed
- * meanwhile, so that the WAL is wholly backfilled and the next writer restarts it from the
- * start instead of growing it. */
-static int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
-{
-    (void)db;
-    (void)name;
-    sq_engine_t *e = arg;
-    if (pages < SQLITE_CHECKPOINT_PAGES) return SQLITE_OK;
-    pthread_mutex_lock(&e->ckpt_lock);
-    if (!e->ckpt_wanted) {
-        e->ckpt_wanted = 1;
-        pthread_cond_signal(&e->ckpt_wake);
-    }
-    pthread_mutex_unlock(&e->ckpt_lock);
-    return SQLITE_OK;
-}
 
-static void *sq_checkpointer(void *arg)
-{
-    sq_engine_t *e = arg;
-    pthread_setname_np(pthread_self(), "castor-ckpt");
-    pthread_mutex_lock(&e->ckpt_lock);
-    for (;;) {
-        while (!e->ckpt_wanted && !e->ckpt_stop) pthread_cond_wait(&e->ckpt_wake, &e->ckpt_lock);
-        if (e->ckpt_stop) break;
-        e->ckpt_wanted = 0;
-        pthread_mutex_unlock(&e->ckpt_lock);
-        /* Failures (a reader holding an old snapshot, a full disk) leave the WAL longer; the
-         * next wake-up tries again, and committed data stays safe in the WAL meanwhile. */
-        /* Unlocked passes until the frames committed meanwhile are few: the locked pass
-         * below stalls every writer for as long as it copies. While writes outpace the
-         * copying, it waits for a later wake-up, unless the WAL has grown to
-         * SQLITE_CHECKPOINT_MAX_PAGES. */
-        int log = 0, done = 0, tail = 0;
-        for (int pass = 0; pass < 8; pass++) {
-            tail = 0;
-            if (sqlite3_wal_checkpoint_v2(e->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                          &done) != SQLITE_OK)
-                break;
-            tail = log - done;
-            if (tail <= SQLITE_CHECKPOINT_TAIL) break;
-        }
-        /* The copies are in the OS's cache; the locked pass ends with an fsync of the database
-         * file, which would write them all out while every writer waits (~60 ms for 20,000
-         * pages, measured). Written out here first, that fsync has only the tail left. */
-        if (e->db_fd >= 0) fdatasync(e->db_fd);
-        if (tail <= SQLITE_CHECKPOINT_TAIL || log >= SQLITE_CHECKPOINT_MAX_PAGES) {
-            pthread_mutex_lock(&e->write_lock);
-            /* An open batch's members are waiting for its COMMIT anyway; committing it here
-             * lets the checkpoint take the WAL up to its end. */
-            if (e->batch) sq_batch_flush(e);
-            sqlite3_wal_checkpoint_v2(e->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-            pthread_mutex_unlock(&e->write_lock);
-        }
-        pthread_mutex_lock(&e->ckpt_lock);
-    }
-    pthread_mutex_unlock(&e->ckpt_lock);
-    return NULL;
-}
 
-/* Starts the checkpointer; without it (no connection, no thread) SQLite's autocheckpoint
- * stays in charge. */
-static void sq_checkpointer_start(sq_engine_t *e, const char *target)
-{
-    /* Closed only in sq_close after every SQLite connection: closing any descriptor of the
-     * file drops the process's POSIX locks on it, SQLite's included. */
-    e->db_fd = open(target, O_RDWR | O_CLOEXEC);
-    sq_conn_t c;
-    castor_err ignored;
-    if (sq_conn_open(target, &c, &ignored) < 0) return;
-    if (e->wal_fd >= 0) sqlite3_exec(c.db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    e->ckpt_db = c.db;
-    if (pthread_create(&e->ckpt_thread, NULL, sq_checkpointer, e) != 0) {
-        sqlite3_close(e->ckpt_db);
-        e->ckpt_db = NULL;
-        return;
-    }
-    for (unsigned i = 0; i < e->nconns; i++) sqlite3_wal_hook(e->conns[i].db, sq_wal_hook, e);
-}
 
-static void sq_checkpointer_stop(sq_engine_t *e)
-{
-    if (!e->ckpt_db) return;
-    pthread_mutex_lock(&e->ckpt_lock);
-    e->ckpt_stop = 1;
-    pthread_cond_signal(&e->ckpt_wake);
-    pthread_mutex_unlock(&e->ckpt_lock);
-    pthread_join(e->ckpt_thread, NULL);
-    sqlite3_close(e->ckpt_db);
-    e->ckpt_db = NULL;
-}
 
 static int sq_open(const char *target, unsigned connections, void **out, castor_err *err)
 {
@@ -655,7 +269,17 @@ static void sq_release(sq_engine_t *e, sq_conn_t *c)
 
 static sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql, castor_err *err);
 
-static int sq_control(sq_conn_t *c, const char *sql, castor_err *err)
+/* Transaction control runs on every request: prepared once per connection (by the address of
+ * these literals), not parsed each time as sqlite3_exec would. */
+const char SQL_BEGIN[] = "BEGIN";
+const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
+const char SQL_COMMIT[] = "COMMIT";
+const char SQL_ROLLBACK[] = "ROLLBACK";
+const char SQL_SAVEPOINT[] = "SAVEPOINT castor_write";
+const char SQL_RELEASE[] = "RELEASE castor_write";
+const char SQL_ROLLBACK_TO[] = "ROLLBACK TO castor_write";
+
+int sq_control(sq_conn_t *c, const char *sql, castor_err *err)
 {
     sqlite3_stmt *st = sq_prepare(c, sql, err);
     if (!st) return sq_exec_plain(c->db, sql, err);
@@ -667,35 +291,6 @@ static int sq_control(sq_conn_t *c, const char *sql, castor_err *err)
     return sq_fail(c->db, rc, what, err);
 }
 
-/* A write transaction is a savepoint in the open batch, which the first writer of a run
- * begins. */
-static int sq_begin_write(sq_engine_t *e, void **conn, castor_err *err)
-{
-    sq_conn_t *w = &e->conns[0];
-    pthread_mutex_lock(&e->write_lock);
-    int rc = CASTOR_OK;
-    if (!e->batch) {
-        e->batch = calloc(1, sizeof *e->batch);
-        if (!e->batch)
-            rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory starting a transaction");
-        else
-            e->batch->refs = 1;
-        if (rc == 0) rc = sq_control(w, SQL_BEGIN_IMMEDIATE, err);
-        if (rc < 0 && e->batch) {
-            free(e->batch);
-            e->batch = NULL;
-        }
-    }
-    if (rc == 0) rc = sq_control(w, SQL_SAVEPOINT, err);
-    if (rc < 0) {
-        sq_batch_check_alive(e);
-        sq_writer_leave(e);
-        return rc;
-    }
-    w->writing = 1;
-    *conn = w;
-    return CASTOR_OK;
-}
 
 static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *err)
 {
@@ -719,53 +314,8 @@ static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *er
     return CASTOR_OK;
 }
 
-/* Undoes a write transaction's savepoint; the batch goes on without it. */
-static void sq_write_undo(sq_engine_t *e, sq_conn_t *w)
-{
-    if (sq_control(w, SQL_ROLLBACK_TO, NULL) == 0) sq_control(w, SQL_RELEASE, NULL);
-    sq_batch_check_alive(e);
-}
 
-/* The outcome of batch b, waiting for it when not yet known; drops the caller's reference. */
-static int sq_batch_finish(sq_engine_t *e, sq_batch_t *b, castor_err *err)
-{
-    pthread_mutex_lock(&e->sync_lock);
-    int state;
-    while ((state = sq_batch_state(e, b)) == 0) pthread_cond_wait(&e->synced, &e->sync_lock);
-    int rc = CASTOR_OK;
-    if (b->failed)
-        rc = castor_err_set(err, CASTOR_EIO, "committing to the store: %s", b->why);
-    else if (state < 0)
-        rc = castor_err_set(err, CASTOR_EIO,
-                            "syncing the write-ahead log to disk failed: the write may be lost "
-                            "(check the disk holding the data folder)");
-    int last = --b->refs == 0;
-    pthread_mutex_unlock(&e->sync_lock);
-    if (last) free(b);
-    return rc;
-}
 
-/* Ends a write transaction's savepoint and leaves the batch; *batch_out gets a reference to
- * the batch, whose outcome is the transaction's. */
-static int sq_commit_write(sq_engine_t *e, sq_conn_t *w, sq_batch_t **batch_out,
-                           castor_err *err)
-{
-    w->writing = 0;
-    int rc = sq_control(w, SQL_RELEASE, err);
-    if (rc < 0) {
-        sq_write_undo(e, w);
-        sq_writer_leave(e);
-        return rc;
-    }
-    sq_batch_t *b = e->batch;
-    pthread_mutex_lock(&e->sync_lock);
-    b->refs++;
-    pthread_mutex_unlock(&e->sync_lock);
-    e->batch_n++;
-    *batch_out = b;
-    sq_writer_leave(e);
-    return CASTOR_OK;
-}
 
 static int sq_commit(void *engine, void *conn, castor_err *err)
 {
@@ -800,26 +350,7 @@ static int sq_commit_deferred(void *engine, void *conn, void **pending, castor_e
     return rc;
 }
 
-static void sq_pending_notify(void *engine, void *pending, void (*fn)(void *), void *arg)
-{
-    sq_engine_t *e = engine;
-    sq_waiter_t *w = malloc(sizeof *w);
-    pthread_mutex_lock(&e->sync_lock);
-    if (w && !sq_batch_state(e, pending)) {
-        *w = (sq_waiter_t){pending, fn, arg, e->waiters};
-        e->waiters = w;
-        pthread_mutex_unlock(&e->sync_lock);
-        return;
-    }
-    pthread_mutex_unlock(&e->sync_lock);
-    free(w);
-    fn(arg); /* known already, or no memory to wait with: the finish call will block instead */
-}
 
-static int sq_pending_finish(void *engine, void *pending, castor_err *err)
-{
-    return sq_batch_finish(engine, pending, err);
-}
 
 static void sq_rollback(void *engine, void *conn)
 {
