@@ -102,10 +102,10 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     char *text = doc ? json_dump_compact(doc) : NULL;
     const char *subject = arena_sprintf(&req->arena, "%s/relationships/%s", src, rid);
-    char *created = text && subject ? twins_event_text_raw(&ctx, "Microsoft.DigitalTwins.Relationship.Create",
-                                                           subject, NULL, NULL, NULL, text, NULL,
-                                                           NULL, err)
-                                    : NULL;
+    char *created = NULL;
+    if (text && subject)
+        created = twins_event_text_raw(&ctx, "Microsoft.DigitalTwins.Relationship.Create", subject,
+                                       NULL, NULL, NULL, text, NULL, NULL, err);
     if (!created) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     if (rc == 0) rc = store_begin(ctx.store, STORE_WRITE, &t, err);
     if (rc == 0) {

@@ -274,8 +274,7 @@ int sq_batch_finish(sq_engine_t *e, sq_batch_t *b, castor_err *err)
 
 /* Ends a write transaction's savepoint and leaves the batch; *batch_out gets a reference to
  * the batch, whose outcome is the transaction's. */
-int sq_commit_write(sq_engine_t *e, sq_conn_t *w, sq_batch_t **batch_out,
-                           castor_err *err)
+int sq_commit_write(sq_engine_t *e, sq_conn_t *w, sq_batch_t **batch_out, castor_err *err)
 {
     w->writing = 0;
     int rc = sq_control(w, SQL_RELEASE, err);

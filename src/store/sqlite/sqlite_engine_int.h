@@ -16,7 +16,7 @@
  * once per connection; a full table only means a statement is prepared for each use. */
 #define SQLITE_STMT_SLOTS 1024
 
-/* Write transactions committed together at most (see the banner): bounds how long the first
+/* Write transactions committed together at most (see sqlite_commit.c): bounds how long the first
  * member of a busy run waits for its acknowledgement. */
 #define SQLITE_BATCH_MAX 64
 
@@ -73,7 +73,7 @@ typedef struct sq_engine {
     sq_batch_t *batch;          /* the open batch (under write_lock), NULL when none */
     unsigned batch_n;           /* members of the open batch that have finished their writes */
     int schema_version;
-    /* group commit (see the banner); wal_fd < 0: every COMMIT syncs itself */
+    /* group commit (sqlite_commit.c); wal_fd < 0: every COMMIT syncs itself */
     int wal_fd;
     int db_fd; /* the database file, for the checkpointer's own sync; -1 when not open */
     pthread_mutex_t sync_lock;
