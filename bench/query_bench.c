@@ -63,17 +63,21 @@ static void generate(void)
     store_txn_t *t;
     if (store_begin(g_store, STORE_WRITE, &t, &err) < 0) die("begin", &err);
     if (test_query_seed(t, g_key, g_inst, &err) < 0) die("seeding the instance", &err);
-    static const char *const models[][2] = {
-        {REC "core:Space;1", NULL},          {REC "core:Building;1", REC "core:Space;1"},
-        {REC "core:Level;1", REC "core:Space;1"}, {REC "core:Room;1", REC "core:Space;1"},
-        {REC "building:Office;1", REC "core:Room;1"}, {REC "core:Capability;1", NULL},
-        {REC "core:Sensor;1", REC "core:Capability;1"},
-        {REC "device:TemperatureSensor;1", REC "core:Sensor;1"},
-        {REC "device:HumiditySensor;1", REC "core:Sensor;1"}};
+    static const char *const models[][2] = {{REC "core:Space;1", NULL},
+                                            {REC "core:Building;1", REC "core:Space;1"},
+                                            {REC "core:Level;1", REC "core:Space;1"},
+                                            {REC "core:Room;1", REC "core:Space;1"},
+                                            {REC "building:Office;1", REC "core:Room;1"},
+                                            {REC "core:Capability;1", NULL},
+                                            {REC "core:Sensor;1", REC "core:Capability;1"},
+                                            {REC "device:TemperatureSensor;1", REC "core:Sensor;1"},
+                                            {REC "device:HumiditySensor;1", REC "core:Sensor;1"}};
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
-        store_model_t m = {.id = models[i][0], .model = "{}", .upload_time = "2024-01-01T00:00:00.0000000Z"};
+        store_model_t m = {
+            .id = models[i][0], .model = "{}", .upload_time = "2024-01-01T00:00:00.0000000Z"};
         if (store_model_insert(t, g_key, &m, &err) < 0) die("model", &err);
-        if (models[i][1] && store_model_ref_insert(t, g_key, models[i][0], models[i][1], "extends", &err) < 0)
+        if (models[i][1] &&
+            store_model_ref_insert(t, g_key, models[i][0], models[i][1], "extends", &err) < 0)
             die("model ref", &err);
     }
     char id[64], src[64], doc[512], rid[96];
@@ -81,18 +85,25 @@ static void generate(void)
     long n = 0;
 #define PUT(ID, MODEL, FMT, ...)                                                                   \
     do {                                                                                           \
-        snprintf(doc, sizeof doc, "{\"$dtId\":\"%s\",\"$etag\":\"W/\\\"e\\\"\",\"$metadata\":{\"$model\":\"%s\"}" FMT "}", \
-                 ID, MODEL, __VA_ARGS__);                                                          \
-        store_twin_t tw = {.id = ID, .model_id = MODEL, .etag = "W/\"e\"", .doc = doc};             \
-        if (store_twin_put(t, g_inst, &tw, &err) < 0) die("twin", &err);                          \
+        snprintf(                                                                                  \
+            doc, sizeof doc,                                                                       \
+            "{\"$dtId\":\"%s\",\"$etag\":\"W/\\\"e\\\"\",\"$metadata\":{\"$model\":\"%s\"}" FMT    \
+            "}",                                                                                   \
+            ID, MODEL, __VA_ARGS__);                                                               \
+        store_twin_t tw = {.id = ID, .model_id = MODEL, .etag = "W/\"e\"", .doc = doc};            \
+        if (store_twin_put(t, g_inst, &tw, &err) < 0) die("twin", &err);                           \
         n++;                                                                                       \
     } while (0)
 #define REL(SRC, NAME, TGT)                                                                        \
     do {                                                                                           \
         snprintf(rid, sizeof rid, "%s-%s", NAME, TGT);                                             \
-        store_rel_t r = {.source_id = SRC, .id = rid, .target_id = TGT, .name = NAME, .etag = "W/\"e\"", \
+        store_rel_t r = {.source_id = SRC,                                                         \
+                         .id = rid,                                                                \
+                         .target_id = TGT,                                                         \
+                         .name = NAME,                                                             \
+                         .etag = "W/\"e\"",                                                        \
                          .doc = "{}"};                                                             \
-        if (store_rel_put(t, g_inst, &r, &err) < 0) die("relationship", &err);                    \
+        if (store_rel_put(t, g_inst, &r, &err) < 0) die("relationship", &err);                     \
     } while (0)
     for (int b = 1; b <= BUILDINGS; b++) {
         char bid[16];
@@ -112,8 +123,10 @@ static void generate(void)
                 for (int s = 0; s < SENSORS; s++) {
                     char sid[80];
                     snprintf(sid, sizeof sid, "%s-S%d", src, s);
-                    PUT(sid, s % 2 ? REC "device:TemperatureSensor;1" : REC "device:HumiditySensor;1",
-                        ",\"name\":\"Sensor %d\",\"lastValue\":%.1f", s, 15 + (rand_r(&seed) % 150) / 10.0);
+                    PUT(sid,
+                        s % 2 ? REC "device:TemperatureSensor;1" : REC "device:HumiditySensor;1",
+                        ",\"name\":\"Sensor %d\",\"lastValue\":%.1f", s,
+                        15 + (rand_r(&seed) % 150) / 10.0);
                     REL(src, "hasCapability", sid);
                 }
             }
@@ -139,23 +152,35 @@ static const question_t MIX[] = {
     {"IS_OF_MODEL + filter",
      "SELECT T.$dtId, T.personCapacity FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, '" REC
      "core:Room;1') AND T.personCapacity > 25 AND STARTSWITH(T.$dtId, '%s-')",
-     "SELECT rowid, json_quote(id), doc -> '$.personCapacity' FROM twins WHERE instance_id = ?1 AND "
-     "model_id IN ('" REC "core:Room;1', '" REC "building:Office;1') AND id >= ?2 || '-' AND id < ?2 || '.' "
-     "AND json_extract(doc, '$.personCapacity') > 25 ORDER BY rowid LIMIT ?3", 0},
-    {"1-hop JOIN", "SELECT S FROM DIGITALTWINS R JOIN S RELATED R.hasCapability WHERE R.$dtId = '%s'",
-     "SELECT r.rowid, s.doc FROM twins t JOIN relationships r ON r.instance_id = ?1 AND r.source_id = "
+     "SELECT rowid, json_quote(id), doc -> '$.personCapacity' FROM twins WHERE instance_id = ?1 "
+     "AND "
+     "model_id IN ('" REC "core:Room;1', '" REC
+     "building:Office;1') AND id >= ?2 || '-' AND id < ?2 || '.' "
+     "AND json_extract(doc, '$.personCapacity') > 25 ORDER BY rowid LIMIT ?3",
+     0},
+    {"1-hop JOIN",
+     "SELECT S FROM DIGITALTWINS R JOIN S RELATED R.hasCapability WHERE R.$dtId = '%s'",
+     "SELECT r.rowid, s.doc FROM twins t JOIN relationships r ON r.instance_id = ?1 AND "
+     "r.source_id = "
      "t.id AND r.name = 'hasCapability' JOIN twins s ON s.instance_id = ?1 AND s.id = r.target_id "
-     "WHERE t.instance_id = ?1 AND t.id = ?2 ORDER BY t.rowid, r.rowid LIMIT ?3", 1},
+     "WHERE t.instance_id = ?1 AND t.id = ?2 ORDER BY t.rowid, r.rowid LIMIT ?3",
+     1},
     /* A sensor's building: three hops up from the pinned sensor. CROSS JOIN fixes the order
      * (the pinned end first): without statistics SQLite otherwise starts from every edge. */
     {"3-hop MATCH", "SELECT B.$dtId FROM DIGITALTWINS MATCH (B)-[*3]->(S) WHERE S.$dtId = '%s'",
-     "SELECT DISTINCT b.rowid, json_quote(b.id) FROM relationships c CROSS JOIN relationships r2 ON "
-     "r2.instance_id = ?1 AND r2.target_id = c.source_id CROSS JOIN relationships a ON a.instance_id = ?1 "
-     "AND a.target_id = r2.source_id CROSS JOIN twins b ON b.instance_id = ?1 AND b.id = a.source_id WHERE "
-     "c.instance_id = ?1 AND c.target_id = ?2 ORDER BY b.rowid LIMIT ?3", 2},
-    {"COUNT", "SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('" REC "device:TemperatureSensor;1')",
+     "SELECT DISTINCT b.rowid, json_quote(b.id) FROM relationships c CROSS JOIN relationships r2 "
+     "ON "
+     "r2.instance_id = ?1 AND r2.target_id = c.source_id CROSS JOIN relationships a ON "
+     "a.instance_id = ?1 "
+     "AND a.target_id = r2.source_id CROSS JOIN twins b ON b.instance_id = ?1 AND b.id = "
+     "a.source_id WHERE "
+     "c.instance_id = ?1 AND c.target_id = ?2 ORDER BY b.rowid LIMIT ?3",
+     2},
+    {"COUNT",
+     "SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('" REC "device:TemperatureSensor;1')",
      "SELECT COUNT(*) FROM twins WHERE instance_id = ?1 AND model_id = '" REC
-     "device:TemperatureSensor;1'", 3},
+     "device:TemperatureSensor;1'",
+     3},
     /* Not in the mix: one text over and over (a dashboard's poll, every page of a query), so
      * castor's path is a compiled-query cache hit; the lines above vary the id, so they miss. */
     {"point, repeated text", "SELECT * FROM DIGITALTWINS T WHERE T.$dtId = '%s'",
@@ -168,10 +193,14 @@ static void pick_id(int kind, unsigned *seed, char *out, size_t n)
 {
     int b = 1 + (int)(rand_r(seed) % BUILDINGS), l = (int)(rand_r(seed) % LEVELS),
         r = (int)(rand_r(seed) % ROOMS), s = (int)(rand_r(seed) % SENSORS);
-    if (kind == 4) snprintf(out, n, "B7-L3-R21-S5");
-    else if (kind == 0) snprintf(out, n, "B%d", b);
-    else if (kind == 1) snprintf(out, n, "B%d-L%d-R%d", b, l, r);
-    else snprintf(out, n, "B%d-L%d-R%d-S%d", b, l, r, s);
+    if (kind == 4)
+        snprintf(out, n, "B7-L3-R21-S5");
+    else if (kind == 0)
+        snprintf(out, n, "B%d", b);
+    else if (kind == 1)
+        snprintf(out, n, "B%d-L%d-R%d", b, l, r);
+    else
+        snprintf(out, n, "B%d-L%d-R%d-S%d", b, l, r, s);
 }
 
 static int read_row(const store_qrow_t *row, void *ctx)
@@ -192,7 +221,8 @@ static void run_compiled(const question_t *q, const char *id)
     char text[1024];
     snprintf(text, sizeof text, q->adt, id);
     query_compiled_t qc;
-    if (query_cache_compile(&g_cache, &a, text, strlen(text), &query_dialect_sqlite, false, &qc, &err) < 0)
+    if (query_cache_compile(&g_cache, &a, text, strlen(text), &query_dialect_sqlite, false, &qc,
+                            &err) < 0)
         die(text, &err);
     query_sql_in_t in = {.instance = g_inst, .instance_key = g_key, .limit = 101};
     query_sql_t qs = qc.sql;
@@ -204,7 +234,9 @@ static void run_compiled(const question_t *q, const char *id)
                                         : x->kind == QUERY_PARAM_DOUBLE ? SQ_REAL
                                         : x->kind == QUERY_PARAM_TEXT   ? SQ_TEXT
                                                                         : SQ_NULL,
-                                .i = x->i, .d = x->d, .s = x->s};
+                                .i = x->i,
+                                .d = x->d,
+                                .s = x->s};
     }
     store_txn_t *t;
     size_t bytes = 0;
@@ -218,8 +250,8 @@ static void run_compiled(const question_t *q, const char *id)
 static void run_hand(const question_t *q, const char *id)
 {
     castor_err err;
-    store_qparam_t p[] = {{.type = SQ_TEXT, .s = g_inst}, {.type = SQ_TEXT, .s = id},
-                          {.type = SQ_INT, .i = 101}};
+    store_qparam_t p[] = {
+        {.type = SQ_TEXT, .s = g_inst}, {.type = SQ_TEXT, .s = id}, {.type = SQ_INT, .i = 101}};
     int np = strstr(q->hand, "?3") ? 3 : strstr(q->hand, "?2") ? 2 : 1;
     store_txn_t *t;
     size_t bytes = 0;
@@ -283,10 +315,12 @@ int main(int argc, char **argv)
         free(inst);
     } else {
         generate();
-        printf("query: graph made in %.1f s (cached in %s/query_bench.db)\n", (now_us() - t0) / 1e6, argv[1]);
+        printf("query: graph made in %.1f s (cached in %s/query_bench.db)\n", (now_us() - t0) / 1e6,
+               argv[1]);
     }
     (void)inst_row;
-    printf("query: %-22s %10s %10s %10s %10s %8s\n", "question", "castor p50", "p99", "hand p50", "p99", "ratio");
+    printf("query: %-22s %10s %10s %10s %10s %8s\n", "question", "castor p50", "p99", "hand p50",
+           "p99", "ratio");
     for (size_t i = 0; i < NQ; i++) {
         const question_t *q = &MIX[i];
         size_t cap = 200000, n = 0;
@@ -298,19 +332,24 @@ int main(int argc, char **argv)
             pick_id(q->id_kind, &seed, id, sizeof id);
             /* Alternate which side runs first: the second reads the pages the first warmed. */
             double s = now_us();
-            if (n % 2) run_hand(q, id);
-            else run_compiled(q, id);
+            if (n % 2)
+                run_hand(q, id);
+            else
+                run_compiled(q, id);
             double m = now_us();
-            if (n % 2) run_compiled(q, id);
-            else run_hand(q, id);
+            if (n % 2)
+                run_compiled(q, id);
+            else
+                run_hand(q, id);
             double e = now_us();
             a[n] = n % 2 ? e - m : m - s;
             b[n] = n % 2 ? m - s : e - m;
             n++;
         }
-        double ap50 = pct(a, n, 0.5), ap99 = pct(a, n, 0.99), bp50 = pct(b, n, 0.5), bp99 = pct(b, n, 0.99);
-        printf("query: %-22s %8.0fus %8.0fus %8.0fus %8.0fus %7.2fx  (%zu runs)\n", q->name, ap50, ap99, bp50,
-               bp99, ap50 / bp50, n);
+        double ap50 = pct(a, n, 0.5), ap99 = pct(a, n, 0.99), bp50 = pct(b, n, 0.5),
+               bp99 = pct(b, n, 0.99);
+        printf("query: %-22s %8.0fus %8.0fus %8.0fus %8.0fus %7.2fx  (%zu runs)\n", q->name, ap50,
+               ap99, bp50, bp99, ap50 / bp50, n);
         free(a);
         free(b);
     }
@@ -327,8 +366,9 @@ int main(int argc, char **argv)
         total += w[i].done;
     }
     double qps = total / ((now_us() - start) / 1e6);
-    printf("query: compiled mix on 2 threads: %.0f queries/s (ADT allows 500/s per instance: %.1fx)\n", qps,
-           qps / 500.0);
+    printf(
+        "query: compiled mix on 2 threads: %.0f queries/s (ADT allows 500/s per instance: %.1fx)\n",
+        qps, qps / 500.0);
     store_close(g_store);
     return 0;
 }

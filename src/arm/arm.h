@@ -52,7 +52,7 @@ void arm_rbac_release(arm_rbac_ref_t *ref);
 #define ARM_INSTANCE_ID_MAX 512
 
 typedef struct arm_instance {
-    char id[37];                          /* castor's GUID: data-plane rows reference it */
+    char id[37];                           /* castor's GUID: data-plane rows reference it */
     char resource_id[ARM_INSTANCE_ID_MAX]; /* the ARM id, also the instance's RBAC scope */
     char tenant_id[37];
     char subscription_id[37];

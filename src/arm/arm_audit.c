@@ -16,10 +16,9 @@ int arm_audit_change(store_txn_t *t, http_request_t *req, const char *action,
                      const store_role_assignment_t *ra, castor_err *err)
 {
     const arm_caller_t *caller = arm_caller(req);
-    json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s}", "roleAssignment", ra->id,
-                               "principalId", ra->principal_id, "principalType",
-                               ra->principal_type, "roleDefinitionId", ra->role_definition_id,
-                               "scope", ra->scope);
+    json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s}", "roleAssignment", ra->id, "principalId",
+                               ra->principal_id, "principalType", ra->principal_type,
+                               "roleDefinitionId", ra->role_definition_id, "scope", ra->scope);
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     json_decref(detail);
     store_audit_event_t e = {
@@ -53,13 +52,12 @@ static int denial_one(const store_audit_event_t *e, void *ctx)
     char when[40];
     time_format_rfc3339(e->time, 0, when, sizeof when);
     json_t *detail = e->detail ? json_loads(e->detail, 0, NULL) : NULL;
-    json_array_append_new(l->value,
-                          json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
-                                    "time", when, "requestId", e->request_id, "kind", e->kind,
-                                    "status", e->status, "cause", e->cause, "principalId",
-                                    e->principal_id, "principalName", e->principal_name, "appId",
-                                    e->app_id, "action", e->action, "scope", e->scope, "detail",
-                                    detail ? detail : json_null()));
+    json_array_append_new(
+        l->value, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "time", when,
+                            "requestId", e->request_id, "kind", e->kind, "status", e->status,
+                            "cause", e->cause, "principalId", e->principal_id, "principalName",
+                            e->principal_name, "appId", e->app_id, "action", e->action, "scope",
+                            e->scope, "detail", detail ? detail : json_null()));
     return 0;
 }
 
@@ -79,7 +77,9 @@ int arm_h_denials_list(http_request_t *req, http_response_t *resp, castor_err *e
                               strcmp(scope, "/") == 0 ? NULL : scope, 200, denial_one, &l, err);
         store_rollback(t);
     }
-    if (rc == 0) rc = arm_send(req, resp, 200, json_pack("{s:o}", "value", l.value), err);
-    else json_decref(l.value);
+    if (rc == 0)
+        rc = arm_send(req, resp, 200, json_pack("{s:o}", "value", l.value), err);
+    else
+        json_decref(l.value);
     return rc;
 }

@@ -19,8 +19,8 @@ int arm_authenticate(http_request_t *req, arm_caller_t *out, castor_err *err)
         out->tenant_id = arena_strdup(&req->arena, p->tenant_id);
         out->object_id = arena_strdup(&req->arena, p->oid);
         out->app_id = arena_strdup(&req->arena, p->appid);
-        out->name = arena_strdup(&req->arena, p->kind == AUTH_KIND_USER && p->upn[0] ? p->upn
-                                                                                    : p->appid);
+        out->name =
+            arena_strdup(&req->arena, p->kind == AUTH_KIND_USER && p->upn[0] ? p->upn : p->appid);
         out->groups = p->groups;
         out->ngroups = p->ngroups;
         out->is_app = p->kind == AUTH_KIND_APP;

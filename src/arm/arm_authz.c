@@ -85,12 +85,11 @@ static json_t *ra_json(http_request_t *req, const store_role_assignment_t *ra)
                          ? arena_sprintf(a, "/providers/" RA_TYPE "/%s", ra->id)
                          : arena_sprintf(a, "%s/providers/" RA_TYPE "/%s", ra->scope, ra->id);
     const char *when = arm_time(a, ra->created);
-    json_t *props = json_pack("{s:s, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:s, s:s, s:n}",
-                              "roleDefinitionId", rd, "principalId", ra->principal_id,
-                              "principalType", ra->principal_type, "scope", ra->scope,
-                              "condition", "conditionVersion", "createdOn", when, "updatedOn",
-                              when, "createdBy", ra->created_by, "updatedBy", ra->created_by,
-                              "delegatedManagedIdentityResourceId");
+    json_t *props = json_pack(
+        "{s:s, s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:s, s:s, s:n}", "roleDefinitionId", rd,
+        "principalId", ra->principal_id, "principalType", ra->principal_type, "scope", ra->scope,
+        "condition", "conditionVersion", "createdOn", when, "updatedOn", when, "createdBy",
+        ra->created_by, "updatedBy", ra->created_by, "delegatedManagedIdentityResourceId");
     if (props)
         json_object_set_new(props, "description",
                             ra->description[0] ? json_string(ra->description) : json_null());
@@ -194,8 +193,8 @@ int arm_h_roledef_list(http_request_t *req, http_response_t *resp, castor_err *e
     int want_builtin = !by_type || (type && strcasecmp(type, "BuiltInRole") == 0);
     int want_custom = !by_type || (type && strcasecmp(type, "CustomRole") == 0);
     const char *scope = request_scope(req);
-    rd_ctx_t c = {req, http_request_param(req, "subscriptionId"), scope, NULL, json_array(),
-                  NULL, err, 0};
+    rd_ctx_t c = {
+        req, http_request_param(req, "subscriptionId"), scope, NULL, json_array(), NULL, err, 0};
     if (by_name) {
         /* Names resolve like everywhere else: case-insensitively, legacy preview names to the
          * roles that replaced them. */
@@ -240,7 +239,8 @@ static int roledef_guid_param(http_request_t *req, char guid[RBAC_GUID_LEN + 1],
         return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinitionId",
                                "The role definition ID '%s' is not valid: it must be a GUID.",
                                id ? id : "");
-    for (size_t i = 0; i <= RBAC_GUID_LEN; i++) guid[i] = (char)tolower((unsigned char)id[i]);
+    for (size_t i = 0; i <= RBAC_GUID_LEN; i++)
+        guid[i] = (char)tolower((unsigned char)id[i]);
     return CASTOR_OK;
 }
 
@@ -351,10 +351,10 @@ int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *er
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
     if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
     if (rc == 0) {
-        rc = arm_send(req, resp, 201,
-                      arm_roledef_json(&req->arena, &def, http_request_param(req, "subscriptionId"),
-                                       &rec),
-                      err);
+        rc = arm_send(
+            req, resp, 201,
+            arm_roledef_json(&req->arena, &def, http_request_param(req, "subscriptionId"), &rec),
+            err);
     }
     store_role_definition_clear(&rec);
     return rc;
@@ -449,7 +449,8 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
     const char *scope = request_scope(req);
     const char *principal = json_string_value(pid);
     const arm_caller_t *caller = arm_caller(req);
-    const char *tenant = caller && caller->tenant_id[0] ? caller->tenant_id : arm_app(req)->tenant_id;
+    const char *tenant =
+        caller && caller->tenant_id[0] ? caller->tenant_id : arm_app(req)->tenant_id;
     store_role_assignment_t *ra = calloc(1, sizeof *ra);
     if (!ra) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     store_txn_t *t;
@@ -481,9 +482,10 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         rc = castor_err_http(err, CASTOR_EINVAL, 400, "UnmatchedPrincipalType",
                              "The PrincipalId '%s' has type '%s' , which is different from "
                              "specified PrincipalType '%s'.",
-                             principal, arm_principal_type_name(actual),
-                             json_string_value(ptype));
-    rbac_assignment_t as = {.name = name, .scope = scope, .principal_id = principal,
+                             principal, arm_principal_type_name(actual), json_string_value(ptype));
+    rbac_assignment_t as = {.name = name,
+                            .scope = scope,
+                            .principal_id = principal,
                             .principal_type = actual,
                             .role_definition_id = json_string_value(rd)};
     int same = 0;
@@ -494,8 +496,7 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         arm_rbac_release(ref);
         if (same < 0) {
             rc = same;
-            if (!err->code[0])
-                arm_err_recode(err, 400, "InvalidRoleAssignmentRequest");
+            if (!err->code[0]) arm_err_recode(err, 400, "InvalidRoleAssignmentRequest");
         }
     }
     if (rc == 0 && same == 1) {
@@ -509,16 +510,18 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         char guid[RBAC_GUID_LEN + 1];
         rbac_roledef_guid(as.role_definition_id, guid, NULL);
         snprintf(ra->id, sizeof ra->id, "%s", name);
-        for (char *p = ra->id; *p; p++) *p = (char)tolower((unsigned char)*p);
+        for (char *p = ra->id; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
         snprintf(ra->scope, sizeof ra->scope, "%s", scope);
         snprintf(ra->principal_id, sizeof ra->principal_id, "%s", principal);
-        for (char *p = ra->principal_id; *p; p++) *p = (char)tolower((unsigned char)*p);
+        for (char *p = ra->principal_id; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
         snprintf(ra->principal_type, sizeof ra->principal_type, "%s",
                  arm_principal_type_name(actual));
         snprintf(ra->role_definition_id, sizeof ra->role_definition_id, "%s", guid);
         snprintf(ra->created_by, sizeof ra->created_by, "%s", caller ? caller->object_id : "");
-        if (json_is_string(desc)) snprintf(ra->description, sizeof ra->description, "%s",
-                                           json_string_value(desc));
+        if (json_is_string(desc))
+            snprintf(ra->description, sizeof ra->description, "%s", json_string_value(desc));
         ra->created = time_now_s();
         rc = store_role_assignment_create(t, ra, err);
         if (rc == CASTOR_ECONFLICT)
@@ -677,8 +680,10 @@ int arm_h_ra_list(http_request_t *req, http_response_t *resp, castor_err *err)
     const char *assigned = NULL;
     int has_assigned = 0;
     for (int i = 0; i < f.n; i++) {
-        if (strcasecmp(f.name[i], "atScope") == 0 && !f.value[i]) l.at_scope = 1;
-        else if (strcasecmp(f.name[i], "principalId") == 0 && f.value[i]) l.principal = f.value[i];
+        if (strcasecmp(f.name[i], "atScope") == 0 && !f.value[i])
+            l.at_scope = 1;
+        else if (strcasecmp(f.name[i], "principalId") == 0 && f.value[i])
+            l.principal = f.value[i];
         else if (strcasecmp(f.name[i], "assignedTo") == 0 && f.value[i]) {
             assigned = f.value[i];
             has_assigned = 1;
@@ -714,15 +719,17 @@ int arm_h_ra_list(http_request_t *req, http_response_t *resp, castor_err *err)
 static json_t *strlist_json(const rbac_strlist_t *l)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < l->n; i++) json_array_append_new(arr, json_string(l->v[i]));
+    for (size_t i = 0; arr && i < l->n; i++)
+        json_array_append_new(arr, json_string(l->v[i]));
     return arr;
 }
 
 int arm_h_permissions(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     const arm_caller_t *c = arm_caller(req);
-    if (!c) return castor_err_http(err, CASTOR_EAUTH, 401, "AuthenticationFailed",
-                                   "Authentication failed.");
+    if (!c)
+        return castor_err_http(err, CASTOR_EAUTH, 401, "AuthenticationFailed",
+                               "Authentication failed.");
     store_txn_t *t;
     int rc = arm_begin(req, STORE_READ, &t, err);
     if (rc == 0) {
@@ -740,11 +747,10 @@ int arm_h_permissions(http_request_t *req, http_response_t *resp, castor_err *er
     if (rc < 0) return rc;
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(items,
-                              json_pack("{s:o, s:o, s:o, s:o}", "actions",
-                                        strlist_json(&perms[i].actions), "notActions",
-                                        strlist_json(&perms[i].not_actions), "dataActions",
-                                        strlist_json(&perms[i].data_actions), "notDataActions",
-                                        strlist_json(&perms[i].not_data_actions)));
+        json_array_append_new(
+            items, json_pack("{s:o, s:o, s:o, s:o}", "actions", strlist_json(&perms[i].actions),
+                             "notActions", strlist_json(&perms[i].not_actions), "dataActions",
+                             strlist_json(&perms[i].data_actions), "notDataActions",
+                             strlist_json(&perms[i].not_data_actions)));
     return arm_send_page(req, resp, items, err);
 }

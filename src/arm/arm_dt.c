@@ -24,7 +24,8 @@ int arm_dt_name_check(const char *name, castor_err *err)
 {
     size_t n = name ? strlen(name) : 0;
     int ok = n >= 3 && n <= 63 && name[0] != '-' && name[n - 1] != '-';
-    for (size_t i = 0; ok && i < n; i++) ok = isalnum((unsigned char)name[i]) || name[i] == '-';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)name[i]) || name[i] == '-';
     if (ok) return CASTOR_OK;
     return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidResourceName",
                            "The resource name '%s' is invalid: an Azure Digital Twins instance "
@@ -37,16 +38,16 @@ static json_t *instance_json(http_request_t *req, const store_dt_instance_t *d)
 {
     arena_t *a = &req->arena;
     const char *created = arm_time(a, d->created), *updated = arm_time(a, d->updated);
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s, s:s, s:s, s:s},"
-        " s:{s:s, s:s, s:s, s:s, s:s, s:[]}}",
-        "id", arm_instance_id(a, d->subscription_id, d->resource_group, d->name), "name", d->name,
-        "type", DT_TYPE, "location", d->location, "tags", arm_tags_load(d->tags), "systemData",
-        "createdBy", d->created_by, "createdByType", "User", "createdAt", created,
-        "lastModifiedBy", d->created_by, "lastModifiedByType", "User", "lastModifiedAt", updated,
-        "properties", "createdTime", created, "lastUpdatedTime", updated, "provisioningState",
-        d->provisioning_state, "hostName", arm_host_name(req, d->name), "publicNetworkAccess",
-        d->public_network_access, "privateEndpointConnections");
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s, s:s, s:s, s:s},"
+                     " s:{s:s, s:s, s:s, s:s, s:s, s:[]}}",
+                     "id", arm_instance_id(a, d->subscription_id, d->resource_group, d->name),
+                     "name", d->name, "type", DT_TYPE, "location", d->location, "tags",
+                     arm_tags_load(d->tags), "systemData", "createdBy", d->created_by,
+                     "createdByType", "User", "createdAt", created, "lastModifiedBy", d->created_by,
+                     "lastModifiedByType", "User", "lastModifiedAt", updated, "properties",
+                     "createdTime", created, "lastUpdatedTime", updated, "provisioningState",
+                     d->provisioning_state, "hostName", arm_host_name(req, d->name),
+                     "publicNetworkAccess", d->public_network_access, "privateEndpointConnections");
 }
 
 /* Loads the instance the path names, checking that it is in that subscription and group. */
@@ -61,8 +62,8 @@ static int instance_load(http_request_t *req, store_txn_t *t, store_dt_instance_
     castor_err e;
     castor_err_clear(&e);
     rc = store_dt_instance_get(t, name, d, &e);
-    if (rc == 0 && (strcasecmp(d->subscription_id, sub) != 0 ||
-                    strcasecmp(d->resource_group, group) != 0))
+    if (rc == 0 &&
+        (strcasecmp(d->subscription_id, sub) != 0 || strcasecmp(d->resource_group, group) != 0))
         rc = CASTOR_ENOTFOUND;
     if (rc == CASTOR_ENOTFOUND)
         return castor_err_http(err, rc, 404, "ResourceNotFound",
@@ -301,7 +302,8 @@ typedef struct dt_walk {
 static int dt_one(const store_dt_instance_t *d, void *ctx)
 {
     dt_walk_t *w = ctx;
-    const char *id = arm_instance_id(&w->req->arena, d->subscription_id, d->resource_group, d->name);
+    const char *id =
+        arm_instance_id(&w->req->arena, d->subscription_id, d->resource_group, d->name);
     if (id && arm_can(w->req, DT_TYPE "/read", id))
         json_array_append_new(w->items, instance_json(w->req, d));
     return 0;
@@ -351,12 +353,12 @@ int arm_h_dt_check_name(http_request_t *req, http_response_t *resp, castor_err *
     free(d);
     if (rc < 0) return rc;
     if (have == 0)
-        return arm_send(req, resp, 200,
-                        json_pack("{s:b, s:s, s:s}", "nameAvailable", 0, "message",
-                                  arena_sprintf(&req->arena, "'%s' is an already existing name.",
-                                                n),
-                                  "reason", "AlreadyExists"),
-                        err);
+        return arm_send(
+            req, resp, 200,
+            json_pack("{s:b, s:s, s:s}", "nameAvailable", 0, "message",
+                      arena_sprintf(&req->arena, "'%s' is an already existing name.", n), "reason",
+                      "AlreadyExists"),
+            err);
     if (have != CASTOR_ENOTFOUND) {
         *err = e;
         return have;
@@ -371,8 +373,8 @@ int arm_h_dt_operations(http_request_t *req, http_response_t *resp, castor_err *
         {DT_TYPE "/read", "Read Digital Twins resource", "digitalTwinsInstances"},
         {DT_TYPE "/write", "Create or update Digital Twins resource", "digitalTwinsInstances"},
         {DT_TYPE "/delete", "Delete Digital Twins resource", "digitalTwinsInstances"},
-        {"Microsoft.DigitalTwins/locations/checkNameAvailability/action",
-         "Check name availability", "locations"},
+        {"Microsoft.DigitalTwins/locations/checkNameAvailability/action", "Check name availability",
+         "locations"},
         {"Microsoft.DigitalTwins/locations/operationsStatuses/read", "Read operation status",
          "locations"},
         {"Microsoft.DigitalTwins/locations/operationResults/read", "Read operation result",
@@ -381,11 +383,11 @@ int arm_h_dt_operations(http_request_t *req, http_response_t *resp, castor_err *
     };
     json_t *items = json_array();
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        json_array_append_new(
-            items, json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:b}", "name", ops[i][0],
-                             "display", "provider", "Microsoft.DigitalTwins", "resource",
-                             ops[i][2], "operation", ops[i][1], "description", ops[i][1],
-                             "origin", "user,system", "isDataAction", 0));
+        json_array_append_new(items, json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:b}", "name",
+                                               ops[i][0], "display", "provider",
+                                               "Microsoft.DigitalTwins", "resource", ops[i][2],
+                                               "operation", ops[i][1], "description", ops[i][1],
+                                               "origin", "user,system", "isDataAction", 0));
     return arm_send_page(req, resp, items, err);
 }
 
@@ -410,13 +412,14 @@ int arm_h_dt_op_status(http_request_t *req, http_response_t *resp, castor_err *e
     store_arm_operation_t op;
     int rc = op_load(req, &op, err);
     if (rc < 0) return rc;
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id",
-                             arena_sprintf(&req->arena, "%s", req->path), "name", op.id, "status",
-                             op.status, "startTime", arm_time(&req->arena, op.created), "endTime",
-                             arm_time(&req->arena, op.created));
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", arena_sprintf(&req->arena, "%s", req->path),
+                  "name", op.id, "status", op.status, "startTime",
+                  arm_time(&req->arena, op.created), "endTime", arm_time(&req->arena, op.created));
     if (body && op.error_code[0])
-        json_object_set_new(body, "error", json_pack("{s:s, s:s}", "code", op.error_code,
-                                                     "message", op.error_message));
+        json_object_set_new(
+            body, "error",
+            json_pack("{s:s, s:s}", "code", op.error_code, "message", op.error_message));
     return arm_send(req, resp, 200, body, err);
 }
 
@@ -426,9 +429,9 @@ int arm_h_dt_op_result(http_request_t *req, http_response_t *resp, castor_err *e
     int rc = op_load(req, &op, err);
     if (rc < 0) return rc;
     if (strcmp(op.status, "InProgress") == 0) {
-        http_response_header(req, resp, "Location",
-                             arena_sprintf(&req->arena, "%s%s?%s", arm_base_url(req), req->path,
-                                           req->query));
+        http_response_header(
+            req, resp, "Location",
+            arena_sprintf(&req->arena, "%s%s?%s", arm_base_url(req), req->path, req->query));
         resp->status = 202;
         return CASTOR_OK;
     }
@@ -453,7 +456,8 @@ static atomic_uint instance_cache_gen;
 static unsigned instance_slot(const char *name)
 {
     unsigned h = 2166136261u;
-    for (const char *p = name; *p; p++) h = (h ^ (unsigned char)tolower((unsigned char)*p)) * 16777619u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)tolower((unsigned char)*p)) * 16777619u;
     return h % INSTANCE_CACHE_SLOTS;
 }
 
@@ -510,8 +514,8 @@ int arm_instance_lookup(store_t *store, const char *name, arm_instance_t *out, c
     if (rc == 0) {
         snprintf(out->id, sizeof out->id, "%s", d->id);
         snprintf(out->resource_id, sizeof out->resource_id,
-                 "/subscriptions/%s/resourceGroups/%s/providers/" DT_TYPE "/%s",
-                 d->subscription_id, d->resource_group, d->name);
+                 "/subscriptions/%s/resourceGroups/%s/providers/" DT_TYPE "/%s", d->subscription_id,
+                 d->resource_group, d->name);
         snprintf(out->tenant_id, sizeof out->tenant_id, "%s", sub.tenant_id);
         snprintf(out->subscription_id, sizeof out->subscription_id, "%s", d->subscription_id);
         snprintf(out->resource_group, sizeof out->resource_group, "%s", d->resource_group);

@@ -13,11 +13,11 @@
 typedef struct arm_caller {
     const char *tenant_id;
     const char *object_id;
-    const char *app_id;   /* "" for a user token through no app we care about */
-    const char *name;     /* UPN for users, appId for applications: ARM's 'client' */
+    const char *app_id;        /* "" for a user token through no app we care about */
+    const char *name;          /* UPN for users, appId for applications: ARM's 'client' */
     const char *const *groups; /* transitive group object ids */
     size_t ngroups;
-    int is_app;           /* app-only token (service principal) */
+    int is_app; /* app-only token (service principal) */
 } arm_caller_t;
 
 /* The caller arm_guard authenticated for req; NULL when it did not run for this request.
@@ -88,8 +88,7 @@ const char *arm_time(arena_t *a, int64_t epoch_s);
 /* Tags: a JSON object of strings; parsed from text ("{}" when empty or broken). New ref. */
 json_t *arm_tags_load(const char *text);
 /* Validates tags from a body (object of up to 50 string values) into text (arena). */
-int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_out,
-                   castor_err *err);
+int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_out, castor_err *err);
 
 /* A PUT body's required "location" (LocationRequired when absent) and checked "tags". */
 int arm_body_location_tags(http_request_t *req, const json_t **loc, const char **tags,

@@ -30,21 +30,21 @@
 
 /* Role definitions and assignments at one scope shape X (root, subscription, group, resource). */
 #define AUTHZ_AT(X, P)                                                                             \
-    X("GET", P MA "/roleDefinitions", arm_h_roledef_list, "RoleDefinitions_List", AUTH, "", 0)      \
-    X("GET", P MA "/roleDefinitions/{roleDefinitionId}", arm_h_roledef_get,                       \
-      "RoleDefinitions_Get", AUTH, "", 0)                                                         \
-    X("PUT", P MA "/roleDefinitions/{roleDefinitionId}", arm_h_roledef_put,                       \
-      "RoleDefinitions_CreateOrUpdate", AUTH, RD_ACT "write", 1)                                  \
-    X("DELETE", P MA "/roleDefinitions/{roleDefinitionId}", arm_h_roledef_delete,                 \
-      "RoleDefinitions_Delete", AUTH, RD_ACT "delete", 0)                                         \
-    X("GET", P MA "/roleAssignments", arm_h_ra_list, "RoleAssignments_ListForScope", AUTH,        \
-      RA_ACT "read", 0)                                                                           \
-    X("GET", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_get, "RoleAssignments_Get",   \
-      AUTH, RA_ACT "read", 0)                                                                     \
-    X("PUT", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_put,                          \
-      "RoleAssignments_Create", AUTH, RA_ACT "write", 1)                                          \
-    X("DELETE", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_delete,                    \
-      "RoleAssignments_Delete", AUTH, RA_ACT "delete", 0)                                         \
+    X("GET", P MA "/roleDefinitions", arm_h_roledef_list, "RoleDefinitions_List", AUTH, "", 0)     \
+    X("GET", P MA "/roleDefinitions/{roleDefinitionId}", arm_h_roledef_get, "RoleDefinitions_Get", \
+      AUTH, "", 0)                                                                                 \
+    X("PUT", P MA "/roleDefinitions/{roleDefinitionId}", arm_h_roledef_put,                        \
+      "RoleDefinitions_CreateOrUpdate", AUTH, RD_ACT "write", 1)                                   \
+    X("DELETE", P MA "/roleDefinitions/{roleDefinitionId}", arm_h_roledef_delete,                  \
+      "RoleDefinitions_Delete", AUTH, RD_ACT "delete", 0)                                          \
+    X("GET", P MA "/roleAssignments", arm_h_ra_list, "RoleAssignments_ListForScope", AUTH,         \
+      RA_ACT "read", 0)                                                                            \
+    X("GET", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_get, "RoleAssignments_Get",    \
+      AUTH, RA_ACT "read", 0)                                                                      \
+    X("PUT", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_put, "RoleAssignments_Create", \
+      AUTH, RA_ACT "write", 1)                                                                     \
+    X("DELETE", P MA "/roleAssignments/{roleAssignmentName}", arm_h_ra_delete,                     \
+      "RoleAssignments_Delete", AUTH, RA_ACT "delete", 0)                                          \
     X("GET", P MA "/castorDenials", arm_h_denials_list, "Castor_AuditEvents_List", AUTH, "", 0)
 
 #define ARM_ROUTES(X)                                                                              \
@@ -70,11 +70,11 @@
       "DigitalTwins_CheckNameAvailability", DTV,                                                   \
       "Microsoft.DigitalTwins/locations/checkNameAvailability/action", 1)                          \
     X("GET", LOC "/operationsStatuses/{operationId}", arm_h_dt_op_status,                          \
-      "DigitalTwins_OperationStatus", DTV, "Microsoft.DigitalTwins/locations/operationsStatuses/read", \
-      0)                                                                                           \
+      "DigitalTwins_OperationStatus", DTV,                                                         \
+      "Microsoft.DigitalTwins/locations/operationsStatuses/read", 0)                               \
     X("GET", LOC "/operationResults/{operationId}", arm_h_dt_op_result,                            \
-      "DigitalTwins_OperationResult", DTV, "Microsoft.DigitalTwins/locations/operationResults/read", \
-      0)                                                                                           \
+      "DigitalTwins_OperationResult", DTV,                                                         \
+      "Microsoft.DigitalTwins/locations/operationResults/read", 0)                                 \
     X("GET", "/providers/Microsoft.DigitalTwins/operations", arm_h_dt_operations,                  \
       "Operations_List", DTV, "", 0)                                                               \
     X("GET", S MA "/permissions", arm_h_permissions, "Permissions_ListForSubscription", AUTH, "",  \
@@ -106,8 +106,9 @@ const char *arm_route_action(const http_route_t *route)
 int arm_authorize(http_request_t *req, const http_route_t *route, castor_err *err)
 {
     const char *action = arm_route_action(route);
-    if (!action) return castor_err_set(err, CASTOR_EINTERNAL, "route %s is not an ARM route",
-                                       route && route->name ? route->name : "?");
+    if (!action)
+        return castor_err_set(err, CASTOR_EINTERNAL, "route %s is not an ARM route",
+                              route && route->name ? route->name : "?");
     const char *sub = http_request_param(req, "subscriptionId");
     if (sub) {
         if (!ids_is_guid(sub))

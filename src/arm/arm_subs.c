@@ -27,12 +27,12 @@ int arm_h_tenants_list(http_request_t *req, http_response_t *resp, castor_err *e
         const store_tenant_t *tn = &tenants[i];
         /* A caller sees its own tenant: castor has no guest accounts across tenants. */
         if (c && c->tenant_id[0] && strcasecmp(c->tenant_id, tn->id) != 0) continue;
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:s}", "id",
-                             arena_sprintf(&req->arena, "/tenants/%s", tn->id), "tenantId", tn->id,
-                             "tenantCategory", "Home", "displayName", tn->display_name,
-                             "defaultDomain", tn->domain, "domains", tn->domain, "tenantType",
-                             "AAD"));
+        json_array_append_new(items,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:s}", "id",
+                                        arena_sprintf(&req->arena, "/tenants/%s", tn->id),
+                                        "tenantId", tn->id, "tenantCategory", "Home", "displayName",
+                                        tn->display_name, "defaultDomain", tn->domain, "domains",
+                                        tn->domain, "tenantType", "AAD"));
     }
     free(tenants);
     if (rc < 0) {
@@ -189,8 +189,10 @@ int arm_h_group_put(http_request_t *req, http_response_t *resp, castor_err *err)
                                  rg->location, old->location);
         if (rc == 0) rc = store_resource_group_put(t, rg, &created, err);
         if (rc == 0) rc = store_resource_group_get(t, sub, name, old, err);
-        if (rc == 0) rc = store_commit(t, err);
-        else store_rollback(t);
+        if (rc == 0)
+            rc = store_commit(t, err);
+        else
+            store_rollback(t);
     }
     json_t *body = rc == 0 ? group_json(req, old) : NULL;
     free(rg);
@@ -284,8 +286,8 @@ int arm_h_groups_list(http_request_t *req, http_response_t *resp, castor_err *er
     store_txn_t *t;
     int rc = arm_begin(req, STORE_READ, &t, err);
     if (rc == 0) {
-        rc = store_resource_group_each(t, http_request_param(req, "subscriptionId"), group_one,
-                                       &w, err);
+        rc = store_resource_group_each(t, http_request_param(req, "subscriptionId"), group_one, &w,
+                                       err);
         store_rollback(t);
     }
     if (rc < 0) {
@@ -334,7 +336,8 @@ int arm_h_resources_list(http_request_t *req, http_response_t *resp, castor_err 
     static const char *const known[] = {"resourceGroup", "resourceType", "name", NULL};
     for (int i = 0; i < f.n; i++) {
         int ok = 0;
-        for (int k = 0; known[k]; k++) ok |= strcasecmp(f.name[i], known[k]) == 0 && f.value[i];
+        for (int k = 0; known[k]; k++)
+            ok |= strcasecmp(f.name[i], known[k]) == 0 && f.value[i];
         if (!ok)
             return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
                                    "The $filter term '%s' is not supported here: castor filters "
@@ -343,8 +346,11 @@ int arm_h_resources_list(http_request_t *req, http_response_t *resp, castor_err 
     }
     const char *sub = http_request_param(req, "subscriptionId");
     const char *path_group = http_request_param(req, "resourceGroupName");
-    res_walk_t w = {req, json_array(), arm_filter_get(&f, "resourceGroup", NULL),
-                    arm_filter_get(&f, "resourceType", NULL), arm_filter_get(&f, "name", NULL),
+    res_walk_t w = {req,
+                    json_array(),
+                    arm_filter_get(&f, "resourceGroup", NULL),
+                    arm_filter_get(&f, "resourceType", NULL),
+                    arm_filter_get(&f, "name", NULL),
                     http_request_query(req, "$expand") != NULL};
     store_txn_t *t;
     rc = arm_begin(req, STORE_READ, &t, err);

@@ -35,7 +35,8 @@ int arm_caller_set(http_request_t *req, const arm_caller_t *c)
     d->name = arena_strdup(a, c->name && c->name[0] ? c->name : d->object_id);
     d->is_app = c->is_app;
     const char **g = c->ngroups ? arena_alloc(a, c->ngroups * sizeof *g) : NULL;
-    for (size_t i = 0; g && i < c->ngroups; i++) g[i] = arena_strdup(a, c->groups[i]);
+    for (size_t i = 0; g && i < c->ngroups; i++)
+        g[i] = arena_strdup(a, c->groups[i]);
     d->groups = g;
     d->ngroups = g ? c->ngroups : 0;
     if (!d->tenant_id || !d->object_id || !d->app_id || !d->name) return CASTOR_ENOMEM;
@@ -55,7 +56,8 @@ const char *arm_host_name(http_request_t *req, const char *name)
     const char *host = strstr(base, "://");
     host = host ? host + 3 : base;
     size_t n = strlen(host);
-    while (n && host[n - 1] == '/') n--;
+    while (n && host[n - 1] == '/')
+        n--;
     return arena_sprintf(&req->arena, "%.*s/dt/%s", (int)n, host, name);
 }
 
@@ -108,8 +110,7 @@ int arm_require(http_request_t *req, const char *action, const char *scope, cast
                            c ? c->name : "", c ? c->object_id : "", action, scope);
 }
 
-int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *value,
-             castor_err *err)
+int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *value, castor_err *err)
 {
     if (!value) return castor_err_set(err, CASTOR_ENOMEM, "out of memory building the answer");
     int rc = http_response_json(req, resp, status, value, err);
@@ -162,9 +163,9 @@ int arm_send_page(http_request_t *req, http_response_t *resp, json_t *items, cas
     if (body && skip + ARM_PAGE_SIZE < total) {
         /* Absolute, always: the JS SDK doubles a relative link's path prefix. */
         const char *q = query_without_skiptoken(req);
-        const char *link = arena_sprintf(&req->arena, "%s%s?%s%s%%24skipToken=%zu",
-                                         arm_base_url(req), req->path, q, q[0] ? "&" : "",
-                                         skip + ARM_PAGE_SIZE);
+        const char *link =
+            arena_sprintf(&req->arena, "%s%s?%s%s%%24skipToken=%zu", arm_base_url(req), req->path,
+                          q, q[0] ? "&" : "", skip + ARM_PAGE_SIZE);
         json_object_set_new(body, "nextLink", json_string(link));
     }
     json_decref(items);
@@ -175,7 +176,8 @@ int arm_send_page(http_request_t *req, http_response_t *resp, json_t *items, cas
 
 static const char *skip_ws(const char *s)
 {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     return s;
 }
 
@@ -216,7 +218,8 @@ int arm_filter_parse(arena_t *a, const char *text, arm_filter_t *out, castor_err
             return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
                                    "The $filter has more than %d terms.", ARM_FILTER_TERMS_MAX);
         const char *start = s;
-        while (isalnum((unsigned char)*s) || *s == '_' || *s == '/') s++;
+        while (isalnum((unsigned char)*s) || *s == '_' || *s == '/')
+            s++;
         if (s == start) goto bad;
         char *name = arena_strndup(a, start, (size_t)(s - start));
         const char *value = NULL;
@@ -284,8 +287,7 @@ json_t *arm_tags_load(const char *text)
     return v;
 }
 
-int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_out,
-                   castor_err *err)
+int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_out, castor_err *err)
 {
     if (!tags || json_is_null(tags)) {
         *text_out = "{}";
@@ -337,10 +339,14 @@ rbac_principal_type_t arm_principal_type_parse(const char *s)
 const char *arm_principal_type_name(rbac_principal_type_t t)
 {
     switch (t) {
-    case RBAC_PRINCIPAL_GROUP: return "Group";
-    case RBAC_PRINCIPAL_SERVICE_PRINCIPAL: return "ServicePrincipal";
-    case RBAC_PRINCIPAL_FOREIGN_GROUP: return "ForeignGroup";
-    default: return "User";
+    case RBAC_PRINCIPAL_GROUP:
+        return "Group";
+    case RBAC_PRINCIPAL_SERVICE_PRINCIPAL:
+        return "ServicePrincipal";
+    case RBAC_PRINCIPAL_FOREIGN_GROUP:
+        return "ForeignGroup";
+    default:
+        return "User";
     }
 }
 
@@ -417,7 +423,8 @@ int arm_roledef_from_store(arena_t *a, const store_role_definition_t *d, rbac_ro
 static json_t *strlist_json(const rbac_strlist_t *l)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < l->n; i++) json_array_append_new(arr, json_string(l->v[i]));
+    for (size_t i = 0; arr && i < l->n; i++)
+        json_array_append_new(arr, json_string(l->v[i]));
     return arr;
 }
 
@@ -426,21 +433,21 @@ json_t *arm_roledef_json(arena_t *a, const rbac_role_def_t *def, const char *sub
 {
     char guid[RBAC_GUID_LEN + 1];
     if (rbac_roledef_guid(def->id, guid, NULL) < 0) return NULL;
-    const char *id = sub ? arena_sprintf(a,
-                                         "/subscriptions/%s/providers/Microsoft.Authorization/"
-                                         "roleDefinitions/%s",
-                                         sub, guid)
-                         : arena_sprintf(a, "/providers/Microsoft.Authorization/roleDefinitions/%s",
-                                         guid);
-    json_t *perm = json_pack("{s:o, s:o, s:o, s:o}", "actions", strlist_json(&def->actions),
-                             "notActions", strlist_json(&def->not_actions), "dataActions",
-                             strlist_json(&def->data_actions), "notDataActions",
-                             strlist_json(&def->not_data_actions));
-    json_t *props = json_pack(
-        "{s:s, s:s, s:s, s:o, s:[o]}", "roleName", def->role_name, "type",
-        def->type == RBAC_ROLE_CUSTOM ? "CustomRole" : "BuiltInRole", "description",
-        def->description ? def->description : "", "assignableScopes",
-        strlist_json(&def->assignable_scopes), "permissions", perm);
+    const char *id =
+        sub ? arena_sprintf(a,
+                            "/subscriptions/%s/providers/Microsoft.Authorization/"
+                            "roleDefinitions/%s",
+                            sub, guid)
+            : arena_sprintf(a, "/providers/Microsoft.Authorization/roleDefinitions/%s", guid);
+    json_t *perm =
+        json_pack("{s:o, s:o, s:o, s:o}", "actions", strlist_json(&def->actions), "notActions",
+                  strlist_json(&def->not_actions), "dataActions", strlist_json(&def->data_actions),
+                  "notDataActions", strlist_json(&def->not_data_actions));
+    json_t *props =
+        json_pack("{s:s, s:s, s:s, s:o, s:[o]}", "roleName", def->role_name, "type",
+                  def->type == RBAC_ROLE_CUSTOM ? "CustomRole" : "BuiltInRole", "description",
+                  def->description ? def->description : "", "assignableScopes",
+                  strlist_json(&def->assignable_scopes), "permissions", perm);
     if (props) {
         const char *created = meta ? arm_time(a, meta->created) : "2019-12-09T00:00:00.0000000Z";
         const char *updated = meta ? arm_time(a, meta->updated) : created;

@@ -24,8 +24,8 @@ typedef struct cache_entry {
     unsigned char key[16];
     int used;
     unsigned generation;
-    auth_principal_t p;  /* roles/groups pointers are NULL here; the blobs below hold them */
-    char **roles;        /* malloc'ed copies */
+    auth_principal_t p; /* roles/groups pointers are NULL here; the blobs below hold them */
+    char **roles;       /* malloc'ed copies */
     char **groups;
 } cache_entry_t;
 
@@ -36,17 +36,25 @@ static atomic_uint generation = 1;
 
 static void stripes_init(void)
 {
-    for (unsigned i = 0; i < CACHE_STRIPES; i++) pthread_mutex_init(&stripes[i], NULL);
+    for (unsigned i = 0; i < CACHE_STRIPES; i++)
+        pthread_mutex_init(&stripes[i], NULL);
 }
 
-void auth_directory_changed(void) { atomic_fetch_add(&generation, 1); }
+void auth_directory_changed(void)
+{
+    atomic_fetch_add(&generation, 1);
+}
 
-unsigned auth_directory_generation(void) { return atomic_load(&generation); }
+unsigned auth_directory_generation(void)
+{
+    return atomic_load(&generation);
+}
 
 static void free_list(char **v, size_t n)
 {
     if (!v) return;
-    for (size_t i = 0; i < n; i++) free(v[i]);
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
     free(v);
 }
 
@@ -66,7 +74,8 @@ static const char **arena_list(arena_t *a, char **v, size_t n)
 {
     const char **out = arena_calloc(a, n ? n : 1, sizeof *out);
     if (!out) return NULL;
-    for (size_t i = 0; i < n; i++) out[i] = arena_strdup(a, v[i]);
+    for (size_t i = 0; i < n; i++)
+        out[i] = arena_strdup(a, v[i]);
     return out;
 }
 
@@ -125,17 +134,28 @@ static void cache_put(const unsigned char key[16], const auth_principal_t *p, un
 const char *auth_reason_name(auth_reason_t r)
 {
     switch (r) {
-    case AUTH_REASON_NONE: return "none";
-    case AUTH_REASON_MISSING: return "missing";
-    case AUTH_REASON_MALFORMED: return "malformed";
-    case AUTH_REASON_ALG: return "algorithm";
-    case AUTH_REASON_KID: return "unknown_key";
-    case AUTH_REASON_SIGNATURE: return "bad_signature";
-    case AUTH_REASON_EXPIRED: return "expired";
-    case AUTH_REASON_NOT_YET_VALID: return "not_yet_valid";
-    case AUTH_REASON_TENANT: return "tenant";
-    case AUTH_REASON_AUDIENCE: return "audience";
-    case AUTH_REASON_PRINCIPAL: return "principal";
+    case AUTH_REASON_NONE:
+        return "none";
+    case AUTH_REASON_MISSING:
+        return "missing";
+    case AUTH_REASON_MALFORMED:
+        return "malformed";
+    case AUTH_REASON_ALG:
+        return "algorithm";
+    case AUTH_REASON_KID:
+        return "unknown_key";
+    case AUTH_REASON_SIGNATURE:
+        return "bad_signature";
+    case AUTH_REASON_EXPIRED:
+        return "expired";
+    case AUTH_REASON_NOT_YET_VALID:
+        return "not_yet_valid";
+    case AUTH_REASON_TENANT:
+        return "tenant";
+    case AUTH_REASON_AUDIENCE:
+        return "audience";
+    case AUTH_REASON_PRINCIPAL:
+        return "principal";
     }
     return "unknown";
 }
@@ -145,11 +165,16 @@ static const char *plane_code(auth_audience_t aud, auth_reason_t r)
     if (aud == AUTH_AUDIENCE_GRAPH) return "InvalidAuthenticationToken";
     if (aud == AUTH_AUDIENCE_DATA) return "Unauthorized";
     switch (r) {
-    case AUTH_REASON_MISSING: return "AuthenticationFailed";
-    case AUTH_REASON_EXPIRED: return "ExpiredAuthenticationToken";
-    case AUTH_REASON_AUDIENCE: return "InvalidAuthenticationTokenAudience";
-    case AUTH_REASON_TENANT: return "InvalidAuthenticationTokenTenant";
-    default: return "InvalidAuthenticationToken";
+    case AUTH_REASON_MISSING:
+        return "AuthenticationFailed";
+    case AUTH_REASON_EXPIRED:
+        return "ExpiredAuthenticationToken";
+    case AUTH_REASON_AUDIENCE:
+        return "InvalidAuthenticationTokenAudience";
+    case AUTH_REASON_TENANT:
+        return "InvalidAuthenticationTokenTenant";
+    default:
+        return "InvalidAuthenticationToken";
     }
 }
 
@@ -166,8 +191,10 @@ static int same_uri(const char *a, const char *b)
 {
     if (!a || !b) return 0;
     size_t la = strlen(a), lb = strlen(b);
-    while (la && a[la - 1] == '/') la--;
-    while (lb && b[lb - 1] == '/') lb--;
+    while (la && a[la - 1] == '/')
+        la--;
+    while (lb && b[lb - 1] == '/')
+        lb--;
     return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
 }
 
@@ -193,9 +220,12 @@ static int audience_ok(auth_audience_t audience, const char *aud, const char *pu
 static const char *audience_list(auth_audience_t a)
 {
     switch (a) {
-    case AUTH_AUDIENCE_DATA: return "https://digitaltwins.azure.net";
-    case AUTH_AUDIENCE_ARM: return "https://management.azure.com/ or this castor's URL";
-    case AUTH_AUDIENCE_GRAPH: return "https://graph.microsoft.com or this castor's URL";
+    case AUTH_AUDIENCE_DATA:
+        return "https://digitaltwins.azure.net";
+    case AUTH_AUDIENCE_ARM:
+        return "https://management.azure.com/ or this castor's URL";
+    case AUTH_AUDIENCE_GRAPH:
+        return "https://graph.microsoft.com or this castor's URL";
     }
     return "";
 }
@@ -260,8 +290,8 @@ static int principal_check(store_t *store, auth_principal_t *out, arena_t *a, ca
         store_sp_t sp;
         if (store_sp_get(t, out->oid, &sp, &e) < 0 || strcmp(sp.tenant_id, out->tenant_id) != 0) {
             rc = fail(out, audience, AUTH_REASON_PRINCIPAL, err,
-                      "The service principal '%s' of the access token no longer exists.",
-                      out->oid, NULL);
+                      "The service principal '%s' of the access token no longer exists.", out->oid,
+                      NULL);
         } else {
             if (!sp.enabled)
                 rc = fail(out, audience, AUTH_REASON_PRINCIPAL, err,
@@ -272,7 +302,8 @@ static int principal_check(store_t *store, auth_principal_t *out, arena_t *a, ca
     }
     if (rc == 0) {
         list_ctx_t l = {a, arena_calloc(a, AUTH_GROUPS_MAX, sizeof(char *)), 0, AUTH_GROUPS_MAX};
-        if (!l.v) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+        if (!l.v)
+            rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
         else if (store_principal_groups(t, out->oid, add_group, &l, &e) < 0)
             rc = castor_err_set(err, e.rc, "reading group memberships: %s", e.message);
         out->groups = l.v;
@@ -308,7 +339,8 @@ int auth_verify_token(store_t *store, const char *token, auth_audience_t audienc
     if (!token || !token[0])
         return fail(out, audience, AUTH_REASON_MISSING, err,
                     "Authentication failed. The 'Authorization' header is missing a bearer "
-                    "token.%s%s", NULL, NULL);
+                    "token.%s%s",
+                    NULL, NULL);
     size_t tlen = strlen(token);
     if (tlen > AUTH_TOKEN_MAX)
         return fail(out, audience, AUTH_REASON_MALFORMED, err,
@@ -336,8 +368,8 @@ int auth_verify_token(store_t *store, const char *token, auth_audience_t audienc
     castor_err_clear(&perr);
     idn_jws_t j;
     if (idn_jws_parse(a, token, &j, &perr) < 0)
-        return fail(out, audience, AUTH_REASON_MALFORMED, err, "The access token is malformed: %s%s",
-                    perr.message, NULL);
+        return fail(out, audience, AUTH_REASON_MALFORMED, err,
+                    "The access token is malformed: %s%s", perr.message, NULL);
     int rc = CASTOR_OK;
     const char *alg = str_claim(j.header, "alg");
     const char *kid = str_claim(j.header, "kid");
@@ -391,7 +423,7 @@ int auth_verify_token(store_t *store, const char *token, auth_audience_t audienc
         const char *idtyp = str_claim(pl, "idtyp");
         const char *scp = str_claim(pl, "scp");
         out->kind = (idtyp && strcmp(idtyp, "app") == 0) || (!idtyp && !scp) ? AUTH_KIND_APP
-                                                                              : AUTH_KIND_USER;
+                                                                             : AUTH_KIND_USER;
         snprintf(out->tenant_id, sizeof out->tenant_id, "%s", tid);
         snprintf(out->oid, sizeof out->oid, "%s", oid);
         const char *appid = str_claim(pl, "appid");
@@ -412,7 +444,8 @@ int auth_verify_token(store_t *store, const char *token, auth_audience_t audienc
         out->roles = arena_calloc(a, nr ? nr : 1, sizeof(char *));
         for (size_t i = 0; out->roles && i < nr; i++) {
             const json_t *r = json_array_get(roles, i);
-            if (json_is_string(r)) out->roles[out->nroles++] = arena_strdup(a, json_string_value(r));
+            if (json_is_string(r))
+                out->roles[out->nroles++] = arena_strdup(a, json_string_value(r));
         }
         if (!out->roles) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     }
@@ -426,12 +459,15 @@ static const char *bearer_of(http_request_t *req)
 {
     const char *h = http_request_header(req, "Authorization");
     if (!h) return NULL;
-    while (*h == ' ') h++;
+    while (*h == ' ')
+        h++;
     if (strncasecmp(h, "Bearer ", 7) != 0) return "";
     h += 7;
-    while (*h == ' ') h++;
+    while (*h == ' ')
+        h++;
     size_t n = strlen(h);
-    while (n && h[n - 1] == ' ') n--;
+    while (n && h[n - 1] == ' ')
+        n--;
     return arena_strndup(&req->arena, h, n);
 }
 
@@ -448,7 +484,8 @@ int auth_word_in(const char *list, const char *word)
 {
     size_t n = strlen(word);
     for (const char *p = list; p && *p;) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         const char *e = strchr(p, ' ');
         size_t len = e ? (size_t)(e - p) : strlen(p);
         if (len == n && n && strncasecmp(p, word, n) == 0) return 1;

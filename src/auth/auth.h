@@ -42,9 +42,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUTH_CLOCK_SKEW_S 300   /* leeway on exp and nbf, as Entra's validators use */
-#define AUTH_TOKEN_MAX 16384u   /* a longer bearer token is refused as malformed */
-#define AUTH_GROUPS_MAX 2048u   /* transitive groups carried in a principal */
+#define AUTH_CLOCK_SKEW_S 300 /* leeway on exp and nbf, as Entra's validators use */
+#define AUTH_TOKEN_MAX 16384u /* a longer bearer token is refused as malformed */
+#define AUTH_GROUPS_MAX 2048u /* transitive groups carried in a principal */
 
 typedef enum auth_audience {
     AUTH_AUDIENCE_ARM = 0,
@@ -72,21 +72,21 @@ typedef enum auth_reason {
 } auth_reason_t;
 
 typedef struct auth_principal {
-    auth_reason_t reason;    /* AUTH_REASON_NONE on success; why it failed otherwise */
+    auth_reason_t reason; /* AUTH_REASON_NONE on success; why it failed otherwise */
     auth_kind_t kind;
     char tenant_id[37];
-    char oid[37];            /* the RBAC key: user object id or service principal object id */
-    char appid[37];          /* the client application's appId (appid / azp) */
-    char upn[256];           /* users: user principal name; apps: "" */
-    char name[256];          /* display name (users: name; apps: the SP's display name) */
-    char aud[512];           /* the token's audience as written */
-    char scp[512];           /* delegated scopes, space-separated; "" for app tokens */
-    const char **roles;      /* app roles of the token (arena); nroles entries */
+    char oid[37];       /* the RBAC key: user object id or service principal object id */
+    char appid[37];     /* the client application's appId (appid / azp) */
+    char upn[256];      /* users: user principal name; apps: "" */
+    char name[256];     /* display name (users: name; apps: the SP's display name) */
+    char aud[512];      /* the token's audience as written */
+    char scp[512];      /* delegated scopes, space-separated; "" for app tokens */
+    const char **roles; /* app roles of the token (arena); nroles entries */
     size_t nroles;
-    const char **groups;     /* every group the principal belongs to, transitively (arena) */
+    const char **groups; /* every group the principal belongs to, transitively (arena) */
     size_t ngroups;
-    int64_t exp;             /* expiry, epoch seconds */
-    int version;             /* 1 or 2: the token format */
+    int64_t exp; /* expiry, epoch seconds */
+    int version; /* 1 or 2: the token format */
 } auth_principal_t;
 
 /* Verifies the request's bearer token for the given plane. On success fills out (lists in

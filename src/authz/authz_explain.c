@@ -7,15 +7,24 @@
 const char *authz_cause_name(authz_cause_t cause)
 {
     switch (cause) {
-    case AUTHZ_ALLOWED: return "allowed";
-    case AUTHZ_NO_INSTANCE: return "no-instance";
-    case AUTHZ_UNAUTHENTICATED: return "unauthenticated";
-    case AUTHZ_MISSING_SCOPE: return "missing-api-permission";
-    case AUTHZ_NO_ASSIGNMENT: return "no-role-assignment";
-    case AUTHZ_CONTROL_PLANE_ONLY: return "control-plane-role-only";
-    case AUTHZ_ROLE_LACKS_ACTION: return "role-lacks-data-action";
-    case AUTHZ_SCOPE_ELSEWHERE: return "assignment-on-another-scope";
-    case AUTHZ_CARVED_OUT: return "removed-by-not-data-actions";
+    case AUTHZ_ALLOWED:
+        return "allowed";
+    case AUTHZ_NO_INSTANCE:
+        return "no-instance";
+    case AUTHZ_UNAUTHENTICATED:
+        return "unauthenticated";
+    case AUTHZ_MISSING_SCOPE:
+        return "missing-api-permission";
+    case AUTHZ_NO_ASSIGNMENT:
+        return "no-role-assignment";
+    case AUTHZ_CONTROL_PLANE_ONLY:
+        return "control-plane-role-only";
+    case AUTHZ_ROLE_LACKS_ACTION:
+        return "role-lacks-data-action";
+    case AUTHZ_SCOPE_ELSEWHERE:
+        return "assignment-on-another-scope";
+    case AUTHZ_CARVED_OUT:
+        return "removed-by-not-data-actions";
     }
     return "unknown";
 }
@@ -35,11 +44,20 @@ authz_cause_t authz_classify(const authz_denial_t *d)
     for (size_t i = 0; i < d->rbac->n_items; i++) {
         const rbac_considered_t *c = &d->rbac->items[i];
         switch (c->why) {
-        case RBAC_WHY_NOT_ACTION_CARVEOUT: carved = 1; break;
-        case RBAC_WHY_SCOPE_ELSEWHERE: elsewhere_right_role |= c->role_grants_action; break;
-        case RBAC_WHY_NO_MATCHING_DATA_ACTION: lacks = 1; break;
-        case RBAC_WHY_CONTROL_PLANE_ONLY: control = 1; break;
-        default: break;
+        case RBAC_WHY_NOT_ACTION_CARVEOUT:
+            carved = 1;
+            break;
+        case RBAC_WHY_SCOPE_ELSEWHERE:
+            elsewhere_right_role |= c->role_grants_action;
+            break;
+        case RBAC_WHY_NO_MATCHING_DATA_ACTION:
+            lacks = 1;
+            break;
+        case RBAC_WHY_CONTROL_PLANE_ONLY:
+            control = 1;
+            break;
+        default:
+            break;
         }
     }
     if (carved) return AUTHZ_CARVED_OUT;
@@ -77,14 +95,15 @@ static const char *reason_text(const rbac_considered_t *c, arena_t *a)
                              "grants no data actions",
                              role, c->scope, via);
     case RBAC_WHY_SCOPE_ELSEWHERE:
-        return arena_sprintf(a, "'%s' at %s%s does not cover this instance%s", role, c->scope,
-                             via, c->role_grants_action ? " (the right role, on another scope)" : "");
+        return arena_sprintf(a, "'%s' at %s%s does not cover this instance%s", role, c->scope, via,
+                             c->role_grants_action ? " (the right role, on another scope)" : "");
     case RBAC_WHY_NO_MATCHING_DATA_ACTION:
         return arena_sprintf(a, "'%s' at %s%s does not include this data action", role, c->scope,
                              via);
     case RBAC_WHY_NOT_ACTION_CARVEOUT:
-        return arena_sprintf(a, "'%s' at %s%s grants it but removes it again with NotDataActions "
-                                "'%s'",
+        return arena_sprintf(a,
+                             "'%s' at %s%s grants it but removes it again with NotDataActions "
+                             "'%s'",
                              role, c->scope, via, c->pattern ? c->pattern : "");
     default:
         return arena_sprintf(a, "'%s' at %s%s: %s", role, c->scope, via, rbac_why_text(c->why));
@@ -101,18 +120,18 @@ static json_t *principal_json(const auth_principal_t *who)
 static int explain_scope(const authz_denial_t *d, arena_t *a, const char **msg, json_t *inner)
 {
     const auth_principal_t *who = d->who;
-    const char *fix = arena_sprintf(
-        a,
-        "castor ad app permission add --id %s --api " AUTHZ_ADT_APP_ID
-        " --api-permissions " AUTHZ_ADT_SCOPE_ID "=Scope && castor ad app permission "
-        "admin-consent --id %s",
-        who->appid, who->appid);
-    const char *az = arena_sprintf(
-        a,
-        "az ad app permission add --id %s --api " AUTHZ_ADT_APP_ID
-        " --api-permissions " AUTHZ_ADT_SCOPE_ID "=Scope && az ad app permission admin-consent "
-        "--id %s",
-        who->appid, who->appid);
+    const char *fix =
+        arena_sprintf(a,
+                      "castor ad app permission add --id %s --api " AUTHZ_ADT_APP_ID
+                      " --api-permissions " AUTHZ_ADT_SCOPE_ID "=Scope && castor ad app permission "
+                      "admin-consent --id %s",
+                      who->appid, who->appid);
+    const char *az = arena_sprintf(a,
+                                   "az ad app permission add --id %s --api " AUTHZ_ADT_APP_ID
+                                   " --api-permissions " AUTHZ_ADT_SCOPE_ID
+                                   "=Scope && az ad app permission admin-consent "
+                                   "--id %s",
+                                   who->appid, who->appid);
     *msg = arena_sprintf(
         a,
         "Forbidden (castor: seed cause #2, the app registration lacks the Azure Digital Twins API "
@@ -126,8 +145,8 @@ static int explain_scope(const authz_denial_t *d, arena_t *a, const char **msg, 
     return *msg ? CASTOR_OK : CASTOR_ENOMEM;
 }
 
-static int explain_rbac(const authz_denial_t *d, authz_cause_t cause, arena_t *a,
-                        const char **msg, json_t *inner)
+static int explain_rbac(const authz_denial_t *d, authz_cause_t cause, arena_t *a, const char **msg,
+                        json_t *inner)
 {
     const auth_principal_t *who = d->who;
     const rbac_explanation_t *e = d->rbac;
@@ -147,11 +166,11 @@ static int explain_rbac(const authz_denial_t *d, authz_cause_t cause, arena_t *a
         const rbac_considered_t *c = &e->items[i];
         const char *r = reason_text(c, a);
         considered = arena_sprintf(a, "%s%s%s", considered, i ? "; " : "", r ? r : "");
-        json_array_append_new(items,
-                              json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:s, s:s?}", "name",
-                                        c->assignment_name, "role", c->role_name, "roleDefinitionId",
-                                        c->role_definition_id, "scope", c->scope, "viaGroup",
-                                        c->via_group, "reason", rbac_why_name(c->why), "detail", r));
+        json_array_append_new(items, json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:s, s:s?}", "name",
+                                               c->assignment_name, "role", c->role_name,
+                                               "roleDefinitionId", c->role_definition_id, "scope",
+                                               c->scope, "viaGroup", c->via_group, "reason",
+                                               rbac_why_name(c->why), "detail", r));
     }
     json_object_set_new(inner, "assignments", items);
     const char *headline;
@@ -194,11 +213,11 @@ int authz_explain_denial(const authz_denial_t *d, authz_cause_t cause, arena_t *
 {
     *message_out = NULL;
     *inner_out = NULL;
-    json_t *inner = json_pack("{s:s, s:s, s:i, s:o, s:s, s:s, s:s}", "code",
-                              authz_cause_name(cause), "castorCause", authz_cause_name(cause),
-                              "seedCause", authz_seed_cause(cause), "principal",
-                              principal_json(d->who), "dataAction", d->data_action, "instance",
-                              d->instance, "scope", d->instance_scope);
+    json_t *inner =
+        json_pack("{s:s, s:s, s:i, s:o, s:s, s:s, s:s}", "code", authz_cause_name(cause),
+                  "castorCause", authz_cause_name(cause), "seedCause", authz_seed_cause(cause),
+                  "principal", principal_json(d->who), "dataAction", d->data_action, "instance",
+                  d->instance, "scope", d->instance_scope);
     if (!inner) return castor_err_set(err, CASTOR_ENOMEM, "out of memory explaining a denial");
     int rc = cause == AUTHZ_MISSING_SCOPE ? explain_scope(d, arena, message_out, inner)
                                           : explain_rbac(d, cause, arena, message_out, inner);

@@ -43,8 +43,10 @@ static void audit_denial(http_request_t *req, int status, const char *cause,
     castor_err err;
     store_txn_t *t;
     if (store_begin(app->store, STORE_WRITE, &t, &err) == 0) {
-        if (store_audit_add(t, &e, &err) == 0) store_commit(t, &err);
-        else store_rollback(t);
+        if (store_audit_add(t, &e, &err) == 0)
+            store_commit(t, &err);
+        else
+            store_rollback(t);
     }
     free(text);
 }

@@ -13,7 +13,9 @@ extern const cli_group_t cli_group_role;
 extern const cli_group_t cli_group_dtdl;
 
 const cli_group_t *const cli_groups[] = {
-    &cli_group_login, &cli_group_logout,       &cli_group_account,
-    &cli_group_ad,    &cli_group_cloud_config, &cli_group_group,
-    &cli_group_dt,    &cli_group_role,         &cli_group_dtdl, NULL,
+    &cli_group_login,        &cli_group_logout,
+    &cli_group_account,      &cli_group_ad,
+    &cli_group_cloud_config, &cli_group_group,
+    &cli_group_dt,           &cli_group_role,
+    &cli_group_dtdl,         NULL,
 };

@@ -37,8 +37,8 @@ static int read_file(const char *path, cli_model_source_t **list, size_t *count,
     json_t *doc = json_loadf(f, JSON_DECODE_ANY, &jerr);
     fclose(f);
     if (!doc)
-        return castor_err_set(err, CASTOR_EINVAL, "%s is not JSON: %s at line %d, column %d",
-                              path, jerr.text, jerr.line, jerr.column);
+        return castor_err_set(err, CASTOR_EINVAL, "%s is not JSON: %s at line %d, column %d", path,
+                              jerr.text, jerr.line, jerr.column);
     return push(list, count, path, doc);
 }
 
@@ -71,7 +71,8 @@ static int read_dir(const char *dir, cli_model_source_t **list, size_t *count, c
         struct stat st;
         if (rc == 0 && names[i] && stat(names[i], &st) == 0) {
             size_t len = strlen(names[i]);
-            if (S_ISDIR(st.st_mode)) rc = read_dir(names[i], list, count, err);
+            if (S_ISDIR(st.st_mode))
+                rc = read_dir(names[i], list, count, err);
             else if (len > 5 && strcmp(names[i] + len - 5, ".json") == 0)
                 rc = read_file(names[i], list, count, err);
         }
@@ -85,7 +86,8 @@ int cli_model_sources_read(const char *arg, cli_model_source_t **list, size_t *c
                            castor_err *err)
 {
     const char *p = arg;
-    while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+        p++;
     if (*p == '[' || *p == '{') {
         json_error_t jerr;
         json_t *doc = json_loads(arg, 0, &jerr);

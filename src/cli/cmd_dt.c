@@ -83,8 +83,8 @@ static json_t *instance_find(cli_ctx_t *ctx)
             }
         }
         const char *next = found ? NULL : json_string_value(json_object_get(page, "nextLink"));
-        json_t *np = next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL)
-                          : NULL;
+        json_t *np =
+            next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL) : NULL;
         json_decref(page);
         page = np;
     }
@@ -106,15 +106,16 @@ static int dt_create(cli_ctx_t *ctx)
     int nt = cli_arg_list(ctx, "--tags", &tv);
     for (int i = 0; i < nt; i++) {
         const char *eq = strchr(tv[i], '=');
-        json_object_set_new(tags, eq ? cli_arena_printf(ctx, "%.*s", (int)(eq - tv[i]), tv[i]) : tv[i],
+        json_object_set_new(tags,
+                            eq ? cli_arena_printf(ctx, "%.*s", (int)(eq - tv[i]), tv[i]) : tv[i],
                             json_string(eq ? eq + 1 : ""));
     }
     const char *loc = cli_arg(ctx, "--location");
-    json_t *body = json_pack("{s:s, s:o, s:{s:s}}", "location", loc ? loc : "westus2", "tags",
-                             tags, "properties", "publicNetworkAccess",
-                             cli_arg(ctx, "--public-network-access")
-                                 ? cli_arg(ctx, "--public-network-access")
-                                 : "Enabled");
+    json_t *body =
+        json_pack("{s:s, s:o, s:{s:s}}", "location", loc ? loc : "westus2", "tags", tags,
+                  "properties", "publicNetworkAccess",
+                  cli_arg(ctx, "--public-network-access") ? cli_arg(ctx, "--public-network-access")
+                                                          : "Enabled");
     const char *url = cli_arena_printf(ctx, "%s?api-version=" DT_VERSION, p);
     json_t *inst = call(ctx, "PUT", url, body);
     json_decref(body);
@@ -165,8 +166,8 @@ static int dt_list(cli_ctx_t *ctx)
         json_array_foreach(json_object_get(page, "value"), i, inst)
             json_array_append_new(list, flatten(ctx, inst));
         const char *next = json_string_value(json_object_get(page, "nextLink"));
-        json_t *np = next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL)
-                          : NULL;
+        json_t *np =
+            next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL) : NULL;
         json_decref(page);
         page = np;
     }
@@ -238,8 +239,10 @@ static int dt_twin_query(cli_ctx_t *ctx)
 {
     json_t *inst = instance_find(ctx);
     if (!inst) return ctx->err.rc;
-    const char *host = json_string_value(json_object_get(json_object_get(inst, "properties"), "hostName"));
-    const char *url = host ? cli_arena_printf(ctx, "https://%s/query?api-version=2023-10-31", host) : NULL;
+    const char *host =
+        json_string_value(json_object_get(json_object_get(inst, "properties"), "hostName"));
+    const char *url =
+        host ? cli_arena_printf(ctx, "https://%s/query?api-version=2023-10-31", host) : NULL;
     json_decref(inst);
     if (!url) return cli_fail(ctx, CASTOR_EIO, "the instance has no hostName yet");
     const char *size = cli_arg(ctx, "--page-size");
@@ -249,11 +252,15 @@ static int dt_twin_query(cli_ctx_t *ctx)
     double cost = 0;
     int rc = 0;
     while (body && rc == 0) {
-        cli_http_req_t req = {.method = "POST", .url = url, .resource = CLI_RESOURCE_ADT,
-                              .json = body, .headers = size ? hdr : NULL};
+        cli_http_req_t req = {.method = "POST",
+                              .url = url,
+                              .resource = CLI_RESOURCE_ADT,
+                              .json = body,
+                              .headers = size ? hdr : NULL};
         cli_http_resp_t resp = {0};
         rc = cli_http(ctx, &req, &resp);
-        if (rc == 0 && (resp.status < 200 || resp.status > 299)) rc = cli_error_from_response(ctx, &resp);
+        if (rc == 0 && (resp.status < 200 || resp.status > 299))
+            rc = cli_error_from_response(ctx, &resp);
         json_decref(body);
         body = NULL;
         if (rc == 0) {
@@ -276,8 +283,14 @@ static int dt_twin_query(cli_ctx_t *ctx)
     return cli_result(ctx, out);
 }
 
-#define DT_NAME {"--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED}
-#define DT_GROUP {"--resource-group", "-g", "GROUP", "Its resource group.", 0}
+#define DT_NAME                                                                                    \
+    {                                                                                              \
+        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
+    }
+#define DT_GROUP                                                                                   \
+    {                                                                                              \
+        "--resource-group", "-g", "GROUP", "Its resource group.", 0                                \
+    }
 
 static const cli_flag_t create_flags[] = {
     DT_NAME,
@@ -288,30 +301,38 @@ static const cli_flag_t create_flags[] = {
     {0}};
 static const cli_flag_t show_flags[] = {DT_NAME, DT_GROUP, {0}};
 static const cli_flag_t query_flags[] = {
-    DT_NAME, DT_GROUP,
-    {"--query-command", "-q", "QUERY", "The ADT query, e.g. \"SELECT * FROM DIGITALTWINS\".", CLI_REQUIRED},
+    DT_NAME,
+    DT_GROUP,
+    {"--query-command", "-q", "QUERY", "The ADT query, e.g. \"SELECT * FROM DIGITALTWINS\".",
+     CLI_REQUIRED},
     {"--page-size", NULL, "N", "Rows per request (max-items-per-page, at most 1000).", 0},
     {"--show-cost", "--cost", NULL, "Add the summed query-charge as \"cost\".", 0},
     {0}};
 static const cli_flag_t list_flags[] = {DT_GROUP, {0}};
 static const cli_flag_t delete_flags[] = {
-    DT_NAME, DT_GROUP,
+    DT_NAME,
+    DT_GROUP,
     {"--yes", "-y", NULL, "Do not prompt (castor never prompts).", 0},
     {"--no-wait", NULL, NULL, "Accepted for az compatibility; deletion is immediate.", 0},
     {0}};
 static const cli_flag_t ra_create_flags[] = {
-    DT_NAME, DT_GROUP,
-    {"--assignee", NULL, "ID", "The user (UPN), service principal (appId) or object id.", CLI_REQUIRED},
-    {"--role", NULL, "ROLE", "Role name or id, e.g. \"Azure Digital Twins Data Owner\".", CLI_REQUIRED},
+    DT_NAME,
+    DT_GROUP,
+    {"--assignee", NULL, "ID", "The user (UPN), service principal (appId) or object id.",
+     CLI_REQUIRED},
+    {"--role", NULL, "ROLE", "Role name or id, e.g. \"Azure Digital Twins Data Owner\".",
+     CLI_REQUIRED},
     {0}};
 static const cli_flag_t ra_list_flags[] = {
-    DT_NAME, DT_GROUP,
+    DT_NAME,
+    DT_GROUP,
     {"--assignee", NULL, "ID", "Only this principal's assignments.", 0},
     {"--role", NULL, "ROLE", "Only this role's assignments.", 0},
     {"--include-inherited", NULL, NULL, "Also assignments at the group and subscription.", 0},
     {0}};
 static const cli_flag_t ra_delete_flags[] = {
-    DT_NAME, DT_GROUP,
+    DT_NAME,
+    DT_GROUP,
     {"--assignee", NULL, "ID", "The principal whose assignments go.", CLI_REQUIRED},
     {"--role", NULL, "ROLE", "Only this role (default: every role of the assignee).", 0},
     {0}};
@@ -336,19 +357,16 @@ static const cli_command_t dt_commands[] = {
     {"dt role-assignment delete", "Remove role assignments from a Digital Twins instance.",
      "castor dt role-assignment delete -n my-dt --assignee alice@castor.local", ra_delete_flags,
      dt_ra_delete, NULL},
-    CLI_DT_MODEL_COMMANDS
-    CLI_DT_TWIN_COMMANDS
-    CLI_DT_DOCTOR_COMMANDS
-    {"dt twin query", "Query the twin graph (every page).",
-     "castor dt twin query -n my-dt -q \"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'room1'\" -o table",
-     query_flags, dt_twin_query, NULL},
+    CLI_DT_MODEL_COMMANDS CLI_DT_TWIN_COMMANDS CLI_DT_DOCTOR_COMMANDS{
+        "dt twin query", "Query the twin graph (every page).",
+        "castor dt twin query -n my-dt -q \"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'room1'\" "
+        "-o table",
+        query_flags, dt_twin_query, NULL},
     {0}};
 
 static const cli_topic_t dt_topics[] = {
     {"dt", "Manage Azure Digital Twins instances and their data."},
     {"dt role-assignment", "Manage role assignments on a Digital Twins instance."},
-    CLI_DT_MODEL_TOPICS
-    CLI_DT_TWIN_TOPICS
-    {0}};
+    CLI_DT_MODEL_TOPICS CLI_DT_TWIN_TOPICS{0}};
 
 const cli_group_t cli_group_dt = {"dt", dt_topics, dt_commands};

@@ -74,7 +74,8 @@ static int finish(cli_ctx_t *ctx, json_t *report, const char *verdict, const cha
 static void add_recorded(cli_ctx_t *ctx, json_t *report, const char *scope, const char *request_id)
 {
     const char *url = cli_arena_printf(
-        ctx, "%s%s/providers/Microsoft.Authorization/castorDenials?api-version=2022-04-01&requestId=%s",
+        ctx,
+        "%s%s/providers/Microsoft.Authorization/castorDenials?api-version=2022-04-01&requestId=%s",
         ctx->server.arm, scope + 1, cli_escape(ctx, request_id));
     long status = 0;
     json_t *r = cli_call_status(ctx, "GET", url, CLI_RESOURCE_ARM, NULL, &status);
@@ -121,21 +122,23 @@ int dt_doctor(cli_ctx_t *ctx)
     const char *who = cli_arena_strdup(
         ctx, delegated ? (claim(claims, "upn")[0] ? claim(claims, "upn") : claim(claims, "oid"))
                        : claim(claims, "appid"));
-    json_object_set_new(report, "principal",
-                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind",
-                                  delegated ? "user" : "application", "name", who, "objectId",
-                                  claim(claims, "oid"), "clientAppId",
-                                  json_string_value(json_object_get(claims, "appid"))
-                                      ? claim(claims, "appid")
-                                      : claim(claims, "azp"),
-                                  "tenantId", claim(claims, "tid"), "scopes", claim(claims, "scp")));
+    json_object_set_new(
+        report, "principal",
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", delegated ? "user" : "application",
+                  "name", who, "objectId", claim(claims, "oid"), "clientAppId",
+                  json_string_value(json_object_get(claims, "appid")) ? claim(claims, "appid")
+                                                                      : claim(claims, "azp"),
+                  "tenantId", claim(claims, "tid"), "scopes", claim(claims, "scp")));
     const char *aud = claim(claims, "aud");
-    int aud_ok = strncmp(aud, "https://digitaltwins.azure.net", 30) == 0 || strcmp(aud, ADT_APP_ID) == 0;
+    int aud_ok =
+        strncmp(aud, "https://digitaltwins.azure.net", 30) == 0 || strcmp(aud, ADT_APP_ID) == 0;
     check(checks, "token audience", aud_ok,
-          cli_arena_printf(ctx, "aud is %s%s", aud, aud_ok ? "" : "; the data plane needs https://digitaltwins.azure.net"));
+          cli_arena_printf(ctx, "aud is %s%s", aud,
+                           aud_ok ? "" : "; the data plane needs https://digitaltwins.azure.net"));
     int scope_ok = !delegated || has_word(claim(claims, "scp"), "Read.Write");
     const char *client = cli_arena_strdup(
-        ctx, json_string_value(json_object_get(json_object_get(report, "principal"), "clientAppId")));
+        ctx,
+        json_string_value(json_object_get(json_object_get(report, "principal"), "clientAppId")));
     check(checks, "API permission (seed cause #2)", scope_ok,
           !delegated ? "an application token: judged by its roles alone"
           : scope_ok ? "the token carries the Azure Digital Twins scope Read.Write"
@@ -151,8 +154,8 @@ int dt_doctor(cli_ctx_t *ctx)
         castor_err_clear(&ctx->err);
         json_decref(claims);
         return finish(ctx, report,
-                      cli_arena_printf(ctx, "No instance named '%s' that you can see.", name),
-                      NULL, json_pack("{s:s}", "castor", "castor dt list -o table"));
+                      cli_arena_printf(ctx, "No instance named '%s' that you can see.", name), NULL,
+                      json_pack("{s:s}", "castor", "castor dt list -o table"));
     }
     const char *scope = cli_arena_strdup(ctx, json_string_value(json_object_get(inst, "id")));
     json_decref(inst);
@@ -173,7 +176,8 @@ int dt_doctor(cli_ctx_t *ctx)
     {
         size_t j;
         json_t *a;
-        json_array_foreach(json_object_get(p, "dataActions"), j, a) json_array_append(data_actions, a);
+        json_array_foreach(json_object_get(p, "dataActions"), j, a)
+            json_array_append(data_actions, a);
     }
     json_decref(perms);
     if (!perms) castor_err_clear(&ctx->err);
@@ -184,39 +188,43 @@ int dt_doctor(cli_ctx_t *ctx)
                                           "action (control-plane roles such as Owner grant none)");
 
     /* 4. A real call, which castor explains if it refuses. */
-    if (cli_arg(ctx, "--request-id")) add_recorded(ctx, report, scope, cli_arg(ctx, "--request-id"));
+    if (cli_arg(ctx, "--request-id"))
+        add_recorded(ctx, report, scope, cli_arg(ctx, "--request-id"));
     long status = 0;
     json_t *models = cli_call_status(
-        ctx, "GET", cli_arena_printf(ctx, "/dt/%s/models?api-version=2022-05-31", cli_escape(ctx, name)),
+        ctx, "GET",
+        cli_arena_printf(ctx, "/dt/%s/models?api-version=2022-05-31", cli_escape(ctx, name)),
         CLI_RESOURCE_ADT, NULL, &status);
     json_decref(claims);
     if (models) {
         json_decref(models);
         check(checks, "data-plane call", 1, "GET /models answered 200");
-        return finish(ctx, report, "Access is fine: this account may use the instance's data plane.",
-                      NULL, NULL);
+        return finish(ctx, report,
+                      "Access is fine: this account may use the instance's data plane.", NULL,
+                      NULL);
     }
     check(checks, "data-plane call", 0,
           cli_arena_printf(ctx, "GET /models answered %ld: %s", status, ctx->err.message));
     const char *message = cli_arena_strdup(ctx, ctx->err.message);
     castor_err_clear(&ctx->err);
     if (status == 401)
-        return finish(ctx, report, cli_arena_printf(ctx, "The token was refused (401): %s", message),
-                      "401", json_pack("{s:s}", "castor", "castor login"));
+        return finish(ctx, report,
+                      cli_arena_printf(ctx, "The token was refused (401): %s", message), "401",
+                      json_pack("{s:s}", "castor", "castor login"));
     if (status == 403 && !scope_ok) {
-        json_t *fix = json_pack(
-            "{s:s, s:s}", "castor",
-            cli_arena_printf(ctx,
-                             "castor ad app permission add --id %s --api " ADT_APP_ID
-                             " --api-permissions " ADT_SCOPE_ID
-                             "=Scope && castor ad app permission admin-consent --id %s",
-                             client, client),
-            "az",
-            cli_arena_printf(ctx,
-                             "az ad app permission add --id %s --api " ADT_APP_ID
-                             " --api-permissions " ADT_SCOPE_ID
-                             "=Scope && az ad app permission admin-consent --id %s",
-                             client, client));
+        json_t *fix =
+            json_pack("{s:s, s:s}", "castor",
+                      cli_arena_printf(ctx,
+                                       "castor ad app permission add --id %s --api " ADT_APP_ID
+                                       " --api-permissions " ADT_SCOPE_ID
+                                       "=Scope && castor ad app permission admin-consent --id %s",
+                                       client, client),
+                      "az",
+                      cli_arena_printf(ctx,
+                                       "az ad app permission add --id %s --api " ADT_APP_ID
+                                       " --api-permissions " ADT_SCOPE_ID
+                                       "=Scope && az ad app permission admin-consent --id %s",
+                                       client, client));
         return finish(ctx, report,
                       "Seed cause #2: the client app's registration lacks the Azure Digital Twins "
                       "API permission (Read.Write). Add it, grant consent, then sign in again.",
@@ -228,11 +236,13 @@ int dt_doctor(cli_ctx_t *ctx)
                                : "Azure Digital Twins Data Owner";
         json_t *fix = json_pack(
             "{s:s, s:s}", "castor",
-            cli_arena_printf(ctx, "castor dt role-assignment create --dt-name %s --assignee %s --role \"%s\"",
-                             name, who, role),
+            cli_arena_printf(
+                ctx, "castor dt role-assignment create --dt-name %s --assignee %s --role \"%s\"",
+                name, who, role),
             "az",
-            cli_arena_printf(ctx, "az dt role-assignment create --dt-name %s --assignee %s --role \"%s\"",
-                             name, who, role));
+            cli_arena_printf(
+                ctx, "az dt role-assignment create --dt-name %s --assignee %s --role \"%s\"", name,
+                who, role));
         return finish(ctx, report,
                       cli_arena_printf(ctx,
                                        "Seed cause #1: %s has no data-plane role on '%s' that "
@@ -241,6 +251,7 @@ int dt_doctor(cli_ctx_t *ctx)
                                        who, name),
                       "seed cause #1", fix);
     }
-    return finish(ctx, report, cli_arena_printf(ctx, "The data plane answered %ld: %s", status, message),
-                  NULL, NULL);
+    return finish(ctx, report,
+                  cli_arena_printf(ctx, "The data plane answered %ld: %s", status, message), NULL,
+                  NULL);
 }

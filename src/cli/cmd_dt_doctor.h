@@ -11,9 +11,12 @@ extern const cli_flag_t dt_doctor_flags[];
  * reference, or NULL with ctx->err. */
 json_t *cli_dt_instance(cli_ctx_t *ctx);
 
-#define CLI_DT_DOCTOR_COMMANDS                                                                    \
-    {"dt doctor",                                                                                 \
-     "Find out why the signed-in account gets 401/403 from an instance, and how to fix it.",      \
-     "castor dt doctor -n my-dt", dt_doctor_flags, dt_doctor, "check,result,detail"},
+#define CLI_DT_DOCTOR_COMMANDS                                                                     \
+    {"dt doctor",                                                                                  \
+     "Find out why the signed-in account gets 401/403 from an instance, and how to fix it.",       \
+     "castor dt doctor -n my-dt",                                                                  \
+     dt_doctor_flags,                                                                              \
+     dt_doctor,                                                                                    \
+     "check,result,detail"},
 
 #endif

@@ -1,4 +1,5 @@
-/* cmd_dt_model.c — `castor dt model create|list|show|update|delete`, shaped like az's `az dt model`.
+/* cmd_dt_model.c — `castor dt model create|list|show|update|delete`, shaped like az's `az dt
+ * model`.
  *
  * The instance is reached at /dt/{name} on the server (castor's data-plane prefix). create
  * reads a file, a folder or JSON text, orders the models so each batch's dependencies are
@@ -28,7 +29,8 @@ int dt_model_create(cli_ctx_t *ctx)
         return ctx->err.rc;
     }
     json_t *all = json_array();
-    for (size_t i = 0; i < nsrc; i++) json_array_extend(all, src[i].set);
+    for (size_t i = 0; i < nsrc; i++)
+        json_array_extend(all, src[i].set);
     cli_model_sources_free(src, nsrc);
     if (json_array_size(all) == 0) {
         json_decref(all);
@@ -61,11 +63,9 @@ int dt_model_create(cli_ctx_t *ctx)
 
 int dt_model_list(cli_ctx_t *ctx)
 {
-    const char *url = cli_arena_printf(ctx, "%s?api-version=%s%s", models_base(ctx),
-                                       DT_API_VERSION,
-                                       cli_arg_bool(ctx, "--definition")
-                                           ? "&includeModelDefinition=true"
-                                           : "");
+    const char *url =
+        cli_arena_printf(ctx, "%s?api-version=%s%s", models_base(ctx), DT_API_VERSION,
+                         cli_arg_bool(ctx, "--definition") ? "&includeModelDefinition=true" : "");
     const char **deps = NULL;
     int ndeps = cli_arg_list(ctx, "--dependencies-for", &deps);
     for (int i = 0; i < ndeps; i++)
@@ -93,11 +93,10 @@ static const char *model_url(cli_ctx_t *ctx, const char *query)
 
 int dt_model_show(cli_ctx_t *ctx)
 {
-    json_t *m = cli_call(ctx, "GET",
-                         model_url(ctx, cli_arg_bool(ctx, "--definition")
-                                            ? "&includeModelDefinition=true"
-                                            : ""),
-                         CLI_RESOURCE_ADT, NULL);
+    json_t *m = cli_call(
+        ctx, "GET",
+        model_url(ctx, cli_arg_bool(ctx, "--definition") ? "&includeModelDefinition=true" : ""),
+        CLI_RESOURCE_ADT, NULL);
     return m ? cli_result(ctx, m) : ctx->err.rc;
 }
 
@@ -106,8 +105,8 @@ int dt_model_update(cli_ctx_t *ctx)
     if (!cli_arg_bool(ctx, "--decommission"))
         return cli_usage(ctx, "nothing to update: the only change a model takes is "
                               "--decommission");
-    json_t *patch = json_pack("[{s:s, s:s, s:b}]", "op", "replace", "path", "/decommissioned",
-                              "value", 1);
+    json_t *patch =
+        json_pack("[{s:s, s:s, s:b}]", "op", "replace", "path", "/decommissioned", "value", 1);
     json_t *r = cli_call(ctx, "PATCH", model_url(ctx, ""), CLI_RESOURCE_ADT, patch);
     json_decref(patch);
     if (!r) return ctx->err.rc;
@@ -125,8 +124,14 @@ int dt_model_delete(cli_ctx_t *ctx)
     return cli_result(ctx, NULL);
 }
 
-#define DT_NAME {"--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED}
-#define DTMI {"--dtmi", "-m", "DTMI", "The model id, e.g. dtmi:com:example:Room;1.", CLI_REQUIRED}
+#define DT_NAME                                                                                    \
+    {                                                                                              \
+        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
+    }
+#define DTMI                                                                                       \
+    {                                                                                              \
+        "--dtmi", "-m", "DTMI", "The model id, e.g. dtmi:com:example:Room;1.", CLI_REQUIRED        \
+    }
 
 const cli_flag_t dt_model_create_flags[] = {
     DT_NAME,
@@ -144,7 +149,8 @@ const cli_flag_t dt_model_list_flags[] = {
 const cli_flag_t dt_model_show_flags[] = {
     DT_NAME, DTMI, {"--definition", NULL, NULL, "Include the DTDL definition.", 0}, {0}};
 const cli_flag_t dt_model_update_flags[] = {
-    DT_NAME, DTMI,
+    DT_NAME,
+    DTMI,
     {"--decommission", NULL, NULL, "Decommission the model (no new twins may use it).", 0},
     {0}};
 const cli_flag_t dt_model_delete_flags[] = {DT_NAME, DTMI, {0}};

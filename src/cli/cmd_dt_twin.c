@@ -56,8 +56,11 @@ static json_t *patch_arg(cli_ctx_t *ctx)
 static json_t *call_h(cli_ctx_t *ctx, const char *method, const char *url, const json_t *body,
                       const char *const *headers)
 {
-    cli_http_req_t req = {.method = method, .url = url, .resource = CLI_RESOURCE_ADT,
-                          .json = body, .headers = headers};
+    cli_http_req_t req = {.method = method,
+                          .url = url,
+                          .resource = CLI_RESOURCE_ADT,
+                          .json = body,
+                          .headers = headers};
     cli_http_resp_t resp;
     if (cli_http(ctx, &req, &resp) < 0) return NULL;
     json_t *out = NULL;
@@ -116,7 +119,8 @@ int dt_twin_create(cli_ctx_t *ctx)
 
 int dt_twin_show(cli_ctx_t *ctx)
 {
-    return done(ctx, cli_call(ctx, "GET", dt_url(ctx, twin_path(ctx, NULL)), CLI_RESOURCE_ADT, NULL));
+    return done(ctx,
+                cli_call(ctx, "GET", dt_url(ctx, twin_path(ctx, NULL)), CLI_RESOURCE_ADT, NULL));
 }
 
 int dt_twin_update(cli_ctx_t *ctx)
@@ -241,8 +245,8 @@ static const char *component_path(cli_ctx_t *ctx, const char *suffix)
 
 int dt_component_show(cli_ctx_t *ctx)
 {
-    return done(ctx,
-                cli_call(ctx, "GET", dt_url(ctx, component_path(ctx, NULL)), CLI_RESOURCE_ADT, NULL));
+    return done(
+        ctx, cli_call(ctx, "GET", dt_url(ctx, component_path(ctx, NULL)), CLI_RESOURCE_ADT, NULL));
 }
 
 int dt_component_update(cli_ctx_t *ctx)
@@ -280,41 +284,71 @@ int dt_telemetry_send(cli_ctx_t *ctx)
     return done(ctx, out);
 }
 
-#define DT_NAME {"--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED}
-#define TWIN_ID {"--twin-id", "-t", "ID", "The digital twin id.", CLI_REQUIRED}
-#define ETAG {"--etag", "-e", "ETAG", "Act only if the entity still has this ETag (If-Match).", 0}
-#define PATCH {"--json-patch", "--patch", "JSON", "JSON Patch operations (inline or @file).", CLI_REQUIRED}
-#define REL_ID {"--relationship-id", "-r", "ID", "The relationship id.", CLI_REQUIRED}
-#define COMPONENT {"--component", NULL, "NAME", "The component name.", CLI_REQUIRED}
-#define IF_NONE {"--if-none-match", NULL, NULL, "Only create: fail if it exists already.", 0}
+#define DT_NAME                                                                                    \
+    {                                                                                              \
+        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
+    }
+#define TWIN_ID                                                                                    \
+    {                                                                                              \
+        "--twin-id", "-t", "ID", "The digital twin id.", CLI_REQUIRED                              \
+    }
+#define ETAG                                                                                       \
+    {                                                                                              \
+        "--etag", "-e", "ETAG", "Act only if the entity still has this ETag (If-Match).", 0        \
+    }
+#define PATCH                                                                                      \
+    {                                                                                              \
+        "--json-patch", "--patch", "JSON", "JSON Patch operations (inline or @file).",             \
+            CLI_REQUIRED                                                                           \
+    }
+#define REL_ID                                                                                     \
+    {                                                                                              \
+        "--relationship-id", "-r", "ID", "The relationship id.", CLI_REQUIRED                      \
+    }
+#define COMPONENT                                                                                  \
+    {                                                                                              \
+        "--component", NULL, "NAME", "The component name.", CLI_REQUIRED                           \
+    }
+#define IF_NONE                                                                                    \
+    {                                                                                              \
+        "--if-none-match", NULL, NULL, "Only create: fail if it exists already.", 0                \
+    }
 
 const cli_flag_t dt_twin_create_flags[] = {
-    DT_NAME, TWIN_ID,
+    DT_NAME,
+    TWIN_ID,
     {"--dtmi", "-m", "DTMI", "The twin's model id.", CLI_REQUIRED},
     {"--properties", "-p", "JSON", "Initial property values (inline or @file).", 0},
-    IF_NONE, {0}};
+    IF_NONE,
+    {0}};
 const cli_flag_t dt_twin_show_flags[] = {DT_NAME, TWIN_ID, {0}};
 const cli_flag_t dt_twin_update_flags[] = {DT_NAME, TWIN_ID, PATCH, ETAG, {0}};
 const cli_flag_t dt_twin_delete_flags[] = {DT_NAME, TWIN_ID, ETAG, {0}};
 const cli_flag_t dt_twin_list_flags[] = {DT_NAME, {0}};
 const cli_flag_t dt_rel_create_flags[] = {
-    DT_NAME, TWIN_ID, REL_ID,
+    DT_NAME,
+    TWIN_ID,
+    REL_ID,
     {"--target", NULL, "ID", "The target twin id.", CLI_REQUIRED},
-    {"--kind", "--relationship", "NAME", "The relationship name in the source's model.", CLI_REQUIRED},
+    {"--kind", "--relationship", "NAME", "The relationship name in the source's model.",
+     CLI_REQUIRED},
     {"--properties", "-p", "JSON", "Relationship property values (inline or @file).", 0},
-    IF_NONE, {0}};
+    IF_NONE,
+    {0}};
 const cli_flag_t dt_rel_show_flags[] = {DT_NAME, TWIN_ID, REL_ID, {0}};
 const cli_flag_t dt_rel_update_flags[] = {DT_NAME, TWIN_ID, REL_ID, PATCH, ETAG, {0}};
 const cli_flag_t dt_rel_delete_flags[] = {DT_NAME, TWIN_ID, REL_ID, ETAG, {0}};
 const cli_flag_t dt_rel_list_flags[] = {
-    DT_NAME, TWIN_ID,
+    DT_NAME,
+    TWIN_ID,
     {"--kind", "--relationship", "NAME", "Only relationships of this name.", 0},
     {"--incoming", NULL, NULL, "List the relationships pointing at the twin.", 0},
     {0}};
 const cli_flag_t dt_component_show_flags[] = {DT_NAME, TWIN_ID, COMPONENT, {0}};
 const cli_flag_t dt_component_update_flags[] = {DT_NAME, TWIN_ID, COMPONENT, PATCH, ETAG, {0}};
 const cli_flag_t dt_telemetry_send_flags[] = {
-    DT_NAME, TWIN_ID,
+    DT_NAME,
+    TWIN_ID,
     {"--component", NULL, "NAME", "Send as this component's telemetry.", 0},
     {"--telemetry", NULL, "JSON", "The telemetry (inline or @file); default {}.", 0},
     {"--message-id", "--mid", "ID", "The message id (default: a new GUID).", 0},

@@ -61,7 +61,8 @@ static int dtdl_validate(cli_ctx_t *ctx)
         }
     } else {
         json_t *all = json_array();
-        for (size_t i = 0; i < nsrc; i++) json_array_extend(all, src[i].set);
+        for (size_t i = 0; i < nsrc; i++)
+            json_array_extend(all, src[i].set);
         json_t *v = verdict(nsrc == 1 ? src[0].name : "(all files)", all);
         invalid += !json_is_true(json_object_get(v, "valid"));
         json_array_append_new(out, v);

@@ -39,8 +39,8 @@ static json_t *tags_parse(cli_ctx_t *ctx)
 
 static int group_create(cli_ctx_t *ctx)
 {
-    json_t *body = json_pack("{s:s, s:o}", "location", cli_arg(ctx, "--location"), "tags",
-                             tags_parse(ctx));
+    json_t *body =
+        json_pack("{s:s, s:o}", "location", cli_arg(ctx, "--location"), "tags", tags_parse(ctx));
     json_t *rg = call(ctx, "PUT", group_path(ctx, cli_arg(ctx, "--name")), body);
     json_decref(body);
     if (!rg) return ctx->err.rc;
@@ -77,11 +77,9 @@ static const cli_flag_t delete_flags[] = {
     {0}};
 
 static const cli_command_t group_commands[] = {
-    {"group create", "Create or update a resource group.",
-     "castor group create -n rg1 -l westus2", create_flags, group_create,
-     "name,location,properties.provisioningState"},
-    {"group list", "List resource groups.", "castor group list", NULL, group_list,
-     "name,location"},
+    {"group create", "Create or update a resource group.", "castor group create -n rg1 -l westus2",
+     create_flags, group_create, "name,location,properties.provisioningState"},
+    {"group list", "List resource groups.", "castor group list", NULL, group_list, "name,location"},
     {"group delete", "Delete a resource group and every instance in it.",
      "castor group delete -n rg1 --yes", delete_flags, group_delete, NULL},
     {0}};

@@ -21,7 +21,8 @@ const char *role_arm_url(cli_ctx_t *ctx, const char *path)
 {
     if (cli_server_load(ctx) < 0) return NULL;
     size_t n = strlen(ctx->server.arm);
-    while (n && ctx->server.arm[n - 1] == '/') n--;
+    while (n && ctx->server.arm[n - 1] == '/')
+        n--;
     return cli_arena_printf(ctx, "%.*s%s", (int)n, ctx->server.arm, path);
 }
 
@@ -34,7 +35,8 @@ static json_t *arm(cli_ctx_t *ctx, const char *method, const char *path, const j
 static const char *odata(cli_ctx_t *ctx, const char *s)
 {
     size_t n = 0;
-    for (const char *p = s; *p; p++) n += *p == '\'' ? 2 : 1;
+    for (const char *p = s; *p; p++)
+        n += *p == '\'' ? 2 : 1;
     char *out = arena_alloc(&ctx->arena, n + 1), *o = out;
     if (!out) return "";
     for (const char *p = s; *p; p++) {
@@ -98,8 +100,8 @@ static int assignee_resolve(cli_ctx_t *ctx, const char *assignee, principal_t *p
         if (!one && ids_is_guid(assignee)) {
             json_t *body = json_pack("{s:[s], s:[s,s,s]}", "ids", assignee, "types", "user",
                                      "group", "servicePrincipal");
-            const char *url = cli_arena_printf(ctx, "%sv1.0/directoryObjects/getByIds",
-                                               ctx->server.graph);
+            const char *url =
+                cli_arena_printf(ctx, "%sv1.0/directoryObjects/getByIds", ctx->server.graph);
             json_t *page = cli_call(ctx, "POST", url, CLI_RESOURCE_GRAPH, body);
             json_decref(body);
             if (!page) return ctx->err.rc;
@@ -155,12 +157,11 @@ static const char *role_resolve(cli_ctx_t *ctx, const char *scope, const char *r
     json_t *page = arm(ctx, "GET", path, NULL);
     if (!page) return NULL;
     json_t *first = json_array_get(json_object_get(page, "value"), 0);
-    const char *id = first ? cli_arena_strdup(ctx, json_string_value(json_object_get(first, "id")))
-                           : NULL;
+    const char *id =
+        first ? cli_arena_strdup(ctx, json_string_value(json_object_get(first, "id"))) : NULL;
     if (first && name_out)
-        *name_out = cli_arena_strdup(
-            ctx, json_string_value(json_object_get(json_object_get(first, "properties"),
-                                                   "roleName")));
+        *name_out = cli_arena_strdup(ctx, json_string_value(json_object_get(
+                                              json_object_get(first, "properties"), "roleName")));
     json_decref(page);
     if (id) return id;
     const char *close[3];
@@ -217,8 +218,8 @@ int role_assignment_create_at(cli_ctx_t *ctx, const char *scope, const char *ass
     json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "properties", "roleDefinitionId", rd,
                              "principalId", p.id, "principalType", p.type);
     const char *desc = cli_arg(ctx, "--description");
-    if (body && desc) json_object_set_new(json_object_get(body, "properties"), "description",
-                                          json_string(desc));
+    if (body && desc)
+        json_object_set_new(json_object_get(body, "properties"), "description", json_string(desc));
     json_t *ra = arm(ctx, "PUT",
                      cli_arena_printf(ctx,
                                       "%s/providers/Microsoft.Authorization/roleAssignments/%s"
@@ -251,8 +252,8 @@ static int rolemap_load(cli_ctx_t *ctx, const char *scope, rolemap_t *m)
     json_array_foreach(json_object_get(page, "value"), i, d)
     {
         const char *guid = json_string_value(json_object_get(d, "name"));
-        const char *rn = json_string_value(json_object_get(json_object_get(d, "properties"),
-                                                           "roleName"));
+        const char *rn =
+            json_string_value(json_object_get(json_object_get(d, "properties"), "roleName"));
         if (guid && rn) json_object_set_new(m->by_guid, guid, json_string(rn));
     }
     json_decref(page);
@@ -268,8 +269,10 @@ static const char *guid_tail(const char *id)
 static int scope_equal(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    while (la > 1 && a[la - 1] == '/') la--;
-    while (lb > 1 && b[lb - 1] == '/') lb--;
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (lb > 1 && b[lb - 1] == '/')
+        lb--;
     return la == lb && strncasecmp(a, b, la) == 0;
 }
 
@@ -291,9 +294,8 @@ static json_t *assignments_all(cli_ctx_t *ctx, const char *path, const rolemap_t
             json_array_append_new(list, f);
         }
         const char *next = json_string_value(json_object_get(page, "nextLink"));
-        json_t *np = next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM,
-                                     NULL)
-                          : NULL;
+        json_t *np =
+            next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL) : NULL;
         json_decref(page);
         page = np;
     }
@@ -326,14 +328,15 @@ static void principal_names_fill(cli_ctx_t *ctx, json_t *list)
         json_decref(ids);
         return;
     }
-    json_t *body = json_pack("{s:o, s:[s,s,s]}", "ids", ids, "types", "user", "group",
-                             "servicePrincipal");
+    json_t *body =
+        json_pack("{s:o, s:[s,s,s]}", "ids", ids, "types", "user", "group", "servicePrincipal");
     castor_err saved = ctx->err;
-    json_t *page = body ? cli_call(ctx, "POST",
-                                   cli_arena_printf(ctx, "%sv1.0/directoryObjects/getByIds",
-                                                    ctx->server.graph),
-                                   CLI_RESOURCE_GRAPH, body)
-                        : NULL;
+    json_t *page =
+        body
+            ? cli_call(ctx, "POST",
+                       cli_arena_printf(ctx, "%sv1.0/directoryObjects/getByIds", ctx->server.graph),
+                       CLI_RESOURCE_GRAPH, body)
+            : NULL;
     json_decref(body);
     ctx->err = saved;
     json_t *obj;
@@ -422,8 +425,7 @@ int role_assignment_delete_at(cli_ctx_t *ctx, const char *scope, const char *ass
         deleted++;
     }
     json_decref(list);
-    if (!deleted)
-        cli_warn(ctx, "No matched assignments were found to delete at %s.", scope);
+    if (!deleted) cli_warn(ctx, "No matched assignments were found to delete at %s.", scope);
     return cli_result(ctx, NULL);
 }
 
@@ -472,8 +474,8 @@ static int role_assignment_delete(cli_ctx_t *ctx)
     const char **ids;
     int n = cli_arg_list(ctx, "--ids", &ids);
     for (int i = 0; i < n; i++) {
-        json_t *r = arm(ctx, "DELETE", cli_arena_printf(ctx, "%s?api-version=%s", ids[i], RA_VERSION),
-                        NULL);
+        json_t *r = arm(ctx, "DELETE",
+                        cli_arena_printf(ctx, "%s?api-version=%s", ids[i], RA_VERSION), NULL);
         if (!r) return ctx->err.rc;
         json_decref(r);
     }
@@ -491,23 +493,22 @@ static int role_definition_list(cli_ctx_t *ctx)
     if (!scope) return ctx->err.rc;
     const char *name = cli_arg(ctx, "--name");
     const char *filter = name ? cli_arena_printf(ctx, "roleName eq '%s'", odata(ctx, name))
-                              : cli_arg_bool(ctx, "--custom-role-only") ? "type eq 'CustomRole'"
-                                                                        : NULL;
+                         : cli_arg_bool(ctx, "--custom-role-only") ? "type eq 'CustomRole'"
+                                                                   : NULL;
     if (name) {
         int legacy = 0;
         const rbac_role_def_t *r = rbac_role_find(NULL, name, &legacy, NULL);
         if (r && legacy)
-            cli_warn(ctx, "'%s' is the former name of the built-in role '%s'.", name,
-                     r->role_name);
+            cli_warn(ctx, "'%s' is the former name of the built-in role '%s'.", name, r->role_name);
     }
-    json_t *page = arm(ctx, "GET",
-                       cli_arena_printf(ctx,
-                                        "%s/providers/Microsoft.Authorization/roleDefinitions"
-                                        "?%s%s%sapi-version=%s",
-                                        scope, filter ? "$filter=" : "",
-                                        filter ? cli_escape(ctx, filter) : "", filter ? "&" : "",
-                                        RD_VERSION),
-                       NULL);
+    json_t *page =
+        arm(ctx, "GET",
+            cli_arena_printf(ctx,
+                             "%s/providers/Microsoft.Authorization/roleDefinitions"
+                             "?%s%s%sapi-version=%s",
+                             scope, filter ? "$filter=" : "", filter ? cli_escape(ctx, filter) : "",
+                             filter ? "&" : "", RD_VERSION),
+            NULL);
     if (!page) return ctx->err.rc;
     /* az flattens: roleName, roleType, permissions, assignableScopes at the top level. */
     json_t *list = json_array();
@@ -546,17 +547,24 @@ static int role_definition_create(cli_ctx_t *ctx)
         return cli_usage(ctx, "--role-definition needs Name and AssignableScopes");
     }
     json_t *perm = json_object();
-    json_object_set(perm, "actions", GET("Actions", "actions") ? GET("Actions", "actions") : json_array());
-    json_object_set(perm, "notActions", GET("NotActions", "notActions") ? GET("NotActions", "notActions") : json_array());
-    json_object_set(perm, "dataActions", GET("DataActions", "dataActions") ? GET("DataActions", "dataActions") : json_array());
-    json_object_set(perm, "notDataActions", GET("NotDataActions", "notDataActions") ? GET("NotDataActions", "notDataActions") : json_array());
+    json_object_set(perm, "actions",
+                    GET("Actions", "actions") ? GET("Actions", "actions") : json_array());
+    json_object_set(perm, "notActions",
+                    GET("NotActions", "notActions") ? GET("NotActions", "notActions")
+                                                    : json_array());
+    json_object_set(perm, "dataActions",
+                    GET("DataActions", "dataActions") ? GET("DataActions", "dataActions")
+                                                      : json_array());
+    json_object_set(perm, "notDataActions",
+                    GET("NotDataActions", "notDataActions")
+                        ? GET("NotDataActions", "notDataActions")
+                        : json_array());
     const json_t *desc = GET("Description", "description");
     char id[CASTOR_GUID_LEN + 1];
     ids_guid(id);
     json_t *body = json_pack("{s:{s:O, s:s, s:s, s:[o], s:O}}", "properties", "roleName", name,
                              "description", json_is_string(desc) ? json_string_value(desc) : "",
-                             "type", "CustomRole", "permissions", perm, "assignableScopes",
-                             scopes);
+                             "type", "CustomRole", "permissions", perm, "assignableScopes", scopes);
 #undef GET
     const char *scope = json_string_value(json_array_get(scopes, 0));
     json_t *r = arm(ctx, "PUT",
@@ -580,9 +588,11 @@ static int role_definition_create(cli_ctx_t *ctx)
 static const cli_flag_t ra_create_flags[] = {
     {"--assignee", NULL, "ID", "The user (UPN), service principal (appId) or object id.", 0},
     {"--assignee-object-id", NULL, "OID", "The object id, with no directory lookup.", 0},
-    {"--assignee-principal-type", NULL, "TYPE", "User, Group or ServicePrincipal (with --assignee-object-id).", 0},
+    {"--assignee-principal-type", NULL, "TYPE",
+     "User, Group or ServicePrincipal (with --assignee-object-id).", 0},
     {"--role", NULL, "ROLE", "Role name or id.", CLI_REQUIRED},
-    {"--scope", NULL, "SCOPE", "Where the role applies, e.g. /subscriptions/{id}/resourceGroups/{rg}.", 0},
+    {"--scope", NULL, "SCOPE",
+     "Where the role applies, e.g. /subscriptions/{id}/resourceGroups/{rg}.", 0},
     {"--resource-group", "-g", "GROUP", "Scope to this resource group.", 0},
     {"--description", NULL, "TEXT", "A note on the assignment.", 0},
     {0}};
@@ -608,16 +618,18 @@ static const cli_flag_t rd_list_flags[] = {
     {"--scope", NULL, "SCOPE", "The scope (default: the subscription).", 0},
     {0}};
 static const cli_flag_t rd_create_flags[] = {
-    {"--role-definition", NULL, "JSON", "The role as JSON or @file: Name, Description, Actions, NotActions, DataActions, NotDataActions, AssignableScopes.", CLI_REQUIRED},
+    {"--role-definition", NULL, "JSON",
+     "The role as JSON or @file: Name, Description, Actions, NotActions, DataActions, "
+     "NotDataActions, AssignableScopes.",
+     CLI_REQUIRED},
     {0}};
 
 static const cli_command_t role_commands[] = {
     {"role assignment create", "Assign a role to a user, group or service principal at a scope.",
      "castor role assignment create --assignee alice@castor.local --role Reader -g rg1",
      ra_create_flags, role_assignment_create, "principalId,principalType,roleDefinitionId,scope"},
-    {"role assignment list", "List role assignments.",
-     "castor role assignment list --all", ra_list_flags, role_assignment_list,
-     "principalName,roleDefinitionName,scope"},
+    {"role assignment list", "List role assignments.", "castor role assignment list --all",
+     ra_list_flags, role_assignment_list, "principalName,roleDefinitionName,scope"},
     {"role assignment delete", "Delete role assignments.",
      "castor role assignment delete --assignee alice@castor.local --role Reader -g rg1",
      ra_delete_flags, role_assignment_delete, NULL},
@@ -629,10 +641,9 @@ static const cli_command_t role_commands[] = {
      role_definition_create, "roleName,roleType,name"},
     {0}};
 
-static const cli_topic_t role_topics[] = {
-    {"role", "Manage Azure RBAC roles and role assignments."},
-    {"role assignment", "Manage role assignments."},
-    {"role definition", "Manage role definitions."},
-    {0}};
+static const cli_topic_t role_topics[] = {{"role", "Manage Azure RBAC roles and role assignments."},
+                                          {"role assignment", "Manage role assignments."},
+                                          {"role definition", "Manage role definitions."},
+                                          {0}};
 
 const cli_group_t cli_group_role = {"role", role_topics, role_commands};

@@ -67,33 +67,55 @@ void castor_err_prefix(castor_err *err, const char *fmt, ...)
 int castor_rc_status(int rc)
 {
     switch (rc) {
-    case CASTOR_OK: return 200;
-    case CASTOR_EINVAL: return 400;
-    case CASTOR_ENOTFOUND: return 404;
-    case CASTOR_ECONFLICT: return 409;
-    case CASTOR_EPRECOND: return 412;
-    case CASTOR_ELIMIT: return 413;
-    case CASTOR_EPERM: return 403;
-    case CASTOR_EAUTH: return 401;
-    case CASTOR_EIO: return 503;
-    default: return 500;
+    case CASTOR_OK:
+        return 200;
+    case CASTOR_EINVAL:
+        return 400;
+    case CASTOR_ENOTFOUND:
+        return 404;
+    case CASTOR_ECONFLICT:
+        return 409;
+    case CASTOR_EPRECOND:
+        return 412;
+    case CASTOR_ELIMIT:
+        return 413;
+    case CASTOR_EPERM:
+        return 403;
+    case CASTOR_EAUTH:
+        return 401;
+    case CASTOR_EIO:
+        return 503;
+    default:
+        return 500;
     }
 }
 
 const char *castor_rc_name(int rc)
 {
     switch (rc) {
-    case CASTOR_OK: return "OK";
-    case CASTOR_EINVAL: return "EINVAL";
-    case CASTOR_ENOTFOUND: return "ENOTFOUND";
-    case CASTOR_ECONFLICT: return "ECONFLICT";
-    case CASTOR_EPRECOND: return "EPRECOND";
-    case CASTOR_ELIMIT: return "ELIMIT";
-    case CASTOR_EPERM: return "EPERM";
-    case CASTOR_EAUTH: return "EAUTH";
-    case CASTOR_EIO: return "EIO";
-    case CASTOR_ENOMEM: return "ENOMEM";
-    case CASTOR_EINTERNAL: return "EINTERNAL";
-    default: return "EUNKNOWN";
+    case CASTOR_OK:
+        return "OK";
+    case CASTOR_EINVAL:
+        return "EINVAL";
+    case CASTOR_ENOTFOUND:
+        return "ENOTFOUND";
+    case CASTOR_ECONFLICT:
+        return "ECONFLICT";
+    case CASTOR_EPRECOND:
+        return "EPRECOND";
+    case CASTOR_ELIMIT:
+        return "ELIMIT";
+    case CASTOR_EPERM:
+        return "EPERM";
+    case CASTOR_EAUTH:
+        return "EAUTH";
+    case CASTOR_EIO:
+        return "EIO";
+    case CASTOR_ENOMEM:
+        return "ENOMEM";
+    case CASTOR_EINTERNAL:
+        return "EINTERNAL";
+    default:
+        return "EUNKNOWN";
     }
 }

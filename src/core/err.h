@@ -29,11 +29,11 @@ typedef enum castor_rc {
 #define CASTOR_ERR_PATH_MAX 256
 
 typedef struct castor_err {
-    int rc;                              /* the castor_rc returned with this error */
-    int status;                          /* HTTP status to answer with; 0 = derive from rc */
-    char code[CASTOR_ERR_CODE_MAX];      /* wire code, e.g. "InvalidArgument"; "" = derive */
+    int rc;                         /* the castor_rc returned with this error */
+    int status;                     /* HTTP status to answer with; 0 = derive from rc */
+    char code[CASTOR_ERR_CODE_MAX]; /* wire code, e.g. "InvalidArgument"; "" = derive */
     char message[CASTOR_ERR_MESSAGE_MAX];
-    char path[CASTOR_ERR_PATH_MAX];      /* JSON path or position the error points at; may be "" */
+    char path[CASTOR_ERR_PATH_MAX]; /* JSON path or position the error points at; may be "" */
 } castor_err;
 
 /* Resets err to "no error". Safe on NULL. */

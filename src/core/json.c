@@ -10,9 +10,12 @@ unsigned json_nesting_depth(const char *text, size_t len, unsigned max_depth, si
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
         if (in_string) {
-            if (escaped) escaped = 0;
-            else if (c == '\\') escaped = 1;
-            else if (c == '"') in_string = 0;
+            if (escaped)
+                escaped = 0;
+            else if (c == '\\')
+                escaped = 1;
+            else if (c == '"')
+                in_string = 0;
             continue;
         }
         if (c == '"') {

@@ -64,10 +64,14 @@ static int hex4(const unsigned char *p, uint32_t *out)
     for (int i = 0; i < 4; i++) {
         unsigned c = p[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
     }
     *out = v;
     return 0;
@@ -77,7 +81,8 @@ static int buf_reserve(reader_t *r, size_t n)
 {
     if (n <= r->cap) return 0;
     size_t cap = r->cap ? r->cap : 256;
-    while (cap < n) cap *= 2;
+    while (cap < n)
+        cap *= 2;
     char *b = realloc(r->buf, cap);
     if (!b) return -1;
     r->buf = b;
@@ -142,14 +147,30 @@ static int read_string(reader_t *r, const char **s, size_t *n)
         q += 2;
         char out = 0;
         switch (e) {
-        case '"': out = '"'; break;
-        case '\\': out = '\\'; break;
-        case '/': out = '/'; break;
-        case 'b': out = '\b'; break;
-        case 'f': out = '\f'; break;
-        case 'n': out = '\n'; break;
-        case 'r': out = '\r'; break;
-        case 't': out = '\t'; break;
+        case '"':
+            out = '"';
+            break;
+        case '\\':
+            out = '\\';
+            break;
+        case '/':
+            out = '/';
+            break;
+        case 'b':
+            out = '\b';
+            break;
+        case 'f':
+            out = '\f';
+            break;
+        case 'n':
+            out = '\n';
+            break;
+        case 'r':
+            out = '\r';
+            break;
+        case 't':
+            out = '\t';
+            break;
         case 'u': {
             uint32_t cp;
             if (r->end - q < 4 || hex4(q, &cp) < 0) return -1;
@@ -186,7 +207,8 @@ static int read_string(reader_t *r, const char **s, size_t *n)
             }
             continue;
         }
-        default: return -1;
+        default:
+            return -1;
         }
         r->buf[len++] = out;
     }
@@ -203,20 +225,23 @@ static json_t *read_number(reader_t *r)
         q++;
         if (q < r->end && *q >= '0' && *q <= '9') return NULL; /* leading zero */
     } else {
-        while (q < r->end && *q >= '0' && *q <= '9') q++;
+        while (q < r->end && *q >= '0' && *q <= '9')
+            q++;
     }
     if (q < r->end && *q == '.') {
         real = 1;
         q++;
         if (q >= r->end || *q < '0' || *q > '9') return NULL;
-        while (q < r->end && *q >= '0' && *q <= '9') q++;
+        while (q < r->end && *q >= '0' && *q <= '9')
+            q++;
     }
     if (q < r->end && (*q == 'e' || *q == 'E')) {
         real = 1;
         q++;
         if (q < r->end && (*q == '+' || *q == '-')) q++;
         if (q >= r->end || *q < '0' || *q > '9') return NULL;
-        while (q < r->end && *q >= '0' && *q <= '9') q++;
+        while (q < r->end && *q >= '0' && *q <= '9')
+            q++;
     }
     char tmp[64], *text = tmp, *heap = NULL;
     size_t n = (size_t)(q - s);
@@ -340,10 +365,14 @@ static json_t *read_value(reader_t *r, unsigned depth)
         if (read_string(r, &s, &n) < 0) return NULL;
         return json_stringn_nocheck(s, n);
     }
-    case 't': return after_token(r, literal(r, "true", 4) < 0 ? NULL : json_true());
-    case 'f': return after_token(r, literal(r, "false", 5) < 0 ? NULL : json_false());
-    case 'n': return after_token(r, literal(r, "null", 4) < 0 ? NULL : json_null());
-    default: return after_token(r, read_number(r));
+    case 't':
+        return after_token(r, literal(r, "true", 4) < 0 ? NULL : json_true());
+    case 'f':
+        return after_token(r, literal(r, "false", 5) < 0 ? NULL : json_false());
+    case 'n':
+        return after_token(r, literal(r, "null", 4) < 0 ? NULL : json_null());
+    default:
+        return after_token(r, read_number(r));
     }
 }
 

@@ -22,7 +22,8 @@ static int grow(jbuf_t *b, size_t n)
     if (b->oom) return -1;
     if (b->len + n + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
+    while (cap < b->len + n + 1)
+        cap *= 2;
     char *s = realloc(b->s, cap);
     if (!s) {
         b->oom = 1;
@@ -60,13 +61,27 @@ static void put_string(jbuf_t *b, const char *s, size_t n)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t len = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';
@@ -100,7 +115,8 @@ static void put_real(jbuf_t *b, double v)
     if (e) {
         char *start = e + 1, *end = start + 1;
         if (*start == '-') start++;
-        while (*end == '0') end++;
+        while (*end == '0')
+            end++;
         if (end != start) {
             memmove(start, end, (size_t)(buf + n - end) + 1);
             n -= (int)(end - start);
@@ -148,12 +164,24 @@ static void put_value(jbuf_t *b, const json_t *v)
         put_c(b, ']');
         break;
     }
-    case JSON_STRING: put_string(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: put_int(b, json_integer_value(v)); break;
-    case JSON_REAL: put_real(b, json_real_value(v)); break;
-    case JSON_TRUE: put(b, "true", 4); break;
-    case JSON_FALSE: put(b, "false", 5); break;
-    case JSON_NULL: put(b, "null", 4); break;
+    case JSON_STRING:
+        put_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        put_int(b, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        put_real(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        put(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        put(b, "false", 5);
+        break;
+    case JSON_NULL:
+        put(b, "null", 4);
+        break;
     }
 }
 

@@ -7,25 +7,26 @@
 #define CASTOR_CORE_LIMITS_H
 
 /* HTTP transport. */
-#define CASTOR_HTTP_BODY_MAX (32u * 1024u)          /* ADT: max request payload 32 KB */
-#define CASTOR_HTTP_MODEL_BODY_MAX (1024u * 1024u)  /* ADT: one model upload up to 1 MB */
-#define CASTOR_HTTP_HEADERS_MAX (16u * 1024u)       /* request line + headers; MHD answers 431 past it */
-#define CASTOR_HTTP_URL_MAX 8192u                   /* request target, like common proxies */
-#define CASTOR_HTTP_TIMEOUT_S 30u                   /* idle/slow-client timeout (slowloris) */
-#define CASTOR_HTTP_CONNECTIONS_MAX 1024u           /* open connections in all */
-#define CASTOR_HTTP_PER_IP_CONNECTIONS_MAX 512u     /* per client address */
-#define CASTOR_HTTP_SHUTDOWN_GRACE_S 10u            /* in-flight requests get this long on SIGTERM */
+#define CASTOR_HTTP_BODY_MAX (32u * 1024u)         /* ADT: max request payload 32 KB */
+#define CASTOR_HTTP_MODEL_BODY_MAX (1024u * 1024u) /* ADT: one model upload up to 1 MB */
+/* Request line + headers; libmicrohttpd answers 431 past it. */
+#define CASTOR_HTTP_HEADERS_MAX (16u * 1024u)
+#define CASTOR_HTTP_URL_MAX 8192u               /* request target, like common proxies */
+#define CASTOR_HTTP_TIMEOUT_S 30u               /* idle/slow-client timeout (slowloris) */
+#define CASTOR_HTTP_CONNECTIONS_MAX 1024u       /* open connections in all */
+#define CASTOR_HTTP_PER_IP_CONNECTIONS_MAX 512u /* per client address */
+#define CASTOR_HTTP_SHUTDOWN_GRACE_S 10u        /* in-flight requests get this long on SIGTERM */
 #define CASTOR_REQUEST_ARENA_MAX (8u * 1024u * 1024u) /* per-request scratch memory */
 
 /* JSON. */
-#define CASTOR_JSON_DEPTH_MAX 64u                   /* nesting depth of any JSON body */
+#define CASTOR_JSON_DEPTH_MAX 64u /* nesting depth of any JSON body */
 
 /* Digital twins (ADT functional limits). */
-#define CASTOR_TWIN_SIZE_MAX (32u * 1024u)          /* one twin's JSON */
-#define CASTOR_STRING_VALUE_MAX (4u * 1024u)        /* one string property value, UTF-8 bytes */
-#define CASTOR_PROPERTY_NAME_MAX 1024u              /* one property name */
-#define CASTOR_REL_OUT_MAX 50000u                   /* outgoing relationships of one twin */
-#define CASTOR_REL_IN_MAX 50000u                    /* incoming relationships of one twin */
+#define CASTOR_TWIN_SIZE_MAX (32u * 1024u)   /* one twin's JSON */
+#define CASTOR_STRING_VALUE_MAX (4u * 1024u) /* one string property value, UTF-8 bytes */
+#define CASTOR_PROPERTY_NAME_MAX 1024u       /* one property name */
+#define CASTOR_REL_OUT_MAX 50000u            /* outgoing relationships of one twin */
+#define CASTOR_REL_IN_MAX 50000u             /* incoming relationships of one twin */
 /* ADT de-duplicates telemetry by Message-Id per twin and documents no window: castor
  * remembers a twin's message ids for an hour, so a client's retry never makes a second event. */
 #define CASTOR_TELEMETRY_DEDUP_S 3600u

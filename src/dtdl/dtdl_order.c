@@ -15,9 +15,11 @@ static void collect(const json_t *v, const char *self, const json_t *index, json
 {
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        if (strcmp(s, self) != 0 && json_object_get(index, s)) json_object_set_new(deps, s, json_true());
+        if (strcmp(s, self) != 0 && json_object_get(index, s))
+            json_object_set_new(deps, s, json_true());
     } else if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v); i++) collect(json_array_get(v, i), self, index, deps);
+        for (size_t i = 0; i < json_array_size(v); i++)
+            collect(json_array_get(v, i), self, index, deps);
     } else if (json_is_object(v)) {
         const char *k;
         json_t *x;
@@ -36,12 +38,14 @@ json_t *dtdl_upload_order(const json_t *models, size_t batch_max)
     json_t *index = json_object(); /* id -> position */
     for (size_t i = 0; i < n; i++) {
         const char *id = json_string_value(json_object_get(json_array_get(models, i), "@id"));
-        if (id && !json_object_get(index, id)) json_object_set_new(index, id, json_integer((json_int_t)i));
+        if (id && !json_object_get(index, id))
+            json_object_set_new(index, id, json_integer((json_int_t)i));
     }
     /* pending[i]: how many of i's dependencies are not placed yet; users[j]: who waits on j. */
     size_t *pending = calloc(n ? n : 1, sizeof *pending);
     json_t *users = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(users, json_array());
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(users, json_array());
     for (size_t i = 0; i < n; i++) {
         const json_t *m = json_array_get(models, i);
         const char *id = json_string_value(json_object_get(m, "@id"));

@@ -19,37 +19,61 @@ static const char *default_code(http_plane_t plane, int status)
 {
     if (plane == HTTP_PLANE_IDENTITY) {
         switch (status) {
-        case 401: return "invalid_client";
-        case 404: return "invalid_request:900561";
-        case 405: return "invalid_request:900561";
-        case 413: return "invalid_request:90014";
-        case 500: return "server_error";
-        case 503: return "temporarily_unavailable";
-        default: return "invalid_request";
+        case 401:
+            return "invalid_client";
+        case 404:
+            return "invalid_request:900561";
+        case 405:
+            return "invalid_request:900561";
+        case 413:
+            return "invalid_request:90014";
+        case 500:
+            return "server_error";
+        case 503:
+            return "temporarily_unavailable";
+        default:
+            return "invalid_request";
         }
     }
     if (plane == HTTP_PLANE_GRAPH) {
         switch (status) {
-        case 400: return "Request_BadRequest";
-        case 401: return "InvalidAuthenticationToken";
-        case 403: return "Authorization_RequestDenied";
-        case 404: return "Request_ResourceNotFound";
-        default: return "generalException";
+        case 400:
+            return "Request_BadRequest";
+        case 401:
+            return "InvalidAuthenticationToken";
+        case 403:
+            return "Authorization_RequestDenied";
+        case 404:
+            return "Request_ResourceNotFound";
+        default:
+            return "generalException";
         }
     }
     switch (status) {
-    case 400: return "BadRequest";
-    case 401: return plane == HTTP_PLANE_ARM ? "AuthenticationFailed" : "Unauthorized";
-    case 403: return plane == HTTP_PLANE_ARM ? "AuthorizationFailed" : "Forbidden";
-    case 404: return plane == HTTP_PLANE_ARM ? "NotFound" : "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 409: return "Conflict";
-    case 412: return "PreconditionFailed";
-    case 413: return "PayloadTooLarge";
-    case 429: return "TooManyRequests";
-    case 501: return "NotImplemented";
-    case 503: return "ServiceUnavailable";
-    default: return "InternalServerError";
+    case 400:
+        return "BadRequest";
+    case 401:
+        return plane == HTTP_PLANE_ARM ? "AuthenticationFailed" : "Unauthorized";
+    case 403:
+        return plane == HTTP_PLANE_ARM ? "AuthorizationFailed" : "Forbidden";
+    case 404:
+        return plane == HTTP_PLANE_ARM ? "NotFound" : "NotFound";
+    case 405:
+        return "MethodNotAllowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "PreconditionFailed";
+    case 413:
+        return "PayloadTooLarge";
+    case 429:
+        return "TooManyRequests";
+    case 501:
+        return "NotImplemented";
+    case 503:
+        return "ServiceUnavailable";
+    default:
+        return "InternalServerError";
     }
 }
 
@@ -77,16 +101,18 @@ static json_t *oauth_body(http_request_t *req, const char *code, const char *mes
     const char *trace = req->request_id;
     const char *corr = req->client_request_id ? req->client_request_id : req->request_id;
     const char *desc =
-        aadsts ? arena_sprintf(&req->arena,
-                               "AADSTS%ld: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
-                               aadsts, message, trace, corr, stamp)
-               : arena_sprintf(&req->arena, "%s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
-                               message, trace, corr, stamp);
+        aadsts
+            ? arena_sprintf(&req->arena,
+                            "AADSTS%ld: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
+                            aadsts, message, trace, corr, stamp)
+            : arena_sprintf(&req->arena,
+                            "%s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", message,
+                            trace, corr, stamp);
     json_t *codes = json_array();
     if (aadsts) json_array_append_new(codes, json_integer(aadsts));
-    json_t *body = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}", "error", error,
-                             "error_description", desc ? desc : message, "error_codes", codes,
-                             "timestamp", stamp, "trace_id", trace, "correlation_id", corr);
+    json_t *body = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}", "error", error, "error_description",
+                             desc ? desc : message, "error_codes", codes, "timestamp", stamp,
+                             "trace_id", trace, "correlation_id", corr);
     if (body && aadsts) {
         char uri[96];
         snprintf(uri, sizeof uri, "https://login.microsoftonline.com/error?code=%ld", aadsts);
@@ -120,9 +146,9 @@ void http_render_error(http_request_t *req, http_response_t *resp, const castor_
             json_object_set(json_object_get(body, "error"), "details", req->error_details);
         if (body && req->error_inner)
             json_object_set(json_object_get(body, "error"), "innererror", req->error_inner);
-        http_response_header(req, resp,
-                             req->plane == HTTP_PLANE_ARM ? "x-ms-failure-cause" : "x-ms-error-code",
-                             req->plane == HTTP_PLANE_ARM ? "gateway" : code);
+        http_response_header(
+            req, resp, req->plane == HTTP_PLANE_ARM ? "x-ms-failure-cause" : "x-ms-error-code",
+            req->plane == HTTP_PLANE_ARM ? "gateway" : code);
         if (req->plane == HTTP_PLANE_ARM) http_response_header(req, resp, "x-ms-error-code", code);
         break;
     }

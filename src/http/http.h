@@ -40,39 +40,39 @@ typedef struct http_header {
  * suspends the connection, serves others meanwhile, and once notify's wake runs sends the
  * handler's answer if finish returns 0, or finish's error in its place. */
 typedef struct http_deferred {
-    void *obj; /* NULL: nothing deferred */
+    void *obj;                                                  /* NULL: nothing deferred */
     void (*notify)(void *obj, void (*wake)(void *), void *arg); /* wake(arg) once, any thread */
     int (*finish)(void *obj, castor_err *err);                  /* the outcome; frees obj */
 } http_deferred_t;
 
 typedef struct http_request {
-    void *app;              /* the server's application context (serve/app.h) */
-    void *conn;             /* opaque: the listener's connection, for header lookups */
-    const char *method;     /* "GET", ... */
-    const char *path;       /* raw path, still percent-encoded, without the query */
-    const char *query;      /* raw query string after '?', or "" */
-    const char *body;       /* request body (NUL-terminated copy), or NULL */
+    void *app;          /* the server's application context (serve/app.h) */
+    void *conn;         /* opaque: the listener's connection, for header lookups */
+    const char *method; /* "GET", ... */
+    const char *path;   /* raw path, still percent-encoded, without the query */
+    const char *query;  /* raw query string after '?', or "" */
+    const char *body;   /* request body (NUL-terminated copy), or NULL */
     size_t body_len;
-    json_t *json;           /* parsed body when the route asks for JSON; owned by the request */
+    json_t *json; /* parsed body when the route asks for JSON; owned by the request */
     http_plane_t plane;
-    const char *instance;   /* data plane: the instance name from /dt/{name}/... */
-    const char *instance_id;/* data plane: the instance's GUID, set by the guard */
+    const char *instance;       /* data plane: the instance name from /dt/{name}/... */
+    const char *instance_id;    /* data plane: the instance's GUID, set by the guard */
     const char *instance_scope; /* data plane: its ARM id (RBAC scope), set by the guard */
-    const char *caller_oid; /* the authenticated caller's object id, set by the plane's guard */
-    const char *route_name; /* operation name, e.g. "DigitalTwins_GetById" */
-    const char *data_action;/* data plane: the data action the route requires */
-    const char *api_version;/* the api-version query parameter, or NULL */
+    const char *caller_oid;     /* the authenticated caller's object id, set by the plane's guard */
+    const char *route_name;     /* operation name, e.g. "DigitalTwins_GetById" */
+    const char *data_action;    /* data plane: the data action the route requires */
+    const char *api_version;    /* the api-version query parameter, or NULL */
     int nparams;
     const char *param_names[HTTP_PARAMS_MAX];
     const char *param_values[HTTP_PARAMS_MAX]; /* percent-decoded */
-    json_t *error_inner;    /* optional structured detail, rendered as "innererror" (owned) */
-    json_t *error_details;  /* optional array of {code,message,...}, rendered as "details" (owned) */
-    int error_body_empty;   /* render an error with no body at all (Azure's bare 403) */
+    json_t *error_inner;   /* optional structured detail, rendered as "innererror" (owned) */
+    json_t *error_details; /* optional array of {code,message,...}, rendered as "details" (owned) */
+    int error_body_empty;  /* render an error with no body at all (Azure's bare 403) */
     http_header_t *error_headers; /* headers sent only with an error (WWW-Authenticate), arena */
     http_header_t *headers; /* request headers when there is no listener connection (unit tests) */
     int can_defer;          /* the listener can wait for a deferred outcome (see above) */
     http_deferred_t deferred;
-    char request_id[40];    /* x-ms-request-id we answer with */
+    char request_id[40];           /* x-ms-request-id we answer with */
     const char *client_request_id; /* echoed as x-ms-client-request-id when present */
     arena_t arena;
 } http_request_t;
@@ -82,7 +82,7 @@ typedef struct http_response {
     const char *content_type; /* default application/json; charset=utf-8 when body is set */
     char *body;               /* arena memory */
     size_t body_len;
-    http_header_t *headers;   /* extra headers, arena memory */
+    http_header_t *headers; /* extra headers, arena memory */
 } http_response_t;
 
 /* A handler fills resp and returns 0, or returns a negative castor_rc with err filled; the

@@ -9,11 +9,11 @@
 
 const char *const http_api_versions_data[] = {
     "2020-05-31-preview", "2020-10-31", "2021-06-30-preview", "2022-05-31",
-    "2023-02-27-preview", "2023-06-30", "2023-10-31",        NULL};
+    "2023-02-27-preview", "2023-06-30", "2023-10-31",         NULL};
 
-const char *const http_api_versions_arm_dt[] = {
-    "2020-03-01-preview", "2020-10-31", "2020-12-01", "2021-06-30-preview",
-    "2022-05-31",         "2022-10-31", "2023-01-31", NULL};
+const char *const http_api_versions_arm_dt[] = {"2020-03-01-preview", "2020-10-31", "2020-12-01",
+                                                "2021-06-30-preview", "2022-05-31", "2022-10-31",
+                                                "2023-01-31",         NULL};
 
 const char *const http_api_versions_arm_res[] = {
     "2014-04-01", "2015-01-01", "2016-06-01", "2016-09-01", "2018-05-01", "2019-05-01",
@@ -21,8 +21,8 @@ const char *const http_api_versions_arm_res[] = {
     "2021-04-01", "2022-01-01", "2022-09-01", "2022-12-01", NULL};
 
 const char *const http_api_versions_arm_auth[] = {
-    "2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview",
-    "2020-10-01-preview", "2022-04-01", "2022-05-01-preview", NULL};
+    "2015-07-01",         "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview",
+    "2020-10-01-preview", "2022-04-01",         "2022-05-01-preview", NULL};
 
 typedef struct router_table {
     http_plane_t plane;
@@ -36,8 +36,7 @@ struct http_router {
 
 const char *http_plane_name(http_plane_t plane)
 {
-    static const char *const names[] = {"system", "identity", "graph", "resource-manager",
-                                        "data"};
+    static const char *const names[] = {"system", "identity", "graph", "resource-manager", "data"};
     return plane < HTTP_PLANE_COUNT ? names[plane] : "unknown";
 }
 
@@ -86,8 +85,7 @@ http_plane_t http_router_plane(const char *path)
     if (first_segment_is(path, "subscriptions") || first_segment_is(path, "providers") ||
         first_segment_is(path, "tenants"))
         return HTTP_PLANE_ARM;
-    if (first_segment_is(path, "v1.0") || first_segment_is(path, "beta"))
-        return HTTP_PLANE_GRAPH;
+    if (first_segment_is(path, "v1.0") || first_segment_is(path, "beta")) return HTTP_PLANE_GRAPH;
     return HTTP_PLANE_IDENTITY;
 }
 
@@ -145,8 +143,8 @@ http_match_t http_router_match(const http_router_t *r, http_plane_t plane, const
                 return HTTP_MATCH_FOUND;
             }
             path_seen = 1;
-            if (!strstr(methods, rt->method) && strlen(methods) + strlen(rt->method) + 3 <
-                                                    sizeof methods) {
+            if (!strstr(methods, rt->method) &&
+                strlen(methods) + strlen(rt->method) + 3 < sizeof methods) {
                 if (methods[0]) strcat(methods, ", ");
                 strcat(methods, rt->method);
             }

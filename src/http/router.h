@@ -11,13 +11,13 @@
 
 typedef struct http_route {
     const char *method;
-    const char *pattern;          /* e.g. "/digitaltwins/{id}/relationships/{relationshipId}" */
-    http_handler_fn handler;      /* NULL: declared but not served yet (answers 501) */
-    const char *name;             /* operation id, for logs and audit */
+    const char *pattern;             /* e.g. "/digitaltwins/{id}/relationships/{relationshipId}" */
+    http_handler_fn handler;         /* NULL: declared but not served yet (answers 501) */
+    const char *name;                /* operation id, for logs and audit */
     const char *const *api_versions; /* NULL-terminated list, or NULL when none is required */
-    const char *data_action;      /* data plane: required, never empty */
-    size_t body_max;              /* 0: the plane's default (CASTOR_HTTP_BODY_MAX) */
-    int json_body;                /* 1: the body must be JSON and is parsed before the handler */
+    const char *data_action;         /* data plane: required, never empty */
+    size_t body_max;                 /* 0: the plane's default (CASTOR_HTTP_BODY_MAX) */
+    int json_body;                   /* 1: the body must be JSON and is parsed before the handler */
 } http_route_t;
 
 /* Supported api-versions, shared by the routes of each plane. */

@@ -104,8 +104,7 @@ int http_listen_check(const char *addr, castor_err *err)
     return parse_listen(addr, &ss, &len, err);
 }
 
-static int open_listener(const char *addr, int *fd_out, unsigned short *port_out,
-                         castor_err *err)
+static int open_listener(const char *addr, int *fd_out, unsigned short *port_out, castor_err *err)
 {
     struct sockaddr_storage ss;
     socklen_t len = 0;
@@ -171,7 +170,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
     size_t n = strlen(buf);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
     log_json(LOG_DEBUG, "libmicrohttpd", json_pack("{s:s}", "detail", buf));
 }
 
@@ -182,16 +182,16 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     req_state_t *st = cls;
     arena_t *a = &st->req.arena;
     const char *prev = st->req.query;
-    st->req.query = prev[0] ? arena_sprintf(a, "%s&%s%s%s", prev, key, value ? "=" : "",
-                                            value ? value : "")
-                            : arena_sprintf(a, "%s%s%s", key, value ? "=" : "", value ? value : "");
+    st->req.query =
+        prev[0] ? arena_sprintf(a, "%s&%s%s%s", prev, key, value ? "=" : "", value ? value : "")
+                : arena_sprintf(a, "%s%s%s", key, value ? "=" : "", value ? value : "");
     if (!st->req.query) st->req.query = prev;
     return MHD_YES;
 }
 
 /* First call: record the request, route it, and decide the body cap. Nothing is queued. */
-static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *conn,
-                                  const char *url, const char *method)
+static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *conn, const char *url,
+                                  const char *method)
 {
     req_state_t *st = calloc(1, sizeof *st);
     if (!st) return NULL;
@@ -208,11 +208,11 @@ static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *con
     req->query = "";
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, st);
     ids_guid(req->request_id);
-    req->client_request_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                         "x-ms-client-request-id");
+    req->client_request_id =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-ms-client-request-id");
     if (!req->client_request_id)
-        req->client_request_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                             "client-request-id");
+        req->client_request_id =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "client-request-id");
     req->plane = http_router_plane(req->path);
 
     const char *route_path = req->path;
@@ -238,8 +238,8 @@ static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *con
     }
     st->match = req->plane == HTTP_PLANE_DATA && !req->instance
                     ? HTTP_MATCH_NO_PATH
-                    : http_router_match(srv->cfg.router, req->plane, req->method, route_path,
-                                        req, &st->route, &st->allowed);
+                    : http_router_match(srv->cfg.router, req->plane, req->method, route_path, req,
+                                        &st->route, &st->allowed);
     if (st->route) {
         req->route_name = st->route->name;
         req->data_action = st->route->data_action;
@@ -451,8 +451,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     if (log_enabled(LOG_INFO)) {
         uint64_t us = time_mono_us() - st->start_us;
         json_t *line = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:s}", "method", req->method,
-                                 "path", req->path, "plane", http_plane_name(req->plane),
-                                 "status", st->status, "bytes", (json_int_t)st->bytes_out, "us",
+                                 "path", req->path, "plane", http_plane_name(req->plane), "status",
+                                 st->status, "bytes", (json_int_t)st->bytes_out, "us",
                                  (json_int_t)us, "requestId", req->request_id);
         if (line && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
             json_object_set_new(line, "aborted", json_true());
@@ -502,12 +502,11 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, cast
         MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)(cfg->timeout_s ? cfg->timeout_s : CASTOR_HTTP_TIMEOUT_S),
-        MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)CASTOR_HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)CASTOR_HTTP_PER_IP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(2 * CASTOR_HTTP_HEADERS_MAX), MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
-        NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CASTOR_HTTP_CONNECTIONS_MAX,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CASTOR_HTTP_PER_IP_CONNECTIONS_MAX,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * CASTOR_HTTP_HEADERS_MAX),
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         close(s->listen_fd);
         free(s);
@@ -536,7 +535,8 @@ void http_server_quiesce(http_server_t *s)
 unsigned http_server_drain(http_server_t *s, unsigned timeout_ms)
 {
     uint64_t until = time_mono_us() + (uint64_t)timeout_ms * 1000u;
-    while (atomic_load(&s->in_flight) > 0 && time_mono_us() < until) usleep(10000);
+    while (atomic_load(&s->in_flight) > 0 && time_mono_us() < until)
+        usleep(10000);
     return atomic_load(&s->in_flight);
 }
 
@@ -548,7 +548,8 @@ void http_server_stop(http_server_t *s)
      * every suspended request has been run again. Deferred outcomes come from the store,
      * which is still open, within a disk sync. */
     atomic_store(&s->stopping, 1);
-    while (atomic_load(&s->suspended) > 0) usleep(1000);
+    while (atomic_load(&s->suspended) > 0)
+        usleep(1000);
     MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0) close(s->listen_fd);
     free(s);

@@ -21,8 +21,9 @@ int tls_read_file(const char *path, char **out, size_t *len_out, castor_err *err
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return castor_err_set(err, errno == ENOENT ? CASTOR_ENOTFOUND : CASTOR_EIO,
-                                  "cannot read %s: %s", path, strerror(errno));
+    if (!f)
+        return castor_err_set(err, errno == ENOENT ? CASTOR_ENOTFOUND : CASTOR_EIO,
+                              "cannot read %s: %s", path, strerror(errno));
     char *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -116,8 +117,7 @@ static int export_pem(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, gnutls_d
     return g < 0 ? gnutls_fail(g, "exporting PEM", err) : CASTOR_OK;
 }
 
-static void set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *cn,
-                       int days)
+static void set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *cn, int days)
 {
     unsigned char serial[16];
     randombytes_buf(serial, sizeof serial);
@@ -322,8 +322,8 @@ int tls_material_load(const char *cert_path, const char *key_path, tls_material_
     gnutls_x509_crt_t crt = NULL;
     gnutls_x509_privkey_t key = NULL;
     if (rc == 0 && load_crt(out->cert_pem, &crt) < 0)
-        rc = castor_err_set(err, CASTOR_EINVAL, "--tls-cert %s is not a PEM certificate",
-                            cert_path);
+        rc =
+            castor_err_set(err, CASTOR_EINVAL, "--tls-cert %s is not a PEM certificate", cert_path);
     if (rc == 0 && load_key(out->key_pem, &key) < 0)
         rc = castor_err_set(err, CASTOR_EINVAL,
                             "--tls-key %s is not an unencrypted PEM private key", key_path);

@@ -17,23 +17,33 @@ typedef struct first_party {
     const char *app_id;
     const char *name;
     int public_client;
-    const char *uris[3];  /* resource URIs it answers to (besides its appId) */
-    const char *doc;      /* oauth2PermissionScopes and appRoles */
+    const char *uris[3]; /* resource URIs it answers to (besides its appId) */
+    const char *doc;     /* oauth2PermissionScopes and appRoles */
 } first_party_t;
 
 /* Scope and role ids are Microsoft's (real-clients-cli-python.md §6 for ADT's Read.Write). */
 static const first_party_t first_parties[] = {
-    {IDN_APP_ADT, "Azure Digital Twins", 0, {IDN_ADT_RESOURCE, NULL, NULL},
-     "{\"oauth2PermissionScopes\":[{\"id\":\"" IDN_ADT_SCOPE_READ_WRITE_ID "\",\"value\":\"Read.Write\","
+    {IDN_APP_ADT,
+     "Azure Digital Twins",
+     0,
+     {IDN_ADT_RESOURCE, NULL, NULL},
+     "{\"oauth2PermissionScopes\":[{\"id\":\"" IDN_ADT_SCOPE_READ_WRITE_ID
+     "\",\"value\":\"Read.Write\","
      "\"type\":\"User\",\"isEnabled\":true,\"adminConsentDisplayName\":\"Read/Write Access\","
      "\"adminConsentDescription\":\"Read/Write Access\",\"userConsentDisplayName\":\"Read/Write "
      "Access\",\"userConsentDescription\":\"Read/Write Access\"}],\"appRoles\":[]}"},
-    {IDN_APP_ARM, "Windows Azure Service Management API", 0,
+    {IDN_APP_ARM,
+     "Windows Azure Service Management API",
+     0,
      {"https://management.azure.com", "https://management.core.windows.net", NULL},
-     "{\"oauth2PermissionScopes\":[{\"id\":\"" IDN_ARM_SCOPE_ID "\",\"value\":\"user_impersonation\","
+     "{\"oauth2PermissionScopes\":[{\"id\":\"" IDN_ARM_SCOPE_ID
+     "\",\"value\":\"user_impersonation\","
      "\"type\":\"User\",\"isEnabled\":true,\"adminConsentDisplayName\":\"Access Azure Service "
      "Management as organization users (preview)\"}],\"appRoles\":[]}"},
-    {IDN_APP_GRAPH, "Microsoft Graph", 0, {IDN_GRAPH_RESOURCE, NULL, NULL},
+    {IDN_APP_GRAPH,
+     "Microsoft Graph",
+     0,
+     {IDN_GRAPH_RESOURCE, NULL, NULL},
      "{\"oauth2PermissionScopes\":["
      "{\"id\":\"e1fe6dd8-ba31-4d61-89e7-88639da4683d\",\"value\":\"User.Read\",\"type\":\"User\","
      "\"isEnabled\":true,\"adminConsentDisplayName\":\"Sign in and read user profile\"},"
@@ -48,7 +58,10 @@ static const first_party_t first_parties[] = {
      "\"allowedMemberTypes\":[\"Application\"],\"isEnabled\":true,\"displayName\":\"Read directory "
      "data\"}]}"},
     {IDN_APP_AZURE_CLI, "Microsoft Azure CLI", 1, {NULL, NULL, NULL}, "{}"},
-    {"1950a258-227b-4e31-a9cf-717495945fc2", "Microsoft Azure PowerShell", 1, {NULL, NULL, NULL},
+    {"1950a258-227b-4e31-a9cf-717495945fc2",
+     "Microsoft Azure PowerShell",
+     1,
+     {NULL, NULL, NULL},
      "{}"},
     {IDN_APP_CASTOR_CLI, "castor CLI", 1, {NULL, NULL, NULL}, "{}"},
 };
@@ -95,7 +108,8 @@ int idn_start(store_t *store, const char *public_url, const char *admin_id, cast
     store_tenant_t tenants[64];
     int n = 0;
     rc = store_tenant_list(t, tenants, 64, &n, err);
-    for (int i = 0; rc == 0 && i < n && i < 64; i++) rc = idn_tenant_seed(t, tenants[i].id, err);
+    for (int i = 0; rc == 0 && i < n && i < 64; i++)
+        rc = idn_tenant_seed(t, tenants[i].id, err);
     if (rc == 0 && admin_id && admin_id[0]) {
         store_user_t admin;
         rc = store_user_get(t, admin_id, &admin, err);

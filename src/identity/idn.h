@@ -32,13 +32,13 @@
 #define IDN_APP_CASTOR_CLI "ca570c11-0000-4c1a-9d00-000000000001"
 
 /* Lifetimes. */
-#define IDN_ACCESS_TOKEN_TTL_S 3600     /* >= 3600: clients cache 5 min before expiry */
+#define IDN_ACCESS_TOKEN_TTL_S 3600 /* >= 3600: clients cache 5 min before expiry */
 #define IDN_REFRESH_TOKEN_TTL_S (90 * 24 * 3600)
 #define IDN_DEVICE_CODE_TTL_S 900
-#define IDN_DEVICE_POLL_INTERVAL_S 1    /* keeps tests fast; Entra says 5 */
+#define IDN_DEVICE_POLL_INTERVAL_S 1 /* keeps tests fast; Entra says 5 */
 #define IDN_AUTH_CODE_TTL_S 600
-#define IDN_LOCKOUT_THRESHOLD 10        /* failed sign-ins before the account locks (Entra: 10) */
-#define IDN_LOCKOUT_S 60                /* how long it stays locked (Entra: 60 s first) */
+#define IDN_LOCKOUT_THRESHOLD 10 /* failed sign-ins before the account locks (Entra: 10) */
+#define IDN_LOCKOUT_S 60         /* how long it stays locked (Entra: 60 s first) */
 
 /* Loads or creates the signing keys and seeds the first-party applications in every tenant
  * (idempotent). admin_id is made a directory administrator. */

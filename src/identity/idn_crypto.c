@@ -48,7 +48,8 @@ char *idn_b64url(arena_t *a, const void *data, size_t len)
 static unsigned char *b64_decode(arena_t *a, const char *s, size_t slen, size_t *out_len,
                                  int variant)
 {
-    while (slen && s[slen - 1] == '=') slen--; /* tolerate padding */
+    while (slen && s[slen - 1] == '=')
+        slen--; /* tolerate padding */
     unsigned char *out = arena_alloc(a, slen * 3 / 4 + 3);
     if (!out) return NULL;
     size_t n = 0;
@@ -163,7 +164,8 @@ static int nretired;
 static void keyset_free(idn_keyset_t *ks)
 {
     if (!ks) return;
-    for (int i = 0; i < ks->nkeys; i++) key_free(ks->keys[i]);
+    for (int i = 0; i < ks->nkeys; i++)
+        key_free(ks->keys[i]);
     json_decref(ks->jwks);
     free(ks);
 }
@@ -296,18 +298,25 @@ int idn_keys_rotate(store_t *store, castor_err *err)
     return commit_and_install(t, rc, err);
 }
 
-const idn_keyset_t *idn_keys(void) { return atomic_load(&installed); }
+const idn_keyset_t *idn_keys(void)
+{
+    return atomic_load(&installed);
+}
 
 void idn_keys_shutdown(void)
 {
     keyset_free(atomic_exchange(&installed, NULL));
     pthread_mutex_lock(&retired_mu);
-    for (int i = 0; i < nretired; i++) keyset_free(retired_sets[i]);
+    for (int i = 0; i < nretired; i++)
+        keyset_free(retired_sets[i]);
     nretired = 0;
     pthread_mutex_unlock(&retired_mu);
 }
 
-const char *idn_key_kid(const idn_key_t *k) { return k->kid; }
+const char *idn_key_kid(const idn_key_t *k)
+{
+    return k->kid;
+}
 
 const idn_key_t *idn_keys_find(const idn_keyset_t *ks, const char *kid)
 {
@@ -322,8 +331,8 @@ const idn_key_t *idn_keys_find(const idn_keyset_t *ks, const char *kid)
 /* PKCS#1 v1.5 over SHA-256. A context per signature: its set-up is lost in the noise next to
  * the RSA operation (a few us of ~250), and an EVP_PKEY may sign from several threads at once
  * while a context may not. */
-static int rs256_sign(EVP_PKEY *pk, const char *in, size_t len, unsigned char *sig,
-                      size_t *siglen, castor_err *err)
+static int rs256_sign(EVP_PKEY *pk, const char *in, size_t len, unsigned char *sig, size_t *siglen,
+                      castor_err *err)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestSignInit_ex(ctx, NULL, "SHA256", NULL, NULL, pk, NULL) == 1 &&
@@ -389,8 +398,9 @@ int idn_jws_parse(arena_t *a, const char *token, idn_jws_t *out, castor_err *err
     const char *d1 = strchr(token, '.');
     const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
     if (!d1 || !d2 || strchr(d2 + 1, '.'))
-        return castor_err_set(err, CASTOR_EINVAL, "the token is not a JWT (three dot-separated "
-                                                  "parts)");
+        return castor_err_set(err, CASTOR_EINVAL,
+                              "the token is not a JWT (three dot-separated "
+                              "parts)");
     out->header = b64_json(a, token, (size_t)(d1 - token));
     out->payload = out->header ? b64_json(a, d1 + 1, (size_t)(d2 - d1 - 1)) : NULL;
     out->sig = out->payload ? idn_b64url_decode(a, d2 + 1, strlen(d2 + 1), &out->sig_len) : NULL;
@@ -452,8 +462,9 @@ int idn_cert_info(const unsigned char *der, size_t len, idn_cert_info_t *out, ca
     }
     gnutls_x509_crt_deinit(crt);
     if (rc < 0)
-        return castor_err_set(err, CASTOR_EINVAL, "the key credential is not an X.509 "
-                                                  "certificate: %s",
+        return castor_err_set(err, CASTOR_EINVAL,
+                              "the key credential is not an X.509 "
+                              "certificate: %s",
                               gnutls_strerror(rc));
     sodium_bin2base64(out->x5t, sizeof out->x5t, s1, n1, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_bin2base64(out->x5t_s256, sizeof out->x5t_s256, s256, n256,

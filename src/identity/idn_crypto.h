@@ -3,9 +3,10 @@
  * certificate thumbprints for client assertions, and secret hashing.
  *
  * OpenSSL's libcrypto signs tokens (four times faster than GnuTLS/nettle here, see
- * docs/DEPENDENCIES.md); GnuTLS makes keys, verifies and reads certificates. A key set is immutable once built; rotation builds a new one and
- * swaps the process-wide pointer, so readers never lock. Old sets stay allocated until
- * idn_keys_shutdown (rotation is rare: at most a few per process lifetime). */
+ * docs/DEPENDENCIES.md); GnuTLS makes keys, verifies and reads certificates. A key set is immutable
+ * once built; rotation builds a new one and swaps the process-wide pointer, so readers never lock.
+ * Old sets stay allocated until idn_keys_shutdown (rotation is rare: at most a few per process
+ * lifetime). */
 #ifndef CASTOR_IDENTITY_CRYPTO_H
 #define CASTOR_IDENTITY_CRYPTO_H
 
@@ -52,8 +53,8 @@ char *idn_jwt_sign(arena_t *a, const json_t *payload, castor_err *err);
 
 /* The parts of a compact JWS, decoded. */
 typedef struct idn_jws {
-    json_t *header;  /* owned: json_decref */
-    json_t *payload; /* owned */
+    json_t *header;            /* owned: json_decref */
+    json_t *payload;           /* owned */
     const char *signing_input; /* "header.payload", in the arena */
     size_t signing_input_len;
     unsigned char *sig;
@@ -68,9 +69,9 @@ int idn_key_verify_rs256(const idn_key_t *k, const idn_jws_t *j);
 
 /* An X.509 certificate (DER) as a client credential. */
 typedef struct idn_cert_info {
-    char x5t[64];      /* base64url SHA-1 thumbprint */
-    char x5t_s256[64]; /* base64url SHA-256 thumbprint */
-    char thumb_hex[64];/* upper-case hex SHA-1, as Graph's customKeyIdentifier */
+    char x5t[64];       /* base64url SHA-1 thumbprint */
+    char x5t_s256[64];  /* base64url SHA-256 thumbprint */
+    char thumb_hex[64]; /* upper-case hex SHA-1, as Graph's customKeyIdentifier */
     long long not_before, not_after;
 } idn_cert_info_t;
 

@@ -31,7 +31,10 @@ typedef struct gctx {
     const char *base; /* https://host/v1.0 */
 } gctx_t;
 
-static store_t *store_of(http_request_t *req) { return ((castor_app_t *)req->app)->store; }
+static store_t *store_of(http_request_t *req)
+{
+    return ((castor_app_t *)req->app)->store;
+}
 
 static int denied(castor_err *err)
 {
@@ -138,7 +141,8 @@ typedef struct filter {
 
 static const char *quoted(const char *p, char *out, size_t size)
 {
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     if (*p != '\'') return NULL;
     p++;
     size_t o = 0;
@@ -162,7 +166,8 @@ static int filter_parse(const char *s, filter_t *f)
     if (!s) return 0;
     const char *p = s;
     while (*p && f->n < 4) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         cond_t *c = &f->c[f->n];
         memset(c, 0, sizeof *c);
         if (strncasecmp(p, "startswith(", 11) == 0) {
@@ -187,14 +192,16 @@ static int filter_parse(const char *s, filter_t *f)
                 p++;
                 c->op = 2;
             } else {
-                while (*p == ' ') p++;
+                while (*p == ' ')
+                    p++;
                 if (strncasecmp(p, "eq ", 3) != 0) return -1;
                 p = quoted(p + 3, c->value, sizeof c->value);
                 if (!p) return -1;
             }
         }
         f->n++;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (!*p) break;
         if (strncasecmp(p, "and ", 4) != 0) return -1;
         p += 4;
@@ -240,8 +247,8 @@ static json_t *user_json(const store_user_t *u)
                      "s:s}",
                      "@odata.type", "#microsoft.graph.user", "id", u->id, "userPrincipalName",
                      u->upn, "displayName", u->display_name, "mailNickname", u->mail_nickname,
-                     "mail", "accountEnabled", u->enabled, "businessPhones", "givenName",
-                     "surname", "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage",
+                     "mail", "accountEnabled", u->enabled, "businessPhones", "givenName", "surname",
+                     "jobTitle", "mobilePhone", "officeLocation", "preferredLanguage",
                      "createdDateTime", when);
 }
 
@@ -251,9 +258,8 @@ static json_t *group_json(const store_group_t *g)
     iso(g->created, when);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:[], s:s}", "@odata.type",
                      "#microsoft.graph.group", "id", g->id, "displayName", g->display_name,
-                     "mailNickname", g->mail_nickname, "description", g->description,
-                     "mailEnabled", 0, "securityEnabled", 1, "groupTypes", "createdDateTime",
-                     when);
+                     "mailNickname", g->mail_nickname, "description", g->description, "mailEnabled",
+                     0, "securityEnabled", 1, "groupTypes", "createdDateTime", when);
 }
 
 typedef struct pw_ctx {
@@ -299,8 +305,8 @@ static json_t *app_json(store_txn_t *t, const store_app_t *a)
     defaults(o, "keyCredentials", json_array());
     defaults(o, "appRoles", json_array());
     defaults(o, "isFallbackPublicClient", json_null());
-    defaults(o, "api", json_pack("{s:[], s:n}", "oauth2PermissionScopes",
-                                 "requestedAccessTokenVersion"));
+    defaults(o, "api",
+             json_pack("{s:[], s:n}", "oauth2PermissionScopes", "requestedAccessTokenVersion"));
     defaults(o, "web", json_pack("{s:[]}", "redirectUris"));
     defaults(o, "publicClient", json_pack("{s:[]}", "redirectUris"));
     defaults(o, "spa", json_pack("{s:[]}", "redirectUris"));
@@ -311,8 +317,8 @@ static json_t *app_json(store_txn_t *t, const store_app_t *a)
     /* Certificates are returned without their key material, as Graph does on reads. */
     size_t i;
     json_t *kc;
-    json_array_foreach(json_object_get(o, "keyCredentials"), i, kc) json_object_set_new(kc, "key",
-                                                                                        json_null());
+    json_array_foreach(json_object_get(o, "keyCredentials"), i, kc)
+        json_object_set_new(kc, "key", json_null());
     return o;
 }
 
@@ -330,9 +336,9 @@ static json_t *sp_json(const store_sp_t *s, const char *tenant_id)
     json_object_set_new(o, "appDisplayName", json_string(s->display_name));
     json_object_set_new(o, "accountEnabled", json_boolean(s->enabled));
     json_object_set_new(o, "servicePrincipalType", json_string("Application"));
-    json_object_set_new(o, "appOwnerOrganizationId",
-                        json_string(s->first_party ? "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
-                                                   : tenant_id));
+    json_object_set_new(
+        o, "appOwnerOrganizationId",
+        json_string(s->first_party ? "f8cdef31-a31e-4b4a-93e4-5f571e91255a" : tenant_id));
     defaults(o, "oauth2PermissionScopes", json_array());
     defaults(o, "appRoles", json_array());
     defaults(o, "servicePrincipalNames", json_pack("[s]", s->app_id));
@@ -421,8 +427,9 @@ static int list_reply(http_request_t *req, http_response_t *resp, const char *wh
     castor_err_clear(&l.e);
     if (filter_parse(http_request_query(req, "$filter"), &l.f) < 0) {
         json_decref(l.out);
-        return gend(&g, bad_request(err, "Invalid filter clause: castor understands x eq 'v', "
-                                         "startswith(x,'v'), x/any(c:c eq 'v') joined by and."),
+        return gend(&g,
+                    bad_request(err, "Invalid filter clause: castor understands x eq 'v', "
+                                     "startswith(x,'v'), x/any(c:c eq 'v') joined by and."),
                     err);
     }
     rc = walk(&l);
@@ -474,8 +481,9 @@ static int h_me(http_request_t *req, http_response_t *resp, castor_err *err)
     int rc = gbegin(req, &g, STORE_READ, err);
     if (rc < 0) return rc;
     if (g.who.kind != AUTH_KIND_USER)
-        return gend(&g, bad_request(err, "/me request is only valid with delegated "
-                                         "authentication flow."),
+        return gend(&g,
+                    bad_request(err, "/me request is only valid with delegated "
+                                     "authentication flow."),
                     err);
     store_user_t u;
     rc = find_user(&g, g.who.oid, &u, err);
@@ -514,12 +522,13 @@ static int h_user_create(http_request_t *req, http_response_t *resp, castor_err 
     const char *upn = json_string_value(json_object_get(b, "userPrincipalName"));
     const char *name = json_string_value(json_object_get(b, "displayName"));
     const char *nick = json_string_value(json_object_get(b, "mailNickname"));
-    const char *pw = json_string_value(
-        json_object_get(json_object_get(b, "passwordProfile"), "password"));
+    const char *pw =
+        json_string_value(json_object_get(json_object_get(b, "passwordProfile"), "password"));
     const json_t *enabled = json_object_get(b, "accountEnabled");
     if (!upn || !strchr(upn, '@') || !name || !pw)
-        return gend(&g, bad_request(err, "userPrincipalName (user@domain), displayName and "
-                                         "passwordProfile.password are required."),
+        return gend(&g,
+                    bad_request(err, "userPrincipalName (user@domain), displayName and "
+                                     "passwordProfile.password are required."),
                     err);
     store_tenant_t tn;
     castor_err e;
@@ -531,8 +540,9 @@ static int h_user_create(http_request_t *req, http_response_t *resp, castor_err 
                                      "a verified domain of the tenant."),
                     err);
     if (strlen(pw) < 8)
-        return gend(&g, bad_request(err, "The specified password does not comply with password "
-                                         "complexity requirements (at least 8 characters)."),
+        return gend(&g,
+                    bad_request(err, "The specified password does not comply with password "
+                                     "complexity requirements (at least 8 characters)."),
                     err);
     store_user_t u = {.enabled = enabled ? json_is_true(enabled) : 1, .created = time_now_s()};
     ids_guid(u.id);
@@ -569,8 +579,8 @@ static int h_user_patch(http_request_t *req, http_response_t *resp, castor_err *
         u.enabled = json_is_true(en);
     }
     rc = store_user_update(g.t, &u, err);
-    const char *pw = json_string_value(
-        json_object_get(json_object_get(b, "passwordProfile"), "password"));
+    const char *pw =
+        json_string_value(json_object_get(json_object_get(b, "passwordProfile"), "password"));
     if (rc == 0 && pw) {
         char hash[STORE_HASH_MAX];
         rc = bootstrap_hash_password(pw, hash, err);
@@ -775,7 +785,8 @@ static int h_members(http_request_t *req, http_response_t *resp, castor_err *err
     members_ctx_t m = {&g, json_array()};
     castor_err e;
     if (rc == 0) rc = store_group_member_each(g.t, gr.id, member_one, &m, &e);
-    if (rc == 0) return gend(&g, reply(&g, resp, 200, collection(&g, "directoryObjects", m.out), err), err);
+    if (rc == 0)
+        return gend(&g, reply(&g, resp, 200, collection(&g, "directoryObjects", m.out), err), err);
     json_decref(m.out);
     return gend(&g, rc, err);
 }
@@ -844,21 +855,33 @@ static int h_app_get(http_request_t *req, http_response_t *resp, castor_err *err
  * first bad one. keyCredentials must hold X.509 certificates (base64 DER). */
 static int app_doc_apply(gctx_t *g, json_t *doc, const json_t *body, castor_err *err)
 {
-    static const char *const keys[] = {"signInAudience", "requiredResourceAccess",
-                                       "identifierUris", "api", "appRoles", "web", "publicClient",
-                                       "spa", "isFallbackPublicClient", "keyCredentials",
-                                       "groupMembershipClaims", "tags", "notes", "description"};
+    static const char *const keys[] = {"signInAudience",
+                                       "requiredResourceAccess",
+                                       "identifierUris",
+                                       "api",
+                                       "appRoles",
+                                       "web",
+                                       "publicClient",
+                                       "spa",
+                                       "isFallbackPublicClient",
+                                       "keyCredentials",
+                                       "groupMembershipClaims",
+                                       "tags",
+                                       "notes",
+                                       "description"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const json_t *v = json_object_get(body, keys[i]);
         if (!v) continue;
         if (strcmp(keys[i], "requiredResourceAccess") == 0) {
-            if (!json_is_array(v)) return bad_request(err, "requiredResourceAccess must be an array.");
+            if (!json_is_array(v))
+                return bad_request(err, "requiredResourceAccess must be an array.");
             size_t k, m;
             const json_t *e, *ra;
             json_array_foreach(v, k, e)
             {
                 if (!ids_is_guid(json_string_value(json_object_get(e, "resourceAppId"))))
-                    return bad_request(err, "requiredResourceAccess[].resourceAppId must be a GUID.");
+                    return bad_request(err,
+                                       "requiredResourceAccess[].resourceAppId must be a GUID.");
                 json_array_foreach(json_object_get(e, "resourceAccess"), m, ra)
                 {
                     const char *type = json_string_value(json_object_get(ra, "type"));
@@ -877,8 +900,8 @@ static int app_doc_apply(gctx_t *g, json_t *doc, const json_t *body, castor_err 
             {
                 const char *key = json_string_value(json_object_get(kc, "key"));
                 size_t n = 0;
-                unsigned char *der = key ? idn_b64_decode(&g->req->arena, key, strlen(key), &n)
-                                         : NULL;
+                unsigned char *der =
+                    key ? idn_b64_decode(&g->req->arena, key, strlen(key), &n) : NULL;
                 idn_cert_info_t ci;
                 castor_err e;
                 if (!der || idn_cert_info(der, n, &ci, &e) < 0) {
@@ -899,7 +922,8 @@ static int app_doc_apply(gctx_t *g, json_t *doc, const json_t *body, castor_err 
                 json_object_set_new(kc, "endDateTime", json_string(b));
                 if (!json_object_get(kc, "type"))
                     json_object_set_new(kc, "type", json_string("AsymmetricX509Cert"));
-                if (!json_object_get(kc, "usage")) json_object_set_new(kc, "usage", json_string("Verify"));
+                if (!json_object_get(kc, "usage"))
+                    json_object_set_new(kc, "usage", json_string("Verify"));
             }
         }
         if (strcmp(keys[i], "api") == 0 && json_is_object(copy)) {
@@ -995,11 +1019,10 @@ static int h_add_password(http_request_t *req, http_response_t *resp, castor_err
     const json_t *pc = json_object_get(req->json, "passwordCredential");
     const char *dn = json_string_value(json_object_get(pc, "displayName"));
     int64_t now = time_now_s();
-    store_app_secret_t s = {.start_s = parse_iso(json_string_value(json_object_get(pc,
-                                                                                   "startDateTime")),
-                                                 now)};
-    s.end_s = parse_iso(json_string_value(json_object_get(pc, "endDateTime")),
-                        now + 2 * 365 * 24 * 3600);
+    store_app_secret_t s = {
+        .start_s = parse_iso(json_string_value(json_object_get(pc, "startDateTime")), now)};
+    s.end_s =
+        parse_iso(json_string_value(json_object_get(pc, "endDateTime")), now + 2 * 365 * 24 * 3600);
     ids_guid(s.key_id);
     snprintf(s.app_object_id, sizeof s.app_object_id, "%s", a.id);
     snprintf(s.display_name, sizeof s.display_name, "%s", dn ? dn : "");
@@ -1107,7 +1130,8 @@ static int h_sp_create(http_request_t *req, http_response_t *resp, castor_err *e
     json_array_foreach(json_object_get(adoc, "identifierUris"), i, u) json_array_append(names, u);
     json_object_set_new(spdoc, "servicePrincipalNames", names);
     json_t *scopes = json_object_get(json_object_get(adoc, "api"), "oauth2PermissionScopes");
-    json_object_set_new(spdoc, "oauth2PermissionScopes", scopes ? json_deep_copy(scopes) : json_array());
+    json_object_set_new(spdoc, "oauth2PermissionScopes",
+                        scopes ? json_deep_copy(scopes) : json_array());
     json_t *roles = json_object_get(adoc, "appRoles");
     json_object_set_new(spdoc, "appRoles", roles ? json_deep_copy(roles) : json_array());
     json_t *api = json_object_get(adoc, "api");
@@ -1129,7 +1153,8 @@ static int h_sp_create(http_request_t *req, http_response_t *resp, castor_err *e
         char key[512];
         snprintf(key, sizeof key, "%s", json_string_value(u) ? json_string_value(u) : "");
         size_t n = strlen(key);
-        while (n > 1 && key[n - 1] == '/') key[--n] = '\0';
+        while (n > 1 && key[n - 1] == '/')
+            key[--n] = '\0';
         if (rc == 0 && key[0]) rc = store_sp_add_name(g.t, sp.tenant_id, sp.id, key, err);
     }
     if (rc == 0) rc = reply(&g, resp, 201, sp_json(&sp, g.who.tenant_id), err);
@@ -1180,8 +1205,9 @@ static int h_app_role_assign(http_request_t *req, http_response_t *resp, castor_
     const char *rid = json_string_value(json_object_get(req->json, "resourceId"));
     const char *role = json_string_value(json_object_get(req->json, "appRoleId"));
     if (!pid || !rid || !role || !ids_is_guid(pid) || !ids_is_guid(rid) || !ids_is_guid(role))
-        return gend(&g, bad_request(err, "principalId, resourceId and appRoleId (GUIDs) are "
-                                         "required."),
+        return gend(&g,
+                    bad_request(err, "principalId, resourceId and appRoleId (GUIDs) are "
+                                     "required."),
                     err);
     const char *type = object_type(&g, pid);
     if (!type) return gend(&g, not_found(err, pid), err);
@@ -1234,8 +1260,9 @@ static int h_grant_create(http_request_t *req, http_response_t *resp, castor_err
     const char *scope = json_string_value(json_object_get(b, "scope"));
     if (!client || !resource || !type || !scope ||
         (strcmp(type, "AllPrincipals") != 0 && strcmp(type, "Principal") != 0))
-        return gend(&g, bad_request(err, "clientId, resourceId, scope and consentType "
-                                         "(AllPrincipals or Principal) are required."),
+        return gend(&g,
+                    bad_request(err, "clientId, resourceId, scope and consentType "
+                                     "(AllPrincipals or Principal) are required."),
                     err);
     if (strcmp(type, "Principal") == 0 && !principal)
         return gend(&g, bad_request(err, "principalId is required for consentType Principal."),
@@ -1275,7 +1302,8 @@ static int h_grant_create(http_request_t *req, http_response_t *resp, castor_err
     snprintf(gr.tenant_id, sizeof gr.tenant_id, "%s", g.who.tenant_id);
     snprintf(gr.client_id, sizeof gr.client_id, "%s", c.id);
     snprintf(gr.consent_type, sizeof gr.consent_type, "%s", type);
-    snprintf(gr.principal_id, sizeof gr.principal_id, "%s", principal && strcmp(type, "Principal") == 0 ? principal : "");
+    snprintf(gr.principal_id, sizeof gr.principal_id, "%s",
+             principal && strcmp(type, "Principal") == 0 ? principal : "");
     snprintf(gr.resource_id, sizeof gr.resource_id, "%s", r.id);
     snprintf(gr.scope, sizeof gr.scope, "%s", scope);
     store_sp_release(&c);
@@ -1338,8 +1366,14 @@ static int h_get_by_ids(http_request_t *req, http_response_t *resp, castor_err *
     return gend(&g, reply(&g, resp, 200, collection(&g, "directoryObjects", out), err), err);
 }
 
-#define R(m, p, h, n) {m, p, h, n}
-#define J(m, p, h, n) {m, p, h, n, NULL, NULL, 0, 1}
+#define R(m, p, h, n)                                                                              \
+    {                                                                                              \
+        m, p, h, n                                                                                 \
+    }
+#define J(m, p, h, n)                                                                              \
+    {                                                                                              \
+        m, p, h, n, NULL, NULL, 0, 1                                                               \
+    }
 
 const http_route_t idn_graph_routes[] = {
     R("GET", "/v1.0/me", h_me, "Graph_Me"),

@@ -25,8 +25,8 @@ int idn_oauth_fail(castor_err *err, int status, const char *error, long aadsts, 
 
 /* Resolves a tenant path segment: a GUID, a verified domain, or common / organizations /
  * consumers / adfs (the first tenant, or the tenant of upn_hint's domain). */
-int idn_tenant_resolve(store_txn_t *t, const char *name, const char *upn_hint,
-                       store_tenant_t *out, castor_err *err);
+int idn_tenant_resolve(store_txn_t *t, const char *name, const char *upn_hint, store_tenant_t *out,
+                       castor_err *err);
 
 /* A client application as the token service sees it. */
 typedef struct idn_client {
@@ -43,19 +43,19 @@ void idn_client_release(idn_client_t *c);
 
 /* What a scope or resource parameter asks for. */
 typedef struct idn_target {
-    store_sp_t sp;              /* the resource's service principal */
-    json_t *sp_doc;             /* its doc */
-    char aud[512];              /* the audience the token carries */
-    char resource[512];         /* the resource as named in the request */
+    store_sp_t sp;                   /* the resource's service principal */
+    json_t *sp_doc;                  /* its doc */
+    char aud[512];                   /* the audience the token carries */
+    char resource[512];              /* the resource as named in the request */
     char requested[STORE_SCOPE_MAX]; /* explicit scope values asked for; "" = .default */
     int openid, offline_access, profile, email;
-    int version;                /* access token format: 1 or 2 */
+    int version; /* access token format: 1 or 2 */
 } idn_target_t;
 
 /* scope is the v2 `scope` parameter; resource the v1 `resource` parameter (one may be NULL). */
 int idn_target_resolve(http_request_t *req, store_txn_t *t, const store_tenant_t *tenant,
-                       const char *scope, const char *resource, int app_only,
-                       idn_target_t *out, castor_err *err);
+                       const char *scope, const char *resource, int app_only, idn_target_t *out,
+                       castor_err *err);
 void idn_target_release(idn_target_t *tg);
 
 /* Delegated scopes the client gets for the target on behalf of user_id (consent rules in

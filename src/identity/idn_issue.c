@@ -73,8 +73,8 @@ int idn_oauth_fail(castor_err *err, int status, const char *error, long aadsts, 
     return castor_err_http(err, rc, status, code, "%s", msg);
 }
 
-int idn_tenant_resolve(store_txn_t *t, const char *name, const char *upn_hint,
-                       store_tenant_t *out, castor_err *err)
+int idn_tenant_resolve(store_txn_t *t, const char *name, const char *upn_hint, store_tenant_t *out,
+                       castor_err *err)
 {
     castor_err e;
     castor_err_clear(&e);
@@ -160,15 +160,18 @@ static int is_oidc_scope(const char *s, idn_target_t *out)
 static void strip_slashes(char *s)
 {
     size_t n = strlen(s);
-    while (n > 1 && s[n - 1] == '/') s[--n] = '\0';
+    while (n > 1 && s[n - 1] == '/')
+        s[--n] = '\0';
 }
 
 static int same_base(const char *a, const char *b)
 {
     if (!a || !b) return 0;
     size_t la = strlen(a), lb = strlen(b);
-    while (la && a[la - 1] == '/') la--;
-    while (lb && b[lb - 1] == '/') lb--;
+    while (la && a[la - 1] == '/')
+        la--;
+    while (lb && b[lb - 1] == '/')
+        lb--;
     return la == lb && strncasecmp(a, b, la) == 0;
 }
 
@@ -252,8 +255,8 @@ int idn_target_resolve(http_request_t *req, store_txn_t *t, const store_tenant_t
                               res, tenant->domain);
     if (rc < 0) return castor_err_set(err, rc, "%s", e.message);
     out->sp_doc = json_loads(out->sp.doc, 0, NULL);
-    const json_t *ver = json_object_get(json_object_get(out->sp_doc, "api"),
-                                        "requestedAccessTokenVersion");
+    const json_t *ver =
+        json_object_get(json_object_get(out->sp_doc, "api"), "requestedAccessTokenVersion");
     out->version = json_is_integer(ver) && json_integer_value(ver) == 2 ? 2 : 1;
     snprintf(out->aud, sizeof out->aud, "%s", out->version == 2 ? out->sp.app_id : res);
     return CASTOR_OK;
@@ -443,8 +446,10 @@ int idn_password_signin(store_t *store, const store_tenant_t *tenant, const char
         int failed = out->failed_signins + 1;
         int64_t until = failed >= IDN_LOCKOUT_THRESHOLD ? now + IDN_LOCKOUT_S : 0;
         rc = store_user_set_signin_state(t, out->id, until ? 0 : failed, until, err);
-        if (rc == 0) rc = store_commit(t, err);
-        else store_rollback(t);
+        if (rc == 0)
+            rc = store_commit(t, err);
+        else
+            store_rollback(t);
         if (rc < 0) return rc;
         if (until)
             return idn_oauth_fail(err, 400, "invalid_grant", 50053,
@@ -503,7 +508,10 @@ static int groups_one(const char *gid, void *ctx)
     return 0;
 }
 
-static char *random_uti(arena_t *a) { return idn_random_token(a, 16); }
+static char *random_uti(arena_t *a)
+{
+    return idn_random_token(a, 16);
+}
 
 /* ---- app-only token reuse (off unless --token-reuse SECS) ----
  * Entra signs a new token for every grant, and so does castor by default: with OpenSSL a
@@ -602,10 +610,10 @@ static int app_response(http_request_t *req, const idn_issue_t *is, const char *
         snprintf(s_exp, sizeof s_exp, "%lld", (long long)exp);
         snprintf(s_now, sizeof s_now, "%lld", (long long)now);
         snprintf(s_ttl, sizeof s_ttl, "%d", ttl);
-        body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "token_type", "Bearer",
-                         "expires_in", s_ttl, "ext_expires_in", s_ttl, "expires_on", s_exp,
-                         "not_before", s_now, "resource", is->target->resource, "access_token",
-                         access);
+        body =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "token_type", "Bearer", "expires_in",
+                      s_ttl, "ext_expires_in", s_ttl, "expires_on", s_exp, "not_before", s_now,
+                      "resource", is->target->resource, "access_token", access);
     } else {
         body = json_pack("{s:s, s:s, s:i, s:i, s:s}", "token_type", "Bearer", "scope", scope_out,
                          "expires_in", ttl, "ext_expires_in", ttl, "access_token", access);
@@ -717,8 +725,7 @@ int idn_issue_tokens(http_request_t *req, store_txn_t *t, const idn_issue_t *is,
     if (is->user) {
         size_t n = strlen(scope_out);
         snprintf(scope_out + n, sizeof scope_out - n, "%s%s%s%s", tg->openid ? " openid" : "",
-                 tg->profile ? " profile" : "", tg->email ? " email" : "",
-                 " offline_access");
+                 tg->profile ? " profile" : "", tg->email ? " email" : "", " offline_access");
     }
 
     if (!is->user) {
@@ -767,16 +774,19 @@ int idn_issue_tokens(http_request_t *req, store_txn_t *t, const idn_issue_t *is,
         snprintf(r.user_id, sizeof r.user_id, "%s", u->id);
         snprintf(r.client_id, sizeof r.client_id, "%s", c->sp.app_id);
         snprintf(r.scope, sizeof r.scope, "%s", is->rt_scope ? is->rt_scope : "");
-        if (is->family) snprintf(r.family, sizeof r.family, "%s", is->family);
-        else ids_guid(r.family);
+        if (is->family)
+            snprintf(r.family, sizeof r.family, "%s", is->family);
+        else
+            ids_guid(r.family);
         snprintf(r.state, sizeof r.state, "active");
         if (store_refresh_add(t, &r, err) < 0) {
             json_decref(body);
             return err->rc;
         }
         json_object_set_new(body, "refresh_token", json_string(rt));
-        if (!is->v1_response) json_object_set_new(body, "refresh_token_expires_in",
-                                                  json_integer(IDN_REFRESH_TOKEN_TTL_S));
+        if (!is->v1_response)
+            json_object_set_new(body, "refresh_token_expires_in",
+                                json_integer(IDN_REFRESH_TOKEN_TTL_S));
     }
     http_response_header(req, resp, "Cache-Control", "no-store, no-cache");
     http_response_header(req, resp, "Pragma", "no-cache");
@@ -789,17 +799,29 @@ const char *idn_html(arena_t *a, const char *s)
 {
     if (!s) return "";
     size_t n = 0;
-    for (const char *p = s; *p; p++) n += strchr("<>&\"'", *p) ? 6 : 1;
+    for (const char *p = s; *p; p++)
+        n += strchr("<>&\"'", *p) ? 6 : 1;
     char *out = arena_alloc(a, n + 1), *o = out;
     if (!out) return "";
     for (const char *p = s; *p; p++) {
         switch (*p) {
-        case '<': o += sprintf(o, "&lt;"); break;
-        case '>': o += sprintf(o, "&gt;"); break;
-        case '&': o += sprintf(o, "&amp;"); break;
-        case '"': o += sprintf(o, "&quot;"); break;
-        case '\'': o += sprintf(o, "&#39;"); break;
-        default: *o++ = *p;
+        case '<':
+            o += sprintf(o, "&lt;");
+            break;
+        case '>':
+            o += sprintf(o, "&gt;");
+            break;
+        case '&':
+            o += sprintf(o, "&amp;");
+            break;
+        case '"':
+            o += sprintf(o, "&quot;");
+            break;
+        case '\'':
+            o += sprintf(o, "&#39;");
+            break;
+        default:
+            *o++ = *p;
         }
     }
     *o = '\0';

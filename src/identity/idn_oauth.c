@@ -15,7 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
-static store_t *store_of(http_request_t *req) { return ((castor_app_t *)req->app)->store; }
+static store_t *store_of(http_request_t *req)
+{
+    return ((castor_app_t *)req->app)->store;
+}
 
 /* How long a device code stays valid: castor serve --device-code-lifetime, else Entra's 900 s. */
 static int device_ttl(http_request_t *req)
@@ -51,8 +54,7 @@ static int openid_config(http_request_t *req, http_response_t *resp, castor_err 
     store_tenant_t tn;
     int rc = with_tenant(req, name, NULL, &tn, err);
     if (rc < 0) {
-        if (err->status == 400)
-            snprintf(err->code, sizeof err->code, "invalid_tenant:90002");
+        if (err->status == 400) snprintf(err->code, sizeof err->code, "invalid_tenant:90002");
         return rc;
     }
     const char *base = idn_base_url(req);
@@ -154,10 +156,9 @@ static int h_userrealm(http_request_t *req, http_response_t *resp, castor_err *e
     int known = with_tenant(req, "common", upn, &tn, &e) == 0;
     const char *at = upn ? strrchr(upn, '@') : NULL;
     json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ver", "1.0", "account_type",
-                            known ? "Managed" : "Unknown", "domain_name",
-                            at ? at + 1 : "", "cloud_instance_name", "castor.local",
-                            "cloud_audience_urn", "urn:federation:castor", "federation_protocol",
-                            "");
+                            known ? "Managed" : "Unknown", "domain_name", at ? at + 1 : "",
+                            "cloud_instance_name", "castor.local", "cloud_audience_urn",
+                            "urn:federation:castor", "federation_protocol", "");
     int rc = http_response_json(req, resp, 200, doc, err);
     json_decref(doc);
     return rc;
@@ -174,8 +175,10 @@ static int secret_one(const store_app_secret_t *s, void *ctx)
 {
     secret_ctx_t *c = ctx;
     if (strlen(s->secret_hash) == 64 && sodium_memcmp(s->secret_hash, c->hash, 64) == 0) {
-        if (s->end_s && s->end_s < time_now_s()) c->expired = 1;
-        else c->matched = 1;
+        if (s->end_s && s->end_s < time_now_s())
+            c->expired = 1;
+        else
+            c->matched = 1;
     }
     return 0;
 }
@@ -249,7 +252,10 @@ static int assertion_check(http_request_t *req, const idn_client_t *c, const cha
                             "Client assertion contains an invalid signature. [Reason - The key "
                             "was not found., Thumbprint of key used by client: '%s']. Register "
                             "the certificate on application %s.",
-                            x5t256 ? x5t256 : x5t ? x5t : "", c->sp.app_id);
+                            x5t256 ? x5t256
+                            : x5t  ? x5t
+                                   : "",
+                            c->sp.app_id);
     } else if (idn_cert_verify(der, derlen, alg, &j) != 0) {
         rc = idn_oauth_fail(err, 401, "invalid_client", 700027,
                             "Client assertion contains an invalid signature.");
@@ -358,7 +364,10 @@ static int grant_client_credentials(token_req_t *tr, http_response_t *resp, cast
                             "Application '%s'(%s) is disabled.", c.sp.app_id, c.sp.display_name);
     if (rc == 0) rc = idn_target_resolve(req, t, &tr->tenant, tr->scope, tr->resource, 1, &tg, err);
     if (rc == 0) {
-        idn_issue_t is = {.tenant = &tr->tenant, .client = &c, .target = &tg, .appidacr = acr,
+        idn_issue_t is = {.tenant = &tr->tenant,
+                          .client = &c,
+                          .target = &tg,
+                          .appidacr = acr,
                           .v1_response = tr->v1};
         rc = idn_issue_tokens(req, t, &is, resp, err);
     }
@@ -380,9 +389,15 @@ static int issue_user(token_req_t *tr, idn_client_t *c, int acr, const store_use
     idn_target_t tg;
     rc = idn_target_resolve(req, t, &tr->tenant, scope, resource, 0, &tg, err);
     if (rc == 0) {
-        idn_issue_t is = {.tenant = &tr->tenant, .client = c, .target = &tg, .user = u,
-                          .appidacr = acr, .family = family, .nonce = nonce,
-                          .rt_scope = scope ? scope : resource, .v1_response = tr->v1};
+        idn_issue_t is = {.tenant = &tr->tenant,
+                          .client = c,
+                          .target = &tg,
+                          .user = u,
+                          .appidacr = acr,
+                          .family = family,
+                          .nonce = nonce,
+                          .rt_scope = scope ? scope : resource,
+                          .v1_response = tr->v1};
         rc = idn_issue_tokens(req, t, &is, resp, err);
         idn_target_release(&tg);
     }
@@ -421,8 +436,7 @@ static int grant_password(token_req_t *tr, http_response_t *resp, castor_err *er
     store_user_t u;
     rc = idn_password_signin(store_of(tr->req), &tr->tenant, idn_form_get(&tr->f, "username"),
                              idn_form_get(&tr->f, "password"), &u, err);
-    if (rc == 0)
-        rc = issue_user(tr, &c, acr, &u, tr->scope, tr->resource, NULL, NULL, resp, err);
+    if (rc == 0) rc = issue_user(tr, &c, acr, &u, tr->scope, tr->resource, NULL, NULL, resp, err);
     idn_client_release(&c);
     return rc;
 }
@@ -475,9 +489,9 @@ static int grant_refresh(token_req_t *tr, http_response_t *resp, castor_err *err
         rc = idn_oauth_fail(err, 400, "invalid_grant", 700082,
                             "The refresh token has expired due to inactivity. Sign in again.");
     } else if (strcasecmp(r.client_id, c.sp.app_id) != 0) {
-        rc = idn_oauth_fail(err, 400, "invalid_grant", 70000,
-                            "The refresh token was issued to a different client (%s).",
-                            r.client_id);
+        rc =
+            idn_oauth_fail(err, 400, "invalid_grant", 70000,
+                           "The refresh token was issued to a different client (%s).", r.client_id);
     } else if (strcmp(r.tenant_id, tr->tenant.id) != 0) {
         rc = idn_oauth_fail(err, 400, "invalid_grant", 70000,
                             "The refresh token was issued in another tenant.");
@@ -564,8 +578,10 @@ static int grant_device_code(token_req_t *tr, http_response_t *resp, castor_err 
     if (rc == 0 && store_user_get(t, d.user_id, &u, &e) < 0)
         rc = idn_oauth_fail(err, 400, "invalid_grant", 50034,
                             "The user account that approved the code does not exist any more.");
-    if (rc == 0) rc = store_commit(t, err);
-    else store_rollback(t);
+    if (rc == 0)
+        rc = store_commit(t, err);
+    else
+        store_rollback(t);
     if (rc == 0) {
         const char *scope = tr->scope, *resource = tr->resource;
         if ((!scope || !scope[0]) && (!resource || !resource[0])) scope = d.scope;
@@ -652,8 +668,13 @@ int idn_token_authorization_code(http_request_t *req, store_t *store, const stor
         if (!scope || !scope[0]) scope = ac.scope;
         rc = idn_target_resolve(req, t, tn, scope, NULL, 0, &tg, err);
         if (rc == 0) {
-            idn_issue_t is = {.tenant = tn, .client = c, .target = &tg, .user = &u,
-                              .appidacr = appidacr, .nonce = ac.nonce, .rt_scope = scope};
+            idn_issue_t is = {.tenant = tn,
+                              .client = c,
+                              .target = &tg,
+                              .user = &u,
+                              .appidacr = appidacr,
+                              .nonce = ac.nonce,
+                              .rt_scope = scope};
             rc = idn_issue_tokens(req, t, &is, resp, err);
             idn_target_release(&tg);
         }
@@ -661,8 +682,10 @@ int idn_token_authorization_code(http_request_t *req, store_t *store, const stor
     if (rc == 0) return store_commit(t, err);
     /* A failed redemption still burns the code (it was taken). */
     castor_err ce;
-    if (err->status == 400 && ac.code_hash[0]) store_commit(t, &ce);
-    else store_rollback(t);
+    if (err->status == 400 && ac.code_hash[0])
+        store_commit(t, &ce);
+    else
+        store_rollback(t);
     return rc;
 }
 
@@ -703,7 +726,8 @@ static int h_token(http_request_t *req, http_response_t *resp, castor_err *err)
 static void user_code(char out[10])
 {
     static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    for (int i = 0; i < 9; i++) out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+    for (int i = 0; i < 9; i++)
+        out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
     out[9] = '\0';
 }
 
@@ -749,18 +773,20 @@ static int h_devicecode(http_request_t *req, http_response_t *resp, castor_err *
         }
     }
     idn_client_release(&c);
-    if (rc == 0) rc = store_commit(t, err);
-    else store_rollback(t);
+    if (rc == 0)
+        rc = store_commit(t, err);
+    else
+        store_rollback(t);
     if (rc < 0) return rc;
     const char *uri = arena_sprintf(&req->arena, "%s/devicelogin", idn_base_url(req));
     const char *msg = arena_sprintf(&req->arena,
                                     "To sign in, use a web browser to open the page %s and enter "
                                     "the code %s to authenticate.",
                                     uri, uc);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "user_code", uc,
-                             "device_code", dc, "verification_uri", uri, "verification_url", uri,
-                             "expires_in", device_ttl(req), "interval",
-                             IDN_DEVICE_POLL_INTERVAL_S, "message", msg);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "user_code", uc, "device_code", dc,
+                  "verification_uri", uri, "verification_url", uri, "expires_in", device_ttl(req),
+                  "interval", IDN_DEVICE_POLL_INTERVAL_S, "message", msg);
     rc = http_response_json(req, resp, 200, body, err);
     json_decref(body);
     return rc;
@@ -788,7 +814,8 @@ const http_route_t idn_routes[] = {
     {"GET", "/common/userrealm/{upn}", h_userrealm, "UserRealm"},
     {"GET", "/devicelogin", idn_h_devicelogin_get, "DeviceLogin"},
     {"POST", "/devicelogin", idn_h_devicelogin_post, "DeviceLoginPost"},
-    {"GET", "/{tenant}/v2.0/.well-known/openid-configuration", h_openid_v2, "OpenIdConfigurationV2"},
+    {"GET", "/{tenant}/v2.0/.well-known/openid-configuration", h_openid_v2,
+     "OpenIdConfigurationV2"},
     {"GET", "/{tenant}/.well-known/openid-configuration", h_openid_v1, "OpenIdConfiguration"},
     {"GET", "/{tenant}/discovery/v2.0/keys", h_jwks, "KeysV2"},
     {"GET", "/{tenant}/discovery/keys", h_jwks, "Keys"},

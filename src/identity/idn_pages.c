@@ -15,7 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
-static store_t *store_of(http_request_t *req) { return ((castor_app_t *)req->app)->store; }
+static store_t *store_of(http_request_t *req)
+{
+    return ((castor_app_t *)req->app)->store;
+}
 
 static const char *page(http_request_t *req, const char *title, const char *body)
 {
@@ -73,7 +76,10 @@ static const char *signin_form(http_request_t *req, const char *action, const ch
 }
 
 /* The human part of an OAuth error message (without the AADSTS prefix the renderer adds). */
-static const char *err_text(const castor_err *e) { return e->message; }
+static const char *err_text(const castor_err *e)
+{
+    return e->message;
+}
 
 int idn_h_devicelogin_post(http_request_t *req, http_response_t *resp, castor_err *err)
 {
@@ -102,10 +108,10 @@ int idn_h_devicelogin_post(http_request_t *req, http_response_t *resp, castor_er
         if (has_sp) store_sp_release(&sp);
         return send_page(req, resp, 400, "Enter code",
                          code_form(req, rc < 0 ? "That code is not valid. Check it and try again."
-                                   : d.expires < time_now_s()
-                                       ? "That code has expired. Start the sign-in again on "
-                                         "your device."
-                                       : "That code has already been used."));
+                                        : d.expires < time_now_s()
+                                            ? "That code has expired. Start the sign-in again on "
+                                              "your device."
+                                            : "That code has already been used."));
     }
     const char *app_name = arena_strdup(a, has_sp ? sp.display_name : d.client_id);
     if (has_sp) store_sp_release(&sp);
@@ -131,8 +137,10 @@ int idn_h_devicelogin_post(http_request_t *req, http_response_t *resp, castor_er
     if (rc < 0) return rc;
     rc = store_device_code_set(t, d.device_hash, decline ? "declined" : "approved",
                                decline ? "" : u.id, err);
-    if (rc == 0) rc = store_commit(t, err);
-    else store_rollback(t);
+    if (rc == 0)
+        rc = store_commit(t, err);
+    else
+        store_rollback(t);
     if (rc < 0) return rc;
     if (decline)
         return send_page(req, resp, 200, "Sign-in cancelled",
@@ -181,8 +189,8 @@ static const char *param(http_request_t *req, const idn_form_t *f, const char *n
 static int redirect_with(http_request_t *req, http_response_t *resp, const char *uri,
                          const char *query)
 {
-    const char *loc = arena_sprintf(&req->arena, "%s%s%s", uri, strchr(uri, '?') ? "&" : "?",
-                                    query);
+    const char *loc =
+        arena_sprintf(&req->arena, "%s%s%s", uri, strchr(uri, '?') ? "&" : "?", query);
     http_response_header(req, resp, "Location", loc);
     http_response_header(req, resp, "Cache-Control", "no-store");
     resp->status = 302;
@@ -252,9 +260,9 @@ static int session_user(http_request_t *req, const char *tok, store_user_t *out)
 
 static const char *hidden_params(http_request_t *req, const idn_form_t *f)
 {
-    static const char *const names[] = {"client_id", "redirect_uri", "response_type", "scope",
-                                        "state", "nonce", "code_challenge",
-                                        "code_challenge_method", "response_mode", "resource"};
+    static const char *const names[] = {
+        "client_id", "redirect_uri",   "response_type",         "scope",         "state",
+        "nonce",     "code_challenge", "code_challenge_method", "response_mode", "resource"};
     arena_t *a = &req->arena;
     const char *out = "";
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -307,7 +315,8 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
         return redirect_error(req, resp, redirect, state, "unsupported_response_type",
                               "AADSTS700054: response_type must be 'code'.");
     }
-    if (c.public_client && (!challenge || !challenge[0] || !method || strcmp(method, "S256") != 0)) {
+    if (c.public_client &&
+        (!challenge || !challenge[0] || !method || strcmp(method, "S256") != 0)) {
         idn_client_release(&c);
         return redirect_error(req, resp, redirect, state, "invalid_request",
                               "AADSTS9002325: Proof Key for Code Exchange is required for "
@@ -340,7 +349,8 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
     if (!signed_in) {
         const char *name = arena_strdup(a, c.sp.display_name);
         idn_client_release(&c);
-        return send_page(req, resp, 200, "Sign in", signin_form(req, action, hidden, name, NULL, 0));
+        return send_page(req, resp, 200, "Sign in",
+                         signin_form(req, action, hidden, name, NULL, 0));
     }
     /* Consent: what would the token carry? */
     rc = store_begin(store_of(req), STORE_WRITE, &t, err);
@@ -404,11 +414,10 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
         idn_client_release(&c);
         store_rollback(t);
         const char *colon = strchr(ce.code, ':');
-        return redirect_error(req, resp, redirect, state,
-                              arena_strndup(a, ce.code, colon ? (size_t)(colon - ce.code)
-                                                              : strlen(ce.code)),
-                              arena_sprintf(a, "AADSTS%s: %s", colon ? colon + 1 : "",
-                                            ce.message));
+        return redirect_error(
+            req, resp, redirect, state,
+            arena_strndup(a, ce.code, colon ? (size_t)(colon - ce.code) : strlen(ce.code)),
+            arena_sprintf(a, "AADSTS%s: %s", colon ? colon + 1 : "", ce.message));
     }
     char *code = idn_random_token(a, 32);
     store_auth_code_t ac = {.expires = time_now_s() + IDN_AUTH_CODE_TTL_S};
@@ -417,8 +426,10 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
     snprintf(ac.client_id, sizeof ac.client_id, "%s", c.sp.app_id);
     snprintf(ac.user_id, sizeof ac.user_id, "%s", u.id);
     snprintf(ac.redirect_uri, sizeof ac.redirect_uri, "%s", redirect);
-    if (scope) snprintf(ac.scope, sizeof ac.scope, "%s", scope);
-    else snprintf(ac.scope, sizeof ac.scope, "%s/.default", tg.resource);
+    if (scope)
+        snprintf(ac.scope, sizeof ac.scope, "%s", scope);
+    else
+        snprintf(ac.scope, sizeof ac.scope, "%s/.default", tg.resource);
     snprintf(ac.challenge, sizeof ac.challenge, "%s", challenge ? challenge : "");
     snprintf(ac.challenge_method, sizeof ac.challenge_method, "%s", method ? method : "");
     const char *nonce = param(req, f, "nonce");
@@ -426,10 +437,12 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
     idn_target_release(&tg);
     idn_client_release(&c);
     rc = store_auth_code_add(t, &ac, err);
-    if (rc == 0) rc = store_commit(t, err);
-    else store_rollback(t);
+    if (rc == 0)
+        rc = store_commit(t, err);
+    else
+        store_rollback(t);
     if (rc < 0) return rc;
-    return redirect_with(req, resp, redirect,
-                         arena_sprintf(a, "code=%s%s%s", code, state ? "&state=" : "",
-                                       state ? enc(a, state) : ""));
+    return redirect_with(
+        req, resp, redirect,
+        arena_sprintf(a, "code=%s%s%s", code, state ? "&state=" : "", state ? enc(a, state) : ""));
 }

@@ -79,7 +79,8 @@ static int shape_of(arena_t *a, const char *text, size_t len, shape_t *sh, casto
     int rc = query_lex(a, text, len, &sh->toks, &sh->ntok, err);
     if (rc < 0) return rc;
     size_t n = 0;
-    for (size_t i = 0; i < sh->ntok; i++) n += (is_lit(&sh->toks[i]) ? 2 : sh->toks[i].len) + 1;
+    for (size_t i = 0; i < sh->ntok; i++)
+        n += (is_lit(&sh->toks[i]) ? 2 : sh->toks[i].len) + 1;
     char *k = arena_alloc(a, n + 1), *w = k;
     if (!k) return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
     for (size_t i = 0; i < sh->ntok; i++) {
@@ -155,8 +156,10 @@ static int plan_entry(arena_t *a, query_compiled_t *c, const shape_t *sh, const 
         size_t lo = 0, hi = sh->ntok;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (sh->toks[mid].pos < p->index) lo = mid + 1;
-            else hi = mid;
+            if (sh->toks[mid].pos < p->index)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         if (lo >= sh->ntok || sh->toks[lo].pos != p->index || !is_lit(&sh->toks[lo])) return -1;
         p->index = (uint32_t)lo;
@@ -192,7 +195,8 @@ static void *flatten(const query_compiled_t *c, size_t *len)
                str_size(s->sql);
     for (size_t i = 0; i < s->nparams; i++)
         if (keeps_text(&s->params[i])) n += str_size(s->params[i].s);
-    for (size_t i = 0; i < s->nouts; i++) n += str_size(s->out_keys[i]);
+    for (size_t i = 0; i < s->nouts; i++)
+        n += str_size(s->out_keys[i]);
     flat_t f = {.base = malloc(n)};
     if (!f.base) return NULL;
     query_compiled_t *o = (query_compiled_t *)f.base;
@@ -218,12 +222,14 @@ static void *flatten(const query_compiled_t *c, size_t *len)
         p.s = keeps_text(&p) ? put_str(&f, p.s) : NULL;
         o->sql.params[i] = p;
     }
-    for (size_t i = 0; i < s->nouts; i++) o->sql.out_keys[i] = put_str(&f, s->out_keys[i]);
+    for (size_t i = 0; i < s->nouts; i++)
+        o->sql.out_keys[i] = put_str(&f, s->out_keys[i]);
     *len = n;
     return f.base;
 }
 
-#define MOVE(p, from, to) ((p) ? (void *)((char *)(to) + ((const char *)(p) - (const char *)(from))) : NULL)
+#define MOVE(p, from, to)                                                                          \
+    ((p) ? (void *)((char *)(to) + ((const char *)(p) - (const char *)(from))) : NULL)
 
 /* Copies a flat entry into a and aims its pointers at the copy. */
 static int unflatten(arena_t *a, const void *blob, size_t len, query_compiled_t *out)
@@ -247,8 +253,8 @@ static int unflatten(arena_t *a, const void *blob, size_t len, query_compiled_t 
 
 /* ---- compiling ---- */
 
-static int compile(arena_t *a, const char *text, size_t len, const query_dialect_t *d,
-                   bool paged, query_compiled_t *out, castor_err *err)
+static int compile(arena_t *a, const char *text, size_t len, const query_dialect_t *d, bool paged,
+                   query_compiled_t *out, castor_err *err)
 {
     query_t *q;
     int rc = query_prepare(a, text, len, &q, err);

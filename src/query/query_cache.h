@@ -8,9 +8,10 @@
  * they come from (query_param_src_t), and query_sql_bind() sets them for each request; the
  * query's literals are parameters bound from each request's tokens (the SQL depends on their
  * kinds, never their content). So one entry serves every caller, instance and id; literals
- * stay bound parameters, never spliced. A cached entry is one flat block; a hit copies it into the caller's arena under the
- * lock, so eviction never pulls memory from under a running query. Bounded (LRU over a fixed
- * table of slots) and thread-safe (one mutex, held only for the lookup and the copy). */
+ * stay bound parameters, never spliced. A cached entry is one flat block; a hit copies it into the
+ * caller's arena under the lock, so eviction never pulls memory from under a running query. Bounded
+ * (LRU over a fixed table of slots) and thread-safe (one mutex, held only for the lookup and the
+ * copy). */
 #ifndef CASTOR_QUERY_QUERY_CACHE_H
 #define CASTOR_QUERY_QUERY_CACHE_H
 
@@ -37,12 +38,15 @@ typedef struct query_cache {
     query_cache_slot_t slot[QUERY_CACHE_SLOTS];
 } query_cache_t;
 
-#define QUERY_CACHE_INIT {.lock = PTHREAD_MUTEX_INITIALIZER}
+#define QUERY_CACHE_INIT                                                                           \
+    {                                                                                              \
+        .lock = PTHREAD_MUTEX_INITIALIZER                                                          \
+    }
 
 /* A compiled query ready to bind: what the handler needs of the AST, and the SQL. */
 typedef struct query_compiled {
-    uint32_t top;   /* TOP(n); 0 without */
-    size_t nkeys;   /* key columns of a row (what a continuation token carries) */
+    uint32_t top;    /* TOP(n); 0 without */
+    size_t nkeys;    /* key columns of a row (what a continuation token carries) */
     query_sql_t sql; /* request values unset until query_sql_bind */
     /* the cache's own: the text (in an entry: its shape), the literal tokens that shaped the
      * SQL (ordinal, then text and NUL, each), and the paging flag */

@@ -98,7 +98,8 @@ static void sb_vadd(comp_t *c, sb_t *b, const char *fmt, va_list ap)
     }
     if (b->len + (size_t)n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + (size_t)n + 1) cap *= 2;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
         char *s = realloc(b->s, cap);
         if (!s) {
             c->failed = castor_err_set(c->err, CASTOR_ENOMEM, "out of memory compiling a query");
@@ -131,7 +132,7 @@ static void addf(comp_t *c, sb_t *b, const char *dfmt, const char *a1, const cha
                  const char *a3)
 {
     if (c->failed) return;
-    /* The dialect's formats are the compiler's own constants with only %s conversions. */
+        /* The dialect's formats are the compiler's own constants with only %s conversions. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     int n = snprintf(NULL, 0, dfmt, a1, a2, a3);
@@ -197,8 +198,8 @@ static const char *ph(comp_t *c, unsigned n)
 /* The placeholder of a literal derived as `derive` says (query_sql_bind_literal). */
 static const char *text_ph(comp_t *c, const query_value_t *v, query_param_derive_t derive)
 {
-    query_param_t p = {.src = QUERY_SRC_TEXT, .derive = derive, .neg = v->neg,
-                       .index = (uint32_t)v->tok_pos};
+    query_param_t p = {
+        .src = QUERY_SRC_TEXT, .derive = derive, .neg = v->neg, .index = (uint32_t)v->tok_pos};
     if (query_sql_bind_literal(c->a, &p, v) < 0 && !c->failed)
         c->failed = castor_err_set(c->err, CASTOR_EINTERNAL, "a checked literal failed its check");
     return ph(c, param(c, p));
@@ -268,8 +269,10 @@ static const char *system_column(const query_t *q, const query_path_t *p)
         return NULL;
     }
     if (n != 1) return NULL;
-    static const char *const map[][2] = {{"$relationshipId", "id"},   {"$sourceId", "source_id"},
-                                         {"$targetId", "target_id"},  {"$relationshipName", "name"},
+    static const char *const map[][2] = {{"$relationshipId", "id"},
+                                         {"$sourceId", "source_id"},
+                                         {"$targetId", "target_id"},
+                                         {"$relationshipName", "name"},
                                          {"$etag", "etag"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(s[0], map[i][0]) == 0) return map[i][1];
@@ -325,11 +328,16 @@ static const char *sql_op(query_cmp_t op)
 static query_cmp_t flip(query_cmp_t op)
 {
     switch (op) {
-    case QUERY_CMP_LT: return QUERY_CMP_GT;
-    case QUERY_CMP_LE: return QUERY_CMP_GE;
-    case QUERY_CMP_GT: return QUERY_CMP_LT;
-    case QUERY_CMP_GE: return QUERY_CMP_LE;
-    default: return op;
+    case QUERY_CMP_LT:
+        return QUERY_CMP_GT;
+    case QUERY_CMP_LE:
+        return QUERY_CMP_GE;
+    case QUERY_CMP_GT:
+        return QUERY_CMP_LT;
+    case QUERY_CMP_GE:
+        return QUERY_CMP_LE;
+    default:
+        return op;
     }
 }
 
@@ -355,12 +363,24 @@ static void emit_lit_cmp(comp_t *c, sb_t *b, query_cmp_t op, const query_value_t
     }
     bool t = false;
     switch (op) {
-    case QUERY_CMP_EQ: t = cmp == 0; break;
-    case QUERY_CMP_NE: t = cmp != 0; break;
-    case QUERY_CMP_LT: t = cmp < 0; break;
-    case QUERY_CMP_LE: t = cmp <= 0; break;
-    case QUERY_CMP_GT: t = cmp > 0; break;
-    case QUERY_CMP_GE: t = cmp >= 0; break;
+    case QUERY_CMP_EQ:
+        t = cmp == 0;
+        break;
+    case QUERY_CMP_NE:
+        t = cmp != 0;
+        break;
+    case QUERY_CMP_LT:
+        t = cmp < 0;
+        break;
+    case QUERY_CMP_LE:
+        t = cmp <= 0;
+        break;
+    case QUERY_CMP_GT:
+        t = cmp > 0;
+        break;
+    case QUERY_CMP_GE:
+        t = cmp >= 0;
+        break;
     }
     add(c, b, "%s", t ? "1 = 1" : "1 = 0");
 }
@@ -480,11 +500,19 @@ static void emit_in(comp_t *c, sb_t *b, const query_expr_t *e)
     size_t nstr = 0, nnum = 0, nbool = 0, nnull = 0;
     for (size_t i = 0; i < e->nitems; i++) {
         switch (e->items[i].kind) {
-        case QUERY_VALUE_STRING: nstr++; break;
+        case QUERY_VALUE_STRING:
+            nstr++;
+            break;
         case QUERY_VALUE_INT:
-        case QUERY_VALUE_DOUBLE: nnum++; break;
-        case QUERY_VALUE_BOOL: nbool++; break;
-        default: nnull++; break;
+        case QUERY_VALUE_DOUBLE:
+            nnum++;
+            break;
+        case QUERY_VALUE_BOOL:
+            nbool++;
+            break;
+        default:
+            nnull++;
+            break;
         }
     }
     if (l.kind == OP_COL) {
@@ -511,7 +539,10 @@ static void emit_in(comp_t *c, sb_t *b, const query_expr_t *e)
         if (!want) continue;
         add(c, b, " OR (");
         emit_type(c, b, &l);
-        add(c, b, " IN (%s) AND ", pass == 0 ? d->t_text : pass == 1 ? d->t_number_list : d->t_bool_list);
+        add(c, b, " IN (%s) AND ",
+            pass == 0   ? d->t_text
+            : pass == 1 ? d->t_number_list
+                        : d->t_bool_list);
         if (pass == 2)
             emit_type(c, b, &l);
         else
@@ -662,17 +693,35 @@ static void emit_call(comp_t *c, sb_t *b, const query_expr_t *e)
             add(c, b, " IS NOT NULL");
         }
         return;
-    case QUERY_FN_IS_NULL: emit_type_test(c, b, &o, d->t_null); return;
-    case QUERY_FN_IS_BOOL: emit_type_test(c, b, &o, d->t_bool_list); return;
-    case QUERY_FN_IS_NUMBER: emit_type_test(c, b, &o, d->t_number_list); return;
-    case QUERY_FN_IS_STRING: emit_type_test(c, b, &o, d->t_text); return;
-    case QUERY_FN_IS_PRIMITIVE: emit_type_test(c, b, &o, d->t_primitive_list); return;
-    case QUERY_FN_IS_OBJECT: emit_type_test(c, b, &o, d->t_object); return;
+    case QUERY_FN_IS_NULL:
+        emit_type_test(c, b, &o, d->t_null);
+        return;
+    case QUERY_FN_IS_BOOL:
+        emit_type_test(c, b, &o, d->t_bool_list);
+        return;
+    case QUERY_FN_IS_NUMBER:
+        emit_type_test(c, b, &o, d->t_number_list);
+        return;
+    case QUERY_FN_IS_STRING:
+        emit_type_test(c, b, &o, d->t_text);
+        return;
+    case QUERY_FN_IS_PRIMITIVE:
+        emit_type_test(c, b, &o, d->t_primitive_list);
+        return;
+    case QUERY_FN_IS_OBJECT:
+        emit_type_test(c, b, &o, d->t_object);
+        return;
     case QUERY_FN_STARTSWITH:
     case QUERY_FN_ENDSWITH:
-    case QUERY_FN_CONTAINS: emit_string_fn(c, b, e, &o); return;
-    case QUERY_FN_ARRAY_CONTAINS: emit_array_contains(c, b, e, &o); return;
-    default: add(c, b, "NULL"); return;
+    case QUERY_FN_CONTAINS:
+        emit_string_fn(c, b, e, &o);
+        return;
+    case QUERY_FN_ARRAY_CONTAINS:
+        emit_array_contains(c, b, e, &o);
+        return;
+    default:
+        add(c, b, "NULL");
+        return;
     }
 }
 
@@ -692,9 +741,15 @@ static void emit_expr(comp_t *c, sb_t *b, const query_expr_t *e)
         emit_expr(c, b, e->lhs);
         add(c, b, ")");
         return;
-    case QUERY_EXPR_CMP: emit_cmp(c, b, e); return;
-    case QUERY_EXPR_IN: emit_in(c, b, e); return;
-    case QUERY_EXPR_CALL: emit_call(c, b, e); return;
+    case QUERY_EXPR_CMP:
+        emit_cmp(c, b, e);
+        return;
+    case QUERY_EXPR_IN:
+        emit_in(c, b, e);
+        return;
+    case QUERY_EXPR_CALL:
+        emit_call(c, b, e);
+        return;
     }
 }
 
@@ -1012,7 +1067,8 @@ static void emit_key_filter(comp_t *c, sb_t *b, const char *const *keys, size_t 
     const query_sql_in_t *in = c->in;
     if (!in->after || !nkeys) return;
     add(c, b, "%s(", b->len ? " AND " : "");
-    for (size_t i = 0; i < nkeys; i++) add(c, b, "%s%s", i ? ", " : "", keys[i]);
+    for (size_t i = 0; i < nkeys; i++)
+        add(c, b, "%s%s", i ? ", " : "", keys[i]);
     add(c, b, ") > (");
     for (size_t i = 0; i < nkeys; i++)
         add(c, b, "%s%s", i ? ", " : "",
@@ -1024,11 +1080,12 @@ static void emit_key_filter(comp_t *c, sb_t *b, const char *const *keys, size_t 
 static void emit_order(comp_t *c, sb_t *b, const char *const *keys, size_t nkeys, bool limit)
 {
     if (nkeys) add(c, b, " ORDER BY ");
-    for (size_t i = 0; i < nkeys; i++) add(c, b, "%s%s", i ? ", " : "", keys[i]);
+    for (size_t i = 0; i < nkeys; i++)
+        add(c, b, "%s%s", i ? ", " : "", keys[i]);
     if (!limit) return;
     add(c, b, " LIMIT %s",
-        ph(c, p_req(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = c->in->limit},
-                    QUERY_SRC_LIMIT, 0)));
+        ph(c, p_req(c, (query_param_t){.kind = QUERY_PARAM_INT, .i = c->in->limit}, QUERY_SRC_LIMIT,
+                    0)));
 }
 
 static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys, size_t nkeys)
@@ -1042,14 +1099,16 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
     } else if (out->count) {
         if (distinct) {
             add(c, &s, "SELECT COUNT(*) FROM (SELECT DISTINCT ");
-            for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s", i ? ", " : "", keys[i]);
+            for (size_t i = 0; i < nkeys; i++)
+                add(c, &s, "%s%s", i ? ", " : "", keys[i]);
             add(c, &s, " FROM %s WHERE %s) q", c->from.s, c->where.s);
         } else {
             add(c, &s, "SELECT COUNT(*) FROM %s WHERE %s", c->from.s, c->where.s);
         }
     } else if (!distinct) {
         add(c, &s, "SELECT ");
-        for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s", i ? ", " : "", keys[i]);
+        for (size_t i = 0; i < nkeys; i++)
+            add(c, &s, "%s%s", i ? ", " : "", keys[i]);
         add(c, &s, "%s FROM %s WHERE %s", c->sel.s ? c->sel.s : "", c->from.s, c->where.s);
         emit_key_filter(c, &s, keys, nkeys);
         emit_order(c, &s, keys, nkeys, true);
@@ -1066,13 +1125,15 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
             add(c, &s, "%s%s", i ? ", " : "", qk[i]);
         }
         add(c, &s, "%s FROM (SELECT DISTINCT ", c->sel.s ? c->sel.s : "");
-        for (size_t i = 0; i < nkeys; i++) add(c, &s, "%s%s AS k%zu", i ? ", " : "", keys[i], i);
+        for (size_t i = 0; i < nkeys; i++)
+            add(c, &s, "%s%s AS k%zu", i ? ", " : "", keys[i], i);
         /* Carried ids depend on the key rows alone: the rows stay as distinct, and ordering by
          * them after the keys changes nothing, but lets SQLite de-duplicate and sort with one
          * b-tree (DISTINCT and ORDER BY then name the same columns). */
         const char **ord = arena_calloc(c->a, nkeys + q->ncollections + 1, sizeof *ord);
         size_t nord = 0;
-        for (size_t i = 0; ord && i < nkeys; i++) ord[nord++] = keys[i];
+        for (size_t i = 0; ord && i < nkeys; i++)
+            ord[nord++] = keys[i];
         for (size_t i = 0; ord && c->carried && i < q->ncollections; i++)
             if (c->carried[i]) {
                 ord[nord] = arena_sprintf(c->a, "%s.id", c->tab[i]);
@@ -1123,10 +1184,10 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
         return castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
     c.p_inst = p_req(&c, (query_param_t){.kind = QUERY_PARAM_TEXT, .s = in->instance},
                      QUERY_SRC_INSTANCE, 0);
-    c.p_key = p_req(&c,
-                    (query_param_t){.kind = QUERY_PARAM_TEXT,
-                                    .s = in->instance_key ? in->instance_key : ""},
-                    QUERY_SRC_INSTANCE_KEY, 0);
+    c.p_key = p_req(
+        &c,
+        (query_param_t){.kind = QUERY_PARAM_TEXT, .s = in->instance_key ? in->instance_key : ""},
+        QUERY_SRC_INSTANCE_KEY, 0);
     size_t nkeys = 0;
     if (count_by_model(q)) {
         c.counted = true;
@@ -1134,7 +1195,8 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
         add(&c, &c.from, "twin_counts tc");
         add(&c, &c.where, "tc.instance_id = %s", ph(&c, c.p_inst));
     } else if (q->match && q->match->nnodes > 1) {
-        if (q->ncollections == 0) fail_at(&c, q->match->pos, "a MATCH pattern needs at least one named twin");
+        if (q->ncollections == 0)
+            fail_at(&c, q->match->pos, "a MATCH pattern needs at least one named twin");
         from_match(&c, keys, &nkeys, node_id);
     } else if (q->match) {
         if (q->match->nodes[0].coll < 0)
@@ -1178,7 +1240,8 @@ int query_compile(arena_t *a, const query_t *q, const query_dialect_t *d, const 
     if (!c.failed && sql) {
         out->sql = sql;
         out->params = arena_alloc(a, (c.nparams ? c.nparams : 1) * sizeof *out->params);
-        if (!out->params) c.failed = castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
+        if (!out->params)
+            c.failed = castor_err_set(err, CASTOR_ELIMIT, "query too large to compile");
         else {
             memcpy(out->params, c.params, c.nparams * sizeof *out->params);
             out->nparams = c.nparams;
@@ -1197,10 +1260,17 @@ int query_sql_bind(query_sql_t *qs, const query_sql_in_t *in, castor_err *err)
         query_param_t *p = &qs->params[i];
         switch (p->src) {
         case QUERY_SRC_LITERAL:
-        case QUERY_SRC_TEXT: break;
-        case QUERY_SRC_INSTANCE: p->s = in->instance; break;
-        case QUERY_SRC_INSTANCE_KEY: p->s = in->instance_key ? in->instance_key : ""; break;
-        case QUERY_SRC_LIMIT: p->i = in->limit; break;
+        case QUERY_SRC_TEXT:
+            break;
+        case QUERY_SRC_INSTANCE:
+            p->s = in->instance;
+            break;
+        case QUERY_SRC_INSTANCE_KEY:
+            p->s = in->instance_key ? in->instance_key : "";
+            break;
+        case QUERY_SRC_LIMIT:
+            p->i = in->limit;
+            break;
         case QUERY_SRC_AFTER:
             if (!in->after || p->index >= in->nafter)
                 return castor_err_set(err, CASTOR_EINTERNAL,
@@ -1223,10 +1293,21 @@ int query_sql_bind_literal(arena_t *a, query_param_t *p, const query_value_t *v)
     p->d = 0;
     if (p->derive == QUERY_DERIVE_NONE) {
         switch (v->kind) {
-        case QUERY_VALUE_INT: p->kind = QUERY_PARAM_INT; p->i = v->i; break;
-        case QUERY_VALUE_DOUBLE: p->kind = QUERY_PARAM_DOUBLE; p->d = v->d; break;
-        case QUERY_VALUE_STRING: p->kind = QUERY_PARAM_TEXT; p->s = v->s; break;
-        default: p->kind = QUERY_PARAM_NULL; break;
+        case QUERY_VALUE_INT:
+            p->kind = QUERY_PARAM_INT;
+            p->i = v->i;
+            break;
+        case QUERY_VALUE_DOUBLE:
+            p->kind = QUERY_PARAM_DOUBLE;
+            p->d = v->d;
+            break;
+        case QUERY_VALUE_STRING:
+            p->kind = QUERY_PARAM_TEXT;
+            p->s = v->s;
+            break;
+        default:
+            p->kind = QUERY_PARAM_NULL;
+            break;
         }
         return 0;
     }

@@ -10,13 +10,13 @@
 struct models_cache; /* twins/models_cache.h: compiled model graphs per instance */
 
 typedef struct castor_app {
-    serve_config_t cfg;    /* read-only after start */
+    serve_config_t cfg; /* read-only after start */
     store_t *store;
     http_router_t *router;
-    char tenant_id[37];    /* the bootstrap tenant */
+    char tenant_id[37]; /* the bootstrap tenant */
     char subscription_id[37];
     struct models_cache *models; /* NULL: every graph is compiled for its request alone */
-    arm_rbac_t *rbac;      /* the current RBAC snapshot, swapped when roles or assignments change */
+    arm_rbac_t *rbac; /* the current RBAC snapshot, swapped when roles or assignments change */
 } castor_app_t;
 
 #endif

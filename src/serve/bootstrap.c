@@ -112,8 +112,8 @@ int bootstrap_run(store_t *store, const char *admin_password, bootstrap_result_t
     if (rc == CASTOR_ENOTFOUND) {
         rc = create_all(t, admin_password, out, err);
     } else if (rc == 0) {
-        rc = read_meta(t, META_SUBSCRIPTION, out->subscription_id, sizeof out->subscription_id,
-                       err);
+        rc =
+            read_meta(t, META_SUBSCRIPTION, out->subscription_id, sizeof out->subscription_id, err);
         if (rc == 0) rc = read_meta(t, META_ADMIN, out->admin_id, sizeof out->admin_id, err);
         if (rc == 0 && admin_password && admin_password[0]) {
             /* Only rehash when the password differs: argon2id is deliberately slow. */
@@ -144,10 +144,10 @@ int bootstrap_write_connection(const serve_config_t *cfg, const bootstrap_result
     if (!realpath(ca_path, abs_ca)) snprintf(abs_ca, sizeof abs_ca, "%s", ca_path);
     char arm[1100];
     snprintf(arm, sizeof arm, "%s/", cfg->public_url);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "authority", cfg->public_url,
-                            "tenantId", boot->tenant_id, "subscriptionId", boot->subscription_id,
-                            "resourceManager", arm, "graph", arm, "caFile", abs_ca, "adminUser",
-                            boot->admin_upn);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "authority", cfg->public_url, "tenantId",
+                  boot->tenant_id, "subscriptionId", boot->subscription_id, "resourceManager", arm,
+                  "graph", arm, "caFile", abs_ca, "adminUser", boot->admin_upn);
     char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     json_decref(doc);
     if (!text) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");

@@ -24,7 +24,7 @@ typedef struct bootstrap_result {
     char admin_upn[256];
     char generated_password[64]; /* set only when this start generated it; print once */
     int first_start;
-    int password_reset;          /* CASTOR_ADMIN_PASSWORD replaced the admin's password */
+    int password_reset; /* CASTOR_ADMIN_PASSWORD replaced the admin's password */
 } bootstrap_result_t;
 
 /* Creates the bootstrap objects on first start (one transaction: all or nothing) or reads

@@ -78,7 +78,8 @@ static int set_public_url(serve_config_t *c, const char *f, const char *v, casto
                               "http), e.g. https://localhost:8443",
                               f, v);
     size_t n = strlen(c->public_url);
-    while (n > 8 && c->public_url[n - 1] == '/') c->public_url[--n] = '\0';
+    while (n > 8 && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
     return CASTOR_OK;
 }
 
@@ -137,9 +138,12 @@ static int set_rbac_delay(serve_config_t *c, const char *f, const char *v, casto
     char *end;
     long n = strtol(v, &end, 10);
     long mult = 1;
-    if (*end == 's') end++;
-    else if (*end == 'm') mult = 60, end++;
-    else if (*end == 'h') mult = 3600, end++;
+    if (*end == 's')
+        end++;
+    else if (*end == 'm')
+        mult = 60, end++;
+    else if (*end == 'h')
+        mult = 3600, end++;
     if (!v[0] || end == v || *end || n < 0 || n * mult > 24 * 3600)
         return castor_err_set(e, CASTOR_EINVAL,
                               "%s '%s': use a duration such as 60s, 5m or 1h (at most 24h)", f, v);
@@ -249,9 +253,9 @@ int serve_config_public_host(const serve_config_t *cfg, char *buf, size_t size, 
         end = h + strcspn(h, ":/");
     }
     if (end == h || (size_t)(end - h) >= size)
-        return castor_err_set(err, CASTOR_EINVAL, "--public-url '%s' has no host",
-                              cfg->public_url);
+        return castor_err_set(err, CASTOR_EINVAL, "--public-url '%s' has no host", cfg->public_url);
     snprintf(buf, size, "%.*s", (int)(end - h), h);
-    for (char *p = buf; *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = buf; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     return CASTOR_OK;
 }

@@ -11,19 +11,19 @@
 #define SERVE_PATH_MAX 4096
 
 typedef struct serve_config {
-    char data_dir[SERVE_PATH_MAX];  /* --data, default ./castor-data */
-    char listen[256];               /* --listen, default 127.0.0.1:8443 */
-    char public_url[1024];          /* --public-url, default https://localhost:PORT */
-    log_level_t log_level;          /* --log-level, default info */
-    char tls_cert[SERVE_PATH_MAX];  /* --tls-cert, optional */
-    char tls_key[SERVE_PATH_MAX];   /* --tls-key, optional */
-    unsigned threads;               /* --threads, default: number of cores */
-    unsigned idle_timeout_s;        /* --idle-timeout, default CASTOR_HTTP_TIMEOUT_S */
-    unsigned device_code_ttl_s;     /* --device-code-lifetime; 0 = Entra's 900 s */
-    unsigned rbac_delay_s;          /* --rbac-propagation-delay: simulate Azure's delay */
-    int compat_empty_403;           /* --compat-empty-403: Azure's bodiless 403s */
-    unsigned token_reuse_s;         /* --token-reuse: reuse app-only tokens this long (0 off) */
-    int help;                       /* --help was given */
+    char data_dir[SERVE_PATH_MAX]; /* --data, default ./castor-data */
+    char listen[256];              /* --listen, default 127.0.0.1:8443 */
+    char public_url[1024];         /* --public-url, default https://localhost:PORT */
+    log_level_t log_level;         /* --log-level, default info */
+    char tls_cert[SERVE_PATH_MAX]; /* --tls-cert, optional */
+    char tls_key[SERVE_PATH_MAX];  /* --tls-key, optional */
+    unsigned threads;              /* --threads, default: number of cores */
+    unsigned idle_timeout_s;       /* --idle-timeout, default CASTOR_HTTP_TIMEOUT_S */
+    unsigned device_code_ttl_s;    /* --device-code-lifetime; 0 = Entra's 900 s */
+    unsigned rbac_delay_s;         /* --rbac-propagation-delay: simulate Azure's delay */
+    int compat_empty_403;          /* --compat-empty-403: Azure's bodiless 403s */
+    unsigned token_reuse_s;        /* --token-reuse: reuse app-only tokens this long (0 off) */
+    int help;                      /* --help was given */
 } serve_config_t;
 
 /* Fills cfg from defaults, then the environment, then argv (argv[0] is "serve"). An unknown

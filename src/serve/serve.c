@@ -51,8 +51,7 @@ static int data_dir_prepare(const char *dir, int *lock_fd, castor_err *err)
     char path[SERVE_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/castor.lock", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return castor_err_set(err, CASTOR_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0) return castor_err_set(err, CASTOR_EIO, "cannot open %s: %s", path, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         char pid[32] = "";
         ssize_t n = read(fd, pid, sizeof pid - 1);
@@ -78,12 +77,13 @@ static void print_banner(const castor_app_t *app, const bootstrap_result_t *boot
                          const tls_material_t *tls, const char *listen, unsigned short port)
 {
     const serve_config_t *c = &app->cfg;
-    printf("castor %s is serving on %s (listening on %s, port %u)\n", CASTOR_VERSION,
-           c->public_url, listen, port);
+    printf("castor %s is serving on %s (listening on %s, port %u)\n", CASTOR_VERSION, c->public_url,
+           listen, port);
     printf("  data folder    %s (SQLite, schema v%d)\n", c->data_dir,
            store_schema_version(app->store));
     printf("  trust this CA  %s\n", tls->ca_path);
-    printf("                 (NODE_EXTRA_CA_CERTS=..., REQUESTS_CA_BUNDLE=..., curl --cacert ...)\n");
+    printf(
+        "                 (NODE_EXTRA_CA_CERTS=..., REQUESTS_CA_BUNDLE=..., curl --cacert ...)\n");
     printf("  tenant         %s (%s)\n", boot->tenant_id, BOOTSTRAP_DOMAIN);
     printf("  subscription   %s (%s)\n", boot->subscription_id, BOOTSTRAP_SUBSCRIPTION_NAME);
     if (boot->generated_password[0])
@@ -180,9 +180,8 @@ int serve_main(int argc, char **argv)
         exit_code = serve_fail("public URL", &err);
         goto out;
     }
-    int trc = app.cfg.tls_cert[0]
-                  ? tls_material_load(app.cfg.tls_cert, app.cfg.tls_key, &tls, &err)
-                  : tls_material_ensure(app.cfg.data_dir, host, &tls, &err);
+    int trc = app.cfg.tls_cert[0] ? tls_material_load(app.cfg.tls_cert, app.cfg.tls_key, &tls, &err)
+                                  : tls_material_ensure(app.cfg.data_dir, host, &tls, &err);
     if (trc < 0) {
         exit_code = serve_fail("TLS certificate", &err);
         goto out;
@@ -219,12 +218,13 @@ int serve_main(int argc, char **argv)
     }
     print_banner(&app, &boot, &tls, app.cfg.listen, http_server_port(server));
     log_json(LOG_INFO, "serving",
-             json_pack("{s:s, s:s, s:i}", "publicUrl", app.cfg.public_url, "listen",
-                       app.cfg.listen, "port", (int)http_server_port(server)));
+             json_pack("{s:s, s:s, s:i}", "publicUrl", app.cfg.public_url, "listen", app.cfg.listen,
+                       "port", (int)http_server_port(server)));
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    log_json(LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    log_json(LOG_INFO, "stopping",
+             json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
     http_server_quiesce(server);
     unsigned left = http_server_drain(server, CASTOR_HTTP_SHUTDOWN_GRACE_S * 1000u);
     if (left) log_msg(LOG_WARN, "%u request(s) still running after the grace period", left);

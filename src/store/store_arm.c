@@ -56,20 +56,22 @@ int store_subscription_list(store_txn_t *t, store_subscription_t *out, int max, 
     return rc;
 }
 
-int store_role_assignment_create(store_txn_t *t, const store_role_assignment_t *ra,
-                                 castor_err *err)
+int store_role_assignment_create(store_txn_t *t, const store_role_assignment_t *ra, castor_err *err)
 {
-    store_param_t p[] = {SP_T(ra->id),           SP_T(ra->scope),
-                         SP_T(ra->principal_id), SP_T(ra->principal_type),
-                         SP_T(ra->role_definition_id), SP_T(ra->created_by),
-                         SP_I(ra->created), SP_T(ra->description)};
+    store_param_t p[] = {SP_T(ra->id),
+                         SP_T(ra->scope),
+                         SP_T(ra->principal_id),
+                         SP_T(ra->principal_type),
+                         SP_T(ra->role_definition_id),
+                         SP_T(ra->created_by),
+                         SP_I(ra->created),
+                         SP_T(ra->description)};
     int rc = store_exec(t,
                         "INSERT INTO role_assignments (id, scope, principal_id, principal_type, "
                         "role_definition_id, created_by, created, description) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         p, 8, NULL, NULL, NULL, err);
-    if (rc == CASTOR_ECONFLICT)
-        castor_err_set(err, rc, "The role assignment already exists.");
+    if (rc == CASTOR_ECONFLICT) castor_err_set(err, rc, "The role assignment already exists.");
     return rc;
 }
 
@@ -129,8 +131,8 @@ int store_role_assignment_delete(store_txn_t *t, const char *id, castor_err *err
 {
     int64_t changes = 0;
     store_param_t p[] = {SP_T(id)};
-    int rc = store_exec(t, "DELETE FROM role_assignments WHERE id = ?", p, 1, NULL, NULL,
-                        &changes, err);
+    int rc =
+        store_exec(t, "DELETE FROM role_assignments WHERE id = ?", p, 1, NULL, NULL, &changes, err);
     if (rc < 0) return rc;
     if (!changes) return castor_err_set(err, CASTOR_ENOTFOUND, "no role assignment named %s", id);
     return CASTOR_OK;
@@ -159,8 +161,8 @@ int store_role_assignment_count(store_txn_t *t, const char *scope, const char *r
 int store_role_assignment_delete_under(store_txn_t *t, const char *scope, castor_err *err)
 {
     store_param_t p[] = {SP_T(scope), SP_T(scope), SP_T(scope)};
-    return store_exec(t, "DELETE FROM role_assignments WHERE " UNDER_SCOPE, p, 3, NULL, NULL,
-                      NULL, err);
+    return store_exec(t, "DELETE FROM role_assignments WHERE " UNDER_SCOPE, p, 3, NULL, NULL, NULL,
+                      err);
 }
 
 /* ---- resource groups ---- */
@@ -194,17 +196,19 @@ int store_resource_group_put(store_txn_t *t, const store_resource_group_t *rg, i
     int64_t changes = 0;
     store_param_t u[] = {SP_T(rg->tags), SP_T(rg->subscription_id), SP_T(rg->name)};
     /* The location of an existing group never changes (ARM refuses a move); tags do. */
-    int rc = store_exec(t, "UPDATE resource_groups SET tags = ? WHERE subscription_id = ? AND name = ?",
-                        u, 3, NULL, NULL, &changes, err);
+    int rc =
+        store_exec(t, "UPDATE resource_groups SET tags = ? WHERE subscription_id = ? AND name = ?",
+                   u, 3, NULL, NULL, &changes, err);
     if (rc < 0) return rc;
     if (created_out) *created_out = changes == 0;
     if (changes) return CASTOR_OK;
     store_param_t p[] = {SP_T(rg->subscription_id), SP_T(rg->name), SP_T(rg->location),
                          SP_T(rg->tags), SP_I(rg->created)};
-    return store_exec(t,
-                      "INSERT INTO resource_groups (subscription_id, name, location, tags, created) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      p, 5, NULL, NULL, NULL, err);
+    return store_exec(
+        t,
+        "INSERT INTO resource_groups (subscription_id, name, location, tags, created) "
+        "VALUES (?, ?, ?, ?, ?)",
+        p, 5, NULL, NULL, NULL, err);
 }
 
 static int rg_copy(const store_resource_group_t *rg, void *ctx)
@@ -219,8 +223,8 @@ int store_resource_group_get(store_txn_t *t, const char *subscription_id, const 
     memset(out, 0, sizeof *out);
     rg_walk_t w = {rg_copy, out};
     store_param_t p[] = {SP_T(subscription_id), SP_T(name)};
-    int rc = store_exec(t, RG_COLS "WHERE subscription_id = ? AND name = ?", p, 2, rg_one, &w,
-                        NULL, err);
+    int rc = store_exec(t, RG_COLS "WHERE subscription_id = ? AND name = ?", p, 2, rg_one, &w, NULL,
+                        err);
     if (rc < 0) return rc;
     if (!out->name[0])
         return castor_err_set(err, CASTOR_ENOTFOUND, "Resource group '%s' could not be found.",
@@ -234,8 +238,8 @@ int store_resource_group_each(store_txn_t *t, const char *subscription_id,
 {
     rg_walk_t w = {fn, ctx};
     store_param_t p[] = {SP_T(subscription_id)};
-    return store_exec(t, RG_COLS "WHERE subscription_id = ? ORDER BY name", p, 1, rg_one, &w,
-                      NULL, err);
+    return store_exec(t, RG_COLS "WHERE subscription_id = ? ORDER BY name", p, 1, rg_one, &w, NULL,
+                      err);
 }
 
 int store_resource_group_delete(store_txn_t *t, const char *subscription_id, const char *name,
@@ -244,14 +248,15 @@ int store_resource_group_delete(store_txn_t *t, const char *subscription_id, con
     char scope[STORE_SCOPE_MAX];
     snprintf(scope, sizeof scope, "/subscriptions/%s/resourceGroups/%s", subscription_id, name);
     store_param_t p[] = {SP_T(subscription_id), SP_T(name)};
-    int rc = store_exec(t, "DELETE FROM dt_instances WHERE subscription_id = ? AND "
-                           "resource_group = ?",
+    int rc = store_exec(t,
+                        "DELETE FROM dt_instances WHERE subscription_id = ? AND "
+                        "resource_group = ?",
                         p, 2, NULL, NULL, NULL, err);
     if (rc == 0) rc = store_role_assignment_delete_under(t, scope, err);
     int64_t changes = 0;
     if (rc == 0)
-        rc = store_exec(t, "DELETE FROM resource_groups WHERE subscription_id = ? AND name = ?",
-                        p, 2, NULL, NULL, &changes, err);
+        rc = store_exec(t, "DELETE FROM resource_groups WHERE subscription_id = ? AND name = ?", p,
+                        2, NULL, NULL, &changes, err);
     if (rc < 0) return rc;
     if (!changes)
         return castor_err_set(err, CASTOR_ENOTFOUND, "Resource group '%s' could not be found.",
@@ -294,11 +299,16 @@ static int dt_one(const store_row_t *row, void *ctx)
 
 int store_dt_instance_create(store_txn_t *t, const store_dt_instance_t *d, castor_err *err)
 {
-    store_param_t p[] = {SP_T(d->id),       SP_T(d->name),
-                         SP_T(d->subscription_id), SP_T(d->resource_group),
-                         SP_T(d->location), SP_T(d->tags),
-                         SP_T(d->public_network_access), SP_T(d->provisioning_state),
-                         SP_T(d->created_by), SP_I(d->created),
+    store_param_t p[] = {SP_T(d->id),
+                         SP_T(d->name),
+                         SP_T(d->subscription_id),
+                         SP_T(d->resource_group),
+                         SP_T(d->location),
+                         SP_T(d->tags),
+                         SP_T(d->public_network_access),
+                         SP_T(d->provisioning_state),
+                         SP_T(d->created_by),
+                         SP_I(d->created),
                          SP_I(d->updated)};
     int rc = store_exec(t,
                         "INSERT INTO dt_instances (id, name, subscription_id, resource_group, "
@@ -314,8 +324,8 @@ int store_dt_instance_create(store_txn_t *t, const store_dt_instance_t *d, casto
 int store_dt_instance_update(store_txn_t *t, const store_dt_instance_t *d, castor_err *err)
 {
     int64_t changes = 0;
-    store_param_t p[] = {SP_T(d->tags), SP_T(d->public_network_access),
-                         SP_T(d->provisioning_state), SP_I(d->updated), SP_T(d->id)};
+    store_param_t p[] = {SP_T(d->tags), SP_T(d->public_network_access), SP_T(d->provisioning_state),
+                         SP_I(d->updated), SP_T(d->id)};
     int rc = store_exec(t,
                         "UPDATE dt_instances SET tags = ?, public_network_access = ?, "
                         "provisioning_state = ?, updated = ? WHERE id = ?",
@@ -374,8 +384,8 @@ int store_dt_instance_delete(store_txn_t *t, const char *id, castor_err *err)
                  d->subscription_id, d->resource_group, d->name);
         rc = store_role_assignment_delete_under(t, scope, err);
     }
-    if (rc == 0) rc = store_exec(t, "DELETE FROM dt_instances WHERE id = ?", p, 1, NULL, NULL,
-                                 NULL, err);
+    if (rc == 0)
+        rc = store_exec(t, "DELETE FROM dt_instances WHERE id = ?", p, 1, NULL, NULL, NULL, err);
     free(d);
     return rc;
 }
@@ -391,9 +401,14 @@ void store_role_definition_clear(store_role_definition_t *def)
 
 int store_role_definition_put(store_txn_t *t, const store_role_definition_t *d, castor_err *err)
 {
-    store_param_t p[] = {SP_T(d->id),          SP_T(d->role_name), SP_T(d->description),
-                         SP_T(d->permissions), SP_T(d->assignable_scopes),
-                         SP_T(d->created_by),  SP_I(d->created),  SP_I(d->updated)};
+    store_param_t p[] = {SP_T(d->id),
+                         SP_T(d->role_name),
+                         SP_T(d->description),
+                         SP_T(d->permissions),
+                         SP_T(d->assignable_scopes),
+                         SP_T(d->created_by),
+                         SP_I(d->created),
+                         SP_I(d->updated)};
     int rc = store_exec(t,
                         "INSERT INTO role_definitions (id, role_name, description, permissions, "
                         "assignable_scopes, created_by, created, updated) "
@@ -446,8 +461,8 @@ int store_role_definition_delete(store_txn_t *t, const char *id, castor_err *err
 {
     int64_t changes = 0;
     store_param_t p[] = {SP_T(id)};
-    int rc = store_exec(t, "DELETE FROM role_definitions WHERE id = ?", p, 1, NULL, NULL,
-                        &changes, err);
+    int rc =
+        store_exec(t, "DELETE FROM role_definitions WHERE id = ?", p, 1, NULL, NULL, &changes, err);
     if (rc < 0) return rc;
     if (!changes) return castor_err_set(err, CASTOR_ENOTFOUND, "no role definition %s", id);
     return CASTOR_OK;
@@ -457,8 +472,8 @@ int store_role_definition_delete(store_txn_t *t, const char *id, castor_err *err
 
 int store_arm_operation_create(store_txn_t *t, const store_arm_operation_t *op, castor_err *err)
 {
-    store_param_t p[] = {SP_T(op->id),         SP_T(op->subscription_id), SP_T(op->resource_id),
-                         SP_T(op->status),     SP_T(op->error_code),      SP_T(op->error_message),
+    store_param_t p[] = {SP_T(op->id),     SP_T(op->subscription_id), SP_T(op->resource_id),
+                         SP_T(op->status), SP_T(op->error_code),      SP_T(op->error_message),
                          SP_I(op->created)};
     return store_exec(t,
                       "INSERT INTO arm_operations (id, subscription_id, resource_id, status, "

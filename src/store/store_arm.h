@@ -57,7 +57,7 @@ int store_role_assignment_delete_under(store_txn_t *t, const char *scope, castor
 
 typedef struct store_resource_group {
     char subscription_id[STORE_ID_MAX];
-    char name[96];     /* 1-90 characters */
+    char name[96]; /* 1-90 characters */
     char location[64];
     char tags[STORE_TAGS_MAX]; /* a JSON object */
     int64_t created;
@@ -115,7 +115,7 @@ typedef struct store_role_definition {
     char id[STORE_ID_MAX];
     char role_name[STORE_NAME_MAX];
     char description[1024];
-    char *permissions;       /* JSON array [{actions,notActions,dataActions,notDataActions}]; heap */
+    char *permissions; /* JSON array [{actions,notActions,dataActions,notDataActions}]; heap */
     char *assignable_scopes; /* JSON array of scopes; heap */
     char created_by[STORE_ID_MAX];
     int64_t created;

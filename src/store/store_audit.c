@@ -6,12 +6,17 @@
 
 int store_audit_add(store_txn_t *t, const store_audit_event_t *e, castor_err *err)
 {
-    store_param_t p[] = {SP_I(e->time),          SP_T(e->request_id),  SP_T(e->kind),
-                         SP_I(e->status),        SP_T(e->cause ? e->cause : ""),
+    store_param_t p[] = {SP_I(e->time),
+                         SP_T(e->request_id),
+                         SP_T(e->kind),
+                         SP_I(e->status),
+                         SP_T(e->cause ? e->cause : ""),
                          SP_T(e->principal_id ? e->principal_id : ""),
                          SP_T(e->principal_name ? e->principal_name : ""),
-                         SP_T(e->app_id ? e->app_id : ""), SP_T(e->action ? e->action : ""),
-                         SP_T(e->scope ? e->scope : ""), SP_T(e->detail)};
+                         SP_T(e->app_id ? e->app_id : ""),
+                         SP_T(e->action ? e->action : ""),
+                         SP_T(e->scope ? e->scope : ""),
+                         SP_T(e->detail)};
     return store_exec(t,
                       "INSERT INTO audit_events (time, request_id, kind, status, cause, "
                       "principal_id, principal_name, app_id, action, scope, detail) "
@@ -44,13 +49,12 @@ static int audit_row(const store_row_t *row, void *ctx)
 }
 
 int store_audit_each(store_txn_t *t, const char *request_id, const char *scope_prefix, int limit,
-                     int (*fn)(const store_audit_event_t *e, void *ctx), void *ctx,
-                     castor_err *err)
+                     int (*fn)(const store_audit_event_t *e, void *ctx), void *ctx, castor_err *err)
 {
     audit_walk_t w = {fn, ctx};
     /* The prefix test is a range on the lower-cased scope plus an exact match, so it stays a
      * plain comparison both engines index; '/' + 1 is '0'. */
-    store_param_t p[] = {SP_T(request_id), SP_T(request_id), SP_T(scope_prefix),
+    store_param_t p[] = {SP_T(request_id),   SP_T(request_id),   SP_T(scope_prefix),
                          SP_T(scope_prefix), SP_T(scope_prefix), SP_I(limit > 0 ? limit : 100)};
     return store_exec(t,
                       "SELECT time, request_id, kind, status, cause, principal_id, "

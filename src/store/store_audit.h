@@ -14,9 +14,9 @@ typedef struct store_audit_event {
     const char *principal_id; /* object id of the caller, or "" when unknown */
     const char *principal_name;
     const char *app_id;
-    const char *action;       /* the data action or control-plane action */
-    const char *scope;        /* the resource scope */
-    const char *detail;       /* JSON text: the explanation or the change; may be NULL */
+    const char *action; /* the data action or control-plane action */
+    const char *scope;  /* the resource scope */
+    const char *detail; /* JSON text: the explanation or the change; may be NULL */
 } store_audit_event_t;
 
 /* Appends one event. */

@@ -7,8 +7,8 @@
 #include <string.h>
 
 /* One-row lookups share this: run, then turn "no row" into CASTOR_ENOTFOUND with what. */
-static int get_one(store_txn_t *t, const char *sql, const store_param_t *p, int np,
-                   store_row_fn fn, void *out, const char *what, const char *key, castor_err *err)
+static int get_one(store_txn_t *t, const char *sql, const store_param_t *p, int np, store_row_fn fn,
+                   void *out, const char *what, const char *key, castor_err *err)
 {
     store_collect_t c = {out, 1, 0};
     int rc = store_exec(t, sql, p, np, fn, &c, NULL, err);
@@ -23,7 +23,8 @@ static int change_one(store_txn_t *t, const char *sql, const store_param_t *p, i
 {
     int64_t changed = 0;
     int rc = store_exec(t, sql, p, np, NULL, NULL, &changed, err);
-    if (rc == 0 && changed == 0) return castor_err_set(err, CASTOR_ENOTFOUND, "no %s %s", what, key);
+    if (rc == 0 && changed == 0)
+        return castor_err_set(err, CASTOR_ENOTFOUND, "no %s %s", what, key);
     return rc;
 }
 
@@ -70,12 +71,10 @@ int store_tenant_get_by_domain(store_txn_t *t, const char *domain, store_tenant_
                                castor_err *err)
 {
     store_param_t p[] = {SP_T(domain)};
-    return get_one(t, TENANT_COLS "WHERE domain = ?", p, 1, tenant_one, out, "tenant", domain,
-                   err);
+    return get_one(t, TENANT_COLS "WHERE domain = ?", p, 1, tenant_one, out, "tenant", domain, err);
 }
 
-int store_tenant_list(store_txn_t *t, store_tenant_t *out, int max, int *count_out,
-                      castor_err *err)
+int store_tenant_list(store_txn_t *t, store_tenant_t *out, int max, int *count_out, castor_err *err)
 {
     store_collect_t c = {out, max, 0};
     int rc = store_exec(t, TENANT_COLS "ORDER BY created, id", NULL, 0, tenant_one, &c, NULL, err);
@@ -86,7 +85,7 @@ int store_tenant_list(store_txn_t *t, store_tenant_t *out, int max, int *count_o
 /* ---- users ---- */
 
 #define USER_COLS                                                                                  \
-    "SELECT id, tenant_id, upn, display_name, password_hash, enabled, failed_signins, "           \
+    "SELECT id, tenant_id, upn, display_name, password_hash, enabled, failed_signins, "            \
     "locked_until, created, mail_nickname, directory_admin FROM users "
 
 static void user_from_row(const store_row_t *row, store_user_t *u)
@@ -135,12 +134,12 @@ int store_user_get(store_txn_t *t, const char *id, store_user_t *out, castor_err
                    err);
 }
 
-int store_user_get_by_upn(store_txn_t *t, const char *tenant_id, const char *upn,
-                          store_user_t *out, castor_err *err)
+int store_user_get_by_upn(store_txn_t *t, const char *tenant_id, const char *upn, store_user_t *out,
+                          castor_err *err)
 {
     store_param_t p[] = {SP_T(tenant_id), SP_T(upn)};
-    return get_one(t, USER_COLS "WHERE tenant_id = ? AND upn = ?", p, 2, user_one, out, "user",
-                   upn, err);
+    return get_one(t, USER_COLS "WHERE tenant_id = ? AND upn = ?", p, 2, user_one, out, "user", upn,
+                   err);
 }
 
 typedef struct each_ctx {
@@ -179,8 +178,8 @@ int store_user_set_signin_state(store_txn_t *t, const char *id, int failed_signi
                                 int64_t locked_until, castor_err *err)
 {
     store_param_t p[] = {SP_I(failed_signins), SP_I(locked_until), SP_T(id)};
-    return change_one(t, "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?", p,
-                      3, "user with object id", id, err);
+    return change_one(t, "UPDATE users SET failed_signins = ?, locked_until = ? WHERE id = ?", p, 3,
+                      "user with object id", id, err);
 }
 
 int store_user_update(store_txn_t *t, const store_user_t *u, castor_err *err)
@@ -196,19 +195,20 @@ int store_user_update(store_txn_t *t, const store_user_t *u, castor_err *err)
 int store_user_delete(store_txn_t *t, const char *id, castor_err *err)
 {
     store_param_t p[] = {SP_T(id)};
-    int rc = store_exec(t, "DELETE FROM memberships WHERE member_id = ?", p, 1, NULL, NULL, NULL,
+    int rc =
+        store_exec(t, "DELETE FROM memberships WHERE member_id = ?", p, 1, NULL, NULL, NULL, err);
+    if (rc == 0)
+        rc = store_exec(t, "DELETE FROM refresh_tokens WHERE user_id = ?", p, 1, NULL, NULL, NULL,
                         err);
-    if (rc == 0) rc = store_exec(t, "DELETE FROM refresh_tokens WHERE user_id = ?", p, 1, NULL,
-                                 NULL, NULL, err);
-    if (rc == 0) rc = change_one(t, "DELETE FROM users WHERE id = ?", p, 1, "user with object id",
-                                 id, err);
+    if (rc == 0)
+        rc = change_one(t, "DELETE FROM users WHERE id = ?", p, 1, "user with object id", id, err);
     return rc;
 }
 
 /* ---- groups ---- */
 
 #define GROUP_COLS                                                                                 \
-    "SELECT id, tenant_id, display_name, mail_nickname, description, owner_id, created "          \
+    "SELECT id, tenant_id, display_name, mail_nickname, description, owner_id, created "           \
     "FROM groups_ "
 
 static void group_from_row(const store_row_t *row, store_group_t *g)
@@ -241,9 +241,9 @@ static int group_each_row(const store_row_t *row, void *ctx)
 
 int store_group_create(store_txn_t *t, const store_group_t *g, castor_err *err)
 {
-    store_param_t p[] = {SP_T(g->id),          SP_T(g->tenant_id), SP_T(g->display_name),
-                         SP_T(g->mail_nickname), SP_T(g->description), SP_T(g->owner_id),
-                         SP_I(g->created)};
+    store_param_t p[] = {
+        SP_T(g->id),          SP_T(g->tenant_id), SP_T(g->display_name), SP_T(g->mail_nickname),
+        SP_T(g->description), SP_T(g->owner_id),  SP_I(g->created)};
     return store_exec(t,
                       "INSERT INTO groups_ (id, tenant_id, display_name, mail_nickname, "
                       "description, owner_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -268,8 +268,8 @@ int store_group_each(store_txn_t *t, const char *tenant_id,
 int store_group_delete(store_txn_t *t, const char *id, castor_err *err)
 {
     store_param_t p[] = {SP_T(id)};
-    int rc = store_exec(t, "DELETE FROM memberships WHERE member_id = ?", p, 1, NULL, NULL, NULL,
-                        err);
+    int rc =
+        store_exec(t, "DELETE FROM memberships WHERE member_id = ?", p, 1, NULL, NULL, NULL, err);
     if (rc == 0) rc = change_one(t, "DELETE FROM groups_ WHERE id = ?", p, 1, "group", id, err);
     return rc;
 }
@@ -299,7 +299,7 @@ static int member_row(const store_row_t *row, void *ctx)
 {
     each_ctx_t *e = ctx;
     return ((int (*)(const char *, const char *, void *))e->fn)(store_row_text(row, 0),
-                                                                  store_row_text(row, 1), e->ctx);
+                                                                store_row_text(row, 1), e->ctx);
 }
 
 int store_group_member_each(store_txn_t *t, const char *group_id,
@@ -321,23 +321,24 @@ static int group_id_row(const store_row_t *row, void *ctx)
 }
 
 int store_principal_groups(store_txn_t *t, const char *principal_id,
-                           int (*fn)(const char *group_id, void *ctx), void *ctx,
-                           castor_err *err)
+                           int (*fn)(const char *group_id, void *ctx), void *ctx, castor_err *err)
 {
     each_ctx_t e = {(void *)fn, ctx};
     store_param_t p[] = {SP_T(principal_id)};
     /* UNION (not UNION ALL) makes the recursion stop on membership cycles. */
-    return store_exec(t,
-                      "WITH RECURSIVE up(gid) AS ("
-                      "  SELECT group_id FROM memberships WHERE member_id = ?"
-                      "  UNION SELECT m.group_id FROM memberships m JOIN up ON m.member_id = up.gid)"
-                      " SELECT gid FROM up ORDER BY gid",
-                      p, 1, group_id_row, &e, NULL, err);
+    return store_exec(
+        t,
+        "WITH RECURSIVE up(gid) AS ("
+        "  SELECT group_id FROM memberships WHERE member_id = ?"
+        "  UNION SELECT m.group_id FROM memberships m JOIN up ON m.member_id = up.gid)"
+        " SELECT gid FROM up ORDER BY gid",
+        p, 1, group_id_row, &e, NULL, err);
 }
 
 /* ---- applications ---- */
 
-#define APP_COLS "SELECT id, tenant_id, app_id, display_name, owner_id, doc, created FROM applications "
+#define APP_COLS                                                                                   \
+    "SELECT id, tenant_id, app_id, display_name, owner_id, doc, created FROM applications "
 
 void store_app_release(store_app_t *a)
 {
@@ -376,9 +377,9 @@ static int app_each_row(const store_row_t *row, void *ctx)
 
 int store_app_create(store_txn_t *t, const store_app_t *a, castor_err *err)
 {
-    store_param_t p[] = {SP_T(a->id),       SP_T(a->tenant_id),           SP_T(a->app_id),
-                         SP_T(a->display_name), SP_T(a->owner_id),
-                         SP_T(a->doc ? a->doc : "{}"), SP_I(a->created)};
+    store_param_t p[] = {SP_T(a->id),           SP_T(a->tenant_id), SP_T(a->app_id),
+                         SP_T(a->display_name), SP_T(a->owner_id),  SP_T(a->doc ? a->doc : "{}"),
+                         SP_I(a->created)};
     int rc = store_exec(t,
                         "INSERT INTO applications (id, tenant_id, app_id, display_name, owner_id, "
                         "doc, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -473,7 +474,7 @@ int store_app_secret_remove(store_txn_t *t, const char *app_object_id, const cha
 /* ---- service principals ---- */
 
 #define SP_COLS                                                                                    \
-    "SELECT s.id, s.tenant_id, s.app_id, s.display_name, s.enabled, s.first_party, "              \
+    "SELECT s.id, s.tenant_id, s.app_id, s.display_name, s.enabled, s.first_party, "               \
     "s.public_client, s.owner_id, s.doc, s.created FROM service_principals s "
 
 void store_sp_release(store_sp_t *s)
@@ -527,9 +528,15 @@ int store_sp_add_name(store_txn_t *t, const char *tenant_id, const char *sp_id, 
 
 int store_sp_create(store_txn_t *t, const store_sp_t *s, castor_err *err)
 {
-    store_param_t p[] = {SP_T(s->id),          SP_T(s->tenant_id),     SP_T(s->app_id),
-                         SP_T(s->display_name), SP_I(s->enabled),      SP_I(s->first_party),
-                         SP_I(s->public_client), SP_T(s->owner_id),    SP_T(s->doc ? s->doc : "{}"),
+    store_param_t p[] = {SP_T(s->id),
+                         SP_T(s->tenant_id),
+                         SP_T(s->app_id),
+                         SP_T(s->display_name),
+                         SP_I(s->enabled),
+                         SP_I(s->first_party),
+                         SP_I(s->public_client),
+                         SP_T(s->owner_id),
+                         SP_T(s->doc ? s->doc : "{}"),
                          SP_I(s->created)};
     int rc = store_exec(t,
                         "INSERT INTO service_principals (id, tenant_id, app_id, display_name, "
@@ -557,8 +564,8 @@ int store_sp_get_by_app_id(store_txn_t *t, const char *tenant_id, const char *ap
                    "service principal for appId", app_id, err);
 }
 
-int store_sp_get_by_name(store_txn_t *t, const char *tenant_id, const char *name,
-                         store_sp_t *out, castor_err *err)
+int store_sp_get_by_name(store_txn_t *t, const char *tenant_id, const char *name, store_sp_t *out,
+                         castor_err *err)
 {
     store_param_t p[] = {SP_T(tenant_id), SP_T(name)};
     return get_one(t,
@@ -566,8 +573,8 @@ int store_sp_get_by_name(store_txn_t *t, const char *tenant_id, const char *name
                    p, 2, sp_one, out, "service principal named", name, err);
 }
 
-int store_sp_each(store_txn_t *t, const char *tenant_id,
-                  int (*fn)(const store_sp_t *s, void *ctx), void *ctx, castor_err *err)
+int store_sp_each(store_txn_t *t, const char *tenant_id, int (*fn)(const store_sp_t *s, void *ctx),
+                  void *ctx, castor_err *err)
 {
     each_ctx_t e = {(void *)fn, ctx};
     store_param_t p[] = {SP_T(tenant_id)};
@@ -588,19 +595,21 @@ int store_sp_update(store_txn_t *t, const store_sp_t *s, castor_err *err)
 int store_sp_delete(store_txn_t *t, const char *id, castor_err *err)
 {
     store_param_t p[] = {SP_T(id)};
-    int rc = store_exec(t, "DELETE FROM memberships WHERE member_id = ?", p, 1, NULL, NULL, NULL,
-                        err);
-    if (rc == 0) rc = store_exec(t, "DELETE FROM oauth2_grants WHERE client_id = ? OR resource_id = ?",
-                                 (store_param_t[]){SP_T(id), SP_T(id)}, 2, NULL, NULL, NULL, err);
-    if (rc == 0) rc = change_one(t, "DELETE FROM service_principals WHERE id = ?", p, 1,
-                                 "service principal", id, err);
+    int rc =
+        store_exec(t, "DELETE FROM memberships WHERE member_id = ?", p, 1, NULL, NULL, NULL, err);
+    if (rc == 0)
+        rc = store_exec(t, "DELETE FROM oauth2_grants WHERE client_id = ? OR resource_id = ?",
+                        (store_param_t[]){SP_T(id), SP_T(id)}, 2, NULL, NULL, NULL, err);
+    if (rc == 0)
+        rc = change_one(t, "DELETE FROM service_principals WHERE id = ?", p, 1, "service principal",
+                        id, err);
     return rc;
 }
 
 /* ---- grants ---- */
 
 #define GRANT_COLS                                                                                 \
-    "SELECT id, tenant_id, client_id, consent_type, principal_id, resource_id, scope, created "   \
+    "SELECT id, tenant_id, client_id, consent_type, principal_id, resource_id, scope, created "    \
     "FROM oauth2_grants "
 
 static void grant_from_row(const store_row_t *row, store_grant_t *g)
@@ -634,7 +643,7 @@ static int grant_each_row(const store_row_t *row, void *ctx)
 
 int store_grant_create(store_txn_t *t, const store_grant_t *g, castor_err *err)
 {
-    store_param_t p[] = {SP_T(g->id),           SP_T(g->tenant_id),   SP_T(g->client_id),
+    store_param_t p[] = {SP_T(g->id),           SP_T(g->tenant_id),    SP_T(g->client_id),
                          SP_T(g->consent_type), SP_T(g->principal_id), SP_T(g->resource_id),
                          SP_T(g->scope),        SP_I(g->created)};
     return store_exec(t,
@@ -646,8 +655,8 @@ int store_grant_create(store_txn_t *t, const store_grant_t *g, castor_err *err)
 int store_grant_get(store_txn_t *t, const char *id, store_grant_t *out, castor_err *err)
 {
     store_param_t p[] = {SP_T(id)};
-    return get_one(t, GRANT_COLS "WHERE id = ?", p, 1, grant_one, out, "oauth2PermissionGrant",
-                   id, err);
+    return get_one(t, GRANT_COLS "WHERE id = ?", p, 1, grant_one, out, "oauth2PermissionGrant", id,
+                   err);
 }
 
 int store_grant_update_scope(store_txn_t *t, const char *id, const char *scope, castor_err *err)
@@ -670,7 +679,8 @@ int store_grant_each(store_txn_t *t, const char *tenant_id, const char *client_i
     each_ctx_t e = {(void *)fn, ctx};
     store_param_t p[] = {SP_T(tenant_id), SP_T(client_id)};
     if (client_id)
-        return store_exec(t, GRANT_COLS "WHERE tenant_id = ? AND client_id = ? ORDER BY created, id",
+        return store_exec(t,
+                          GRANT_COLS "WHERE tenant_id = ? AND client_id = ? ORDER BY created, id",
                           p, 2, grant_each_row, &e, NULL, err);
     return store_exec(t, GRANT_COLS "WHERE tenant_id = ? ORDER BY created, id", p, 1,
                       grant_each_row, &e, NULL, err);
@@ -694,9 +704,9 @@ static int ara_each_row(const store_row_t *row, void *ctx)
 int store_app_role_assignment_create(store_txn_t *t, const store_app_role_assignment_t *a,
                                      castor_err *err)
 {
-    store_param_t p[] = {SP_T(a->id),          SP_T(a->tenant_id),   SP_T(a->principal_id),
-                         SP_T(a->principal_type), SP_T(a->resource_id), SP_T(a->app_role_id),
-                         SP_I(a->created)};
+    store_param_t p[] = {
+        SP_T(a->id),          SP_T(a->tenant_id),   SP_T(a->principal_id), SP_T(a->principal_type),
+        SP_T(a->resource_id), SP_T(a->app_role_id), SP_I(a->created)};
     int rc = store_exec(t,
                         "INSERT INTO app_role_assignments (id, tenant_id, principal_id, "
                         "principal_type, resource_id, app_role_id, created) "
@@ -734,8 +744,8 @@ static int key_each_row(const store_row_t *row, void *ctx)
     return ((int (*)(const store_signing_key_t *, void *))e->fn)(&k, e->ctx);
 }
 
-int store_signing_key_add(store_txn_t *t, const char *kid, const char *private_pem,
-                          int64_t created, const char *state, castor_err *err)
+int store_signing_key_add(store_txn_t *t, const char *kid, const char *private_pem, int64_t created,
+                          const char *state, castor_err *err)
 {
     store_param_t p[] = {SP_T(kid), SP_T(private_pem), SP_I(created), SP_T(state)};
     return store_exec(t,
@@ -744,8 +754,7 @@ int store_signing_key_add(store_txn_t *t, const char *kid, const char *private_p
                       p, 4, NULL, NULL, NULL, err);
 }
 
-int store_signing_key_set_state(store_txn_t *t, const char *kid, const char *state,
-                                castor_err *err)
+int store_signing_key_set_state(store_txn_t *t, const char *kid, const char *state, castor_err *err)
 {
     store_param_t p[] = {SP_T(state), SP_T(kid)};
     return change_one(t, "UPDATE signing_keys SET state = ? WHERE kid = ?", p, 2, "signing key",
@@ -795,8 +804,7 @@ int store_refresh_add(store_txn_t *t, const store_refresh_t *r, castor_err *err)
                       p, 9, NULL, NULL, NULL, err);
 }
 
-int store_refresh_get(store_txn_t *t, const char *token_hash, store_refresh_t *out,
-                      castor_err *err)
+int store_refresh_get(store_txn_t *t, const char *token_hash, store_refresh_t *out, castor_err *err)
 {
     store_param_t p[] = {SP_T(token_hash)};
     return get_one(t,
@@ -813,8 +821,7 @@ int store_refresh_set_state(store_txn_t *t, const char *token_hash, const char *
                       "refresh token", "(hash)", err);
 }
 
-int store_refresh_revoke(store_txn_t *t, const char *family, const char *user_id,
-                         castor_err *err)
+int store_refresh_revoke(store_txn_t *t, const char *family, const char *user_id, castor_err *err)
 {
     store_param_t p[] = {SP_T(family ? family : user_id)};
     return store_exec(t,
@@ -826,7 +833,7 @@ int store_refresh_revoke(store_txn_t *t, const char *family, const char *user_id
 /* ---- device codes ---- */
 
 #define DEVICE_COLS                                                                                \
-    "SELECT device_hash, user_code, tenant_id, client_id, scope, created, expires, state, "       \
+    "SELECT device_hash, user_code, tenant_id, client_id, scope, created, expires, state, "        \
     "user_id FROM device_codes "
 
 static int device_one(const store_row_t *row, void *ctx)
@@ -910,8 +917,8 @@ static int code_one(const store_row_t *row, void *ctx)
 
 int store_auth_code_add(store_txn_t *t, const store_auth_code_t *c, castor_err *err)
 {
-    store_param_t p[] = {SP_T(c->code_hash), SP_T(c->tenant_id),    SP_T(c->client_id),
-                         SP_T(c->user_id),   SP_T(c->redirect_uri), SP_T(c->scope),
+    store_param_t p[] = {SP_T(c->code_hash), SP_T(c->tenant_id),        SP_T(c->client_id),
+                         SP_T(c->user_id),   SP_T(c->redirect_uri),     SP_T(c->scope),
                          SP_T(c->challenge), SP_T(c->challenge_method), SP_T(c->nonce),
                          SP_I(c->expires)};
     return store_exec(t,

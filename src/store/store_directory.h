@@ -45,8 +45,8 @@ typedef struct store_user {
 int store_user_create(store_txn_t *t, const store_user_t *user, castor_err *err);
 int store_user_get(store_txn_t *t, const char *id, store_user_t *out, castor_err *err);
 /* UPNs compare case-insensitively, as Entra's do. */
-int store_user_get_by_upn(store_txn_t *t, const char *tenant_id, const char *upn,
-                          store_user_t *out, castor_err *err);
+int store_user_get_by_upn(store_txn_t *t, const char *tenant_id, const char *upn, store_user_t *out,
+                          castor_err *err);
 /* Calls fn for each user of the tenant ordered by UPN; fn returning non-zero stops. */
 int store_user_each(store_txn_t *t, const char *tenant_id,
                     int (*fn)(const store_user_t *u, void *ctx), void *ctx, castor_err *err);
@@ -87,17 +87,16 @@ int store_group_member_each(store_txn_t *t, const char *group_id,
 /* Every group principal_id belongs to, directly or through nested groups (each once, cycles
  * are harmless). This is what RBAC evaluates group assignments with. */
 int store_principal_groups(store_txn_t *t, const char *principal_id,
-                           int (*fn)(const char *group_id, void *ctx), void *ctx,
-                           castor_err *err);
+                           int (*fn)(const char *group_id, void *ctx), void *ctx, castor_err *err);
 
 /* ---- applications (app registrations) ---- */
 typedef struct store_app {
-    char id[STORE_ID_MAX];     /* object id */
+    char id[STORE_ID_MAX]; /* object id */
     char tenant_id[STORE_ID_MAX];
     char app_id[STORE_ID_MAX]; /* client id */
     char display_name[STORE_NAME_MAX];
     char owner_id[STORE_ID_MAX];
-    char *doc;                 /* JSON object text, malloc'ed; store_app_release frees it */
+    char *doc; /* JSON object text, malloc'ed; store_app_release frees it */
     int64_t created;
 } store_app_t;
 
@@ -139,7 +138,7 @@ typedef struct store_sp {
     int first_party;   /* seeded Microsoft or castor application */
     int public_client; /* may sign users in without a credential */
     char owner_id[STORE_ID_MAX];
-    char *doc;         /* JSON: appRoles, oauth2PermissionScopes, servicePrincipalNames... */
+    char *doc; /* JSON: appRoles, oauth2PermissionScopes, servicePrincipalNames... */
     int64_t created;
 } store_sp_t;
 
@@ -151,12 +150,12 @@ int store_sp_get_by_app_id(store_txn_t *t, const char *tenant_id, const char *ap
                            store_sp_t *out, castor_err *err);
 /* By one of its servicePrincipalNames (app id, identifier URI), case-insensitively; the
  * caller strips trailing slashes of URIs before both adding and looking up. */
-int store_sp_get_by_name(store_txn_t *t, const char *tenant_id, const char *name,
-                         store_sp_t *out, castor_err *err);
+int store_sp_get_by_name(store_txn_t *t, const char *tenant_id, const char *name, store_sp_t *out,
+                         castor_err *err);
 int store_sp_add_name(store_txn_t *t, const char *tenant_id, const char *sp_id, const char *name,
                       castor_err *err);
-int store_sp_each(store_txn_t *t, const char *tenant_id,
-                  int (*fn)(const store_sp_t *s, void *ctx), void *ctx, castor_err *err);
+int store_sp_each(store_txn_t *t, const char *tenant_id, int (*fn)(const store_sp_t *s, void *ctx),
+                  void *ctx, castor_err *err);
 int store_sp_update(store_txn_t *t, const store_sp_t *s, castor_err *err);
 int store_sp_delete(store_txn_t *t, const char *id, castor_err *err);
 
@@ -204,8 +203,8 @@ typedef struct store_signing_key {
     char state[16]; /* current | previous | retired */
 } store_signing_key_t;
 
-int store_signing_key_add(store_txn_t *t, const char *kid, const char *private_pem,
-                          int64_t created, const char *state, castor_err *err);
+int store_signing_key_add(store_txn_t *t, const char *kid, const char *private_pem, int64_t created,
+                          const char *state, castor_err *err);
 int store_signing_key_set_state(store_txn_t *t, const char *kid, const char *state,
                                 castor_err *err);
 /* Newest first; retired keys are skipped. */
@@ -219,9 +218,9 @@ typedef struct store_refresh {
     char user_id[STORE_ID_MAX];
     char client_id[STORE_ID_MAX]; /* the client's app id */
     char scope[STORE_SCOPE_MAX];
-    char family[STORE_ID_MAX];    /* every rotation of one sign-in shares it */
+    char family[STORE_ID_MAX]; /* every rotation of one sign-in shares it */
     int64_t created, expires;
-    char state[16];               /* active | used | revoked */
+    char state[16]; /* active | used | revoked */
 } store_refresh_t;
 
 int store_refresh_add(store_txn_t *t, const store_refresh_t *r, castor_err *err);
@@ -230,8 +229,7 @@ int store_refresh_get(store_txn_t *t, const char *token_hash, store_refresh_t *o
 int store_refresh_set_state(store_txn_t *t, const char *token_hash, const char *state,
                             castor_err *err);
 /* Revokes every token of a family (reuse detection) or, with family NULL, of a user. */
-int store_refresh_revoke(store_txn_t *t, const char *family, const char *user_id,
-                         castor_err *err);
+int store_refresh_revoke(store_txn_t *t, const char *family, const char *user_id, castor_err *err);
 
 /* ---- device codes ---- */
 typedef struct store_device_code {

@@ -15,8 +15,8 @@ int store_meta_get(store_txn_t *t, const char *key, char **value_out, castor_err
 {
     *value_out = NULL;
     store_param_t p[] = {SP_T(key)};
-    int rc = store_exec(t, "SELECT value FROM meta WHERE key = ?", p, 1, meta_row, value_out,
-                        NULL, err);
+    int rc =
+        store_exec(t, "SELECT value FROM meta WHERE key = ?", p, 1, meta_row, value_out, NULL, err);
     if (rc < 0) return rc;
     if (!*value_out) return castor_err_set(err, CASTOR_ENOTFOUND, "no setting '%s'", key);
     return CASTOR_OK;

@@ -10,15 +10,16 @@
 void store_models_instance_key(const char *name, char *out, size_t size)
 {
     size_t i = 0;
-    for (; name && name[i] && i + 1 < size; i++) out[i] = (char)tolower((unsigned char)name[i]);
+    for (; name && name[i] && i + 1 < size; i++)
+        out[i] = (char)tolower((unsigned char)name[i]);
     if (size) out[i] = '\0';
 }
 
 int store_model_insert(store_txn_t *t, const char *instance, const store_model_t *m,
                        castor_err *err)
 {
-    store_param_t p[] = {SP_T(instance),       SP_T(m->id),          SP_T(m->model),
-                         SP_T(m->display_name), SP_T(m->description), SP_T(m->upload_time),
+    store_param_t p[] = {SP_T(instance),         SP_T(m->id),          SP_T(m->model),
+                         SP_T(m->display_name),  SP_T(m->description), SP_T(m->upload_time),
                          SP_I(m->decommissioned)};
     int rc = store_exec(t,
                         "INSERT INTO models (instance, id, model, display_name, description, "
@@ -67,8 +68,7 @@ static int model_row(const store_row_t *row, void *ctx)
     return w->fn ? w->fn(&m, w->ctx) : 0;
 }
 
-#define MODEL_COLS                                                                                \
-    "SELECT seq, id, display_name, description, upload_time, decommissioned, "
+#define MODEL_COLS "SELECT seq, id, display_name, description, upload_time, decommissioned, "
 /* Without the definition the model column is not read at all (list pages stay cheap). */
 
 int store_model_get(store_txn_t *t, const char *instance, const char *id, int with_model,
@@ -76,10 +76,11 @@ int store_model_get(store_txn_t *t, const char *instance, const char *id, int wi
 {
     model_walk_t w = {fn, ctx, with_model, 0};
     store_param_t p[] = {SP_T(instance), SP_T(id)};
-    int rc = with_model ? store_exec(t, MODEL_COLS "model FROM models WHERE instance = ? AND id = ?",
-                                     p, 2, model_row, &w, NULL, err)
-                        : store_exec(t, MODEL_COLS "NULL FROM models WHERE instance = ? AND id = ?",
-                                     p, 2, model_row, &w, NULL, err);
+    int rc = with_model
+                 ? store_exec(t, MODEL_COLS "model FROM models WHERE instance = ? AND id = ?", p, 2,
+                              model_row, &w, NULL, err)
+                 : store_exec(t, MODEL_COLS "NULL FROM models WHERE instance = ? AND id = ?", p, 2,
+                              model_row, &w, NULL, err);
     if (rc < 0) return rc;
     return w.count ? CASTOR_OK : CASTOR_ENOTFOUND;
 }
@@ -121,13 +122,13 @@ int store_model_count(store_txn_t *t, const char *instance, int64_t *out, castor
                       NULL, err);
 }
 
-int store_model_set_decommissioned(store_txn_t *t, const char *instance, const char *id,
-                                   int value, castor_err *err)
+int store_model_set_decommissioned(store_txn_t *t, const char *instance, const char *id, int value,
+                                   castor_err *err)
 {
     store_param_t p[] = {SP_I(value ? 1 : 0), SP_T(instance), SP_T(id)};
     int64_t changes = 0;
-    int rc = store_exec(t, "UPDATE models SET decommissioned = ? WHERE instance = ? AND id = ?",
-                        p, 3, NULL, NULL, &changes, err);
+    int rc = store_exec(t, "UPDATE models SET decommissioned = ? WHERE instance = ? AND id = ?", p,
+                        3, NULL, NULL, &changes, err);
     if (rc < 0) return rc;
     return changes ? CASTOR_OK : CASTOR_ENOTFOUND;
 }
@@ -147,8 +148,8 @@ int store_model_delete(store_txn_t *t, const char *instance, const char *id, cas
 int store_models_delete_instance(store_txn_t *t, const char *instance, castor_err *err)
 {
     store_param_t p[] = {SP_T(instance)};
-    int rc = store_exec(t, "DELETE FROM model_refs WHERE instance = ?", p, 1, NULL, NULL, NULL,
-                        err);
+    int rc =
+        store_exec(t, "DELETE FROM model_refs WHERE instance = ?", p, 1, NULL, NULL, NULL, err);
     if (rc < 0) return rc;
     return store_exec(t, "DELETE FROM models WHERE instance = ?", p, 1, NULL, NULL, NULL, err);
 }
@@ -165,8 +166,8 @@ static int edge_row(const store_row_t *row, void *ctx)
 }
 
 int store_model_dependents(store_txn_t *t, const char *instance, const char *ref_id,
-                           int (*fn)(const char *model_id, const char *kind, void *ctx),
-                           void *ctx, castor_err *err)
+                           int (*fn)(const char *model_id, const char *kind, void *ctx), void *ctx,
+                           castor_err *err)
 {
     edge_walk_t w = {fn, ctx};
     store_param_t p[] = {SP_T(instance), SP_T(ref_id)};

@@ -13,12 +13,12 @@
 
 /* One stored model. Strings point into the row and live only during the callback. */
 typedef struct store_model {
-    int64_t seq;               /* upload order, unique per store; the list's continuation */
-    const char *id;            /* DTMI */
-    const char *model;         /* the interface JSON as uploaded (NULL unless asked for) */
-    const char *display_name;  /* JSON language map, or NULL */
-    const char *description;   /* JSON language map, or NULL */
-    const char *upload_time;   /* "2026-11-26T02:32:13.1234567Z" */
+    int64_t seq;              /* upload order, unique per store; the list's continuation */
+    const char *id;           /* DTMI */
+    const char *model;        /* the interface JSON as uploaded (NULL unless asked for) */
+    const char *display_name; /* JSON language map, or NULL */
+    const char *description;  /* JSON language map, or NULL */
+    const char *upload_time;  /* "2026-11-26T02:32:13.1234567Z" */
     int decommissioned;
 } store_model_t;
 
@@ -52,8 +52,8 @@ int store_model_list(store_txn_t *t, const char *instance, int64_t after_seq, in
 int store_model_count(store_txn_t *t, const char *instance, int64_t *out, castor_err *err);
 
 /* CASTOR_ENOTFOUND when absent. */
-int store_model_set_decommissioned(store_txn_t *t, const char *instance, const char *id,
-                                   int value, castor_err *err);
+int store_model_set_decommissioned(store_txn_t *t, const char *instance, const char *id, int value,
+                                   castor_err *err);
 
 /* Deletes the model and the edges going out of it; CASTOR_ENOTFOUND when absent. */
 int store_model_delete(store_txn_t *t, const char *instance, const char *id, castor_err *err);
@@ -64,8 +64,8 @@ int store_models_delete_instance(store_txn_t *t, const char *instance, castor_er
 /* Calls fn(model_id, kind, ctx) for each stored edge pointing AT ref_id (its dependents),
  * in model-id order. */
 int store_model_dependents(store_txn_t *t, const char *instance, const char *ref_id,
-                           int (*fn)(const char *model_id, const char *kind, void *ctx),
-                           void *ctx, castor_err *err);
+                           int (*fn)(const char *model_id, const char *kind, void *ctx), void *ctx,
+                           castor_err *err);
 /* Calls fn(ref_id, kind, ctx) for each edge going out of model_id. */
 int store_model_refs(store_txn_t *t, const char *instance, const char *model_id,
                      int (*fn)(const char *ref_id, const char *kind, void *ctx), void *ctx,

@@ -28,17 +28,16 @@ int store_twin_get(store_txn_t *t, const char *instance, const char *id, arena_t
 {
     twin_copy_t c = {arena, out, 0};
     store_param_t p[] = {SP_T(instance), SP_T(id)};
-    int rc = store_exec(t,
-                        "SELECT id, model_id, etag, doc FROM twins WHERE instance_id = ? AND id = ?",
-                        p, 2, twin_copy_row, &c, NULL, err);
+    int rc =
+        store_exec(t, "SELECT id, model_id, etag, doc FROM twins WHERE instance_id = ? AND id = ?",
+                   p, 2, twin_copy_row, &c, NULL, err);
     if (rc < 0) return rc;
     if (!c.found) return CASTOR_ENOTFOUND;
     if (!out->doc) return castor_err_set(err, CASTOR_ENOMEM, "out of memory reading twin %s", id);
     return CASTOR_OK;
 }
 
-int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twin,
-                   castor_err *err)
+int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twin, castor_err *err)
 {
     store_param_t p[] = {SP_T(instance), SP_T(twin->id), SP_T(twin->model_id), SP_T(twin->etag),
                          SP_T(twin->doc)};
@@ -213,9 +212,8 @@ int store_rel_get(store_txn_t *t, const char *instance, const char *source_id, c
 
 int store_rel_put(store_txn_t *t, const char *instance, const store_rel_t *rel, castor_err *err)
 {
-    store_param_t p[] = {SP_T(instance), SP_T(rel->source_id), SP_T(rel->id),
-                         SP_T(rel->target_id), SP_T(rel->name), SP_T(rel->etag),
-                         SP_T(rel->doc)};
+    store_param_t p[] = {SP_T(instance),  SP_T(rel->source_id), SP_T(rel->id), SP_T(rel->target_id),
+                         SP_T(rel->name), SP_T(rel->etag),      SP_T(rel->doc)};
     return store_exec(t,
                       "INSERT INTO relationships (instance_id, source_id, id, target_id, name, "
                       "etag, doc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, "
@@ -256,12 +254,11 @@ int store_rel_count_out(store_txn_t *t, const char *instance, const char *source
     if (name) p[n++] = SP_T(name);
     if (except_id) p[n++] = SP_T(except_id);
     *out = 0;
-    return store_exec(t, sql[(name ? 1 : 0) + (except_id ? 2 : 0)], p, n, int_row, out, NULL,
-                      err);
+    return store_exec(t, sql[(name ? 1 : 0) + (except_id ? 2 : 0)], p, n, int_row, out, NULL, err);
 }
 
-int store_rel_count_in(store_txn_t *t, const char *instance, const char *target_id,
-                       int64_t *out, castor_err *err)
+int store_rel_count_in(store_txn_t *t, const char *instance, const char *target_id, int64_t *out,
+                       castor_err *err)
 {
     store_param_t p[] = {SP_T(instance), SP_T(target_id)};
     *out = 0;
@@ -309,11 +306,12 @@ int store_rel_list(store_txn_t *t, const char *instance, const char *twin_id, in
                                    "ORDER BY rowid LIMIT ?",
                           p, 4, rel_row, &w, NULL, err);
     }
-    store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_T(name), SP_T(name), SP_I(after),
-                         SP_I(limit)};
+    store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_T(name),
+                         SP_T(name),     SP_I(after),   SP_I(limit)};
     return store_exec(t,
-                      REL_COLS "WHERE instance_id = ? AND source_id = ? AND (? IS NULL OR name = ?) "
-                               "AND rowid > ? ORDER BY rowid LIMIT ?",
+                      REL_COLS
+                      "WHERE instance_id = ? AND source_id = ? AND (? IS NULL OR name = ?) "
+                      "AND rowid > ? ORDER BY rowid LIMIT ?",
                       p, 6, rel_row, &w, NULL, err);
 }
 
@@ -324,8 +322,7 @@ int store_telemetry_seen(store_txn_t *t, const char *instance, const char *twin_
                          castor_err *err)
 {
     int64_t cutoff = now - window, n = 0;
-    store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_T(message_id), SP_I(now),
-                         SP_I(cutoff)};
+    store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_T(message_id), SP_I(now), SP_I(cutoff)};
     /* A new id inserts; an expired one is renewed; a live one changes nothing (0 rows). */
     int rc = store_exec(t,
                         "INSERT INTO telemetry_ids (instance_id, twin_id, message_id, created) "
@@ -348,8 +345,7 @@ int store_telemetry_seen(store_txn_t *t, const char *instance, const char *twin_
 int store_outbox_add(store_txn_t *t, const char *instance, const char *type, const char *subject,
                      const char *event, castor_err *err)
 {
-    store_param_t p[] = {SP_T(instance), SP_T(type), SP_T(subject), SP_T(event),
-                         SP_I(time(NULL))};
+    store_param_t p[] = {SP_T(instance), SP_T(type), SP_T(subject), SP_T(event), SP_I(time(NULL))};
     return store_exec(t,
                       "INSERT INTO outbox (instance_id, type, subject, event, created) "
                       "VALUES (?, ?, ?, ?, ?)",

@@ -36,8 +36,7 @@ typedef struct store_rel {
 int store_twin_get(store_txn_t *t, const char *instance, const char *id, arena_t *arena,
                    store_twin_t *out, castor_err *err);
 /* Inserts or replaces the twin (by instance and id). */
-int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twin,
-                   castor_err *err);
+int store_twin_put(store_txn_t *t, const char *instance, const store_twin_t *twin, castor_err *err);
 /* Replaces the twin only while its stored ETag is still expect_etag: a compare-and-swap that
  * needs no read of the stored document. CASTOR_ECONFLICT (no message) when the twin is gone or
  * its ETag differs, and then nothing was written. A NULL twin->model_id keeps the stored model. */
@@ -66,8 +65,8 @@ int store_rel_delete(store_txn_t *t, const char *instance, const char *source_id
  * how many there are, for multiplicity and per-twin limits. */
 int store_rel_count_out(store_txn_t *t, const char *instance, const char *source_id,
                         const char *name, const char *except_id, int64_t *out, castor_err *err);
-int store_rel_count_in(store_txn_t *t, const char *instance, const char *target_id,
-                       int64_t *out, castor_err *err);
+int store_rel_count_in(store_txn_t *t, const char *instance, const char *target_id, int64_t *out,
+                       castor_err *err);
 /* 1 when the twin has any relationship, outgoing or incoming, else 0. */
 int store_twin_has_rels(store_txn_t *t, const char *instance, const char *twin_id, int *out,
                         castor_err *err);

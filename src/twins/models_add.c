@@ -89,8 +89,8 @@ static int check_existing(http_request_t *req, store_txn_t *t, const char *key, 
         if (rc < 0) return rc;
         if (!rc) continue;
         dup++;
-        if (dup <= 10) list = arena_sprintf(&req->arena, "%s%s%s", list ? list : "",
-                                            list ? ", " : "", id);
+        if (dup <= 10)
+            list = arena_sprintf(&req->arena, "%s%s%s", list ? list : "", list ? ", " : "", id);
     }
     if (!dup) return CASTOR_OK;
     return castor_err_http(err, CASTOR_ECONFLICT, 409, "ModelAlreadyExists",
@@ -146,7 +146,8 @@ static void walk_refs(edges_t *e, const json_t *v)
         if (strncmp(json_string_value(v), "dtmi:", 5) == 0)
             add_edge(e, json_string_value(v), STORE_MODEL_REF_OTHER);
     } else if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v); i++) walk_refs(e, json_array_get(v, i));
+        for (size_t i = 0; i < json_array_size(v); i++)
+            walk_refs(e, json_array_get(v, i));
     } else if (json_is_object(v)) {
         const char *k;
         json_t *x;
@@ -248,11 +249,11 @@ int models_add(http_request_t *req, http_response_t *resp, castor_err *err)
     int64_t have = 0;
     rc = store_model_count(t, key, &have, err);
     if (rc == 0 && (uint64_t)have + json_array_size(body) > CASTOR_MODELS_PER_INSTANCE_MAX)
-        rc = castor_err_http(err, CASTOR_ELIMIT, 400, "LimitExceeded",
-                             "The instance holds %lld models; %zu more would pass the limit of "
-                             "%u models per instance.",
-                             (long long)have, json_array_size(body),
-                             CASTOR_MODELS_PER_INSTANCE_MAX);
+        rc =
+            castor_err_http(err, CASTOR_ELIMIT, 400, "LimitExceeded",
+                            "The instance holds %lld models; %zu more would pass the limit of "
+                            "%u models per instance.",
+                            (long long)have, json_array_size(body), CASTOR_MODELS_PER_INSTANCE_MAX);
     if (rc == 0) rc = check_existing(req, t, key, body, err);
     if (rc < 0) {
         store_rollback(t);

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const json_patch_ops[] = {"add", "remove", "replace", "move", "copy", "test",
-                                             NULL};
+static const char *const json_patch_ops[] = {"add",  "remove", "replace", "move",
+                                             "copy", "test",   NULL};
 
 static int patch_invalid(castor_err *err, const char *path, const char *fmt, const char *arg)
 {
@@ -44,7 +44,8 @@ static int check_patch(const json_t *patch, castor_err *err)
             return patch_invalid(err, at, "%s: a patch operation needs the strings op and path.",
                                  at);
         int known = 0;
-        for (const char *const *k = json_patch_ops; *k; k++) known |= strcmp(*k, name) == 0;
+        for (const char *const *k = json_patch_ops; *k; k++)
+            known |= strcmp(*k, name) == 0;
         if (!known)
             return patch_invalid(err, at,
                                  "'%s' is not a JSON patch operation (add, remove, replace, "
@@ -104,7 +105,7 @@ static int dependent(const char *model_id, const char *kind, void *ctx)
 {
     dependents_t *d = ctx;
     if (strcmp(kind, STORE_MODEL_REF_TARGET) == 0) return 0; /* a target is not a dependency */
-    if (d->list && strstr(d->list, model_id)) return 0;       /* one name per model */
+    if (d->list && strstr(d->list, model_id)) return 0;      /* one name per model */
     d->count++;
     d->list = arena_sprintf(d->arena, "%s%s%s (%s)", d->list ? d->list : "", d->list ? ", " : "",
                             model_id, kind);

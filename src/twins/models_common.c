@@ -25,8 +25,8 @@ void models_upload_time(char *buf, size_t size)
     /* Digits by hand: every twin write stamps its properties, and snprintf costs ~6,000
      * instructions here. */
     char t[29];
-    int fields[] = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                    tm.tm_sec, (int)(ts.tv_nsec / 100)};
+    int fields[] = {tm.tm_year + 1900, tm.tm_mon + 1,          tm.tm_mday, tm.tm_hour, tm.tm_min,
+                    tm.tm_sec,         (int)(ts.tv_nsec / 100)};
     static const int width[] = {4, 2, 2, 2, 2, 2, 7};
     static const char after[] = "--T::.Z";
     char *o = t;
@@ -92,9 +92,8 @@ int models_render_dtdl_errors(http_request_t *req, http_response_t *resp, const 
     if (errs && errs->dropped) {
         char more[96];
         snprintf(more, sizeof more, "%zu more error(s) not listed", errs->dropped);
-        json_array_append_new(details,
-                              json_pack("{s:s, s:s, s:s}", "code", "tooManyErrors", "message",
-                                        more, "path", "$"));
+        json_array_append_new(details, json_pack("{s:s, s:s, s:s}", "code", "tooManyErrors",
+                                                 "message", more, "path", "$"));
     }
     const char *code = err->code[0] ? err->code : "DTDLParserError";
     const char *msg = err->message;

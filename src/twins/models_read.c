@@ -24,11 +24,11 @@ static int bool_param(http_request_t *req, const char *name, int *out, castor_er
     const char *v = http_request_query(req, name);
     *out = 0;
     if (!v) return CASTOR_OK;
-    if (strcasecmp(v, "true") == 0) *out = 1;
+    if (strcasecmp(v, "true") == 0)
+        *out = 1;
     else if (strcasecmp(v, "false") != 0)
         return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
-                               "The query parameter %s must be true or false, not '%s'.", name,
-                               v);
+                               "The query parameter %s must be true or false, not '%s'.", name, v);
     return CASTOR_OK;
 }
 
@@ -49,7 +49,8 @@ static json_t *multi_param(http_request_t *req, const char *name)
         if (key && val && strlen(key) == nlen && memcmp(key, name, nlen) == 0) {
             char *save = NULL;
             for (char *tok = strtok_r(val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                while (*tok == ' ') tok++;
+                while (*tok == ' ')
+                    tok++;
                 if (!*tok || json_object_get(seen, tok)) continue;
                 json_object_set_new(seen, tok, json_true());
                 json_array_append_new(set, json_string(tok));
@@ -120,8 +121,10 @@ static int expand_deps(store_txn_t *t, const char *key, const json_t *roots, jso
     for (size_t i = 0; rc == 0 && i < json_array_size(roots); i++) {
         const char *id = json_string_value(json_array_get(roots, i));
         int ex = store_model_exists(t, key, id, err);
-        if (ex < 0) rc = ex;
-        else if (!ex) rc = models_not_found(err, id);
+        if (ex < 0)
+            rc = ex;
+        else if (!ex)
+            rc = models_not_found(err, id);
         else if (!json_object_get(set, id)) {
             json_object_set_new(set, id, json_true());
             json_array_append_new(d.queue, json_string(id));

@@ -86,16 +86,15 @@ int twins_emit(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *s
                const char *extra_name, const char *extra_value, castor_err *err);
 /* The same notification as JSON text (caller frees; NULL with err filled), so that a handler
  * can build it before taking the write lock and only append it inside. */
-char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
-                       const char *source, const char *id, const char *dataschema,
-                       const json_t *data, const char *extra_name, const char *extra_value,
-                       castor_err *err);
+char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject, const char *source,
+                       const char *id, const char *dataschema, const json_t *data,
+                       const char *extra_name, const char *extra_value, castor_err *err);
 /* The same with data already serialized as JSON text (a document just written, so it is not
  * serialized twice). Caller frees. */
 char *twins_event_text_raw(twins_ctx_t *ctx, const char *type, const char *subject,
                            const char *source, const char *id, const char *dataschema,
-                           const char *data_text, const char *extra_name,
-                           const char *extra_value, castor_err *err);
+                           const char *data_text, const char *extra_name, const char *extra_value,
+                           castor_err *err);
 /* twins_emit of a request's own event (new id, default source) with data as JSON text. */
 int twins_emit_raw(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
                    const char *data_text, castor_err *err);

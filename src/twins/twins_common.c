@@ -51,8 +51,8 @@ int twins_param_id(http_request_t *req, const char *name, const char **out, cast
                                "The %s is empty. Provide a non-empty id.", name);
     if (strlen(v) > TWINS_ID_MAX)
         return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
-                               "The %s is %zu bytes long; at most %u are allowed.", name,
-                               strlen(v), TWINS_ID_MAX);
+                               "The %s is %zu bytes long; at most %u are allowed.", name, strlen(v),
+                               TWINS_ID_MAX);
     return CASTOR_OK;
 }
 
@@ -69,7 +69,8 @@ int twins_conditions(http_request_t *req, twins_cond_t *cond, castor_err *err)
     memset(cond, 0, sizeof *cond);
     const char *im = http_request_header(req, "If-Match");
     if (im) {
-        while (*im == ' ') im++;
+        while (*im == ' ')
+            im++;
         if (strcmp(im, "*") != 0 && !etag_syntax_ok(im))
             return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
                                    "Invalid If-Match header value. Allowed value(s): If-Match: "
@@ -78,7 +79,8 @@ int twins_conditions(http_request_t *req, twins_cond_t *cond, castor_err *err)
     }
     const char *inm = http_request_header(req, "If-None-Match");
     if (inm) {
-        while (*inm == ' ') inm++;
+        while (*inm == ' ')
+            inm++;
         if (strcmp(inm, "*") != 0)
             return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidArgument",
                                    "Invalid If-None-Match header value. Allowed value(s): "
@@ -168,7 +170,8 @@ const char *twins_host(twins_ctx_t *ctx)
     const char *host = strstr(base, "://");
     host = host ? host + 3 : base;
     size_t n = strlen(host);
-    while (n && host[n - 1] == '/') n--;
+    while (n && host[n - 1] == '/')
+        n--;
     return arena_sprintf(&ctx->req->arena, "%.*s/dt/%s", (int)n, host,
                          ctx->req->instance ? ctx->req->instance : "");
 }
@@ -209,8 +212,7 @@ static char *event_compose(const ev_field_t *f, int n, const char *data_text)
         size_t hn = strlen(head); /* "{...}" or "{}": the data goes before the closing brace */
         char *text = malloc(hn + strlen(data_text) + 16);
         if (text)
-            sprintf(text, "%.*s%s\"data\":%s}", (int)(hn - 1), head, hn > 2 ? "," : "",
-                    data_text);
+            sprintf(text, "%.*s%s\"data\":%s}", (int)(hn - 1), head, hn > 2 ? "," : "", data_text);
         free(head);
         return text;
     }
@@ -232,8 +234,8 @@ static char *event_compose(const ev_field_t *f, int n, const char *data_text)
 
 char *twins_event_text_raw(twins_ctx_t *ctx, const char *type, const char *subject,
                            const char *source, const char *id, const char *dataschema,
-                           const char *data_text, const char *extra_name,
-                           const char *extra_value, castor_err *err)
+                           const char *data_text, const char *extra_name, const char *extra_value,
+                           castor_err *err)
 {
     char guid[CASTOR_GUID_LEN + 1];
     if (!id) {
@@ -260,10 +262,9 @@ char *twins_event_text_raw(twins_ctx_t *ctx, const char *type, const char *subje
     return text;
 }
 
-char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
-                       const char *source, const char *id, const char *dataschema,
-                       const json_t *data, const char *extra_name, const char *extra_value,
-                       castor_err *err)
+char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject, const char *source,
+                       const char *id, const char *dataschema, const json_t *data,
+                       const char *extra_name, const char *extra_value, castor_err *err)
 {
     char *data_text = json_dump_compact(data);
     if (!data_text) {
@@ -279,8 +280,8 @@ char *twins_event_text(twins_ctx_t *ctx, const char *type, const char *subject,
 int twins_emit_raw(twins_ctx_t *ctx, store_txn_t *t, const char *type, const char *subject,
                    const char *data_text, castor_err *err)
 {
-    char *text = twins_event_text_raw(ctx, type, subject, NULL, NULL, NULL, data_text, NULL,
-                                      NULL, err);
+    char *text =
+        twins_event_text_raw(ctx, type, subject, NULL, NULL, NULL, data_text, NULL, NULL, err);
     if (!text) return CASTOR_ENOMEM;
     int rc = store_outbox_add(t, ctx->instance, type, subject ? subject : "", text, err);
     free(text);

@@ -29,11 +29,16 @@ static int vfail(castor_err *err, const char *path, const char *fmt, ...)
 static const char *kind_name(dtdl_content_kind_t k)
 {
     switch (k) {
-    case DTDL_CONTENT_PROPERTY: return "Property";
-    case DTDL_CONTENT_TELEMETRY: return "Telemetry";
-    case DTDL_CONTENT_COMMAND: return "Command";
-    case DTDL_CONTENT_RELATIONSHIP: return "Relationship";
-    default: return "Component";
+    case DTDL_CONTENT_PROPERTY:
+        return "Property";
+    case DTDL_CONTENT_TELEMETRY:
+        return "Telemetry";
+    case DTDL_CONTENT_COMMAND:
+        return "Command";
+    case DTDL_CONTENT_RELATIONSHIP:
+        return "Relationship";
+    default:
+        return "Component";
     }
 }
 
@@ -51,7 +56,8 @@ int twins_is_datetime(const char *s)
     if (*s == '.') {
         s++;
         if (!isdigit((unsigned char)*s)) return 0;
-        while (isdigit((unsigned char)*s)) s++;
+        while (isdigit((unsigned char)*s))
+            s++;
     }
     if ((*s == 'Z' || *s == 'z') && !s[1]) return 1;
     if ((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
@@ -71,7 +77,8 @@ static int check_sizes(const json_t *v, const char *path, castor_err *err)
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) {
+        json_object_foreach((json_t *)v, k, x)
+        {
             if (strlen(k) > CASTOR_PROPERTY_NAME_MAX)
                 return vfail(err, path, "%s: a name is %zu bytes long; at most %u are allowed",
                              path, strlen(k), CASTOR_PROPERTY_NAME_MAX);
@@ -82,7 +89,8 @@ static int check_sizes(const json_t *v, const char *path, castor_err *err)
     if (json_is_array(v)) {
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             int rc = check_sizes(x, path, err);
             if (rc < 0) return rc;
         }
@@ -98,7 +106,8 @@ static int validate_meta(const dtdl_interface_t *iface, const json_t *md, const 
     if (!json_is_object(md)) return vfail(err, sub, "%s: $metadata must be an object", sub);
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)md, k, v) {
+    json_object_foreach((json_t *)md, k, v)
+    {
         char at[CASTOR_ERR_PATH_MAX];
         snprintf(at, sizeof at, "%s.%s", sub, k);
         if (strcmp(k, "$lastUpdateTime") == 0) continue;
@@ -129,7 +138,8 @@ int twins_doc_validate(const twins_ctx_t *ctx, const dtdl_interface_t *iface, co
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)doc, k, v) {
+    json_object_foreach((json_t *)doc, k, v)
+    {
         char at[CASTOR_ERR_PATH_MAX];
         snprintf(at, sizeof at, "%s.%s", path, k);
         if (k[0] == '$') {
@@ -192,13 +202,11 @@ int twins_doc_validate(const twins_ctx_t *ctx, const dtdl_interface_t *iface, co
 
 /* Copies one level (the twin, or a component) of a PUT body into the stored form. */
 static int copy_level(const twins_ctx_t *ctx, const dtdl_interface_t *iface, const json_t *src,
-                      json_t *dst, const char *now, int is_root, const char *path,
-                      castor_err *err)
+                      json_t *dst, const char *now, int is_root, const char *path, castor_err *err)
 {
     json_t *md = json_object();
     if (is_root)
-        json_object_set(md, "$model",
-                        json_object_get(json_object_get(src, "$metadata"), "$model"));
+        json_object_set(md, "$model", json_object_get(json_object_get(src, "$metadata"), "$model"));
     json_object_set_new(md, "$lastUpdateTime", json_string(now));
     const json_t *srcmd = json_object_get(src, "$metadata");
     if (srcmd && !json_is_object(srcmd)) {
@@ -209,7 +217,8 @@ static int copy_level(const twins_ctx_t *ctx, const dtdl_interface_t *iface, con
     }
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)srcmd, k, v) {
+    json_object_foreach((json_t *)srcmd, k, v)
+    {
         const json_t *st = json_object_get(v, "sourceTime");
         if (k[0] == '$' || !st || (json_is_string(st) && twins_is_datetime(json_string_value(st))))
             continue;
@@ -221,7 +230,8 @@ static int copy_level(const twins_ctx_t *ctx, const dtdl_interface_t *iface, con
                      mp);
     }
     int rc = CASTOR_OK;
-    json_object_foreach((json_t *)src, k, v) {
+    json_object_foreach((json_t *)src, k, v)
+    {
         char at[CASTOR_ERR_PATH_MAX];
         snprintf(at, sizeof at, "%s.%s", path, k);
         if (strcmp(k, "$metadata") == 0) continue;
@@ -383,12 +393,11 @@ static int pointer_apply(json_t *root, const char **segs, size_t n, const char *
     if (json_is_array(cur)) {
         size_t idx;
         if (parse_index(last, json_array_size(cur), is_add, &idx) < 0)
-            return twins_err_patch(err, "The path %s does not name an element of the array.",
-                                   path);
+            return twins_err_patch(err, "The path %s does not name an element of the array.", path);
         if (is_remove) return json_array_remove(cur, idx) == 0 ? 0 : CASTOR_EINTERNAL;
-        if (is_add) return json_array_insert_new(cur, idx, json_deep_copy(value)) == 0
-                               ? 0
-                               : CASTOR_EINTERNAL;
+        if (is_add)
+            return json_array_insert_new(cur, idx, json_deep_copy(value)) == 0 ? 0
+                                                                               : CASTOR_EINTERNAL;
         return json_array_set_new(cur, idx, json_deep_copy(value)) == 0 ? 0 : CASTOR_EINTERNAL;
     }
     return twins_err_patch(err, "The path %s does not exist: its parent is not an object.", path);
@@ -405,12 +414,13 @@ static json_t *meta_of(json_t *level)
 }
 
 /* /$metadata/$model and /$metadata/<prop>/sourceTime; everything else there is read-only. */
-static int patch_meta(json_t *md, const char **segs, size_t n, const char *op,
-                      const json_t *value, int is_root, const char *path, castor_err *err)
+static int patch_meta(json_t *md, const char **segs, size_t n, const char *op, const json_t *value,
+                      int is_root, const char *path, castor_err *err)
 {
     int is_remove = strcmp(op, "remove") == 0;
     if (is_root && n == 1 && strcmp(segs[0], "$model") == 0) {
-        if (is_remove) return twins_err_patch(err, "%s cannot be removed: a twin has a model.", path);
+        if (is_remove)
+            return twins_err_patch(err, "%s cannot be removed: a twin has a model.", path);
         if (!json_is_string(value))
             return twins_err_patch(err, "The value of %s must be a DTMI string.", path);
         json_object_set_new(md, "$model", json_deep_copy(value));
@@ -541,7 +551,8 @@ int twins_doc_patch(const twins_ctx_t *ctx, json_t *doc, const json_t *patch, co
     arena_t *a = &ctx->req->arena;
     size_t i;
     json_t *o;
-    json_array_foreach(patch, i, o) {
+    json_array_foreach(patch, i, o)
+    {
         const char *op, *path;
         const json_t *value;
         int rc = patch_op_fields(o, i, &op, &path, &value, err);
@@ -570,7 +581,8 @@ int twins_rel_doc_patch(json_t *doc, const json_t *patch, castor_err *err)
     size_t i;
     json_t *o;
     int rc = CASTOR_OK;
-    json_array_foreach(patch, i, o) {
+    json_array_foreach(patch, i, o)
+    {
         const char *op, *path;
         const json_t *value;
         rc = patch_op_fields(o, i, &op, &path, &value, err);
@@ -599,7 +611,8 @@ int twins_rel_validate_props(const dtdl_content_t *rel, const json_t *doc, casto
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)doc, k, v) {
+    json_object_foreach((json_t *)doc, k, v)
+    {
         if (k[0] == '$') continue;
         char at[CASTOR_ERR_PATH_MAX];
         snprintf(at, sizeof at, "$.%s", k);
@@ -622,7 +635,8 @@ json_t *twins_doc_strip_metadata(const json_t *v)
     json_t *o = json_object();
     const char *k;
     json_t *x;
-    json_object_foreach((json_t *)v, k, x) {
+    json_object_foreach((json_t *)v, k, x)
+    {
         if (strcmp(k, "$metadata") == 0) continue;
         json_object_set_new(o, k, twins_doc_strip_metadata(x));
     }

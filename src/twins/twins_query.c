@@ -105,8 +105,8 @@ static int parse_i64(const char *s, char end, const char **next, int64_t *out)
     return 0;
 }
 
-static int token_open(http_request_t *req, const unsigned char *key, const char *tok,
-                      cursor_t *cur, castor_err *err)
+static int token_open(http_request_t *req, const unsigned char *key, const char *tok, cursor_t *cur,
+                      castor_err *err)
 {
     arena_t *a = &req->arena;
     const char *dot = strchr(tok, '.');
@@ -180,8 +180,8 @@ typedef struct page {
     const char **qkeys; /* the output keys as JSON strings */
     int64_t want;       /* rows for this page */
     int64_t rows;
-    int more;           /* a row beyond the page exists */
-    int64_t *last;      /* key of the last row written */
+    int more;      /* a row beyond the page exists */
+    int64_t *last; /* key of the last row written */
     int64_t count;
 } page_t;
 
@@ -190,7 +190,8 @@ static void put(page_t *p, const char *s, size_t n)
     if (p->oom) return;
     if (p->len + n + 1 > p->cap) {
         size_t cap = p->cap ? p->cap : 16384;
-        while (cap < p->len + n + 1) cap *= 2;
+        while (cap < p->len + n + 1)
+            cap *= 2;
         char *b = realloc(p->buf, cap);
         if (!b) {
             p->oom = 1;
@@ -241,7 +242,8 @@ static int on_row(const store_qrow_t *row, void *ctx)
         }
         puts_(p, "}");
     }
-    for (size_t i = 0; i < qs->nkeys; i++) p->last[i] = store_qrow_int(row, (int)i);
+    for (size_t i = 0; i < qs->nkeys; i++)
+        p->last[i] = store_qrow_int(row, (int)i);
     p->rows++;
     return 0;
 }
@@ -252,10 +254,18 @@ static store_qparam_t *bind_params(arena_t *a, const query_sql_t *qs)
     for (size_t i = 0; sp && i < qs->nparams; i++) {
         const query_param_t *p = &qs->params[i];
         switch (p->kind) {
-        case QUERY_PARAM_INT: sp[i] = (store_qparam_t){.type = SQ_INT, .i = p->i}; break;
-        case QUERY_PARAM_DOUBLE: sp[i] = (store_qparam_t){.type = SQ_REAL, .d = p->d}; break;
-        case QUERY_PARAM_TEXT: sp[i] = (store_qparam_t){.type = SQ_TEXT, .s = p->s}; break;
-        default: sp[i] = (store_qparam_t){.type = SQ_NULL}; break;
+        case QUERY_PARAM_INT:
+            sp[i] = (store_qparam_t){.type = SQ_INT, .i = p->i};
+            break;
+        case QUERY_PARAM_DOUBLE:
+            sp[i] = (store_qparam_t){.type = SQ_REAL, .d = p->d};
+            break;
+        case QUERY_PARAM_TEXT:
+            sp[i] = (store_qparam_t){.type = SQ_TEXT, .s = p->s};
+            break;
+        default:
+            sp[i] = (store_qparam_t){.type = SQ_NULL};
+            break;
         }
     }
     return sp;
@@ -296,7 +306,8 @@ static int run_page(http_request_t *req, http_response_t *resp, twins_ctx_t *ctx
     page_t p = {.qs = &qs, .want = want};
     p.last = arena_calloc(a, nkeys ? nkeys : 1, sizeof *p.last);
     p.qkeys = arena_calloc(a, qs.nouts ? qs.nouts : 1, sizeof *p.qkeys);
-    for (size_t i = 0; p.qkeys && i < qs.nouts; i++) p.qkeys[i] = json_key(a, qs.out_keys[i]);
+    for (size_t i = 0; p.qkeys && i < qs.nouts; i++)
+        p.qkeys[i] = json_key(a, qs.out_keys[i]);
     store_qparam_t *sp = bind_params(a, &qs);
     if (!p.last || !p.qkeys || !sp) return castor_err_set(err, CASTOR_ELIMIT, "query too large");
     puts_(&p, "{\"value\":[");
@@ -368,8 +379,7 @@ static int query_body(http_request_t *req, http_response_t *resp, castor_err *er
         return castor_err_http(err, CASTOR_EINVAL, 400, "BadRequest",
                                "The body must be {\"query\": \"SELECT ...\"} or "
                                "{\"continuationToken\": \"...\"}.");
-    if (jt && !json_is_null(jt) && !json_is_string(jt))
-        return bad_token(err, "it is not a string");
+    if (jt && !json_is_null(jt) && !json_is_string(jt)) return bad_token(err, "it is not a string");
     twins_ctx_t ctx;
     int rc = twins_begin(req, &ctx, 0, err);
     if (rc < 0) return rc;

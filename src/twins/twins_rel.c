@@ -96,7 +96,8 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
     if (doc) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)body, k, v) {
+        json_object_foreach((json_t *)body, k, v)
+        {
             if (k[0] != '$') json_object_set(doc, k, v);
         }
     }
@@ -175,19 +176,22 @@ int twins_rel_put(http_request_t *req, http_response_t *resp, castor_err *err)
         json_t *od = parse_doc(old.doc, err), *patch = json_array();
         const char *k;
         json_t *v;
-        json_object_foreach(doc, k, v) {
+        json_object_foreach(doc, k, v)
+        {
             json_t *o = od ? json_object_get(od, k) : NULL;
             if (strcmp(k, "$etag") == 0 || (o && json_equal(o, v))) continue;
             json_array_append_new(patch, json_pack("{s:s, s:s+, s:O}", "op", o ? "replace" : "add",
                                                    "path", "/", k, "value", v));
         }
-        json_object_foreach(od, k, v) {
+        json_object_foreach(od, k, v)
+        {
             if (!json_object_get(doc, k))
-                json_array_append_new(patch, json_pack("{s:s, s:s+}", "op", "remove", "path", "/", k));
+                json_array_append_new(patch,
+                                      json_pack("{s:s, s:s+}", "op", "remove", "path", "/", k));
         }
         json_t *data = json_pack("{s:s, s:o}", "modelId", stw.model_id, "patch", patch);
-        rc = twins_emit(&ctx, t, "Microsoft.DigitalTwins.Relationship.Update", subject, NULL,
-                        NULL, NULL, data, NULL, NULL, err);
+        rc = twins_emit(&ctx, t, "Microsoft.DigitalTwins.Relationship.Update", subject, NULL, NULL,
+                        NULL, data, NULL, NULL, err);
         json_decref(data);
         json_decref(od);
     }
@@ -406,9 +410,10 @@ static int list_rels(http_request_t *req, http_response_t *resp, int incoming, c
             castor_app_t *app = req->app;
             const char *base = app ? app->cfg.public_url : "";
             size_t bl = strlen(base);
-            while (bl && base[bl - 1] == '/') bl--;
-            char *link = arena_sprintf(&req->arena, "%.*s%s?continuationToken=%lld", (int)bl,
-                                       base, req->path, (long long)p.last);
+            while (bl && base[bl - 1] == '/')
+                bl--;
+            char *link = arena_sprintf(&req->arena, "%.*s%s?continuationToken=%lld", (int)bl, base,
+                                       req->path, (long long)p.last);
             if (name) url_append(&req->arena, &link, "relationshipName", name);
             if (req->api_version) url_append(&req->arena, &link, "api-version", req->api_version);
             json_object_set_new(body, "nextLink", json_string(link));

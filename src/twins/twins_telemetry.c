@@ -23,7 +23,8 @@ static int check_fields(const dtdl_interface_t *iface, const json_t *body, casto
     if (!iface || !json_is_object(body)) return CASTOR_OK;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)body, k, v) {
+    json_object_foreach((json_t *)body, k, v)
+    {
         const dtdl_content_t *c = dtdl_interface_content(iface, k);
         if (!c || c->kind != DTDL_CONTENT_TELEMETRY || !c->schema) continue;
         char at[CASTOR_ERR_PATH_MAX];
@@ -34,8 +35,7 @@ static int check_fields(const dtdl_interface_t *iface, const json_t *body, casto
     return CASTOR_OK;
 }
 
-static int send(http_request_t *req, http_response_t *resp, const char *component,
-                castor_err *err)
+static int send(http_request_t *req, http_response_t *resp, const char *component, castor_err *err)
 {
     const char *id;
     twins_ctx_t ctx;

@@ -26,8 +26,7 @@ static int model_state_row(const store_model_t *m, void *ctx)
 
 /* 400 ModelDecommissioned when the model may not get new twins, ValidationFailed when it is
  * gone (deleted after the graph was read). */
-static int check_model_usable(twins_ctx_t *ctx, store_txn_t *t, const char *model,
-                              castor_err *err)
+static int check_model_usable(twins_ctx_t *ctx, store_txn_t *t, const char *model, castor_err *err)
 {
     model_state_t s = {0, 0};
     int rc = store_model_get(t, ctx->instance_key, model, 0, model_state_row, &s, err);
@@ -70,7 +69,8 @@ static json_t *diff_patch(const json_t *old, const json_t *neu)
     json_t *p = json_array();
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)neu, k, v) {
+    json_object_foreach((json_t *)neu, k, v)
+    {
         if (k[0] == '$') continue;
         json_t *o = json_object_get(old, k);
         if (o && json_is_object(o) && json_is_object(v)) { /* a component: ignore its times */
@@ -81,10 +81,11 @@ static json_t *diff_patch(const json_t *old, const json_t *neu)
             if (same) continue;
         }
         if (o && json_equal(o, v)) continue;
-        json_array_append_new(p, json_pack("{s:s, s:s+, s:O}", "op", o ? "replace" : "add",
-                                           "path", "/", k, "value", v));
+        json_array_append_new(p, json_pack("{s:s, s:s+, s:O}", "op", o ? "replace" : "add", "path",
+                                           "/", k, "value", v));
     }
-    json_object_foreach((json_t *)old, k, v) {
+    json_object_foreach((json_t *)old, k, v)
+    {
         if (k[0] == '$' || json_object_get(neu, k)) continue;
         json_array_append_new(p, json_pack("{s:s, s:s+}", "op", "remove", "path", "/", k));
     }
@@ -139,10 +140,13 @@ int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
     if (rc < 0) return rc;
     json_t *doc = twins_doc_from_body(&ctx, req->json, id, etag, now, err);
     char *text = doc ? json_dump_compact(doc) : NULL;
-    if (!doc) rc = CASTOR_EINVAL;
-    else if (!text) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    if (!doc)
+        rc = CASTOR_EINVAL;
+    else if (!text)
+        rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     if (rc == 0) rc = check_twin_size(doc, strlen(text), err);
-    const char *model = json_string_value(json_object_get(json_object_get(doc, "$metadata"), "$model"));
+    const char *model =
+        json_string_value(json_object_get(json_object_get(doc, "$metadata"), "$model"));
     store_txn_t *t = NULL;
     store_twin_t old = {0};
     int exists = 0;
@@ -172,9 +176,9 @@ int twins_put(http_request_t *req, http_response_t *resp, castor_err *err)
             rc = twins_emit_raw(&ctx, t, "Microsoft.DigitalTwins.Twin.Create", id, text, err);
         } else {
             json_t *olddoc = parse_doc(old.doc, err);
-            json_t *data = olddoc ? json_pack("{s:s, s:o}", "modelId", model, "patch",
-                                              diff_patch(olddoc, doc))
-                                  : NULL;
+            json_t *data =
+                olddoc ? json_pack("{s:s, s:o}", "modelId", model, "patch", diff_patch(olddoc, doc))
+                       : NULL;
             rc = data ? twins_emit(&ctx, t, "Microsoft.DigitalTwins.Twin.Update", id, NULL, NULL,
                                    NULL, data, NULL, NULL, err)
                       : CASTOR_EINTERNAL;

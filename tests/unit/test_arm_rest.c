@@ -175,8 +175,9 @@ static const char *sub(void)
 
 static void group_create(const char *name)
 {
-    result_t r = call(ADMIN, "PUT", P(SUBP "/resourcegroups/%s?api-version=2021-04-01", sub(), name),
-                      "{\"location\":\"westus2\"}");
+    result_t r =
+        call(ADMIN, "PUT", P(SUBP "/resourcegroups/%s?api-version=2021-04-01", sub(), name),
+             "{\"location\":\"westus2\"}");
     assert_true(r.status == 201 || r.status == 200);
     result_free(&r);
 }
@@ -228,7 +229,10 @@ static void groups_create_get_list_delete(void **state)
     r = call(ADMIN, "PUT", P(SUBP "/resourceGroups/noloc?api-version=2021-04-01", sub()), "{}");
     assert_string_equal(r.code, "LocationRequired");
     result_free(&r);
-    r = call(ADMIN, "GET", "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/x?api-version=2021-04-01", NULL);
+    r = call(ADMIN, "GET",
+             "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/"
+             "x?api-version=2021-04-01",
+             NULL);
     assert_int_equal(r.status, 404);
     assert_string_equal(r.code, "SubscriptionNotFound");
     result_free(&r);
@@ -455,14 +459,17 @@ static void role_assignments_and_refusals(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "value")), 1); /* not below */
     result_free(&r);
     r = call(ADMIN, "GET",
-             P(SUBP "/providers/Microsoft.Authorization/roleAssignments?api-version=2020-04-01-preview",
+             P(SUBP
+               "/providers/Microsoft.Authorization/roleAssignments?api-version=2020-04-01-preview",
                sub()),
              NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "value")), 2); /* --all */
     result_free(&r);
 
     /* Bob's new role is data-plane only: still no group write, but he sees his permissions. */
-    r = call(F->bob, "GET", P("%s/providers/Microsoft.Authorization/permissions?api-version=2022-04-01", scope), NULL);
+    r = call(F->bob, "GET",
+             P("%s/providers/Microsoft.Authorization/permissions?api-version=2022-04-01", scope),
+             NULL);
     assert_int_equal(r.status, 200);
     json_t *first = json_array_get(json_object_get(r.json, "value"), 0);
     assert_true(json_array_size(json_object_get(first, "dataActions")) > 0);
@@ -494,8 +501,8 @@ static void role_assignments_and_refusals(void **state)
                     "%%20%%27%s%%27&api-version=2022-04-01",
                sub(), ADMIN),
              NULL);
-    const char *owner_name =
-        json_string_value(json_object_get(json_array_get(json_object_get(r.json, "value"), 0), "name"));
+    const char *owner_name = json_string_value(
+        json_object_get(json_array_get(json_object_get(r.json, "value"), 0), "name"));
     char owner[37];
     snprintf(owner, sizeof owner, "%s", owner_name);
     result_free(&r);
@@ -623,7 +630,8 @@ static void filters_parse(void **state)
     assert_int_equal(f.n, 2);
     assert_null(f.value[0]);
     assert_string_equal(f.value[1], "x'y");
-    assert_int_equal(arm_filter_parse(&a, "roleName eq 'Azure Digital Twins Data Owner'", &f, &err), 0);
+    assert_int_equal(arm_filter_parse(&a, "roleName eq 'Azure Digital Twins Data Owner'", &f, &err),
+                     0);
     assert_string_equal(arm_filter_get(&f, "rolename", NULL), "Azure Digital Twins Data Owner");
     assert_true(arm_filter_parse(&a, "roleName ne 'x'", &f, &err) < 0);
     assert_true(arm_filter_parse(&a, "name eq 'unterminated", &f, &err) < 0);

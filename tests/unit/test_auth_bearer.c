@@ -62,10 +62,10 @@ static char *sign(fixture_t *f, const char *aud, const char *tid, const char *oi
 {
     char iss[128];
     snprintf(iss, sizeof iss, "https://localhost:8443/%s/", tid);
-    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "aud", aud, "iss",
-                          iss, "tid", tid, "oid", oid, "exp", (json_int_t)exp, "nbf",
-                          (json_int_t)nbf, "idtyp", idtyp, "scp", "Read.Write", "ver", "1.0",
-                          "appid", IDN_APP_AZURE_CLI);
+    json_t *p =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "aud", aud, "iss", iss,
+                  "tid", tid, "oid", oid, "exp", (json_int_t)exp, "nbf", (json_int_t)nbf, "idtyp",
+                  idtyp, "scp", "Read.Write", "ver", "1.0", "appid", IDN_APP_AZURE_CLI);
     castor_err err;
     char *t = idn_jwt_sign(&f->arena, p, &err);
     json_decref(p);
@@ -84,8 +84,8 @@ static auth_reason_t check(fixture_t *f, const char *token, auth_audience_t aud,
 {
     castor_err err;
     castor_err_clear(&err);
-    int rc = auth_verify_token(f->store, token, aud, "https://localhost:8443", NULL, &f->arena, p,
-                               &err);
+    int rc =
+        auth_verify_token(f->store, token, aud, "https://localhost:8443", NULL, &f->arena, p, &err);
     if (rc == 0) return AUTH_REASON_NONE;
     assert_int_equal(rc, CASTOR_EAUTH);
     assert_int_equal(err.status, 401);
@@ -109,9 +109,10 @@ static void test_refusal_table(void **state)
     assert_false(auth_has_scope(&p, "Write"));
 
     char payload[512];
-    snprintf(payload, sizeof payload,
-             "{\"aud\":\"%s\",\"iss\":\"https://x/%s/\",\"tid\":\"%s\",\"oid\":\"%s\",\"exp\":%lld}",
-             IDN_ADT_RESOURCE, tid, tid, admin, (long long)(now + 3600));
+    snprintf(
+        payload, sizeof payload,
+        "{\"aud\":\"%s\",\"iss\":\"https://x/%s/\",\"tid\":\"%s\",\"oid\":\"%s\",\"exp\":%lld}",
+        IDN_ADT_RESOURCE, tid, tid, admin, (long long)(now + 3600));
     const char *kid = idn_key_kid(idn_keys()->keys[0]);
     char hdr_kid[256];
     snprintf(hdr_kid, sizeof hdr_kid, "{\"alg\":\"RS256\",\"kid\":\"%s\"}", kid);
@@ -133,10 +134,10 @@ static void test_refusal_table(void **state)
         {raw(f, "{\"alg\":\"RS256\",\"kid\":\"nope\"}", payload, "c2ln"), AUTH_AUDIENCE_DATA,
          AUTH_REASON_KID},
         {raw(f, hdr_kid, payload, dot + 1), AUTH_AUDIENCE_DATA, AUTH_REASON_SIGNATURE},
-        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 3600, now - 7200, "user"),
-         AUTH_AUDIENCE_DATA, AUTH_REASON_EXPIRED},
-        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 7200, now + 3600, "user"),
-         AUTH_AUDIENCE_DATA, AUTH_REASON_NOT_YET_VALID},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 3600, now - 7200, "user"), AUTH_AUDIENCE_DATA,
+         AUTH_REASON_EXPIRED},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 7200, now + 3600, "user"), AUTH_AUDIENCE_DATA,
+         AUTH_REASON_NOT_YET_VALID},
         {sign(f, IDN_ADT_RESOURCE, "11111111-1111-1111-1111-111111111111", admin, now + 3600, now,
               "user"),
          AUTH_AUDIENCE_DATA, AUTH_REASON_TENANT},
@@ -157,8 +158,8 @@ static void test_refusal_table(void **state)
          AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
         {sign(f, "https://management.core.windows.net", tid, admin, now + 3600, now, "user"),
          AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
-        {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"),
-         AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
+        {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_ARM,
+         AUTH_REASON_NONE},
         {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"),
          AUTH_AUDIENCE_GRAPH, AUTH_REASON_NONE},
         {sign(f, IDN_APP_GRAPH, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_GRAPH,
@@ -217,8 +218,8 @@ static void test_rotation_keeps_previous_key(void **state)
 {
     fixture_t *f = *state;
     int64_t now = time_now_s();
-    char *old = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 3600, now,
-                     "user");
+    char *old =
+        sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 3600, now, "user");
     char old_kid[64];
     snprintf(old_kid, sizeof old_kid, "%s", idn_key_kid(idn_keys()->keys[0]));
     castor_err err;
@@ -231,8 +232,8 @@ static void test_rotation_keeps_previous_key(void **state)
     auth_directory_changed(); /* drop the cache so the old token is verified afresh */
     auth_principal_t p;
     assert_int_equal(check(f, old, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
-    char *fresh = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 3600, now,
-                       "user");
+    char *fresh =
+        sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 3600, now, "user");
     assert_int_equal(check(f, fresh, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
     /* A second rotation retires the oldest key: its tokens stop verifying. */
     assert_int_equal(idn_keys_rotate(f->store, &err), 0);
@@ -258,19 +259,18 @@ static void test_jwt_signature_matches_gnutls(void **state)
         if (round) assert_int_equal(idn_keys_rotate(f->store, &err), 0);
         const char *kid = idn_key_kid(idn_keys()->keys[0]);
         int64_t now = time_now_s();
-        char *tok = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 60, now,
-                         "user");
+        char *tok =
+            sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 60, now, "user");
         assert_non_null(tok);
         idn_jws_t j;
         assert_int_equal(idn_jws_parse(&f->arena, tok, &j, &err), 0);
         char *h = json_dumps(j.header, JSON_COMPACT);
-        char *want = arena_sprintf(&f->arena,
-                                   "{\"typ\":\"JWT\",\"alg\":\"RS256\",\"x5t\":\"%s\",\"kid\":\"%s\"}",
-                                   kid, kid);
+        char *want = arena_sprintf(
+            &f->arena, "{\"typ\":\"JWT\",\"alg\":\"RS256\",\"x5t\":\"%s\",\"kid\":\"%s\"}", kid,
+            kid);
         assert_string_equal(h, want);
         free(h);
-        assert_string_equal(json_string_value(json_object_get(j.payload, "oid")),
-                            f->boot.admin_id);
+        assert_string_equal(json_string_value(json_object_get(j.payload, "oid")), f->boot.admin_id);
         assert_int_equal(j.sig_len, 256);
         assert_int_equal(idn_key_verify_rs256(idn_keys()->keys[0], &j), 0);
 

@@ -34,22 +34,36 @@ typedef struct row {
 } row_t;
 
 static const row_t rows[] = {
-    {"no assignments at all", {{0}}, 0, "Microsoft.DigitalTwins/digitaltwins/read",
-     AUTHZ_NO_ASSIGNMENT, "has no role assignment that covers this instance"},
+    {"no assignments at all",
+     {{0}},
+     0,
+     "Microsoft.DigitalTwins/digitaltwins/read",
+     AUTHZ_NO_ASSIGNMENT,
+     "has no role assignment that covers this instance"},
     {"subscription Owner only (the seed)",
-     {{"a1", SUB, USER, RBAC_PRINCIPAL_USER, OWNER}}, 1,
-     "Microsoft.DigitalTwins/digitaltwins/read", AUTHZ_CONTROL_PLANE_ONLY,
+     {{"a1", SUB, USER, RBAC_PRINCIPAL_USER, OWNER}},
+     1,
+     "Microsoft.DigitalTwins/digitaltwins/read",
+     AUTHZ_CONTROL_PLANE_ONLY,
      "is a control-plane role"},
     {"Data Reader writing",
-     {{"a1", INST, USER, RBAC_PRINCIPAL_USER, DATA_READER}}, 1,
-     "Microsoft.DigitalTwins/digitaltwins/write", AUTHZ_ROLE_LACKS_ACTION,
+     {{"a1", INST, USER, RBAC_PRINCIPAL_USER, DATA_READER}},
+     1,
+     "Microsoft.DigitalTwins/digitaltwins/write",
+     AUTHZ_ROLE_LACKS_ACTION,
      "Azure Digital Twins Data Owner"},
     {"Data Owner on another instance",
-     {{"a1", OTHER, USER, RBAC_PRINCIPAL_USER, DATA_OWNER}}, 1,
-     "Microsoft.DigitalTwins/models/read", AUTHZ_SCOPE_ELSEWHERE, "the right role, on another scope"},
+     {{"a1", OTHER, USER, RBAC_PRINCIPAL_USER, DATA_OWNER}},
+     1,
+     "Microsoft.DigitalTwins/models/read",
+     AUTHZ_SCOPE_ELSEWHERE,
+     "the right role, on another scope"},
     {"custom role carving writes out, through a group",
-     {{"a1", INST, GROUP, RBAC_PRINCIPAL_GROUP, CUSTOM}}, 1,
-     "Microsoft.DigitalTwins/digitaltwins/write", AUTHZ_CARVED_OUT, "through group " GROUP},
+     {{"a1", INST, GROUP, RBAC_PRINCIPAL_GROUP, CUSTOM}},
+     1,
+     "Microsoft.DigitalTwins/digitaltwins/write",
+     AUTHZ_CARVED_OUT,
+     "through group " GROUP},
 };
 
 static rbac_index_t *index_for(const row_t *r)
@@ -96,7 +110,8 @@ static void causes_messages_and_fixes(void **state)
         const char *msg;
         json_t *inner;
         assert_int_equal(authz_explain_denial(&d, cause, &a, &msg, &inner, &err), 0);
-        if (!strstr(msg, r->message_has)) fail_msg("%s: message lacks '%s': %s", r->name, r->message_has, msg);
+        if (!strstr(msg, r->message_has))
+            fail_msg("%s: message lacks '%s': %s", r->name, r->message_has, msg);
         assert_non_null(strstr(msg, "seed cause #1"));
         assert_non_null(strstr(msg, "castor dt role-assignment create --dt-name adt1 --assignee "
                                     "alice@castor.local --role"));
@@ -136,9 +151,10 @@ static void missing_api_permission_is_cause_two(void **state)
     assert_int_equal(authz_explain_denial(&d, AUTHZ_MISSING_SCOPE, &a, &msg, &inner, &err), 0);
     assert_non_null(strstr(msg, "seed cause #2"));
     assert_non_null(strstr(msg, "'User.Read'"));
-    assert_non_null(strstr(msg, "castor ad app permission add --id 55555555-5555-5555-5555-555555555555 "
-                                "--api 0b07f429-9f4b-4714-9392-cc5e8e80c8b0 --api-permissions "
-                                "4589bd03-58cb-4e6c-b17f-b580e39652f8=Scope"));
+    assert_non_null(strstr(msg,
+                           "castor ad app permission add --id 55555555-5555-5555-5555-555555555555 "
+                           "--api 0b07f429-9f4b-4714-9392-cc5e8e80c8b0 --api-permissions "
+                           "4589bd03-58cb-4e6c-b17f-b580e39652f8=Scope"));
     assert_non_null(strstr(msg, "admin-consent"));
     assert_int_equal(json_integer_value(json_object_get(inner, "seedCause")), 2);
     assert_null(json_object_get(inner, "assignments"));

@@ -52,10 +52,12 @@ static void null_err_is_safe(void **state)
 static void rc_status_table(void **state)
 {
     (void)state;
-    static const struct { int rc, status; } rows[] = {
-        {CASTOR_EINVAL, 400}, {CASTOR_ENOTFOUND, 404}, {CASTOR_ECONFLICT, 409},
-        {CASTOR_EPRECOND, 412}, {CASTOR_ELIMIT, 413},  {CASTOR_EPERM, 403},
-        {CASTOR_EAUTH, 401},  {CASTOR_EIO, 503},      {CASTOR_EINTERNAL, 500},
+    static const struct {
+        int rc, status;
+    } rows[] = {
+        {CASTOR_EINVAL, 400},   {CASTOR_ENOTFOUND, 404}, {CASTOR_ECONFLICT, 409},
+        {CASTOR_EPRECOND, 412}, {CASTOR_ELIMIT, 413},    {CASTOR_EPERM, 403},
+        {CASTOR_EAUTH, 401},    {CASTOR_EIO, 503},       {CASTOR_EINTERNAL, 500},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         assert_int_equal(castor_rc_status(rows[i].rc), rows[i].status);

@@ -29,11 +29,30 @@ static void fixed_cases(void **state)
 {
     (void)state;
     static const char *const texts[] = {
-        "{}", "[]", "null", "true", "false", "0", "-1", "9223372036854775807",
-        "-9223372036854775808", "0.5", "1.0", "-0.0", "1e300", "1.5e-300", "0.1", "123456789.125",
-        "\"\"", "\"plain\"", "\"quote\\\" back\\\\ slash/\"", "\"\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\"",
-        "\"\\u00e9\\u4e2d\\ud83d\\ude00\"", "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"\":\"empty key\"}",
-        "{\"$dtId\":\"t1\",\"$metadata\":{\"$model\":\"dtmi:x;1\",\"p\":{\"lastUpdateTime\":\"t\"}}}",
+        "{}",
+        "[]",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "0.5",
+        "1.0",
+        "-0.0",
+        "1e300",
+        "1.5e-300",
+        "0.1",
+        "123456789.125",
+        "\"\"",
+        "\"plain\"",
+        "\"quote\\\" back\\\\ slash/\"",
+        "\"\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\"",
+        "\"\\u00e9\\u4e2d\\ud83d\\ude00\"",
+        "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"\":\"empty key\"}",
+        "{\"$dtId\":\"t1\",\"$metadata\":{\"$model\":\"dtmi:x;1\",\"p\":{\"lastUpdateTime\":\"t\"}}"
+        "}",
         "[[[[[]]]],{},[{}]]",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
@@ -60,9 +79,12 @@ static json_t *random_value(unsigned *seed, int depth)
 {
     int kind = rand_r(seed) % (depth > 4 ? 6 : 8);
     switch (kind) {
-    case 0: return json_null();
-    case 1: return json_boolean(rand_r(seed) & 1);
-    case 2: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) & 1 ? -1 : 1) * rand_r(seed));
+    case 0:
+        return json_null();
+    case 1:
+        return json_boolean(rand_r(seed) & 1);
+    case 2:
+        return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) & 1 ? -1 : 1) * rand_r(seed));
     case 3: {
         double d = (double)rand_r(seed) / (1.0 + rand_r(seed)) * pow(10, rand_r(seed) % 40 - 20);
         return json_real(rand_r(seed) & 1 ? d : -d);
@@ -73,15 +95,19 @@ static json_t *random_value(unsigned *seed, int depth)
         size_t n = (size_t)(rand_r(seed) % 20);
         for (size_t i = 0; i < n; i++) {
             int c = rand_r(seed) % 100;
-            s[i] = c < 10 ? (char)(1 + rand_r(seed) % 31) : c < 15 ? '"' : c < 20 ? '\\' : c < 22 ? '/'
-                                                                               : (char)('a' + c % 26);
+            s[i] = c < 10   ? (char)(1 + rand_r(seed) % 31)
+                   : c < 15 ? '"'
+                   : c < 20 ? '\\'
+                   : c < 22 ? '/'
+                            : (char)('a' + c % 26);
         }
         return json_stringn(s, n);
     }
     case 6: {
         json_t *a = json_array();
         int n = rand_r(seed) % 5;
-        for (int i = 0; i < n; i++) json_array_append_new(a, random_value(seed, depth + 1));
+        for (int i = 0; i < n; i++)
+            json_array_append_new(a, random_value(seed, depth + 1));
         return a;
     }
     default: {
@@ -132,15 +158,67 @@ static void read_fixed_cases(void **state)
 {
     (void)state;
     static const char *const texts[] = {
-        "", " ", "{}", " [ ] ", "null", "nul", "nulll", "true", "tru", "false", "0", "-0", "-",
-        "01", "1.", ".5", "1.5e", "1e5", "1E+5", "1e-5", "-1.25e-3", "9223372036854775807",
-        "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e400", "-1e400",
-        "1e-400", "\"\"", "\"a\\u0000b\"", "\"\\u00e9\"", "\"\\ud83d\\ude00\"", "\"\\ud83d\"",
-        "\"\\ude00\"", "\"\\ud83dx\"", "\"\\x\"", "\"\\u12\"", "\"tab\there\"", "\"\x01\"",
-        "\"\xc3\xa9\"", "\"\xc3\"", "\"\xe0\x80\x80\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
-        "\"\xff\"", "{\"a\":1,\"a\":2}", "{\"a\":1,\"b\":2,\"a\":3}", "{\"a\" 1}", "{\"a\":1,}",
-        "[1,]", "[1 2]", "{1:2}", "[1]x", "[1] ", "\"unterminated", "{\"k\\\"q\":[true,false,null]}",
-        "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]", "{\"\":\"\"}", "\"/\\/\"", "1 2", "\t\n\r 7 \t",
+        "",
+        " ",
+        "{}",
+        " [ ] ",
+        "null",
+        "nul",
+        "nulll",
+        "true",
+        "tru",
+        "false",
+        "0",
+        "-0",
+        "-",
+        "01",
+        "1.",
+        ".5",
+        "1.5e",
+        "1e5",
+        "1E+5",
+        "1e-5",
+        "-1.25e-3",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "\"\"",
+        "\"a\\u0000b\"",
+        "\"\\u00e9\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\ud83d\"",
+        "\"\\ude00\"",
+        "\"\\ud83dx\"",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"tab\there\"",
+        "\"\x01\"",
+        "\"\xc3\xa9\"",
+        "\"\xc3\"",
+        "\"\xe0\x80\x80\"",
+        "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"",
+        "\"\xff\"",
+        "{\"a\":1,\"a\":2}",
+        "{\"a\":1,\"b\":2,\"a\":3}",
+        "{\"a\" 1}",
+        "{\"a\":1,}",
+        "[1,]",
+        "[1 2]",
+        "{1:2}",
+        "[1]x",
+        "[1] ",
+        "\"unterminated",
+        "{\"k\\\"q\":[true,false,null]}",
+        "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]",
+        "{\"\":\"\"}",
+        "\"/\\/\"",
+        "1 2",
+        "\t\n\r 7 \t",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         same_parse(texts[i], strlen(texts[i]));
@@ -182,9 +260,20 @@ static void read_random_documents(void **state)
             size_t n = len, at = len ? (size_t)rand_r(&seed) % len : 0;
             char c = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
             switch (rand_r(&seed) % 3) {
-            case 0: if (n) mut[at] = c; break;
-            case 1: memmove(mut + at + 1, mut + at, n - at); mut[at] = c; n++; break;
-            default: if (n) { memmove(mut + at, mut + at + 1, n - at - 1); n--; } break;
+            case 0:
+                if (n) mut[at] = c;
+                break;
+            case 1:
+                memmove(mut + at + 1, mut + at, n - at);
+                mut[at] = c;
+                n++;
+                break;
+            default:
+                if (n) {
+                    memmove(mut + at, mut + at + 1, n - at - 1);
+                    n--;
+                }
+                break;
             }
             same_parse(mut, n);
         }

@@ -18,7 +18,8 @@
 #define CONFORMANCE_FLOOR 100.0 /* reached: 7552 of 7552 (125 skipped) */
 /* The share of rejected cases naming an error code whose codes castor matches (every error
  * castor reports is one the case expects). */
-#define ERROR_CODE_FLOOR 99.7 /* reached: 460 of 461 (412 before issue 5, 325 before the first alignment) */
+#define ERROR_CODE_FLOOR                                                                           \
+    99.7 /* reached: 460 of 461 (412 before issue 5, 325 before the first alignment) */
 
 typedef struct tally {
     char name[48];
@@ -130,11 +131,10 @@ static bool codes_agree(json_t *expected, const dtdl_errors_t *errs, char *why, 
     {
         const char *vid = json_string_value(json_object_get(x, "ValidationID"));
         if (off < cap)
-            off += (size_t)snprintf(why + off, cap - off, " %s",
-                                    vid ? vid + (strncmp(vid, prefix, sizeof prefix - 1) == 0
-                                                     ? sizeof prefix - 1
-                                                     : 0)
-                                        : "?");
+            off += (size_t)snprintf(
+                why + off, cap - off, " %s",
+                vid ? vid + (strncmp(vid, prefix, sizeof prefix - 1) == 0 ? sizeof prefix - 1 : 0)
+                    : "?");
     }
     if (off < cap) off += (size_t)snprintf(why + off, cap - off, "; got");
     for (size_t k = 0; k < errs->count && off < cap; k++)

@@ -103,7 +103,10 @@ static void a_data_route_without_action_is_refused(void **state)
 static void planes_by_path(void **state)
 {
     (void)state;
-    static const struct { const char *path; http_plane_t plane; } rows[] = {
+    static const struct {
+        const char *path;
+        http_plane_t plane;
+    } rows[] = {
         {"/healthz", HTTP_PLANE_SYSTEM},
         {"/readyz", HTTP_PLANE_SYSTEM},
         {"/dt/foo/models", HTTP_PLANE_DATA},
@@ -132,9 +135,9 @@ static void match_captures_and_decodes_params(void **state)
     const http_route_t *rt;
     const char *allowed = NULL;
     /* Literal segments match case-insensitively; params are percent-decoded. */
-    http_match_t m = http_router_match(r, HTTP_PLANE_DATA, "GET",
-                                       "/DigitalTwins/room%2F1/relationships/r%3B2", &req, &rt,
-                                       &allowed);
+    http_match_t m =
+        http_router_match(r, HTTP_PLANE_DATA, "GET", "/DigitalTwins/room%2F1/relationships/r%3B2",
+                          &req, &rt, &allowed);
     assert_int_equal(m, HTTP_MATCH_FOUND);
     assert_string_equal(rt->name, "DigitalTwins_GetRelationshipById");
     assert_string_equal(http_request_param(&req, "id"), "room/1");
@@ -171,10 +174,14 @@ static void decode_table(void **state)
     (void)state;
     arena_t a;
     arena_init(&a, 1 << 16);
-    static const struct { const char *in; int plus; const char *out; } rows[] = {
-        {"abc", 0, "abc"},       {"a%20b", 0, "a b"}, {"a+b", 1, "a b"}, {"a+b", 0, "a+b"},
-        {"%3a%3A", 0, "::"},     {"%", 0, NULL},      {"%4", 0, NULL},   {"%zz", 0, NULL},
-        {"x%00y", 0, NULL},      {"", 0, ""},
+    static const struct {
+        const char *in;
+        int plus;
+        const char *out;
+    } rows[] = {
+        {"abc", 0, "abc"},   {"a%20b", 0, "a b"}, {"a+b", 1, "a b"}, {"a+b", 0, "a+b"},
+        {"%3a%3A", 0, "::"}, {"%", 0, NULL},      {"%4", 0, NULL},   {"%zz", 0, NULL},
+        {"x%00y", 0, NULL},  {"", 0, ""},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char *got = http_decode(&a, rows[i].in, strlen(rows[i].in), rows[i].plus);

@@ -76,8 +76,8 @@ static void expect_error(call_t *c, int status, const char *code, const char *ph
     assert_int_equal(c->status, status);
     assert_non_null(c->code);
     assert_string_equal(c->code, code);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(c->body, "error"), "code")),
-                        code);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(c->body, "error"), "code")), code);
     if (phrase) {
         const char *m = err_message(c);
         assert_non_null(m);
@@ -89,26 +89,27 @@ static void expect_error(call_t *c, int status, const char *code, const char *ph
 
 #define COMPONENT_ID "dtmi:samples:DTModelTestsComponent;1"
 #define MODEL_ID "dtmi:samples:DTModelTestsModel;1"
-#define COMPONENT                                                                                 \
+#define COMPONENT                                                                                  \
     "{\"@id\":\"" COMPONENT_ID "\",\"@type\":\"Interface\",\"@context\":\"dtmi:dtdl:context;2\","  \
     "\"displayName\":\"Component1\",\"description\":{\"en\":\"a part\",\"de\":\"ein Teil\"},"      \
     "\"contents\":[{\"@type\":\"Property\",\"name\":\"ComponentProp1\",\"schema\":\"string\"},"    \
     "{\"@type\":\"Telemetry\",\"name\":\"ComponentTelemetry1\",\"schema\":\"integer\"}]}"
-#define MODEL                                                                                     \
+#define MODEL                                                                                      \
     "{\"@id\":\"" MODEL_ID "\",\"@type\":\"Interface\",\"@context\":\"dtmi:dtdl:context;2\","      \
     "\"displayName\":\"TempModel\",\"contents\":[{\"@type\":\"Property\",\"name\":\"Prop1\","      \
-    "\"schema\":\"string\"},{\"@type\":\"Component\",\"name\":\"Component1\",\"schema\":\""        \
-    COMPONENT_ID "\"},{\"@type\":\"Telemetry\",\"name\":\"Telemetry1\",\"schema\":\"integer\"}]}"
+    "\"schema\":\"string\"},{\"@type\":\"Component\",\"name\":\"Component1\",\"schema\":"          \
+    "\"" COMPONENT_ID                                                                              \
+    "\"},{\"@type\":\"Telemetry\",\"name\":\"Telemetry1\",\"schema\":\"integer\"}]}"
 
 /* A v2 interface with optional extends (a DTMI or NULL). */
 static char *iface(const char *id, const char *extends)
 {
     char *s = NULL;
-    if (asprintf(&s,
-                 "{\"@id\":\"%s\",\"@type\":\"Interface\",\"@context\":\"dtmi:dtdl:context;2\"%s%s%s,"
-                 "\"contents\":[{\"@type\":\"Property\",\"name\":\"p\",\"schema\":\"double\"}]}",
-                 id, extends ? ",\"extends\":\"" : "", extends ? extends : "",
-                 extends ? "\"" : "") < 0)
+    if (asprintf(
+            &s,
+            "{\"@id\":\"%s\",\"@type\":\"Interface\",\"@context\":\"dtmi:dtdl:context;2\"%s%s%s,"
+            "\"contents\":[{\"@type\":\"Property\",\"name\":\"p\",\"schema\":\"double\"}]}",
+            id, extends ? ",\"extends\":\"" : "", extends ? extends : "", extends ? "\"" : "") < 0)
         return NULL;
     return s;
 }
@@ -144,14 +145,14 @@ static void creates_models_in_request_order(void **state)
     assert_string_equal(json_string_value(json_object_get(m1, "id")), MODEL_ID);
     /* A plain-string displayName comes back as a language map; a map stays a map. */
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(m0, "displayName"), "en")),
-        "Component1");
+        json_string_value(json_object_get(json_object_get(m0, "displayName"), "en")), "Component1");
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(m0, "description"), "de")), "ein Teil");
     assert_true(json_is_false(json_object_get(m0, "decommissioned")));
     assert_null(json_object_get(m0, "model"));
     regex_t re;
-    assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{7}Z$",
+    assert_int_equal(regcomp(&re,
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{7}Z$",
                              REG_EXTENDED | REG_NOSUB),
                      0);
     assert_int_equal(regexec(&re, json_string_value(json_object_get(m0, "uploadTime")), 0, NULL, 0),
@@ -244,8 +245,8 @@ static void invalid_reference_is_a_parser_error(void **state)
 {
     fixture_t *f = *state;
     /* The component's schema names a model neither in the batch nor stored. */
-    expect_error(call(f, models_add, "/models", NULL, NULL, "[" MODEL "]"), 400,
-                 "DTDLParserError", COMPONENT_ID);
+    expect_error(call(f, models_add, "/models", NULL, NULL, "[" MODEL "]"), 400, "DTDLParserError",
+                 COMPONENT_ID);
     const char *xxx = "[{\"@id\":\"" MODEL_ID "\",\"@type\":\"Interface\",\"@context\":"
                       "\"dtmi:dtdl:context;2\",\"contents\":[{\"@type\":\"Component\",\"name\":"
                       "\"c\",\"schema\":\"XXX\"}]}]";
@@ -307,13 +308,13 @@ static void gets_one_model_with_and_without_definition(void **state)
     expect_error(call(f, models_get, "/models/x", NULL, "dtmi:x:Nope;1", NULL), 404,
                  "ModelNotFound",
                  "There is no Model(s) available that matches the provided id(s) dtmi:x:Nope;1");
-    expect_error(call(f, models_get, "/models/x", "includeModelDefinition=maybe", COMPONENT_ID,
-                      NULL),
-                 400, "InvalidArgument", NULL);
+    expect_error(
+        call(f, models_get, "/models/x", "includeModelDefinition=maybe", COMPONENT_ID, NULL), 400,
+        "InvalidArgument", NULL);
     /* ids are case-sensitive; instance names are not. */
-    expect_error(call(f, models_get, "/models/x", NULL, "dtmi:samples:dtmodeltestscomponent;1",
-                      NULL),
-                 404, "ModelNotFound", NULL);
+    expect_error(
+        call(f, models_get, "/models/x", NULL, "dtmi:samples:dtmodeltestscomponent;1", NULL), 404,
+        "ModelNotFound", NULL);
     c = call_on(f, "MYINST", models_get, "/models/x", NULL, COMPONENT_ID, NULL);
     assert_int_equal(c->status, 200);
     call_free(c);
@@ -380,9 +381,9 @@ static size_t deps_count(fixture_t *f, const char *query, json_t **ids)
     if (ids) {
         *ids = json_object();
         for (size_t i = 0; i < n; i++)
-            json_object_set_new(
-                *ids, json_string_value(json_object_get(json_array_get(value, i), "id")),
-                json_true());
+            json_object_set_new(*ids,
+                                json_string_value(json_object_get(json_array_get(value, i), "id")),
+                                json_true());
     }
     call_free(c);
     return n;
@@ -580,8 +581,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(delete_is_refused_while_models_depend_on_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(instance_delete_removes_its_models_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(graph_cache_is_reused_until_models_change, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(graph_cache_is_reused_until_models_change, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

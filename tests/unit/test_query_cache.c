@@ -101,12 +101,13 @@ static void test_errors_not_kept(void **state)
         castor_err err;
         query_compiled_t c;
         const char *bad = "SELECT FROM DIGITALTWINS";
-        assert_true(query_cache_compile(&qc, &a, bad, strlen(bad), &query_dialect_sqlite, false,
-                                        &c, &err) < 0);
+        assert_true(query_cache_compile(&qc, &a, bad, strlen(bad), &query_dialect_sqlite, false, &c,
+                                        &err) < 0);
         assert_non_null(strstr(err.message, "position"));
         arena_free(&a);
     }
-    for (size_t i = 0; i < QUERY_CACHE_SLOTS; i++) assert_int_equal(qc.slot[i].used, 0);
+    for (size_t i = 0; i < QUERY_CACHE_SLOTS; i++)
+        assert_int_equal(qc.slot[i].used, 0);
     query_cache_clear(&qc);
 }
 
@@ -142,8 +143,8 @@ static void test_shared_by_shape(void **state)
             arena_t a;
             arena_init(&a, 4u << 20);
             query_compiled_t c;
-            assert_int_equal(query_cache_compile(&qc, &a, text, strlen(text),
-                                                 &query_dialect_sqlite, false, &c, &err),
+            assert_int_equal(query_cache_compile(&qc, &a, text, strlen(text), &query_dialect_sqlite,
+                                                 false, &c, &err),
                              0);
             assert_int_equal(qc.hits, hits + (uint64_t)k);
             query_sql_t got = c.sql, want;
@@ -182,8 +183,8 @@ static void test_shared_by_shape(void **state)
         arena_init(&a, 4u << 20);
         query_compiled_t c;
         castor_err_clear(&err);
-        assert_int_equal(query_cache_compile(&qc, &a, bad[i], strlen(bad[i]),
-                                             &query_dialect_sqlite, false, &c, &err),
+        assert_int_equal(query_cache_compile(&qc, &a, bad[i], strlen(bad[i]), &query_dialect_sqlite,
+                                             false, &c, &err),
                          CASTOR_EINVAL);
         assert_non_null(strstr(err.message, "is not a model id"));
         assert_non_null(strstr(err.message, "position"));
@@ -210,16 +211,17 @@ static void test_bounded(void **state)
         arena_free(&a);
     }
     size_t used = 0;
-    for (size_t i = 0; i < QUERY_CACHE_SLOTS; i++) used += qc.slot[i].used != 0;
+    for (size_t i = 0; i < QUERY_CACHE_SLOTS; i++)
+        used += qc.slot[i].used != 0;
     assert_int_equal(used, QUERY_CACHE_SLOTS);
     uint64_t hits = qc.hits;
     arena_t a;
     arena_init(&a, 1u << 20);
     castor_err err;
     query_compiled_t c;
-    assert_int_equal(query_cache_compile(&qc, &a, text, strlen(text), &query_dialect_sqlite,
-                                         false, &c, &err),
-                     0);
+    assert_int_equal(
+        query_cache_compile(&qc, &a, text, strlen(text), &query_dialect_sqlite, false, &c, &err),
+        0);
     assert_int_equal(qc.hits, hits + 1);
     arena_free(&a);
     query_cache_clear(&qc);
@@ -251,7 +253,8 @@ static void test_threads(void **state)
 {
     (void)state;
     pthread_t th[4];
-    for (uintptr_t i = 0; i < 4; i++) pthread_create(&th[i], NULL, hammer, (void *)(i + 1));
+    for (uintptr_t i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, hammer, (void *)(i + 1));
     for (int i = 0; i < 4; i++) {
         void *r;
         pthread_join(th[i], &r);
@@ -263,10 +266,8 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hit_equals_fresh),
-        cmocka_unit_test(test_errors_not_kept),
-        cmocka_unit_test(test_bounded),
-        cmocka_unit_test(test_shared_by_shape),
+        cmocka_unit_test(test_hit_equals_fresh), cmocka_unit_test(test_errors_not_kept),
+        cmocka_unit_test(test_bounded),          cmocka_unit_test(test_shared_by_shape),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,8 +65,12 @@ static int setup(void **state)
                  "{\"$relationshipId\":\"%s\",\"$sourceId\":\"%s\",\"$targetId\":\"%s\","
                  "\"$relationshipName\":\"%s\"}",
                  RELS[i][1], RELS[i][0], RELS[i][2], RELS[i][3]);
-        store_rel_t r = {.source_id = RELS[i][0], .id = RELS[i][1], .target_id = RELS[i][2],
-                         .name = RELS[i][3], .etag = "W/\"e\"", .doc = doc};
+        store_rel_t r = {.source_id = RELS[i][0],
+                         .id = RELS[i][1],
+                         .target_id = RELS[i][2],
+                         .name = RELS[i][3],
+                         .etag = "W/\"e\"",
+                         .doc = doc};
         assert_int_equal(store_rel_put(t, f->inst, &r, &err), 0);
     }
     assert_int_equal(store_commit(t, &err), 0);
@@ -110,7 +114,8 @@ static int take_row(const store_qrow_t *row, void *ctx)
         w += k;
         left -= (size_t)k;
     }
-    for (size_t i = 0; i < r->nkeys && i < 8; i++) r->key[r->n][i] = store_qrow_int(row, (int)i);
+    for (size_t i = 0; i < r->nkeys && i < 8; i++)
+        r->key[r->n][i] = store_qrow_int(row, (int)i);
     r->n++;
     return 0;
 }
@@ -127,8 +132,11 @@ static char *run(fixture_t *f, const char *text, bool recursive, const int64_t *
     int rc = query_prepare(&a, text, strlen(text), &q, &err);
     if (rc < 0) fprintf(stderr, "%s: %s\n", text, err.message);
     assert_int_equal(rc, 0);
-    query_sql_in_t in = {.instance = f->inst, .instance_key = "m", .after = after,
-                         .nafter = after ? query_sql_nkeys(q) : 0, .limit = limit,
+    query_sql_in_t in = {.instance = f->inst,
+                         .instance_key = "m",
+                         .after = after,
+                         .nafter = after ? query_sql_nkeys(q) : 0,
+                         .limit = limit,
                          .walk_recursive = recursive};
     query_sql_t qs;
     rc = query_compile(&a, q, &query_dialect_sqlite, &in, &qs, &err);
@@ -142,7 +150,9 @@ static char *run(fixture_t *f, const char *text, bool recursive, const int64_t *
                                         : x->kind == QUERY_PARAM_DOUBLE ? SQ_REAL
                                         : x->kind == QUERY_PARAM_TEXT   ? SQ_TEXT
                                                                         : SQ_NULL,
-                                .i = x->i, .d = x->d, .s = x->s};
+                                .i = x->i,
+                                .d = x->d,
+                                .s = x->s};
     }
     out->nkeys = qs.nkeys;
     store_txn_t *t;

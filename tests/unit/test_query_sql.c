@@ -37,8 +37,11 @@ static compiled_t *compile_after(const char *text, const int64_t *after, size_t 
     c->rc = query_prepare(&c->a, text, strlen(text), &q, &c->err);
     if (c->rc < 0) fprintf(stderr, "%s: %s\n", text, c->err.message);
     assert_int_equal(c->rc, 0);
-    query_sql_in_t in = {.instance = INSTANCE, .instance_key = "inst", .after = after,
-                         .nafter = nafter, .limit = 101};
+    query_sql_in_t in = {.instance = INSTANCE,
+                         .instance_key = "inst",
+                         .after = after,
+                         .nafter = nafter,
+                         .limit = 101};
     c->rc = query_compile(&c->a, q, &query_dialect_sqlite, &in, &c->qs, &c->err);
     if (c->rc < 0) fprintf(stderr, "%s: %s\n", text, c->err.message);
     return c;
@@ -71,38 +74,54 @@ typedef struct shape {
 } shape_t;
 
 static const shape_t SHAPES[] = {
-    {"SELECT * FROM DIGITALTWINS", {"FROM twins t0", "t0.instance_id = ?1", "ORDER BY t0.rowid"}, 1},
+    {"SELECT * FROM DIGITALTWINS",
+     {"FROM twins t0", "t0.instance_id = ?1", "ORDER BY t0.rowid"},
+     1},
     {"SELECT COUNT() FROM DIGITALTWINS", {"SELECT COALESCE(SUM(tc.n), 0) FROM twin_counts tc"}, 0},
-    {"SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:a:b;1')", {"FROM twin_counts tc", "tc.model_id IN"}, 0},
-    {"SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:a:b;1') AND IS_DEFINED($dtId)", {"SELECT COUNT(*) FROM twins t0"}, 0},
+    {"SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:a:b;1')",
+     {"FROM twin_counts tc", "tc.model_id IN"},
+     0},
+    {"SELECT COUNT() FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:a:b;1') AND IS_DEFINED($dtId)",
+     {"SELECT COUNT(*) FROM twins t0"},
+     0},
     {"SELECT COUNT() FROM RELATIONSHIPS R WHERE R.$sourceId = 'a'",
-     {"FROM relationships r0", "r0.source_id = ?"}, 0},
+     {"FROM relationships r0", "r0.source_id = ?"},
+     0},
     {"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'a'", {"t0.id = ?"}, 1},
     {"SELECT * FROM DIGITALTWINS T WHERE T.x = 'a'",
-     {"CASE WHEN json_type(t0.doc, ?", "= 'text' THEN json_extract(t0.doc, ?"}, 1},
+     {"CASE WHEN json_type(t0.doc, ?", "= 'text' THEN json_extract(t0.doc, ?"},
+     1},
     {"SELECT * FROM DIGITALTWINS T WHERE T.x > 3", {"IN ('integer','real') THEN"}, 1},
     {"SELECT * FROM DIGITALTWINS T WHERE T.x = true", {"IN ('true','false') THEN json_type"}, 1},
     {"SELECT * FROM DIGITALTWINS T WHERE T.a = T.b", {"'number'", "WHEN json_type"}, 1},
     {"SELECT * FROM DIGITALTWINS T WHERE IS_DEFINED(T.x)", {") IS NOT NULL"}, 1},
-    {"SELECT * FROM DIGITALTWINS T WHERE IS_NUMBER(T.x)", {"COALESCE(json_type", "('integer','real')"}, 1},
+    {"SELECT * FROM DIGITALTWINS T WHERE IS_NUMBER(T.x)",
+     {"COALESCE(json_type", "('integer','real')"},
+     1},
     {"SELECT * FROM DIGITALTWINS T WHERE T.$dtId IN ['a', 'b']", {"t0.id IN (?", ", ?"}, 1},
     {"SELECT * FROM DIGITALTWINS T WHERE T.x NIN [1, 'b']", {"IS NULL THEN NULL ELSE NOT ("}, 1},
     {"SELECT * FROM DIGITALTWINS T WHERE STARTSWITH(T.$dtId, 'ab')",
-     {"t0.id >= ?", "t0.id < (?3 || x'ff')", "instr(t0.id, ?"}, 1},
+     {"t0.id >= ?", "t0.id < (?3 || x'ff')", "instr(t0.id, ?"},
+     1},
     {"SELECT * FROM DIGITALTWINS T WHERE ENDSWITH(T.name, 'ab')", {"substr(json_extract"}, 1},
-    {"SELECT * FROM DIGITALTWINS T WHERE ARRAY_CONTAINS(T.a, 2)", {"json_each(t0.doc, ?", "e.atom = ?"}, 1},
+    {"SELECT * FROM DIGITALTWINS T WHERE ARRAY_CONTAINS(T.a, 2)",
+     {"json_each(t0.doc, ?", "e.atom = ?"},
+     1},
     {"SELECT * FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:a:b;3')",
-     {"WITH RECURSIVE sub(id)", "r.kind = 'extends'", "CAST(substr(id, ?"}, 1},
+     {"WITH RECURSIVE sub(id)", "r.kind = 'extends'", "CAST(substr(id, ?"},
+     1},
     {"SELECT * FROM DIGITALTWINS WHERE IS_OF_MODEL('dtmi:a:b;3', exact)", {"t0.model_id = ?"}, 1},
     {"SELECT * FROM DIGITALTWINS T WHERE NOT T.x < 3", {"NOT (CASE WHEN"}, 1},
     {"SELECT T.name AS n, T FROM DIGITALTWINS T", {"(t0.doc -> ?", ", t0.doc FROM"}, 1},
     {"SELECT T.$dtId FROM DIGITALTWINS T", {"json_quote(t0.id)"}, 1},
     {"SELECT A, B FROM DIGITALTWINS A JOIN B RELATED A.rel WHERE A.$dtId = 'x'",
      {"JOIN relationships j0 ON j0.instance_id = ?1 AND j0.source_id = t0.id AND j0.name = ?",
-      "JOIN twins t1 ON t1.instance_id = ?1 AND t1.id = j0.target_id", "ORDER BY t0.rowid, j0.rowid"},
+      "JOIN twins t1 ON t1.instance_id = ?1 AND t1.id = j0.target_id",
+      "ORDER BY t0.rowid, j0.rowid"},
      2},
     {"SELECT B, R FROM DIGITALTWINS A JOIN B RELATED A.rel R WHERE A.$dtId = 'x'",
-     {"JOIN relationships r2", "r2.rowid"}, 2},
+     {"JOIN relationships r2", "r2.rowid"},
+     2},
     {"SELECT B FROM DIGITALTWINS MATCH (A)-[:r*..3]->(B) WHERE A.$dtId = 'x'",
      {"WITH RECURSIVE e0(s, t, d, rid, trail)", "r.source_id IN (?", "w.d < 3",
       "SELECT DISTINCT n0.rowid AS k0, n1.rowid AS k1"},
@@ -112,7 +131,8 @@ static const shape_t SHAPES[] = {
       "h0_1.target_id IN (?",
       /* the page's keys inside, the documents joined back outside */
       "(n0.id = ?5) ORDER BY n0.rowid, n1.rowid LIMIT ?6) q",
-      "q CROSS JOIN twins o1 ON o1.rowid = q.k1 ORDER BY q.k0, q.k1"}, 2},
+      "q CROSS JOIN twins o1 ON o1.rowid = q.k1 ORDER BY q.k0, q.k1"},
+     2},
     /* A fixed count in one direction: joins walked from the pinned end, in that order, no
      * relationship twice, the names' placeholders shared by every hop. */
     {"SELECT B FROM DIGITALTWINS MATCH (B)-[:r*3]->(A) WHERE A.$dtId = 'x'",
@@ -122,7 +142,8 @@ static const shape_t SHAPES[] = {
       "h0_3.name IN (?4) AND h0_3.rowid <> h0_1.rowid AND h0_3.rowid <> h0_2.rowid"},
      2},
     {"SELECT B FROM DIGITALTWINS MATCH (A)-[*2]-(B) WHERE A.$dtId = 'x'",
-     {"UNION ALL SELECT r.source_id, r.target_id", "e0.d >= 2"}, 2},
+     {"UNION ALL SELECT r.source_id, r.target_id", "e0.d >= 2"},
+     2},
     {"SELECT A, C FROM DIGITALTWINS MATCH (A)-[]->(B)<-[x]-(C) WHERE B.$dtId = 'x'",
      {"e1(s, t, d, rid) AS", "e0(s, t, d, rid) AS", "r2.rowid = e1.rid",
       /* walk order, fixed: from the pinned B out to C, then back to A */
@@ -147,7 +168,8 @@ static void test_shapes(void **state)
         assert_int_equal(c->rc, 0);
         for (size_t k = 0; k < 4 && s->want[k]; k++)
             if (!strstr(c->qs.sql, s->want[k])) {
-                fprintf(stderr, "%s\n  compiles to %s\n  lacks %s\n", s->query, c->qs.sql, s->want[k]);
+                fprintf(stderr, "%s\n  compiles to %s\n  lacks %s\n", s->query, c->qs.sql,
+                        s->want[k]);
                 fail();
             }
         assert_int_equal(c->qs.nkeys, s->nkeys);
@@ -163,17 +185,19 @@ static void test_paging_key(void **state)
 {
     (void)state;
     int64_t after[] = {41, 7};
-    compiled_t *c = compile_after("SELECT B FROM DIGITALTWINS A JOIN B RELATED A.r WHERE A.$dtId = 'x'",
-                                  after, 2);
+    compiled_t *c = compile_after(
+        "SELECT B FROM DIGITALTWINS A JOIN B RELATED A.r WHERE A.$dtId = 'x'", after, 2);
     assert_non_null(strstr(c->qs.sql, "(t0.rowid, j0.rowid) > (?"));
     int seen = 0;
     for (size_t i = 0; i < c->qs.nparams; i++)
-        if (c->qs.params[i].kind == QUERY_PARAM_INT && (c->qs.params[i].i == 41 || c->qs.params[i].i == 7))
+        if (c->qs.params[i].kind == QUERY_PARAM_INT &&
+            (c->qs.params[i].i == 41 || c->qs.params[i].i == 7))
             seen++;
     assert_int_equal(seen, 2);
     done(c);
     /* MATCH: the key rows are filtered, ordered and limited before documents are joined. */
-    c = compile_after("SELECT B FROM DIGITALTWINS MATCH (A)-[*2]->(B) WHERE A.$dtId = 'x'", after, 2);
+    c = compile_after("SELECT B FROM DIGITALTWINS MATCH (A)-[*2]->(B) WHERE A.$dtId = 'x'", after,
+                      2);
     const char *filter = strstr(c->qs.sql, "AND (n0.rowid, n1.rowid) > (?");
     assert_non_null(filter);
     assert_non_null(strstr(filter, " LIMIT ?"));
@@ -189,8 +213,9 @@ static void test_paging_key(void **state)
 static void test_param_types(void **state)
 {
     (void)state;
-    compiled_t *c = compile("SELECT * FROM DIGITALTWINS T WHERE T.a = 1 AND T.b = 2.5 AND T.c = 'x' "
-                            "AND T.d = false AND T.e = null");
+    compiled_t *c =
+        compile("SELECT * FROM DIGITALTWINS T WHERE T.a = 1 AND T.b = 2.5 AND T.c = 'x' "
+                "AND T.d = false AND T.e = null");
     int i = 0, d = 0, s = 0, b = 0;
     for (size_t k = 0; k < c->qs.nparams; k++) {
         const query_param_t *p = &c->qs.params[k];
@@ -226,13 +251,19 @@ static void seed_instance(fixture_t *f)
     for (int i = 1; i <= 3; i++) {
         char id[8], doc[160];
         snprintf(id, sizeof id, "t%d", i);
-        snprintf(doc, sizeof doc, "{\"$dtId\":\"t%d\",\"$etag\":\"W/\\\"e\\\"\",\"$metadata\":{\"$model\":"
-                 "\"dtmi:q:M;1\"},\"n\":%d}", i, i);
+        snprintf(doc, sizeof doc,
+                 "{\"$dtId\":\"t%d\",\"$etag\":\"W/\\\"e\\\"\",\"$metadata\":{\"$model\":"
+                 "\"dtmi:q:M;1\"},\"n\":%d}",
+                 i, i);
         store_twin_t tw = {.id = id, .model_id = "dtmi:q:M;1", .etag = "W/\"e\"", .doc = doc};
         assert_int_equal(store_twin_put(t, inst, &tw, &err), 0);
     }
-    store_rel_t rel = {.source_id = "t1", .id = "r1", .target_id = "t2", .name = "near",
-                       .etag = "W/\"e\"", .doc = "{\"$relationshipId\":\"r1\"}"};
+    store_rel_t rel = {.source_id = "t1",
+                       .id = "r1",
+                       .target_id = "t2",
+                       .name = "near",
+                       .etag = "W/\"e\"",
+                       .doc = "{\"$relationshipId\":\"r1\"}"};
     assert_int_equal(store_rel_put(t, inst, &rel, &err), 0);
     assert_int_equal(store_commit(t, &err), 0);
     snprintf(f->instance_id, sizeof f->instance_id, "%s", inst);
@@ -280,13 +311,16 @@ static int run(fixture_t *f, const query_sql_t *qs, int64_t deadline, castor_err
                                         : q->kind == QUERY_PARAM_DOUBLE ? SQ_REAL
                                         : q->kind == QUERY_PARAM_TEXT   ? SQ_TEXT
                                                                         : SQ_NULL,
-                                .i = q->i, .d = q->d, .s = q->s};
+                                .i = q->i,
+                                .d = q->d,
+                                .s = q->s};
     }
     if (qs->nparams && strcmp(p[0].s, INSTANCE) == 0) p[0].s = f->instance_id;
     store_txn_t *t;
     assert_int_equal(store_begin(f->app.store, STORE_READ, &t, err), 0);
     int rows = 0;
-    int rc = store_query_run(t, qs->sql, p, (int)qs->nparams, deadline, count_row, &rows, NULL, err);
+    int rc =
+        store_query_run(t, qs->sql, p, (int)qs->nparams, deadline, count_row, &rows, NULL, err);
     store_rollback(t);
     return rc < 0 ? rc : rows;
 }
@@ -311,7 +345,8 @@ static const char *const POSITIONS[] = {
     "SELECT B FROM DIGITALTWINS A JOIN B RELATED A.near WHERE A.$dtId = '%s'",
     "SELECT B FROM DIGITALTWINS A JOIN B RELATED A.near WHERE A.$dtId IN ['%s']",
     "SELECT B FROM DIGITALTWINS MATCH (A)-[:near*..3]-(B) WHERE A.$dtId = '%s'",
-    "SELECT COUNT() FROM DIGITALTWINS MATCH (A)-[r:near]->(B) WHERE B.$dtId IN ['%s'] AND r.x = '%s'",
+    "SELECT COUNT() FROM DIGITALTWINS MATCH (A)-[r:near]->(B) WHERE B.$dtId IN ['%s'] AND r.x = "
+    "'%s'",
     "SELECT * FROM DIGITALTWINS T WHERE T.[[%s]] = 1",
     "SELECT T.[[%s]] FROM DIGITALTWINS T",
     "SELECT T.n AS [[%s]] FROM DIGITALTWINS T",
@@ -336,7 +371,8 @@ static void test_injection(void **state)
             const char *pos = POSITIONS[i];
             int escaped_ident = strstr(pos, "[[%s]]") != NULL;
             const char *lit = PAYLOADS[p][0];
-            if (escaped_ident) lit = PAYLOADS[p][1] ? PAYLOADS[p][1] : lit; /* no escapes in [[ ]] */
+            if (escaped_ident)
+                lit = PAYLOADS[p][1] ? PAYLOADS[p][1] : lit; /* no escapes in [[ ]] */
             snprintf(text, sizeof text, pos, lit, lit);
             arena_t a;
             arena_init(&a, 4u << 20);
@@ -415,7 +451,8 @@ static void test_semantics(void **state)
         compiled_t *c = compile(cases[i].q);
         castor_err err;
         int rows = run(f, &c->qs, 0, &err);
-        if (rows != cases[i].rows) fprintf(stderr, "%s: %d rows\n%s\n", cases[i].q, rows, c->qs.sql);
+        if (rows != cases[i].rows)
+            fprintf(stderr, "%s: %d rows\n%s\n", cases[i].q, rows, c->qs.sql);
         assert_int_equal(rows, cases[i].rows);
         done(c);
     }
@@ -425,10 +462,12 @@ static void test_semantics(void **state)
 static void test_timeout(void **state)
 {
     fixture_t *f = *state;
-    compiled_t *c = compile("SELECT COUNT() FROM DIGITALTWINS MATCH (A)-[*..10]-(B) WHERE A.$dtId = 't1'");
+    compiled_t *c =
+        compile("SELECT COUNT() FROM DIGITALTWINS MATCH (A)-[*..10]-(B) WHERE A.$dtId = 't1'");
     /* A busy statement of the store's: an endless recursive count. */
-    static const char *const sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
-                                   "SELECT COUNT(*) FROM c";
+    static const char *const sql =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "SELECT COUNT(*) FROM c";
     c->qs.sql = sql;
     c->qs.nparams = 0;
     castor_err err;
@@ -512,7 +551,8 @@ static void test_tokens(void **state)
 static void test_admission(void **state)
 {
     fixture_t *f = *state;
-    for (unsigned i = 0; i < CASTOR_QUERY_INFLIGHT_MAX; i++) assert_int_equal(twins_query_admit(), 0);
+    for (unsigned i = 0; i < CASTOR_QUERY_INFLIGHT_MAX; i++)
+        assert_int_equal(twins_query_admit(), 0);
     call_t *c = post(f, "alice", "{\"query\":\"SELECT * FROM DIGITALTWINS\"}", NULL);
     assert_int_equal(c->rc, CASTOR_ELIMIT);
     assert_int_equal(c->err.status, 429);
@@ -522,7 +562,8 @@ static void test_admission(void **state)
         if (strcmp(h->name, "Retry-After") == 0) retry = atoi(h->value);
     assert_true(retry >= 1);
     call_free(c);
-    for (unsigned i = 0; i < CASTOR_QUERY_INFLIGHT_MAX; i++) twins_query_leave();
+    for (unsigned i = 0; i < CASTOR_QUERY_INFLIGHT_MAX; i++)
+        twins_query_leave();
     c = post(f, "alice", "{\"query\":\"SELECT * FROM DIGITALTWINS\"}", NULL);
     assert_int_equal(c->rc, 0);
     call_free(c);

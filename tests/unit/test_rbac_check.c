@@ -420,7 +420,7 @@ static rbac_index_t *index_for(const asg_row_t *rows, size_t n)
         "00000000-0000-0000-0000-00000000000b",
         "00000000-0000-0000-0000-00000000000c",
     };
-    rbac_assignment_t as[3];
+    rbac_assignment_t as[3] = {0};
     size_t k = 0;
     for (size_t i = 0; i < n && rows[i].principal; i++, k++)
         as[k] = (rbac_assignment_t){names[i], rows[i].scope, rows[i].principal,

@@ -13,10 +13,11 @@
 
 static void clear_env(void)
 {
-    const char *vars[] = {"CASTOR_DATA", "CASTOR_LISTEN", "CASTOR_PUBLIC_URL", "CASTOR_LOG_LEVEL",
-                          "CASTOR_TLS_CERT", "CASTOR_TLS_KEY", "CASTOR_THREADS", "CASTOR_IDLE_TIMEOUT",
-                          "CASTOR_TOKEN_REUSE"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
+    const char *vars[] = {"CASTOR_DATA",      "CASTOR_LISTEN",       "CASTOR_PUBLIC_URL",
+                          "CASTOR_LOG_LEVEL", "CASTOR_TLS_CERT",     "CASTOR_TLS_KEY",
+                          "CASTOR_THREADS",   "CASTOR_IDLE_TIMEOUT", "CASTOR_TOKEN_REUSE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
 }
 
 static void defaults(void **state)
@@ -47,14 +48,14 @@ static void flags_win_over_environment(void **state)
     setenv("CASTOR_LOG_LEVEL", "debug", 1);
     serve_config_t c;
     castor_err err;
-    char *argv[] = {"serve", "--data", "/flag/data", "--public-url=https://Twins.Example:9443/",
+    char *argv[] = {"serve",     "--data", "/flag/data", "--public-url=https://Twins.Example:9443/",
                     "--threads", "3"};
     assert_int_equal(serve_config_parse(6, argv, &c, &err), 0);
     assert_string_equal(c.data_dir, "/flag/data");
     assert_string_equal(c.listen, "0.0.0.0:9000");
     assert_int_equal(c.log_level, LOG_DEBUG);
     assert_int_equal(c.threads, 3);
-    assert_int_equal(c.token_reuse_s, 0); /* default: fresh tokens */
+    assert_int_equal(c.token_reuse_s, 0);                            /* default: fresh tokens */
     assert_string_equal(c.public_url, "https://Twins.Example:9443"); /* trailing / dropped */
     char host[64];
     assert_int_equal(serve_config_public_host(&c, host, sizeof host, &err), 0);
@@ -73,7 +74,11 @@ static void bad_input_is_named(void **state)
 {
     (void)state;
     clear_env();
-    static const struct { int argc; char *argv[4]; const char *msg; } rows[] = {
+    static const struct {
+        int argc;
+        char *argv[4];
+        const char *msg;
+    } rows[] = {
         {2, {"serve", "--nope"}, "unknown option '--nope'"},
         {2, {"serve", "--data"}, "--data needs a value"},
         {3, {"serve", "--log-level", "loud"}, "use debug, info, warn or error"},

@@ -64,13 +64,15 @@ static void acknowledged_writes_survive_sigkill(void **state)
         close(fds[1]);
         /* Let it write a varying number of rows, then kill it without warning. */
         uint32_t last = 0, n = 0, want = 200 + 150 * (uint32_t)round;
-        while (n < want && read(fds[0], &last, sizeof last) == sizeof last) n++;
+        while (n < want && read(fds[0], &last, sizeof last) == sizeof last)
+            n++;
         kill(pid, SIGKILL);
         int status;
         waitpid(pid, &status, 0);
         /* Drain acks that were written before the kill. */
         uint32_t more;
-        while (read(fds[0], &more, sizeof more) == sizeof more) last = more, n++;
+        while (read(fds[0], &more, sizeof more) == sizeof more)
+            last = more, n++;
         close(fds[0]);
         assert_true(WIFSIGNALED(status));
         assert_true(n > 0);

@@ -216,8 +216,10 @@ static void readers_do_not_wait_for_writers(void **state)
     assert_int_equal(store_meta_put(t, "w", "uncommitted", &err), 0);
     reader_arg_t args[2] = {{f->store, 0}, {f->store, 0}};
     pthread_t th[2];
-    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, reader, &args[i]);
-    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, reader, &args[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
     assert_int_equal(args[0].saw, 1);
     assert_int_equal(args[1].saw, 1);
     store_rollback(t);
@@ -254,8 +256,10 @@ static void concurrent_writers_all_commit(void **state)
         args[i] = (writer_arg_t){f->store, i, 0};
         pthread_create(&th[i], NULL, writer, &args[i]);
     }
-    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
-    for (int i = 0; i < 4; i++) assert_int_equal(args[i].ok, 50);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(args[i].ok, 50);
 }
 
 /* Writers share batches (one SQLite transaction, a savepoint each): one that fails and rolls
@@ -308,7 +312,8 @@ static void *batch_writer(void *p)
                 wake_flag_t w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
                 store_pending_notify(pending, wake, &w);
                 pthread_mutex_lock(&w.lock);
-                while (!w.woken) pthread_cond_wait(&w.cond, &w.lock);
+                while (!w.woken)
+                    pthread_cond_wait(&w.cond, &w.lock);
                 pthread_mutex_unlock(&w.lock);
                 if (w.woken != 1 || store_pending_finish(pending, &err) < 0) return NULL;
                 a->deferred++;
@@ -333,7 +338,8 @@ static void batched_writers_fail_alone(void **state)
         args[i] = (batch_arg_t){f->store, i, 0, 0, 0};
         pthread_create(&th[i], NULL, batch_writer, &args[i]);
     }
-    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
     int deferred = 0;
     for (int i = 0; i < N; i++) {
         assert_int_equal(args[i].ok, 40);
@@ -435,7 +441,8 @@ static void latest_reads_see_writes_and_cannot_write(void **state)
         pthread_create(&th[2 * i], NULL, latest_reader, &readers[i]);
         pthread_create(&th[2 * i + 1], NULL, writer, &writers[i]);
     }
-    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(readers[i].ok, 200);
         assert_int_equal(writers[i].ok, 50);
@@ -464,7 +471,8 @@ static void reopen_keeps_data_and_refuses_newer_schema(void **state)
     snprintf(path, sizeof path, "%s/castor.db", f->dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "UPDATE schema_versions SET version = 999 WHERE module = 'arm'",
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE schema_versions SET version = 999 WHERE module = 'arm'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -499,7 +507,8 @@ static void not_a_database_and_bad_urls(void **state)
     char path[512], url[600];
     snprintf(path, sizeof path, "%s/castor.db", dir);
     FILE *fp = fopen(path, "w");
-    fputs("this is not a database, it is a text file that is long enough to have a header...\n", fp);
+    fputs("this is not a database, it is a text file that is long enough to have a header...\n",
+          fp);
     fclose(fp);
     snprintf(url, sizeof url, "sqlite:%s", path);
     store_t *s = NULL;

@@ -156,7 +156,7 @@ static const char *MODELS =
     "{\"@type\":\"Relationship\",\"name\":\"contains\",\"target\":\"dtmi:t:Room;1\"}]},"
     "{\"@id\":\"dtmi:t:Old;1\",\"@type\":\"Interface\"," CTX ",\"contents\":[]}]";
 
-#define ROOM(extra)                                                                               \
+#define ROOM(extra)                                                                                \
     "{\"$metadata\":{\"$model\":\"dtmi:t:Room;1\"},\"thermostat\":{\"$metadata\":{}}" extra "}"
 
 static int setup(void **state)
@@ -263,8 +263,8 @@ static void put_rel(fixture_t *f, const char *src, const char *id, const char *b
     char p1[300], p2[300];
     snprintf(p1, sizeof p1, "id=%s", src);
     snprintf(p2, sizeof p2, "relationshipId=%s", id);
-    call_t *c = callv(f, twins_rel_put, "/digitaltwins/x/relationships/y", NULL, body, P(p1, p2),
-                      NOH);
+    call_t *c =
+        callv(f, twins_rel_put, "/digitaltwins/x/relationships/y", NULL, body, P(p1, p2), NOH);
     if (code)
         expect_error(c, status, code, NULL);
     else {
@@ -338,10 +338,10 @@ static void put_refuses_invalid_twins(void **state)
         {ROOM(",\"Info\":{\"zz\":1}"), 400, "ValidationFailed", "$.Info"},
         {ROOM(",\"Tags\":{\"k\":\"v\"}"), 400, "ValidationFailed", "$.Tags"},
         {ROOM(",\"temp\":1"), 400, "ValidationFailed", "is a Telemetry"},
-        {ROOM(",\"thermostat\":{\"target\":\"x\"}"), 400, "ValidationFailed", "$.thermostat.target"},
+        {ROOM(",\"thermostat\":{\"target\":\"x\"}"), 400, "ValidationFailed",
+         "$.thermostat.target"},
         {ROOM(",\"$foo\":1"), 400, "ValidationFailed", "$.$foo"},
-        {"{\"$metadata\":{\"$model\":\"dtmi:t:Room;1\"}}", 400, "ValidationFailed",
-         "$.thermostat"},
+        {"{\"$metadata\":{\"$model\":\"dtmi:t:Room;1\"}}", 400, "ValidationFailed", "$.thermostat"},
         {"{\"$metadata\":{\"$model\":\"dtmi:t:Nope;1\"}}", 400, "ValidationFailed",
          "dtmi:t:Nope;1 does not exist"},
         {"{\"Temperature\":1}", 400, "ValidationFailed", "$.$metadata.$model"},
@@ -375,8 +375,8 @@ static void conditional_requests(void **state)
 {
     fixture_t *f = *state;
     put_twin(f, "c1", ROOM(",\"Temperature\":1"));
-    call_t *c = callv(f, twins_put, "/digitaltwins/c1", NULL, ROOM(""), P("id=c1"),
-                      P("If-None-Match: *"));
+    call_t *c =
+        callv(f, twins_put, "/digitaltwins/c1", NULL, ROOM(""), P("id=c1"), P("If-None-Match: *"));
     expect_error(c, 412, "PreconditionFailed", "already exists");
     c = callv(f, twins_put, "/digitaltwins/c2", NULL, ROOM(""), P("id=c2"), P("If-None-Match: *"));
     expect_ok(c, 200);
@@ -386,8 +386,9 @@ static void conditional_requests(void **state)
     c = callv(f, twins_patch, "/digitaltwins/c1", NULL,
               "[{\"op\":\"replace\",\"path\":\"/Temperature\",\"value\":2}]", P("id=c1"),
               P("If-Match: XXX"));
-    expect_error(c, 400, "InvalidArgument",
-                 "Invalid If-Match header value. Allowed value(s): If-Match: {etag} or If-Match: *");
+    expect_error(
+        c, 400, "InvalidArgument",
+        "Invalid If-Match header value. Allowed value(s): If-Match: {etag} or If-Match: *");
     c = callv(f, twins_patch, "/digitaltwins/c1", NULL,
               "[{\"op\":\"replace\",\"path\":\"/Temperature\",\"value\":2}]", P("id=c1"),
               P("If-Match: W/\"stale\""));
@@ -452,9 +453,11 @@ static void json_patch_operations(void **state)
     assert_null(json_object_get(json_object_get(d, "$metadata"), "Name"));
     assert_string_equal(jstr(d, "Info.b"), "x");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "Tags"), "k1")), 7);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "thermostat"), "target")), 20);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(d, "thermostat"), "target")), 20);
     assert_non_null(jstr(d, "thermostat.$metadata.target.lastUpdateTime"));
-    assert_string_equal(jstr(d, "$metadata.Temperature.sourceTime"), "2021-11-30T18:47:53.7648958Z");
+    assert_string_equal(jstr(d, "$metadata.Temperature.sourceTime"),
+                        "2021-11-30T18:47:53.7648958Z");
     json_decref(d);
     free(text);
     json_t *ev = last_event(f);
@@ -503,8 +506,9 @@ static void json_patch_operations(void **state)
     expect_error(patch(f, "nope", "[]"), 404, "DigitalTwinNotFound", NULL);
     /* Changing the model, with the fixes it needs, in one patch. */
     put_twin(f, "p2", ROOM(""));
-    c = patch(f, "p2", "[{\"op\":\"replace\",\"path\":\"/$metadata/$model\",\"value\":"
-                       "\"dtmi:t:SpecialRoom;1\"}]");
+    c = patch(f, "p2",
+              "[{\"op\":\"replace\",\"path\":\"/$metadata/$model\",\"value\":"
+              "\"dtmi:t:SpecialRoom;1\"}]");
     expect_ok(c, 204);
     call_free(c);
     text = get_twin_text(f, "p2");
@@ -580,17 +584,15 @@ static void relationships(void **state)
     put_rel(f, "r1", "h1",
             "{\"$targetId\":\"d1\",\"$relationshipName\":\"hasDevice\",\"since\":\"2020\"}", 200,
             NULL);
-    put_rel(f, "r1", "h2", "{\"$targetId\":\"d2\",\"$relationshipName\":\"hasDevice\"}", 200,
-            NULL);
+    put_rel(f, "r1", "h2", "{\"$targetId\":\"d2\",\"$relationshipName\":\"hasDevice\"}", 200, NULL);
     /* maxMultiplicity 2: a third is refused, replacing one of the two is not. */
     put_rel(f, "r1", "h3", "{\"$targetId\":\"d3\",\"$relationshipName\":\"hasDevice\"}", 400,
             "InvalidRelationship");
-    put_rel(f, "r1", "h2", "{\"$targetId\":\"d3\",\"$relationshipName\":\"hasDevice\"}", 200,
-            NULL);
+    put_rel(f, "r1", "h2", "{\"$targetId\":\"d3\",\"$relationshipName\":\"hasDevice\"}", 200, NULL);
     put_rel(f, "r1", "n1", "{\"$targetId\":\"r2\",\"$relationshipName\":\"near\"}", 200, NULL);
-    call_t *c = callv(f, twins_rel_put, "/x", NULL,
-                      "{\"$targetId\":\"r2\",\"$relationshipName\":\"near\"}",
-                      P("id=r1", "relationshipId=n1"), P("If-None-Match: *"));
+    call_t *c =
+        callv(f, twins_rel_put, "/x", NULL, "{\"$targetId\":\"r2\",\"$relationshipName\":\"near\"}",
+              P("id=r1", "relationshipId=n1"), P("If-None-Match: *"));
     expect_error(c, 412, "PreconditionFailed", NULL);
     c = callv(f, twins_rel_get, "/x", NULL, NULL, P("id=r1", "relationshipId=h1"), NOH);
     expect_ok(c, 200);
@@ -779,8 +781,8 @@ static void *race(void *arg)
     racer_t *r = arg;
     for (int i = 0; i < 25; i++) {
         char body[128];
-        snprintf(body, sizeof body, "[{\"op\":\"add\",\"path\":\"/Tags/t%d_%d\",\"value\":%d}]", r->n,
-                 i, i);
+        snprintf(body, sizeof body, "[{\"op\":\"add\",\"path\":\"/Tags/t%d_%d\",\"value\":%d}]",
+                 r->n, i, i);
         call_t *c = patch(r->f, "race", body);
         if (c->status != 204) r->failures++;
         call_free(c);
@@ -798,8 +800,7 @@ static void events_escape_envelope_values(void **state)
     for (int i = 0; i < 2; i++) {
         char p[300];
         snprintf(p, sizeof p, "id=%s", ids[i]);
-        call_t *c = callv(f, twins_put, "/digitaltwins/x", NULL,
-                          ROOM(""), P(p), NOH);
+        call_t *c = callv(f, twins_put, "/digitaltwins/x", NULL, ROOM(""), P(p), NOH);
         expect_ok(c, 200);
         call_free(c);
         json_t *ev = last_event(f);

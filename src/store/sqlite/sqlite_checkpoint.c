@@ -34,7 +34,8 @@ static void *sq_checkpointer(void *arg)
     pthread_setname_np(pthread_self(), "castor-ckpt");
     pthread_mutex_lock(&e->ckpt_lock);
     for (;;) {
-        while (!e->ckpt_wanted && !e->ckpt_stop) pthread_cond_wait(&e->ckpt_wake, &e->ckpt_lock);
+        while (!e->ckpt_wanted && !e->ckpt_stop)
+            pthread_cond_wait(&e->ckpt_wake, &e->ckpt_lock);
         if (e->ckpt_stop) break;
         e->ckpt_wanted = 0;
         pthread_mutex_unlock(&e->ckpt_lock);
@@ -88,7 +89,8 @@ void sq_checkpointer_start(sq_engine_t *e, const char *target)
         e->ckpt_db = NULL;
         return;
     }
-    for (unsigned i = 0; i < e->nconns; i++) sqlite3_wal_hook(e->conns[i].db, sq_wal_hook, e);
+    for (unsigned i = 0; i < e->nconns; i++)
+        sqlite3_wal_hook(e->conns[i].db, sq_wal_hook, e);
 }
 
 void sq_checkpointer_stop(sq_engine_t *e)

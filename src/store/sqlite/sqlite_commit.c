@@ -258,7 +258,8 @@ int sq_batch_finish(sq_engine_t *e, sq_batch_t *b, castor_err *err)
 {
     pthread_mutex_lock(&e->sync_lock);
     int state;
-    while ((state = sq_batch_state(e, b)) == 0) pthread_cond_wait(&e->synced, &e->sync_lock);
+    while ((state = sq_batch_state(e, b)) == 0)
+        pthread_cond_wait(&e->synced, &e->sync_lock);
     int rc = CASTOR_OK;
     if (b->failed)
         rc = castor_err_set(err, CASTOR_EIO, "committing to the store: %s", b->why);

@@ -57,9 +57,8 @@ static int sq_fail(sqlite3 *db, int code, const char *what, castor_err *err)
                               "%s: %s (check that the data folder is writable by this user)", what,
                               msg);
     if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
-        return castor_err_set(err, CASTOR_EIO,
-                              "%s: %s (the file is not a castor database or is damaged)", what,
-                              msg);
+        return castor_err_set(
+            err, CASTOR_EIO, "%s: %s (the file is not a castor database or is damaged)", what, msg);
     return castor_err_set(err, CASTOR_EIO, "%s: %s", what, msg);
 }
 
@@ -75,9 +74,8 @@ static int sq_exec_plain(sqlite3 *db, const char *sql, castor_err *err)
 int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
 {
     memset(c, 0, sizeof *c);
-    int rc = sqlite3_open_v2(path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         sq_fail(c->db, rc, "opening the database", err);
         castor_err_prefix(err, "%s", path);
@@ -89,11 +87,10 @@ int sq_conn_open(const char *path, sq_conn_t *c, castor_err *err)
     /* Writers are serialized above SQLite, but a checkpoint or another process can still hold
      * the lock briefly. */
     sqlite3_busy_timeout(c->db, 10000);
-    static const char *const pragmas =
-        "PRAGMA journal_mode=WAL;"
-        "PRAGMA synchronous=FULL;"
-        "PRAGMA foreign_keys=ON;"
-        "PRAGMA temp_store=MEMORY;";
+    static const char *const pragmas = "PRAGMA journal_mode=WAL;"
+                                       "PRAGMA synchronous=FULL;"
+                                       "PRAGMA foreign_keys=ON;"
+                                       "PRAGMA temp_store=MEMORY;";
     rc = sq_exec_plain(c->db, pragmas, err);
     if (rc < 0) {
         castor_err_prefix(err, "%s", path);
@@ -134,23 +131,6 @@ static void sq_group_commit_start(sq_engine_t *e, const char *target)
     }
     e->wal_fd = fd;
 }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 static int sq_open(const char *target, unsigned connections, void **out, castor_err *err)
 {
@@ -198,7 +178,8 @@ static int sq_open(const char *target, unsigned connections, void **out, castor_
         pthread_mutex_destroy(&e->sync_lock);
         pthread_cond_destroy(&e->synced);
         pthread_cond_destroy(&e->sync_wake);
-        for (unsigned i = 0; i < e->nconns; i++) sq_conn_close(&e->conns[i]);
+        for (unsigned i = 0; i < e->nconns; i++)
+            sq_conn_close(&e->conns[i]);
         pthread_mutex_destroy(&e->pool_lock);
         pthread_cond_destroy(&e->pool_free);
         pthread_mutex_destroy(&e->write_lock);
@@ -230,7 +211,8 @@ static void sq_close(void *engine)
     /* A checkpoint at close keeps the WAL from growing across restarts. */
     if (e->nconns && e->conns[0].db)
         sqlite3_wal_checkpoint_v2(e->conns[0].db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    for (unsigned i = 0; i < e->nconns; i++) sq_conn_close(&e->conns[i]);
+    for (unsigned i = 0; i < e->nconns; i++)
+        sq_conn_close(&e->conns[i]);
     if (e->wal_fd >= 0) close(e->wal_fd);
     if (e->db_fd >= 0) close(e->db_fd);
     pthread_mutex_destroy(&e->sync_lock);
@@ -291,7 +273,6 @@ int sq_control(sq_conn_t *c, const char *sql, castor_err *err)
     return sq_fail(c->db, rc, what, err);
 }
 
-
 static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *err)
 {
     sq_engine_t *e = engine;
@@ -313,9 +294,6 @@ static int sq_begin(void *engine, store_mode_t mode, void **conn, castor_err *er
     *conn = c;
     return CASTOR_OK;
 }
-
-
-
 
 static int sq_commit(void *engine, void *conn, castor_err *err)
 {
@@ -349,8 +327,6 @@ static int sq_commit_deferred(void *engine, void *conn, void **pending, castor_e
     if (rc == 0) *pending = b;
     return rc;
 }
-
-
 
 static void sq_rollback(void *engine, void *conn)
 {
@@ -433,9 +409,15 @@ static int sq_exec(void *conn, const char *sql, const store_param_t *params, int
     for (int i = 0; i < nparams && rc == CASTOR_OK; i++) {
         int brc;
         switch (params[i].type) {
-        case SP_TEXT: brc = sqlite3_bind_text(stmt, i + 1, params[i].text, -1, SQLITE_STATIC); break;
-        case SP_INT: brc = sqlite3_bind_int64(stmt, i + 1, params[i].i); break;
-        default: brc = sqlite3_bind_null(stmt, i + 1); break;
+        case SP_TEXT:
+            brc = sqlite3_bind_text(stmt, i + 1, params[i].text, -1, SQLITE_STATIC);
+            break;
+        case SP_INT:
+            brc = sqlite3_bind_int64(stmt, i + 1, params[i].i);
+            break;
+        default:
+            brc = sqlite3_bind_null(stmt, i + 1);
+            break;
         }
         if (brc != SQLITE_OK) rc = sq_fail(c->db, brc, "binding a parameter", err);
     }

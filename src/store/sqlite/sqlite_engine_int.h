@@ -81,11 +81,11 @@ typedef struct sq_engine {
     pthread_cond_t sync_wake; /* the syncer has commits to sync, or must stop */
     pthread_t syncer;
     int syncer_running, sync_stop;
-    int commit_wanted;       /* the open batch waits for the syncer to commit it */
-    uint64_t committed;      /* batches committed (to the OS) so far */
+    int commit_wanted;         /* the open batch waits for the syncer to commit it */
+    uint64_t committed;        /* batches committed (to the OS) so far */
     uint64_t writes_committed; /* write transactions in those batches */
-    uint64_t sync_upto;      /* of those, how many an fdatasync has been tried for */
-    uint64_t durable;        /* of those, how many an fdatasync has covered */
+    uint64_t sync_upto;        /* of those, how many an fdatasync has been tried for */
+    uint64_t durable;          /* of those, how many an fdatasync has covered */
     uint64_t fail_lo, fail_hi; /* commits in (fail_lo, fail_hi] were in a failed fdatasync */
     struct sq_waiter *waiters; /* callbacks for pending outcomes (store_commit_deferred) */
     /* background checkpoints (see sq_checkpointer); ckpt_db NULL: SQLite's own autocheckpoint */

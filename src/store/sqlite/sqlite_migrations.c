@@ -11,12 +11,8 @@ extern const sqlite_schema_module_t sqlite_schema_twins;
 
 /* In creation order: a module's tables may refer to those of modules before it. */
 static const sqlite_schema_module_t *const modules[] = {
-    &sqlite_schema_core,
-    &sqlite_schema_directory,
-    &sqlite_schema_arm,
-    &sqlite_schema_models,
-    &sqlite_schema_twins,
-    &sqlite_schema_audit,
+    &sqlite_schema_core,   &sqlite_schema_directory, &sqlite_schema_arm,
+    &sqlite_schema_models, &sqlite_schema_twins,     &sqlite_schema_audit,
 };
 
 #define NMODULES ((int)(sizeof modules / sizeof modules[0]))
@@ -24,7 +20,8 @@ static const sqlite_schema_module_t *const modules[] = {
 int sqlite_schema_latest(void)
 {
     int n = 0;
-    for (int m = 0; m < NMODULES; m++) n += modules[m]->nsteps;
+    for (int m = 0; m < NMODULES; m++)
+        n += modules[m]->nsteps;
     return n;
 }
 
@@ -43,8 +40,8 @@ static int module_version(sqlite3 *db, const char *module, int *out, castor_err 
 {
     sqlite3_stmt *st = NULL;
     *out = 0;
-    int rc = sqlite3_prepare_v2(db, "SELECT version FROM schema_versions WHERE module = ?", -1,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v2(db, "SELECT version FROM schema_versions WHERE module = ?", -1, &st,
+                                NULL);
     if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);

@@ -126,10 +126,18 @@ int sqlite_query_exec(void *conn, const char *sql, const store_qparam_t *params,
         int brc;
         const store_qparam_t *p = &params[i];
         switch (p->type) {
-        case SQ_INT: brc = sqlite3_bind_int64(stmt, i + 1, p->i); break;
-        case SQ_REAL: brc = sqlite3_bind_double(stmt, i + 1, p->d); break;
-        case SQ_TEXT: brc = sqlite3_bind_text(stmt, i + 1, p->s, -1, SQLITE_STATIC); break;
-        default: brc = sqlite3_bind_null(stmt, i + 1); break;
+        case SQ_INT:
+            brc = sqlite3_bind_int64(stmt, i + 1, p->i);
+            break;
+        case SQ_REAL:
+            brc = sqlite3_bind_double(stmt, i + 1, p->d);
+            break;
+        case SQ_TEXT:
+            brc = sqlite3_bind_text(stmt, i + 1, p->s, -1, SQLITE_STATIC);
+            break;
+        default:
+            brc = sqlite3_bind_null(stmt, i + 1);
+            break;
         }
         if (brc != SQLITE_OK)
             rc = castor_err_set(err, CASTOR_EIO, "the store could not bind query value %d: %s",

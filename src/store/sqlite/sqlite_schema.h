@@ -21,6 +21,8 @@ extern const sqlite_schema_module_t sqlite_schema_audit;
 extern const sqlite_schema_module_t sqlite_schema_models;
 
 #define SQLITE_SCHEMA_STEPS(name_, steps_)                                                         \
-    {.name = (name_), .steps = (steps_), .nsteps = (int)(sizeof(steps_) / sizeof((steps_)[0]))}
+    {                                                                                              \
+        .name = (name_), .steps = (steps_), .nsteps = (int)(sizeof(steps_) / sizeof((steps_)[0]))  \
+    }
 
 #endif
