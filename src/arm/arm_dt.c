@@ -50,9 +50,7 @@ static json_t *instance_json(http_request_t *req, const store_dt_instance_t *d)
                      "publicNetworkAccess", d->public_network_access, "privateEndpointConnections");
 }
 
-/* Loads the instance the path names, checking that it is in that subscription and group. */
-static int instance_load(http_request_t *req, store_txn_t *t, store_dt_instance_t *d,
-                         castor_err *err)
+int arm_dt_load(http_request_t *req, store_txn_t *t, store_dt_instance_t *d, castor_err *err)
 {
     const char *sub = http_request_param(req, "subscriptionId");
     const char *group = http_request_param(req, "resourceGroupName");
@@ -197,7 +195,7 @@ int arm_h_dt_get(http_request_t *req, http_response_t *resp, castor_err *err)
     store_txn_t *t;
     int rc = arm_begin(req, STORE_READ, &t, err);
     if (rc == 0) {
-        rc = instance_load(req, t, d, err);
+        rc = arm_dt_load(req, t, d, err);
         store_rollback(t);
     }
     json_t *body = rc == 0 ? instance_json(req, d) : NULL;
@@ -219,7 +217,7 @@ int arm_h_dt_patch(http_request_t *req, http_response_t *resp, castor_err *err)
     store_txn_t *t;
     rc = arm_begin(req, STORE_WRITE, &t, err);
     if (rc == 0) {
-        rc = instance_load(req, t, d, err);
+        rc = arm_dt_load(req, t, d, err);
         int bad = 0;
         const char *pna = rc == 0 ? pna_value(req->json, d->public_network_access, err, &bad) : 0;
         if (bad) rc = bad;
@@ -248,7 +246,7 @@ int arm_h_dt_delete(http_request_t *req, http_response_t *resp, castor_err *err)
     if (rc < 0) goto out;
     castor_err e;
     castor_err_clear(&e);
-    rc = instance_load(req, t, d, &e);
+    rc = arm_dt_load(req, t, d, &e);
     if (rc == CASTOR_ENOTFOUND && strcmp(e.code, "ResourceNotFound") == 0) {
         /* ARM: deleting what is not there is 204. A missing group stays a 404. */
         store_rollback(t);
@@ -373,6 +371,9 @@ int arm_h_dt_operations(http_request_t *req, http_response_t *resp, castor_err *
         {DT_TYPE "/read", "Read Digital Twins resource", "digitalTwinsInstances"},
         {DT_TYPE "/write", "Create or update Digital Twins resource", "digitalTwinsInstances"},
         {DT_TYPE "/delete", "Delete Digital Twins resource", "digitalTwinsInstances"},
+        {DT_TYPE "/endpoints/read", "Read Digital Twins endpoint", "endpoints"},
+        {DT_TYPE "/endpoints/write", "Create or update Digital Twins endpoint", "endpoints"},
+        {DT_TYPE "/endpoints/delete", "Delete Digital Twins endpoint", "endpoints"},
         {"Microsoft.DigitalTwins/locations/checkNameAvailability/action", "Check name availability",
          "locations"},
         {"Microsoft.DigitalTwins/locations/operationsStatuses/read", "Read operation status",

@@ -150,6 +150,17 @@ int arm_h_ra_delete(http_request_t *req, http_response_t *resp, castor_err *err)
 int arm_h_ra_list(http_request_t *req, http_response_t *resp, castor_err *err);
 int arm_h_permissions(http_request_t *req, http_response_t *resp, castor_err *err);
 
+/* Loads the instance the path names (subscriptionId, resourceGroupName, resourceName), checking
+ * that it is in that subscription and group: ARM's 404s (ResourceGroupNotFound,
+ * ResourceNotFound) otherwise (arm_dt.c). */
+int arm_dt_load(http_request_t *req, store_txn_t *t, store_dt_instance_t *d, castor_err *err);
+
+/* Microsoft.DigitalTwins/digitalTwinsInstances/endpoints (arm_endpoints.c). */
+int arm_h_endpoint_put(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_endpoint_get(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_endpoint_delete(http_request_t *req, http_response_t *resp, castor_err *err);
+int arm_h_endpoint_list(http_request_t *req, http_response_t *resp, castor_err *err);
+
 /* Validates an instance name against ^(?!-)[A-Za-z0-9-]{3,63}(?<!-)$; fills err. */
 int arm_dt_name_check(const char *name, castor_err *err);
 

@@ -25,6 +25,7 @@
 
 #define RG_ACT "Microsoft.Resources/subscriptions/resourceGroups/"
 #define DT_ACT "Microsoft.DigitalTwins/digitalTwinsInstances/"
+#define EP_ACT DT_ACT "endpoints/"
 #define RD_ACT "Microsoft.Authorization/roleDefinitions/"
 #define RA_ACT "Microsoft.Authorization/roleAssignments/"
 
@@ -66,6 +67,14 @@
     X("GET", I, arm_h_dt_get, "DigitalTwins_Get", DTV, DT_ACT "read", 0)                           \
     X("PATCH", I, arm_h_dt_patch, "DigitalTwins_Update", DTV, DT_ACT "write", 1)                   \
     X("DELETE", I, arm_h_dt_delete, "DigitalTwins_Delete", DTV, DT_ACT "delete", 0)                \
+    X("GET", I "/endpoints", arm_h_endpoint_list, "DigitalTwinsEndpoint_List", DTV, EP_ACT "read", \
+      0)                                                                                           \
+    X("PUT", I "/endpoints/{endpointName}", arm_h_endpoint_put,                                    \
+      "DigitalTwinsEndpoint_CreateOrUpdate", DTV, EP_ACT "write", 1)                               \
+    X("GET", I "/endpoints/{endpointName}", arm_h_endpoint_get, "DigitalTwinsEndpoint_Get", DTV,   \
+      EP_ACT "read", 0)                                                                            \
+    X("DELETE", I "/endpoints/{endpointName}", arm_h_endpoint_delete,                              \
+      "DigitalTwinsEndpoint_Delete", DTV, EP_ACT "delete", 0)                                      \
     X("POST", LOC "/checkNameAvailability", arm_h_dt_check_name,                                   \
       "DigitalTwins_CheckNameAvailability", DTV,                                                   \
       "Microsoft.DigitalTwins/locations/checkNameAvailability/action", 1)                          \
