@@ -38,6 +38,10 @@ static json_t *instance_json(http_request_t *req, const store_dt_instance_t *d)
 {
     arena_t *a = &req->arena;
     const char *created = arm_time(a, d->created), *updated = arm_time(a, d->updated);
+    /* Instances that a PATCH or an update PUT saved before pna_set hold "": the spec allows
+     * only Enabled or Disabled, and "" only ever came from that bug, never from a request
+     * to disable access. */
+    const char *pna = d->public_network_access[0] ? d->public_network_access : "Enabled";
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s, s:s, s:s, s:s},"
                      " s:{s:s, s:s, s:s, s:s, s:s, s:[]}}",
                      "id", arm_instance_id(a, d->subscription_id, d->resource_group, d->name),
@@ -47,7 +51,7 @@ static json_t *instance_json(http_request_t *req, const store_dt_instance_t *d)
                      "lastModifiedByType", "User", "lastModifiedAt", updated, "properties",
                      "createdTime", created, "lastUpdatedTime", updated, "provisioningState",
                      d->provisioning_state, "hostName", arm_host_name(req, d->name),
-                     "publicNetworkAccess", d->public_network_access, "privateEndpointConnections");
+                     "publicNetworkAccess", pna, "privateEndpointConnections");
 }
 
 int arm_dt_load(http_request_t *req, store_txn_t *t, store_dt_instance_t *d, castor_err *err)
@@ -84,6 +88,14 @@ static const char *pna_value(const json_t *body, const char *dflt, castor_err *e
     *bad = castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRequestContent",
                            "properties.publicNetworkAccess must be 'Enabled' or 'Disabled'.");
     return NULL;
+}
+
+/* pna_value answers the instance's own buffer when the body leaves the setting alone; copying
+ * a buffer onto itself with snprintf is undefined (glibc wrote "" and stored it). */
+static void pna_set(store_dt_instance_t *d, const char *pna)
+{
+    if (pna != d->public_network_access)
+        snprintf(d->public_network_access, sizeof d->public_network_access, "%s", pna);
 }
 
 int arm_h_dt_put(http_request_t *req, http_response_t *resp, castor_err *err)
@@ -125,7 +137,7 @@ int arm_h_dt_put(http_request_t *req, http_response_t *resp, castor_err *err)
             if (bad) rc = bad;
             if (rc == 0) {
                 snprintf(d->tags, sizeof d->tags, "%s", tags);
-                snprintf(d->public_network_access, sizeof d->public_network_access, "%s", pna);
+                pna_set(d, pna);
                 d->updated = time_now_s();
                 rc = store_dt_instance_update(t, d, err);
             }
@@ -223,7 +235,7 @@ int arm_h_dt_patch(http_request_t *req, http_response_t *resp, castor_err *err)
         if (bad) rc = bad;
         if (rc == 0) {
             if (tags) snprintf(d->tags, sizeof d->tags, "%s", tags);
-            snprintf(d->public_network_access, sizeof d->public_network_access, "%s", pna);
+            pna_set(d, pna);
             d->updated = time_now_s();
             rc = store_dt_instance_update(t, d, err);
         }

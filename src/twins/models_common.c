@@ -56,12 +56,20 @@ static void set_parsed(json_t *obj, const char *key, const char *text)
     if (v) json_object_set_new(obj, key, v);
 }
 
+/* A language map, {} when the model has none: ADT always sends displayName and description,
+ * and the Python SDK's deserializer fails on anything but an object there. */
+static void set_language_map(json_t *obj, const char *key, const char *text)
+{
+    set_parsed(obj, key, text);
+    if (!json_is_object(json_object_get(obj, key))) json_object_set_new(obj, key, json_object());
+}
+
 json_t *models_data_json(const store_model_t *m, int include_model)
 {
     json_t *o = json_pack("{s:s}", "id", m->id);
     if (!o) return NULL;
-    set_parsed(o, "displayName", m->display_name);
-    set_parsed(o, "description", m->description);
+    set_language_map(o, "displayName", m->display_name);
+    set_language_map(o, "description", m->description);
     json_object_set_new(o, "uploadTime", json_string(m->upload_time));
     json_object_set_new(o, "decommissioned", json_boolean(m->decommissioned));
     if (include_model) set_parsed(o, "model", m->model);
