@@ -1,0 +1,524 @@
+// shapes.test.mjs — every 2xx body castor answers has the keys and JSON types ADT's has (issue 15
+// §2). The expected shapes are read at test time from the OpenAPI specs in
+// $CASTOR_SHARED/reference/specs (data plane 2023-10-31, resource manager 2023-01-31): each
+// operation's 2xx response schema, with $ref and allOf resolved, gives the declared keys, their
+// types and the required ones. The spec marks almost nothing required, so the keys ADT sends
+// anyway come from the recordings (reference/real-clients*.md) and the spec's own x-ms-examples;
+// RECORDED below names each addition and its source. The ARM operations the spec does not cover
+// (resource groups, role assignments and definitions, subscriptions) are checked against the
+// shapes the recordings give. Every operation of both specs must be either driven here or listed
+// in NOT_IMPLEMENTED with its reason, so a new spec operation cannot go unchecked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { startCastor, stopCastor, request } from './lib/castor.js';
+import { userToken, ARM_SCOPE, ROLE, arm, scopes, claims, bearer } from './lib/azure.js';
+import { readyInstance } from './lib/twins.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SHARED = process.env.CASTOR_SHARED || resolve(here, '..', '..', '..', 'shared');
+const DP_SPEC = join(SHARED, 'reference', 'specs', 'data-plane', '2023-10-31', 'digitaltwins.json');
+const RM_SPEC = join(SHARED, 'reference', 'specs', 'resource-manager', '2023-01-31', 'digitaltwins.json');
+const skip = !existsSync(DP_SPEC) || !existsSync(RM_SPEC);
+if (skip) console.log('skipped: no ../shared');
+
+// ---------------------------------------------------------------------------------------------
+// Schemas: a spec schema resolved into {label, type, format, nullable, required, properties,
+// items, open}. `label` names where it came from (a definition, or definition.key / def[] for an
+// anonymous part), which is what RECORDED is keyed by.
+
+function resolveSchema(spec, s, label) {
+  if (!s) return { label, open: true };
+  if (s.$ref) {
+    const name = s.$ref.replace('#/definitions/', '');
+    const def = spec.definitions[name];
+    assert.ok(def, `spec: unresolved ${s.$ref}`);
+    const r = resolveSchema(spec, def, name);
+    // A property's own x-nullable next to its $ref applies to the referenced schema.
+    return s['x-nullable'] ? { ...r, nullable: true } : r;
+  }
+  const out = {
+    label,
+    type: s.type,
+    format: s.format,
+    nullable: s['x-nullable'] === true,
+    required: new Set(s.required || []),
+    properties: {},
+    raw: s,
+    // Open: the schema declares no keys of its own or says other keys may come (DigitalTwin,
+    // Relationship, Component, a discriminated base), so only its declared keys are checked.
+    open: s.additionalProperties !== undefined || s.discriminator !== undefined,
+    // The values of a map (tags, a language map) have a schema of their own.
+    additional: s.additionalProperties && typeof s.additionalProperties === 'object' && Object.keys(s.additionalProperties).length
+      ? () => resolveSchema(spec, s.additionalProperties, `${label}{}`) : null,
+    // Closed value sets: castor must not invent values (modelAsString only lets ADT add new
+    // ones later).
+    enum: s.enum,
+  };
+  for (const part of s.allOf || []) {
+    const p = resolveSchema(spec, part, label);
+    for (const [k, v] of Object.entries(p.properties)) out.properties[k] = v;
+    for (const k of p.required) out.required.add(k);
+    out.type = out.type || p.type;
+    out.open = out.open || p.open;
+  }
+  for (const [k, v] of Object.entries(s.properties || {}))
+    out.properties[k] = () => resolveSchema(spec, v, `${label}.${k}`);
+  if (s.items) out.items = () => resolveSchema(spec, s.items, `${label}[]`);
+  if (!out.type && (s.properties || s.allOf)) out.type = 'object';
+  if (!s.properties && !s.allOf && out.type === 'object') out.open = true;
+  return out;
+}
+
+// What ADT sends beyond the spec's `required`, by schema label: more required keys, and the
+// types of keys an open schema does not declare (as mini-schemas, see RECORDED_ONLY).
+// `nullable` lists keys that may be null.
+const RECORDED = {
+  // Issue 15 and real-clients-cli-python.md §7 (create_models): every model datum carries
+  // displayName and description as language maps ({} when the model has none; the Python SDK
+  // crashes on anything but an object), uploadTime and decommissioned.
+  DigitalTwinsModelData: { required: ['id', 'displayName', 'description', 'uploadTime', 'decommissioned'] },
+  // real-clients.md §2.1 and the Python recording (§7): ADT answers "continuationToken": null on
+  // the last page, and both SDKs stop paging on null; a missing key is not what ADT sends.
+  QueryResult: { required: ['value', 'continuationToken'], nullable: ['continuationToken'] },
+  // Lists carry "nextLink": null on their last page in the Python recording; null is accepted,
+  // and a string when there is a next page (checked with max-items-per-page: 1).
+  PagedDigitalTwinsModelDataCollection: { nullable: ['nextLink'] },
+  RelationshipCollection: { nullable: ['nextLink'] },
+  IncomingRelationshipCollection: { nullable: ['nextLink'] },
+  EventRouteCollection: { nullable: ['nextLink'] },
+  // The spec leaves twins, relationships and components open; its examples (GetTwin.json,
+  // GetRelationshipById.json, CreateRelationshipBasicExample.json, GetComponent.json) and every
+  // SDK read these system keys, which ADT always sends.
+  DigitalTwin: {
+    required: ['$dtId', '$etag', '$metadata'],
+    properties: { $dtId: 'string', $etag: 'string', $metadata: { $model: 'string', $lastUpdateTime: 'date-time' } },
+  },
+  Relationship: {
+    required: ['$relationshipId', '$sourceId', '$targetId', '$relationshipName', '$etag'],
+    properties: { $relationshipId: 'string', $sourceId: 'string', $targetId: 'string', $relationshipName: 'string', $etag: 'string' },
+  },
+  'RelationshipCollection.value[]': {
+    required: ['$relationshipId', '$sourceId', '$targetId', '$relationshipName', '$etag'],
+    properties: { $relationshipId: 'string', $sourceId: 'string', $targetId: 'string', $relationshipName: 'string', $etag: 'string' },
+  },
+  // GetIncomingRelationship.json and real-clients.md §2.1: all four keys, always.
+  IncomingRelationship: { required: ['$relationshipId', '$sourceId', '$relationshipName', '$relationshipLink'] },
+  Component: { required: ['$metadata'], properties: { $metadata: { $lastUpdateTime: 'date-time' } } },
+  // EventRouteGet.json: the id is sent although the spec marks it read-only and optional.
+  EventRoute: { required: ['id', 'endpointName', 'filter'] },
+
+  // ARM. The spec requires only `location`. What az and the SDK read and what a GET of an ADT
+  // instance shows (real-clients-cli-python.md §8: id, name, location, properties.hostName,
+  // properties.provisioningState) plus the rest of ARM's tracked-resource envelope (type, tags,
+  // systemData), which every Azure resource GET carries.
+  DigitalTwinsDescription: { required: ['id', 'name', 'type', 'location', 'tags', 'properties', 'systemData'] },
+  DigitalTwinsProperties: { required: ['provisioningState', 'hostName', 'createdTime', 'lastUpdatedTime', 'publicNetworkAccess'] },
+  DigitalTwinsDescriptionListResult: { required: ['value'] },
+  OperationListResult: { required: ['value'] },
+  // Operations: what `az provider operation show` and the portal read of each entry.
+  Operation: { required: ['name', 'display', 'isDataAction'] },
+  OperationDisplay: { required: ['provider', 'resource', 'operation', 'description'] },
+  // ARM's checkNameAvailability answers always carry all three (reason and message null when
+  // the name is free).
+  CheckNameResult: { required: ['nameAvailable', 'message', 'reason'] },
+  SystemData: { required: ['createdBy', 'createdByType', 'createdAt', 'lastModifiedBy', 'lastModifiedByType', 'lastModifiedAt'] },
+  DigitalTwinsEndpointResource: { required: ['id', 'name', 'type', 'properties'] },
+  DigitalTwinsEndpointResourceListResult: { required: ['value'] },
+};
+
+// Shapes of ARM bodies no spec here describes, from the recordings (mini-schemas: a key's value
+// is a JSON type, 'date-time', 'string?' for nullable, or a nested mini-schema). Keys listed are
+// required; keys not listed are not checked (`open`).
+const RECORDED_ONLY = {
+  // real-clients-cli-python.md §5 (answer to az role assignment create).
+  RoleAssignment: {
+    id: 'string', name: 'string', type: 'string',
+    properties: {
+      roleDefinitionId: 'string', principalId: 'string', principalType: 'string', scope: 'string',
+      condition: 'string?', conditionVersion: 'string?', createdOn: 'date-time', updatedOn: 'date-time',
+      createdBy: 'string?', updatedBy: 'string?', delegatedManagedIdentityResourceId: 'string?', description: 'string?',
+    },
+  },
+  // real-clients-cli-python.md §5 (role definition object).
+  RoleDefinition: {
+    id: 'string', name: 'string', type: 'string',
+    properties: {
+      roleName: 'string', type: 'string', description: 'string', assignableScopes: 'array',
+      permissions: ['array', { actions: 'array', notActions: 'array', dataActions: 'array', notDataActions: 'array' }],
+    },
+  },
+  // real-clients-cli-python.md §4.
+  ResourceGroup: { id: 'string', name: 'string', type: 'string', location: 'string', properties: { provisioningState: 'string' } },
+  // real-clients-cli-python.md §4: resource list items need id, name, type, location.
+  GenericResource: { id: 'string', name: 'string', type: 'string', location: 'string' },
+  // real-clients.md §3.1: the client polls until `status` is terminal.
+  OperationStatus: { status: 'string' },
+  // No recording and no spec: Azure's Subscriptions API shape, which `az account` and the
+  // castor CLI read (id, subscriptionId, tenantId, displayName, state).
+  Subscription: { id: 'string', subscriptionId: 'string', tenantId: 'string', displayName: 'string', state: 'string' },
+  Tenant: { id: 'string', tenantId: 'string' },
+};
+
+function fromMini(label, mini) {
+  if (typeof mini === 'string') {
+    const nullable = mini.endsWith('?');
+    const t = nullable ? mini.slice(0, -1) : mini;
+    return t === 'date-time' ? { label, type: 'string', format: 'date-time', nullable, required: new Set(), properties: {}, open: true }
+      : { label, type: t, nullable, required: new Set(), properties: {}, open: true };
+  }
+  if (Array.isArray(mini)) return { label, type: 'array', required: new Set(), properties: {}, open: true, items: () => fromMini(`${label}[]`, mini[1]) };
+  const out = { label, type: 'object', required: new Set(Object.keys(mini)), properties: {}, open: true };
+  for (const [k, v] of Object.entries(mini)) out.properties[k] = () => fromMini(`${label}.${k}`, v);
+  return out;
+}
+const listOf = (label) => ({
+  label: `${label}List`, type: 'object', required: new Set(['value']), open: true,
+  properties: { value: () => ({ label: `${label}List.value`, type: 'array', required: new Set(), properties: {}, open: true, items: () => fromMini(label, RECORDED_ONLY[label]) }),
+    nextLink: () => ({ label: 'nextLink', type: 'string', nullable: true, required: new Set(), properties: {}, open: true }) },
+});
+
+// Applies RECORDED to a resolved schema.
+function withRecorded(s) {
+  const rec = RECORDED[s.label];
+  if (!rec) return s;
+  const out = { ...s, required: new Set([...(s.required || []), ...(rec.required || [])]), properties: { ...s.properties } };
+  for (const k of rec.nullable || []) {
+    const inner = out.properties[k];
+    out.properties[k] = () => ({ ...inner(), nullable: true });
+  }
+  for (const [k, v] of Object.entries(rec.properties || {}))
+    if (!out.properties[k]) out.properties[k] = () => fromMini(`${s.label}.${k}`, v);
+  return out;
+}
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+function jsonType(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+// Checks value v against schema s; pushes "path: problem" strings into errs.
+function check(v, s0, path, errs) {
+  const s = withRecorded(s0);
+  if (v === null) {
+    if (!s.nullable) errs.push(`${path}: null, expected ${s.type || 'a value'}`);
+    return;
+  }
+  const t = jsonType(v);
+  if (s.type === 'integer') { if (!Number.isInteger(v)) errs.push(`${path}: ${t} ${JSON.stringify(v)}, expected integer`); return; }
+  if (s.type && s.type !== t) { errs.push(`${path}: ${t}, expected ${s.type}`); return; }
+  if (s.format === 'date-time' && !ISO.test(v)) errs.push(`${path}: "${v}" is not an ISO 8601 date-time`);
+  if (s.enum && !s.enum.includes(v)) errs.push(`${path}: ${JSON.stringify(v)} is not one of ${s.enum.join(', ')}`);
+  if (t === 'array' && s.items) v.forEach((x, i) => check(x, s.items(), `${path}[${i}]`, errs));
+  if (t !== 'object') return;
+  for (const k of s.required) if (!(k in v)) errs.push(`${path}: missing key "${k}" (${s.label})`);
+  for (const [k, x] of Object.entries(v)) {
+    if (s.properties[k]) check(x, s.properties[k](), `${path}.${k}`, errs);
+    else if (s.additional) check(x, s.additional(), `${path}.${k}`, errs);
+    else if (!s.open) errs.push(`${path}: key "${k}" is not in ${s.label}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations castor does not answer yet, with the reason. A listed operation that answers 2xx
+// is checked anyway, so one that lands is covered without editing this list first.
+const NOT_IMPLEMENTED = {
+  // Data plane.
+  ImportJobs_List: 'import jobs are not built yet (README: "Not built yet")',
+  ImportJobs_Add: 'import jobs are not built yet',
+  ImportJobs_GetById: 'import jobs are not built yet',
+  ImportJobs_Delete: 'import jobs are not built yet',
+  ImportJobs_Cancel: 'import jobs are not built yet',
+  DeleteJobs_Add: 'delete jobs are not built yet',
+  DeleteJobs_List: 'delete jobs are not built yet',
+  DeleteJobs_GetById: 'delete jobs are not built yet',
+  // Resource manager.
+  PrivateLinkResources_List: 'castor has no private networking (no Private Link)',
+  PrivateLinkResources_Get: 'castor has no private networking (no Private Link)',
+  PrivateEndpointConnections_List: 'castor has no private networking (no private endpoints)',
+  PrivateEndpointConnections_Get: 'castor has no private networking (no private endpoints)',
+  PrivateEndpointConnections_Delete: 'castor has no private networking (no private endpoints)',
+  PrivateEndpointConnections_CreateOrUpdate: 'castor has no private networking (no private endpoints)',
+  TimeSeriesDatabaseConnections_List: 'castor has no Azure Data Explorer history connections',
+  TimeSeriesDatabaseConnections_Get: 'castor has no Azure Data Explorer history connections',
+  TimeSeriesDatabaseConnections_CreateOrUpdate: 'castor has no Azure Data Explorer history connections',
+  TimeSeriesDatabaseConnections_Delete: 'castor has no Azure Data Explorer history connections',
+};
+// Being built by other engineers during this session: driven below, and checked as soon as
+// castor answers them with a 2xx; until then a 501 or 404 is accepted and reported.
+const IN_PROGRESS = {
+  EventRoutes_List: 'event routes are being built (src/twins, src/events)',
+  EventRoutes_GetById: 'event routes are being built',
+  EventRoutes_Add: 'event routes are being built',
+  EventRoutes_Delete: 'event routes are being built',
+  DigitalTwinsEndpoint_List: 'ARM endpoints are being built (src/arm)',
+  DigitalTwinsEndpoint_Get: 'ARM endpoints are being built',
+  DigitalTwinsEndpoint_CreateOrUpdate: 'ARM endpoints are being built',
+  DigitalTwinsEndpoint_Delete: 'ARM endpoints are being built',
+};
+
+// Per spec, operationId -> {method, path, responses: {status: schema|null}}.
+function operations(spec) {
+  const ops = {};
+  for (const [p, item] of Object.entries(spec.paths))
+    for (const [m, op] of Object.entries(item)) {
+      if (m === 'parameters') continue;
+      const responses = {};
+      for (const [st, r] of Object.entries(op.responses))
+        if (/^2\d\d$/.test(st)) responses[st] = r.schema ? resolveSchema(spec, r.schema, op.operationId) : null;
+      ops[op.operationId] = { method: m.toUpperCase(), path: p, responses };
+    }
+  return ops;
+}
+
+let dpSpec; let rmSpec; let DP; let RM;
+const results = []; // {op, status, note}
+const seen = new Set();
+const failures = [];
+
+// Checks one response against operation `opId` of `ops`: a 2xx the spec declares for it, and
+// the body's keys and types. `require` adds keys this particular request must bring back.
+function checkOp(ops, opId, r, { require = [], note = '' } = {}) {
+  const op = ops[opId];
+  assert.ok(op, `no operation ${opId} in the spec`);
+  seen.add(opId);
+  const pending = NOT_IMPLEMENTED[opId] || IN_PROGRESS[opId];
+  if (pending && (r.status === 501 || r.status === 404 || r.status === 405)) {
+    results.push({ op: opId, status: r.status, note: `not implemented: ${pending}` });
+    return false;
+  }
+  const where = `${op.method} ${op.path} (${opId}${note ? `, ${note}` : ''})`;
+  const errs = [];
+  if (!(String(r.status) in op.responses)) {
+    errs.push(`status ${r.status}, the spec allows ${Object.keys(op.responses).join('/')}`);
+  } else if (op.responses[r.status] === null) {
+    if (r.text !== '') errs.push(`a ${r.status} without a body in the spec came with one`);
+  } else if (r.json === undefined) {
+    errs.push('the body is not JSON');
+  } else {
+    const schema = op.responses[r.status];
+    check(r.json, { ...schema, required: new Set([...(schema.required || []), ...require]) }, '$', errs);
+  }
+  results.push({ op: opId, status: r.status, note: errs.length ? 'DIFFERS' : 'ok' });
+  if (errs.length) failures.push(`${where}:\n    ${errs.join('\n    ')}\n    body: ${r.text.slice(0, 600)}`);
+  return r.status >= 200 && r.status < 300;
+}
+
+function checkRecorded(label, r, { list = false, status = [200, 201] } = {}) {
+  const errs = [];
+  if (!status.includes(r.status)) errs.push(`status ${r.status}`);
+  else check(r.json, list ? listOf(label) : fromMini(label, RECORDED_ONLY[label]), '$', errs);
+  if (errs.length) failures.push(`${label}${list ? ' list' : ''} (recorded shape):\n    ${errs.join('\n    ')}\n    body: ${r.text.slice(0, 600)}`);
+}
+
+// Fails the test with every difference found, not just the first.
+function assertNoFailures() {
+  const f = failures.splice(0);
+  assert.equal(f.length, 0, `${f.length} bodies differ from ADT's:\n${f.join('\n')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+let c; let adt; let armTok; let sc;
+const INST = 'shapes1';
+const enc = encodeURIComponent;
+
+before(async () => {
+  if (skip) return;
+  dpSpec = JSON.parse(readFileSync(DP_SPEC, 'utf8'));
+  rmSpec = JSON.parse(readFileSync(RM_SPEC, 'utf8'));
+  DP = operations(dpSpec);
+  RM = operations(rmSpec);
+  c = await startCastor();
+  ({ token: adt } = await readyInstance(c, INST));
+  armTok = await userToken(c, ARM_SCOPE);
+  sc = scopes(c);
+});
+after(async () => { if (c) await stopCastor(c); });
+
+// A data-plane call at api-version 2023-10-31 (the spec's).
+function dp(method, path, body, headers = {}) {
+  const sep = path.includes('?') ? '&' : '?';
+  const h = { ...bearer(adt), ...headers };
+  if (method === 'PATCH' && body !== undefined) h['content-type'] = 'application/json-patch+json';
+  return request(c, method, `/dt/${INST}${path}${sep}api-version=2023-10-31`,
+    { body: body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body)), headers: h });
+}
+
+const COMP = { '@id': 'dtmi:shapes:Comp;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3', contents: [{ '@type': 'Property', name: 'p', schema: 'string', writable: true }] };
+const ROOM = {
+  '@id': 'dtmi:shapes:Room;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3',
+  displayName: 'Room', description: 'A room',
+  contents: [
+    { '@type': 'Property', name: 'temp', schema: 'double', writable: true },
+    { '@type': 'Component', name: 'c1', schema: 'dtmi:shapes:Comp;1' },
+    { '@type': 'Relationship', name: 'next', target: 'dtmi:shapes:Room;1', properties: [{ '@type': 'Property', name: 'since', schema: 'string', writable: true }] },
+  ],
+};
+// No displayName and no description: ADT still sends both, as {}.
+const BARE = { '@id': 'dtmi:shapes:Bare;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3' };
+const EP_BODY = { properties: { endpointType: 'EventGrid', TopicEndpoint: 'https://eg.example/api/events', accessKey1: 'k1' } };
+const twin = (temp) => ({ $metadata: { $model: 'dtmi:shapes:Room;1' }, temp, c1: { $metadata: {}, p: 'x' } });
+
+test('data plane: every operation of the 2023-10-31 spec answers ADT\'s keys and types', async (t) => {
+  if (skip) { t.skip('no ../shared'); return; }
+  let r = await dp('POST', '/models', [COMP, ROOM, BARE]);
+  checkOp(DP, 'DigitalTwinModels_Add', r);
+  // The spec's language maps: {} when the model has none, {"en": ...} from a plain string.
+  const byId = Object.fromEntries((r.json || []).map((m) => [m.id, m]));
+  assert.deepEqual([byId['dtmi:shapes:Room;1']?.displayName, byId['dtmi:shapes:Room;1']?.description], [{ en: 'Room' }, { en: 'A room' }]);
+  checkOp(DP, 'DigitalTwinModels_List', await dp('GET', '/models'));
+  r = await dp('GET', '/models?includeModelDefinition=true');
+  checkOp(DP, 'DigitalTwinModels_List', r, { note: 'includeModelDefinition' });
+  for (const m of r.json?.value || []) if (!('model' in m)) failures.push(`GET /models?includeModelDefinition=true: ${m.id} came without "model"`);
+  r = await dp('GET', '/models', undefined, { 'max-items-per-page': '1' });
+  checkOp(DP, 'DigitalTwinModels_List', r, { require: ['nextLink'], note: 'paged' });
+  assert.equal(typeof r.json.nextLink, 'string');
+  for (const m of r.json.value) assert.ok(!('model' in m), 'no model definition unless asked for');
+  checkOp(DP, 'DigitalTwinModels_GetById', await dp('GET', `/models/${enc(ROOM['@id'])}`));
+  r = await dp('GET', `/models/${enc(ROOM['@id'])}?includeModelDefinition=true`);
+  checkOp(DP, 'DigitalTwinModels_GetById', r, { require: ['model'], note: 'includeModelDefinition' });
+  checkOp(DP, 'DigitalTwinModels_GetById', await dp('GET', `/models/${enc(BARE['@id'])}`), { note: 'no displayName' });
+
+  checkOp(DP, 'DigitalTwins_Add', await dp('PUT', '/digitaltwins/r1', twin(20)));
+  checkOp(DP, 'DigitalTwins_Add', await dp('PUT', '/digitaltwins/r2', twin(21)));
+  checkOp(DP, 'DigitalTwins_GetById', await dp('GET', '/digitaltwins/r1'));
+  checkOp(DP, 'DigitalTwins_Update', await dp('PATCH', '/digitaltwins/r1', [{ op: 'replace', path: '/temp', value: 22 }]));
+  const rel = { $targetId: 'r2', $relationshipName: 'next', since: 'today' };
+  checkOp(DP, 'DigitalTwins_AddRelationship', await dp('PUT', '/digitaltwins/r1/relationships/x1', rel));
+  checkOp(DP, 'DigitalTwins_GetRelationshipById', await dp('GET', '/digitaltwins/r1/relationships/x1'));
+  checkOp(DP, 'DigitalTwins_UpdateRelationship', await dp('PATCH', '/digitaltwins/r1/relationships/x1', [{ op: 'replace', path: '/since', value: 'now' }]));
+  checkOp(DP, 'DigitalTwins_ListRelationships', await dp('GET', '/digitaltwins/r1/relationships'));
+  checkOp(DP, 'DigitalTwins_ListRelationships', await dp('GET', '/digitaltwins/r1/relationships?relationshipName=next'), { note: 'relationshipName' });
+  checkOp(DP, 'DigitalTwins_ListIncomingRelationships', await dp('GET', '/digitaltwins/r2/incomingrelationships'));
+  checkOp(DP, 'DigitalTwins_GetComponent', await dp('GET', '/digitaltwins/r1/components/c1'));
+  checkOp(DP, 'DigitalTwins_UpdateComponent', await dp('PATCH', '/digitaltwins/r1/components/c1', [{ op: 'replace', path: '/p', value: 'y' }]));
+  checkOp(DP, 'DigitalTwins_SendTelemetry', await dp('POST', '/digitaltwins/r1/telemetry', { temp: 1 }, { 'message-id': 'm1' }));
+  checkOp(DP, 'DigitalTwins_SendComponentTelemetry', await dp('POST', '/digitaltwins/r1/components/c1/telemetry', { p: 1 }, { 'message-id': 'm2' }));
+
+  r = await dp('POST', '/query', { query: 'SELECT * FROM DIGITALTWINS' });
+  checkOp(DP, 'Query_QueryTwins', r);
+  assert.equal(r.json.continuationToken, null);
+  r = await dp('POST', '/query', { query: 'SELECT * FROM DIGITALTWINS' }, { 'max-items-per-page': '1' });
+  checkOp(DP, 'Query_QueryTwins', r, { note: 'paged' });
+  assert.equal(typeof r.json.continuationToken, 'string');
+  checkOp(DP, 'Query_QueryTwins', await dp('POST', '/query', { query: 'SELECT T.temp, T.$dtId FROM DIGITALTWINS T' }), { note: 'projection' });
+
+  // A route names an endpoint of the instance: made through ARM first (the spec's EventGrid
+  // shape); while ARM endpoints are not built this PUT answers 404 and the route calls below
+  // show what they show.
+  await arm(c, armTok, 'PUT', `${sc.instance(INST)}/endpoints/ep1`, EP_BODY);
+  checkOp(DP, 'EventRoutes_Add', await dp('PUT', '/eventroutes/er1', { endpointName: 'ep1', filter: 'true' }));
+  checkOp(DP, 'EventRoutes_GetById', await dp('GET', '/eventroutes/er1'));
+  checkOp(DP, 'EventRoutes_List', await dp('GET', '/eventroutes'));
+  checkOp(DP, 'EventRoutes_Delete', await dp('DELETE', '/eventroutes/er1'));
+
+  checkOp(DP, 'ImportJobs_List', await dp('GET', '/jobs/imports'));
+  checkOp(DP, 'ImportJobs_Add', await dp('PUT', '/jobs/imports/j1', { inputBlobUri: 'https://x/y.ndjson', outputBlobUri: 'https://x/z.ndjson' }));
+  checkOp(DP, 'ImportJobs_GetById', await dp('GET', '/jobs/imports/j1'));
+  checkOp(DP, 'ImportJobs_Cancel', await dp('POST', '/jobs/imports/j1/cancel'));
+  checkOp(DP, 'ImportJobs_Delete', await dp('DELETE', '/jobs/imports/j1'));
+  checkOp(DP, 'DeleteJobs_Add', await dp('POST', '/jobs/deletions'));
+  checkOp(DP, 'DeleteJobs_List', await dp('GET', '/jobs/deletions'));
+  checkOp(DP, 'DeleteJobs_GetById', await dp('GET', '/jobs/deletions/j1'));
+
+  checkOp(DP, 'DigitalTwins_DeleteRelationship', await dp('DELETE', '/digitaltwins/r1/relationships/x1'));
+  checkOp(DP, 'DigitalTwins_Delete', await dp('DELETE', '/digitaltwins/r1'));
+  checkOp(DP, 'DigitalTwinModels_Update', await dp('PATCH', `/models/${enc(BARE['@id'])}`, [{ op: 'replace', path: '/decommissioned', value: true }]));
+  checkOp(DP, 'DigitalTwinModels_Delete', await dp('DELETE', `/models/${enc(BARE['@id'])}`));
+
+  for (const op of Object.keys(DP)) assert.ok(seen.has(op), `data-plane operation ${op} is neither driven nor listed`);
+  assertNoFailures();
+});
+
+test('resource manager: every operation of the 2023-01-31 spec answers ARM\'s keys and types', async (t) => {
+  if (skip) { t.skip('no ../shared'); return; }
+  const inst = sc.instance('shapes-arm');
+  let r = await arm(c, armTok, 'PUT', inst, { location: 'westus2', tags: { a: 'b' } });
+  checkOp(RM, 'DigitalTwins_CreateOrUpdate', r);
+  // The long-running create's status document (real-clients.md §3.1), outside the spec.
+  const poll = r.headers['azure-asyncoperation'];
+  if (poll) checkRecorded('OperationStatus', await arm(c, armTok, 'GET', new URL(poll).pathname + new URL(poll).search));
+  else failures.push('PUT instance: no Azure-AsyncOperation header (real-clients.md §3.1)');
+  checkOp(RM, 'DigitalTwins_CreateOrUpdate', await arm(c, armTok, 'PUT', inst, { location: 'westus2', tags: { a: 'b' } }), { note: 'update' });
+  checkOp(RM, 'DigitalTwins_Get', await arm(c, armTok, 'GET', inst));
+  checkOp(RM, 'DigitalTwins_Get', await arm(c, armTok, 'GET', sc.instance(INST)), { note: 'ready instance' });
+  checkOp(RM, 'DigitalTwins_List', await arm(c, armTok, 'GET', `${sc.sub}/providers/Microsoft.DigitalTwins/digitalTwinsInstances`));
+  checkOp(RM, 'DigitalTwins_ListByResourceGroup', await arm(c, armTok, 'GET', `${sc.group}/providers/Microsoft.DigitalTwins/digitalTwinsInstances`));
+  checkOp(RM, 'DigitalTwins_Update', await arm(c, armTok, 'PATCH', inst, { tags: { a: 'c' } }));
+  const loc = `${sc.sub}/providers/Microsoft.DigitalTwins/locations/westus2`;
+  r = await arm(c, armTok, 'POST', `${loc}/checkNameAvailability`, { name: 'shapes-free', type: 'Microsoft.DigitalTwins/digitalTwinsInstances' });
+  checkOp(RM, 'DigitalTwins_CheckNameAvailability', r, { note: 'free' });
+  r = await arm(c, armTok, 'POST', `${loc}/checkNameAvailability`, { name: 'shapes-arm', type: 'Microsoft.DigitalTwins/digitalTwinsInstances' });
+  checkOp(RM, 'DigitalTwins_CheckNameAvailability', r, { note: 'taken' });
+  checkOp(RM, 'Operations_List', await arm(c, armTok, 'GET', '/providers/Microsoft.DigitalTwins/operations'));
+
+  const ep = `${inst}/endpoints/ep1`;
+  r = await arm(c, armTok, 'PUT', ep, EP_BODY);
+  checkOp(RM, 'DigitalTwinsEndpoint_CreateOrUpdate', r);
+  checkOp(RM, 'DigitalTwinsEndpoint_Get', await arm(c, armTok, 'GET', ep));
+  checkOp(RM, 'DigitalTwinsEndpoint_List', await arm(c, armTok, 'GET', `${inst}/endpoints`));
+  checkOp(RM, 'DigitalTwinsEndpoint_Delete', await arm(c, armTok, 'DELETE', ep));
+
+  checkOp(RM, 'PrivateLinkResources_List', await arm(c, armTok, 'GET', `${inst}/privateLinkResources`));
+  checkOp(RM, 'PrivateLinkResources_Get', await arm(c, armTok, 'GET', `${inst}/privateLinkResources/API`));
+  checkOp(RM, 'PrivateEndpointConnections_List', await arm(c, armTok, 'GET', `${inst}/privateEndpointConnections`));
+  checkOp(RM, 'PrivateEndpointConnections_Get', await arm(c, armTok, 'GET', `${inst}/privateEndpointConnections/pe1`));
+  checkOp(RM, 'PrivateEndpointConnections_CreateOrUpdate', await arm(c, armTok, 'PUT', `${inst}/privateEndpointConnections/pe1`, { properties: { privateLinkServiceConnectionState: { status: 'Approved', description: 'x' } } }));
+  checkOp(RM, 'PrivateEndpointConnections_Delete', await arm(c, armTok, 'DELETE', `${inst}/privateEndpointConnections/pe1`));
+  checkOp(RM, 'TimeSeriesDatabaseConnections_List', await arm(c, armTok, 'GET', `${inst}/timeSeriesDatabaseConnections`));
+  checkOp(RM, 'TimeSeriesDatabaseConnections_Get', await arm(c, armTok, 'GET', `${inst}/timeSeriesDatabaseConnections/ts1`));
+  checkOp(RM, 'TimeSeriesDatabaseConnections_CreateOrUpdate', await arm(c, armTok, 'PUT', `${inst}/timeSeriesDatabaseConnections/ts1`, { properties: { connectionType: 'AzureDataExplorer' } }));
+  checkOp(RM, 'TimeSeriesDatabaseConnections_Delete', await arm(c, armTok, 'DELETE', `${inst}/timeSeriesDatabaseConnections/ts1`));
+
+  r = await arm(c, armTok, 'DELETE', inst);
+  checkOp(RM, 'DigitalTwins_Delete', r);
+
+  for (const op of Object.keys(RM)) assert.ok(seen.has(op), `resource-manager operation ${op} is neither driven nor listed`);
+  assertNoFailures();
+});
+
+test('resource manager outside the spec: groups, resources, role assignments and definitions, subscriptions, as recorded', async (t) => {
+  if (skip) { t.skip('no ../shared'); return; }
+  const MA = '/providers/Microsoft.Authorization';
+  checkRecorded('ResourceGroup', await arm(c, armTok, 'PUT', `${sc.sub}/resourceGroups/rg-shapes`, { location: 'westus2' }));
+  checkRecorded('ResourceGroup', await arm(c, armTok, 'GET', sc.group));
+  checkRecorded('ResourceGroup', await arm(c, armTok, 'GET', `${sc.sub}/resourcegroups`), { list: true });
+  checkRecorded('GenericResource', await arm(c, armTok, 'GET', `${sc.sub}/resources`), { list: true });
+  checkRecorded('GenericResource', await arm(c, armTok, 'GET', `${sc.group}/resources`), { list: true });
+
+  const id = `${sc.instance(INST)}${MA}/roleAssignments/${randomUUID()}`;
+  const body = { properties: { roleDefinitionId: `${sc.sub}${MA}/roleDefinitions/${ROLE.dataReader}`, principalId: claims(armTok).oid, principalType: 'User' } };
+  for (const v of ['2022-04-01', '2020-04-01-preview']) {
+    const at = `${id.replace(/[0-9a-f-]{36}$/, randomUUID())}?api-version=${v}`;
+    const put = await arm(c, armTok, 'PUT', at, body);
+    checkRecorded('RoleAssignment', put);
+    checkRecorded('RoleAssignment', await arm(c, armTok, 'GET', at));
+    checkRecorded('RoleAssignment', await arm(c, armTok, 'GET', `${sc.instance(INST)}${MA}/roleAssignments?$filter=atScope()&api-version=${v}`), { list: true });
+    checkRecorded('RoleAssignment', await arm(c, armTok, 'DELETE', at), { status: [200] });
+  }
+  checkRecorded('RoleDefinition', await arm(c, armTok, 'GET', `${sc.sub}${MA}/roleDefinitions/${ROLE.dataOwner}?api-version=2018-01-01-preview`));
+  checkRecorded('RoleDefinition', await arm(c, armTok, 'GET', `${sc.sub}${MA}/roleDefinitions?$filter=${enc("roleName eq 'Azure Digital Twins Data Owner'")}&api-version=2018-01-01-preview`), { list: true });
+  checkRecorded('RoleDefinition', await arm(c, armTok, 'GET', `${sc.instance(INST)}${MA}/roleDefinitions?api-version=2022-04-01`), { list: true });
+
+  checkRecorded('Subscription', await arm(c, armTok, 'GET', '/subscriptions?api-version=2022-12-01'), { list: true });
+  checkRecorded('Subscription', await arm(c, armTok, 'GET', `${sc.sub}?api-version=2022-12-01`));
+  checkRecorded('Tenant', await arm(c, armTok, 'GET', '/tenants?api-version=2022-12-01'), { list: true });
+  assertNoFailures();
+});
+
+test('Microsoft Graph and the token service: no spec to check against', (t) => {
+  // reference/specs holds only the Digital Twins data-plane and resource-manager specs; Graph
+  // and the identity plane have none, and their recorded minimum bodies are checked where they
+  // are used (identity*.test.mjs).
+  t.skip('no OpenAPI spec for Graph or the token service in reference/specs');
+});
+
+test('report', () => {
+  if (skip) return;
+  for (const x of results) console.log(`# ${x.op} ${x.status} ${x.note}`);
+});
