@@ -49,8 +49,8 @@ function resolveSchema(spec, s, label) {
     properties: {},
     raw: s,
     // Open: the schema declares no keys of its own or says other keys may come (DigitalTwin,
-    // Relationship, Component, a discriminated base), so only its declared keys are checked.
-    open: s.additionalProperties !== undefined || s.discriminator !== undefined,
+    // Relationship, Component), so only its declared keys are checked.
+    open: s.additionalProperties !== undefined,
     // The values of a map (tags, a language map) have a schema of their own.
     additional: s.additionalProperties && typeof s.additionalProperties === 'object' && Object.keys(s.additionalProperties).length
       ? () => resolveSchema(spec, s.additionalProperties, `${label}{}`) : null,
@@ -58,6 +58,15 @@ function resolveSchema(spec, s, label) {
     // ones later).
     enum: s.enum,
   };
+  // A discriminated base (an endpoint's properties): the value's own type, the definition
+  // whose x-ms-discriminator-value it names, is what is checked.
+  if (s.discriminator) {
+    out.discriminator = s.discriminator;
+    out.subtypes = {};
+    for (const [name, def] of Object.entries(spec.definitions))
+      if (def['x-ms-discriminator-value'] && (def.allOf || []).some((x) => x.$ref === `#/definitions/${label}`))
+        out.subtypes[def['x-ms-discriminator-value']] = () => resolveSchema(spec, { ...def, allOf: def.allOf.map((x) => (x.$ref === `#/definitions/${label}` ? { ...spec.definitions[label], discriminator: undefined } : x)) }, name);
+  }
   for (const part of s.allOf || []) {
     const p = resolveSchema(spec, part, label);
     for (const [k, v] of Object.entries(p.properties)) out.properties[k] = v;
@@ -127,8 +136,26 @@ const RECORDED = {
   CheckNameResult: { required: ['nameAvailable', 'message', 'reason'] },
   SystemData: { required: ['createdBy', 'createdByType', 'createdAt', 'lastModifiedBy', 'lastModifiedByType', 'lastModifiedAt'] },
   DigitalTwinsEndpointResource: { required: ['id', 'name', 'type', 'properties'] },
+  // Read-only keys the service fills in for every endpoint, and the authentication type the
+  // spec says defaults to KeyBased: set whatever the request sent, so always there.
+  EventGrid: { required: ['provisioningState', 'createdTime', 'authenticationType'] },
+  EventHub: { required: ['provisioningState', 'createdTime', 'authenticationType'] },
+  ServiceBus: { required: ['provisioningState', 'createdTime', 'authenticationType'] },
   DigitalTwinsEndpointResourceListResult: { required: ['value'] },
 };
+
+// Keys castor adds on purpose where ADT has none, each documented where it is built. They are
+// allowed (with their types) but never required; anything else undeclared is a difference.
+const EP_EXT = {
+  properties: {
+    // docs/resource-manager.md (endpoints): castor's own delivery settings, since it stands in
+    // for Event Grid's retry and dead-letter settings, and where undeliverable events go.
+    retryPolicy: { maxDeliveryAttempts: 'integer', eventTimeToLiveInMinutes: 'integer' },
+    deadLetterEndpoint: 'string',
+    deadLetterFolder: 'string',
+  },
+};
+const CASTOR_EXTENSIONS = { EventGrid: EP_EXT, EventHub: EP_EXT, ServiceBus: EP_EXT };
 
 // Shapes of ARM bodies no spec here describes, from the recordings (mini-schemas: a key's value
 // is a JSON type, 'date-time', 'string?' for nullable, or a nested mini-schema). Keys listed are
@@ -181,10 +208,12 @@ const listOf = (label) => ({
     nextLink: () => ({ label: 'nextLink', type: 'string', nullable: true, required: new Set(), properties: {}, open: true }) },
 });
 
-// Applies RECORDED to a resolved schema.
-function withRecorded(s) {
-  const rec = RECORDED[s.label];
-  if (!rec) return s;
+// Applies RECORDED and CASTOR_EXTENSIONS to a resolved schema.
+function withRecorded(s0) {
+  const s = CASTOR_EXTENSIONS[s0.label] ? merge(s0, CASTOR_EXTENSIONS[s0.label]) : s0;
+  return RECORDED[s.label] ? merge(s, RECORDED[s.label]) : s;
+}
+function merge(s, rec) {
   const out = { ...s, required: new Set([...(s.required || []), ...(rec.required || [])]), properties: { ...s.properties } };
   for (const k of rec.nullable || []) {
     const inner = out.properties[k];
@@ -204,7 +233,12 @@ function jsonType(v) {
 
 // Checks value v against schema s; pushes "path: problem" strings into errs.
 function check(v, s0, path, errs) {
-  const s = withRecorded(s0);
+  let s = withRecorded(s0);
+  if (s.subtypes && v && typeof v === 'object') {
+    const sub = s.subtypes[v[s.discriminator]];
+    if (!sub) errs.push(`${path}.${s.discriminator}: ${JSON.stringify(v[s.discriminator])} is not one of ${Object.keys(s.subtypes).join(', ')}`);
+    else s = withRecorded(sub());
+  }
   if (v === null) {
     if (!s.nullable) errs.push(`${path}: null, expected ${s.type || 'a value'}`);
     return;
