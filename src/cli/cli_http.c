@@ -13,10 +13,12 @@
 #define CLI_CONNECT_TIMEOUT_S 10L
 #define CLI_REQUEST_TIMEOUT_S 120L
 
-static const char *const secret_names[] = {
-    "password",     "client_secret", "refresh_token", "access_token",     "id_token",
-    "device_code",  "code",          "secretText",    "client_assertion", "accessToken",
-    "refreshToken", "clientSecret",  "code_verifier", "secret",           NULL};
+static const char *const secret_names[] = {"password",      "client_secret", "refresh_token",
+                                           "access_token",  "id_token",      "device_code",
+                                           "code",          "secretText",    "client_assertion",
+                                           "accessToken",   "refreshToken",  "clientSecret",
+                                           "code_verifier", "secret",        "accessKey",
+                                           "accessKey1",    "accessKey2",    NULL};
 
 int cli_is_secret_name(const char *name)
 {

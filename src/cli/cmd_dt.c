@@ -7,7 +7,9 @@
 
 #include "cli/cli_internal.h"
 #include "cli/cmd_dt_doctor.h"
+#include "cli/cmd_dt_endpoint.h"
 #include "cli/cmd_dt_model.h"
+#include "cli/cmd_dt_route.h"
 #include "cli/cmd_dt_twin.h"
 
 #include <stdlib.h>
@@ -357,16 +359,17 @@ static const cli_command_t dt_commands[] = {
     {"dt role-assignment delete", "Remove role assignments from a Digital Twins instance.",
      "castor dt role-assignment delete -n my-dt --assignee alice@castor.local", ra_delete_flags,
      dt_ra_delete, NULL},
-    CLI_DT_MODEL_COMMANDS CLI_DT_TWIN_COMMANDS CLI_DT_DOCTOR_COMMANDS{
-        "dt twin query", "Query the twin graph (every page).",
-        "castor dt twin query -n my-dt -q \"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'room1'\" "
-        "-o table",
-        query_flags, dt_twin_query, NULL},
+    CLI_DT_MODEL_COMMANDS CLI_DT_TWIN_COMMANDS CLI_DT_DOCTOR_COMMANDS CLI_DT_ENDPOINT_COMMANDS
+        CLI_DT_ROUTE_COMMANDS{"dt twin query", "Query the twin graph (every page).",
+                              "castor dt twin query -n my-dt -q \"SELECT * FROM DIGITALTWINS T "
+                              "WHERE T.$dtId = 'room1'\" "
+                              "-o table",
+                              query_flags, dt_twin_query, NULL},
     {0}};
 
 static const cli_topic_t dt_topics[] = {
     {"dt", "Manage Azure Digital Twins instances and their data."},
     {"dt role-assignment", "Manage role assignments on a Digital Twins instance."},
-    CLI_DT_MODEL_TOPICS CLI_DT_TWIN_TOPICS{0}};
+    CLI_DT_MODEL_TOPICS CLI_DT_TWIN_TOPICS CLI_DT_ENDPOINT_TOPICS CLI_DT_ROUTE_TOPICS{0}};
 
 const cli_group_t cli_group_dt = {"dt", dt_topics, dt_commands};

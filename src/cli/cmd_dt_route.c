@@ -1,0 +1,94 @@
+/* cmd_dt_route.c — `castor dt route create|show|list|delete`, shaped like az's `az dt route`
+ * (-n, --rn/--route-name, --en/--endpoint-name, --filter): event routes are data-plane
+ * resources of the instance, {instance}/eventroutes/{id} at api-version 2023-10-31, with ADT's
+ * shapes (body {endpointName, filter}; GET {id, endpointName, filter}; list {value, nextLink}).
+ * The commands join the `dt` group's table (cmd_dt.c) through CLI_DT_ROUTE_COMMANDS. */
+#include "cli/cmd_dt_route.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ROUTE_API_VERSION "2023-10-31"
+
+static const char *route_url(cli_ctx_t *ctx, int with_id)
+{
+    const char *id = with_id ? cli_arg(ctx, "--route-name") : NULL;
+    return cli_arena_printf(ctx, "/dt/%s/eventroutes%s%s?api-version=" ROUTE_API_VERSION,
+                            cli_escape(ctx, cli_arg(ctx, "--dt-name")), id ? "/" : "",
+                            id ? cli_escape(ctx, id) : "");
+}
+
+static int done(cli_ctx_t *ctx, json_t *out)
+{
+    if (!out) return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
+    if (json_is_null(out)) {
+        json_decref(out);
+        out = NULL;
+    }
+    return cli_result(ctx, out);
+}
+
+/* ADT answers the PUT with 204 and no body; az prints the route, so it is read back. */
+int dt_route_create(cli_ctx_t *ctx)
+{
+    const char *filter = cli_arg(ctx, "--filter");
+    json_t *body = json_pack("{s:s, s:s}", "endpointName", cli_arg(ctx, "--endpoint-name"),
+                             "filter", filter ? filter : "true");
+    json_t *r = cli_call(ctx, "PUT", route_url(ctx, 1), CLI_RESOURCE_ADT, body);
+    json_decref(body);
+    if (!r) return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
+    json_decref(r);
+    return done(ctx, cli_call(ctx, "GET", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
+}
+
+int dt_route_show(cli_ctx_t *ctx)
+{
+    return done(ctx, cli_call(ctx, "GET", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
+}
+
+/* Every page, following the server's nextLink. */
+int dt_route_list(cli_ctx_t *ctx)
+{
+    const char *url = route_url(ctx, 0);
+    json_t *all = json_array();
+    while (url) {
+        json_t *page = cli_call(ctx, "GET", url, CLI_RESOURCE_ADT, NULL);
+        if (!page) {
+            json_decref(all);
+            return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
+        }
+        json_array_extend(all, json_object_get(page, "value"));
+        const char *next = json_string_value(json_object_get(page, "nextLink"));
+        url = next ? cli_arena_strdup(ctx, next) : NULL;
+        json_decref(page);
+    }
+    return cli_result(ctx, all);
+}
+
+int dt_route_delete(cli_ctx_t *ctx)
+{
+    return done(ctx, cli_call(ctx, "DELETE", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
+}
+
+#define RT_DT_NAME                                                                                 \
+    {                                                                                              \
+        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
+    }
+#define RT_NAME                                                                                    \
+    {                                                                                              \
+        "--route-name", "--rn", "NAME", "The event route id.", CLI_REQUIRED                        \
+    }
+
+const cli_flag_t dt_route_create_flags[] = {
+    RT_DT_NAME,
+    RT_NAME,
+    {"--endpoint-name", "--en", "NAME", "The endpoint the route delivers to.", CLI_REQUIRED},
+    {"--filter", NULL, "FILTER",
+     "Which events the route takes, e.g. \"type = 'Microsoft.DigitalTwins.Twin.Create'\" "
+     "(default \"true\": every event).",
+     0},
+    {0}};
+const cli_flag_t dt_route_show_flags[] = {RT_DT_NAME, RT_NAME, {0}};
+const cli_flag_t dt_route_list_flags[] = {RT_DT_NAME, {0}};
+const cli_flag_t dt_route_delete_flags[] = {
+    RT_DT_NAME, RT_NAME, {"--yes", "-y", NULL, "Do not prompt (castor never prompts).", 0}, {0}};
