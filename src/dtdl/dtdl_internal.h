@@ -39,6 +39,7 @@ typedef struct dtdl_prop {
     const char *name; /* the metamodel property name ("schema") */
     json_t *meta;     /* its metamodel entry */
     json_t *value;    /* the literal value (borrowed), for literal properties */
+    json_t *written;  /* the value as written (borrowed): a value object before unwrapping */
     dtdl_pval_t *vals;
     size_t val_count;
     const char *path;

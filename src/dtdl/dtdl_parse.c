@@ -257,6 +257,12 @@ static int dtdl_context_version(const char *cs)
     return (vs[0] >= '1' && vs[0] <= '9' && vs[1] == '\0') ? vs[0] - '0' : 0;
 }
 
+/* The i-th context specifier of a @context value (a string or an array of strings). */
+static const char *ctx_at(json_t *ctx, size_t i)
+{
+    return json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
+}
+
 /* Partner contexts (IoT Central) may come before the DTDL context; nothing else may. */
 static bool is_affiliate(const char *cs)
 {
@@ -330,61 +336,61 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             return false;
         }
     }
-    if (top) {
-        /* Find the DTDL version before anything else: extension rules depend on it. */
-        for (size_t i = 0; i < n; i++) {
-            const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
-            int ver = dtdl_context_version(cs);
-            if (ver < 0) {
-                if (is_affiliate(cs)) continue;
-                dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
-                          "the first @context value must be a DTDL context such as "
-                          "\"dtmi:dtdl:context;3\", not '%s'",
-                          cs);
-                return false;
-            }
-            if (!version_known(c, ver, cs, id, cpath)) return false;
-            if (ver > c->max_version) {
-                dtdl_fail(c, "disallowedContextVersion", id, "@context", cpath,
-                          "DTDL version %d is not allowed here (at most %d)", ver, c->max_version);
-                return false;
-            }
-            s->version = ver;
-            s->vmeta = dtdl_meta_version(ver);
-            break;
-        }
-        if (!s->vmeta) {
-            dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
-                      "@context must include \"dtmi:dtdl:context;3\" or \"dtmi:dtdl:context;2\"");
+    /* The DTDL context specifiers come as one run, first (at the top level after any partner
+     * contexts): "dtmi:dtdl:context;3 may be preceded by values that also begin with
+     * dtmi:dtdl:context;", and the last of the run, as in JSON-LD, is the version that applies.
+     * The version is found before anything else since extension rules depend on it. */
+    size_t run = 0, run_end;
+    while (top && run < n && is_affiliate(ctx_at(ctx, run)))
+        run++;
+    for (run_end = run; run_end < n && dtdl_context_version(ctx_at(ctx, run_end)) >= 0;)
+        run_end++;
+    if (top && run == run_end && run < n) {
+        dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                  "the first @context value must be a DTDL context such as "
+                  "\"dtmi:dtdl:context;3\", not '%s'",
+                  ctx_at(ctx, run));
+        return false;
+    }
+    if (top && run == run_end) {
+        dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                  "@context must include \"dtmi:dtdl:context;3\" or \"dtmi:dtdl:context;2\"");
+        return false;
+    }
+    for (size_t i = run; i < run_end; i++)
+        if (!version_known(c, dtdl_context_version(ctx_at(ctx, i)), ctx_at(ctx, i), id, cpath))
+            return false;
+    if (run < run_end) {
+        int ver = dtdl_context_version(ctx_at(ctx, run_end - 1));
+        if (top && ver > c->max_version) {
+            dtdl_fail(c, "disallowedContextVersion", id, "@context", cpath,
+                      "DTDL version %d is not allowed here (at most %d)", ver, c->max_version);
             return false;
         }
+        /* An embedded element may restate or lower the DTDL version it is written in. */
+        if (!top && !version_in(versions, ver)) {
+            dtdl_fail(c, "disallowedVersionDefinition", id, "@context", cpath,
+                      "an element written in DTDL v%d may not appear here; this property of a "
+                      "v%d element takes only elements of its own DTDL version",
+                      ver, s->version);
+            return false;
+        }
+        if (!top) { /* a nested DTDL context starts the element's extensions afresh */
+            s->ext_count = 0;
+            s->undef_ext = false;
+        }
+        s->version = ver;
+        s->vmeta = dtdl_meta_version(ver);
     }
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
-        int ver = dtdl_context_version(cs);
-        if (ver >= 0) {
-            if (top && ver == s->version)
-                continue; /* repeating the DTDL context is redundant, not wrong */
-            if (!top && i == 0) {
-                /* An embedded element may restate or lower the DTDL version it is written in. */
-                if (!version_known(c, ver, cs, id, cpath)) return false;
-                if (!version_in(versions, ver)) {
-                    dtdl_fail(c, "disallowedVersionDefinition", id, "@context", cpath,
-                              "an element written in DTDL v%d may not appear here; this property "
-                              "of a v%d element takes only elements of its own DTDL version",
-                              ver, s->version);
-                    return false;
-                }
-                s->version = ver;
-                s->vmeta = dtdl_meta_version(ver);
-                s->ext_count = 0;
-                s->undef_ext = false;
-                continue;
-            }
-            dtdl_fail(c, top ? "inconsistentContext" : "dtdlContextFollowsAffiliate", id,
-                      "@context", cpath, "'%s' must come first in @context%s", cs,
-                      top ? ", once" : "");
+        if (i >= run && i < run_end) continue; /* the DTDL contexts, applied above */
+        if (dtdl_context_version(cs) >= 0) {
+            dtdl_fail(c, "dtdlContextFollowsAffiliate", id, "@context", cpath,
+                      "'%s' comes after the extension context '%s'; DTDL contexts must come "
+                      "first in @context, before any extension",
+                      cs, ctx_at(ctx, run_end));
             ok = false;
             continue;
         }
@@ -1445,6 +1451,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             p->name = pn;
             p->meta = pm;
             p->value = v;
+            p->written = v;
             p->path = kpath;
             if (mp ? mp->literal : json_is_true(json_object_get(pm, "literal")))
                 ok &= parse_literal(c, e, p, kpath);

@@ -58,11 +58,21 @@ static dtdl_elem_t *load_external(dtdl_pctx_t *c, const char *dtmi)
     return e;
 }
 
-static const dtdl_elem_t *top_of(const dtdl_elem_t *e)
+/* The partition an element belongs to: the nearest Interface that holds it (itself, for an
+ * Interface), nested or top-level, as the digest's partitionClasses say. */
+static const dtdl_elem_t *partition_of(const dtdl_elem_t *e)
 {
-    while (e->parent)
+    while (e->parent && !(e->cls && strcmp(e->cls, "Interface") == 0))
         e = e->parent;
     return e;
+}
+
+static bool version_listed(json_t *versions, int ver)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(versions, i, x) if (json_integer_value(x) == ver) return true;
+    return false;
 }
 
 /* The class a DTMI names in any DTDL version castor implements, or NULL. */
@@ -132,15 +142,29 @@ void dtdl_resolve_all(dtdl_pctx_t *c)
                               t->cls ? t->cls : "unit", range);
                     continue;
                 }
-                /* A schema defined in one Interface document is private to it: only whole
-                 * Interfaces (the digest's partitions) are referenced across documents. */
+                /* The digest lists, per property, the DTDL versions its values may be written
+                 * in: a v3 Interface may extend or hold a v2 one, not the other way round. */
+                json_t *vers = json_object_get(p->meta, "versions");
+                if (!t->standard && t->cls && json_array_size(vers) &&
+                    !version_listed(vers, t->scope.version)) {
+                    dtdl_fail(c, "disallowedVersionReference", e->id, p->name, v->path,
+                              "'%s' refers to '%s', which is written in DTDL v%d; a v%d %s's "
+                              "'%s' may refer only to elements of DTDL v%d",
+                              p->name, v->ref, t->scope.version, e->scope.version, e->cls, p->name,
+                              e->scope.version);
+                    continue;
+                }
+                /* A schema defined in one Interface is private to it: only whole Interfaces
+                 * (the digest's partitions) are referenced from elsewhere, even from an
+                 * Interface nested in it or holding it ("nor can an Interface in a Component
+                 * reuse schemas defined in the Interface that holds the Component"). */
                 if (!t->standard && t->cls && strcmp(t->cls, "Interface") != 0 &&
-                    top_of(t) != top_of(e)) {
+                    partition_of(t) != partition_of(e)) {
                     dtdl_fail(c, "crossPartitionReference", e->id, p->name, v->path,
-                              "'%s' refers to '%s', which is defined inside '%s'; an element "
-                              "may only refer to schemas of its own Interface document, or to "
-                              "whole Interfaces",
-                              p->name, v->ref, top_of(t)->id);
+                              "'%s' refers to '%s', which is defined inside Interface '%s'; an "
+                              "element may only refer to schemas of its own Interface (define "
+                              "the schema there too), or to whole Interfaces",
+                              p->name, v->ref, partition_of(t)->id);
                     continue;
                 }
                 v->elem = t;
@@ -169,9 +193,15 @@ typedef struct walk {
 static bool follows(const walk_t *w, const char *prop)
 {
     if (w->narrow) {
-        for (size_t i = 0; i < w->ctl->prop_count; i++)
+        bool contents = false;
+        for (size_t i = 0; i < w->ctl->prop_count; i++) {
             if (strcmp(w->ctl->props[i], prop) == 0) return true;
-        return false;
+            contents |= strcmp(w->ctl->props[i], "contents") == 0;
+        }
+        /* An Interface's contents include those it imports through extends (the extends
+         * control's importProperties), so a walk of contents (a Component's, which may hold
+         * no Component) goes up the extends chain too. */
+        return contents && strcmp(prop, "extends") == 0;
     }
     /* Wide walks go through every part of an element but not to other interfaces. */
     return strcmp(prop, "extends") != 0 && strcmp(prop, "target") != 0;
@@ -229,6 +259,16 @@ static void walk_from(walk_t *w, dtdl_elem_t *e, long depth, int level)
     }
 }
 
+/* Whether t names the XSD datatype dt ("xsd:integer" or its full IRI). */
+static bool xsd_names(const char *t, const char *dt)
+{
+    static const char xsd[] = "xsd:", iri[] = "http://www.w3.org/2001/XMLSchema#";
+    if (!t) return false;
+    if (strncmp(t, xsd, sizeof xsd - 1) == 0) return strcmp(t + sizeof xsd - 1, dt) == 0;
+    if (strncmp(t, iri, sizeof iri - 1) == 0) return strcmp(t + sizeof iri - 1, dt) == 0;
+    return false;
+}
+
 static void check_enum_values(dtdl_pctx_t *c, dtdl_elem_t *e)
 {
     dtdl_elem_t *vs = dtdl_elem_ref(e, "valueSchema");
@@ -244,6 +284,19 @@ static void check_enum_values(dtdl_pctx_t *c, dtdl_elem_t *e)
             dtdl_fail(c, "nonConformantDatatype", ev->id, "enumValue", x->path,
                       "enumValue must be %s because the Enum's valueSchema is %s",
                       want_int ? "an integer" : "a string", vs->cls);
+            continue;
+        }
+        /* A typed value object says its datatype itself: a "representational integer" may
+         * name only xsd:integer, a representational string only xsd:string. */
+        json_t *w = json_is_array(x->written) ? json_array_get(x->written, 0) : x->written;
+        json_t *t = json_object_get(w, "@type");
+        if (json_is_array(t) && json_array_size(t) == 1) t = json_array_get(t, 0);
+        if (t && !xsd_names(json_string_value(t), want_int ? "integer" : "string")) {
+            dtdl_fail(c, "nonConformantDatatype", ev->id, "enumValue", x->path,
+                      "enumValue is a value object of @type '%s'; the Enum's valueSchema is %s, "
+                      "so its @type must be \"xsd:%s\" (or leave @type out)",
+                      json_is_string(t) ? json_string_value(t) : "(not a string)", vs->cls,
+                      want_int ? "integer" : "string");
         }
     }
 }
@@ -427,7 +480,12 @@ void dtdl_check_controls(dtdl_pctx_t *c)
                 .narrow = ctl->narrow,
                 .epoch = ++c->walk_epoch,
             };
-            walk_from(&w, e, 1, 0);
+            /* Depth counts elements of the root's class on a path. A complex schema is itself
+             * the first level ("more than 5 elementSchema or schema members in any path from
+             * an Array to another element": five nested Arrays end in a sixth member, a
+             * primitive). An extends chain counts its links ("more than 10 members in any path
+             * of extends members"), which end in an Interface: the root is level 0. */
+            walk_from(&w, e, ctl->narrow ? 0 : 1, 0);
         }
         if (strcmp(e->cls, "Enum") == 0) check_enum_values(c, e);
         if (e->supp_count) check_supp_constraints(c, e);
