@@ -317,7 +317,7 @@ const failures = [];
 
 // Checks one response against operation `opId` of `ops`: a 2xx the spec declares for it, and
 // the body's keys and types. `require` adds keys this particular request must bring back.
-function checkOp(ops, opId, r, { require = [], note = '' } = {}) {
+function checkOp(ops, opId, r, { require = [], note = '', items } = {}) {
   const op = ops[opId];
   assert.ok(op, `no operation ${opId} in the spec`);
   seen.add(opId);
@@ -337,6 +337,8 @@ function checkOp(ops, opId, r, { require = [], note = '' } = {}) {
   } else {
     const schema = op.responses[r.status];
     check(r.json, { ...schema, required: new Set([...(schema.required || []), ...require]) }, '$', errs);
+    // What the items of an open `value` are for this request (a query's whole twins).
+    if (items) (r.json.value || []).forEach((x, i) => items(x, `$.value[${i}]`, errs));
   }
   results.push({ op: opId, status: r.status, note: errs.length ? 'DIFFERS' : 'ok' });
   if (errs.length) failures.push(`${where}:\n    ${errs.join('\n    ')}\n    body: ${r.text.slice(0, 600)}`);
@@ -413,6 +415,7 @@ test('data plane: every operation of the 2023-10-31 spec answers ADT\'s keys and
   checkOp(DP, 'DigitalTwinModels_List', r, { require: ['nextLink'], note: 'paged' });
   assert.equal(typeof r.json.nextLink, 'string');
   for (const m of r.json.value) assert.ok(!('model' in m), 'no model definition unless asked for');
+  checkOp(DP, 'DigitalTwinModels_List', await dp('GET', `/models?dependenciesFor=${enc(ROOM['@id'])}`), { note: 'dependenciesFor' });
   checkOp(DP, 'DigitalTwinModels_GetById', await dp('GET', `/models/${enc(ROOM['@id'])}`));
   r = await dp('GET', `/models/${enc(ROOM['@id'])}?includeModelDefinition=true`);
   checkOp(DP, 'DigitalTwinModels_GetById', r, { require: ['model'], note: 'includeModelDefinition' });
@@ -434,13 +437,28 @@ test('data plane: every operation of the 2023-10-31 spec answers ADT\'s keys and
   checkOp(DP, 'DigitalTwins_SendTelemetry', await dp('POST', '/digitaltwins/r1/telemetry', { temp: 1 }, { 'message-id': 'm1' }));
   checkOp(DP, 'DigitalTwins_SendComponentTelemetry', await dp('POST', '/digitaltwins/r1/components/c1/telemetry', { p: 1 }, { 'message-id': 'm2' }));
 
+  // SELECT * answers whole twins and a JOIN's projection one object per alias: the spec's
+  // DigitalTwin and Relationship (with RECORDED's system keys) apply to them.
+  const asTwin = (x, p, errs) => check(x, resolveSchema(dpSpec, { $ref: '#/definitions/DigitalTwin' }), p, errs);
+  const asRel = (x, p, errs) => check(x, resolveSchema(dpSpec, { $ref: '#/definitions/Relationship' }), p, errs);
   r = await dp('POST', '/query', { query: 'SELECT * FROM DIGITALTWINS' });
-  checkOp(DP, 'Query_QueryTwins', r);
+  checkOp(DP, 'Query_QueryTwins', r, { items: asTwin });
   assert.equal(r.json.continuationToken, null);
   r = await dp('POST', '/query', { query: 'SELECT * FROM DIGITALTWINS' }, { 'max-items-per-page': '1' });
   checkOp(DP, 'Query_QueryTwins', r, { note: 'paged' });
   assert.equal(typeof r.json.continuationToken, 'string');
   checkOp(DP, 'Query_QueryTwins', await dp('POST', '/query', { query: 'SELECT T.temp, T.$dtId FROM DIGITALTWINS T' }), { note: 'projection' });
+  r = await dp('POST', '/query', { query: "SELECT T, R, U FROM DIGITALTWINS T JOIN U RELATED T.next R WHERE T.$dtId = 'r1'" });
+  checkOp(DP, 'Query_QueryTwins', r, { note: 'JOIN', items: (x, p, errs) => {
+    if (!x || typeof x !== 'object') { errs.push(`${p}: not an object`); return; }
+    for (const k of ['T', 'R', 'U']) if (!(k in x)) errs.push(`${p}: missing alias "${k}"`);
+    if (x.T) asTwin(x.T, `${p}.T`, errs);
+    if (x.U) asTwin(x.U, `${p}.U`, errs);
+    if (x.R) asRel(x.R, `${p}.R`, errs);
+  } });
+  if (r.json?.value?.length !== 1) failures.push(`the JOIN query found ${r.json?.value?.length} rows, expected 1: ${r.text.slice(0, 300)}`);
+  r = await dp('POST', '/query', { query: 'SELECT * FROM RELATIONSHIPS' });
+  checkOp(DP, 'Query_QueryTwins', r, { note: 'relationships', items: asRel });
 
   // A route names an endpoint of the instance: made through ARM first (the spec's EventGrid
   // shape); while ARM endpoints are not built this PUT answers 404 and the route calls below
