@@ -49,6 +49,12 @@
 /* Routing. */
 #define CASTOR_ROUTES_PER_INSTANCE_MAX 6u
 #define CASTOR_ENDPOINTS_PER_INSTANCE_MAX 6u
+/* Event-route filters (src/events/ev_filter.c). ADT documents no cap; these keep a filter
+ * readable and its compiled form small: half a query's 8,000 characters, NOT and parentheses
+ * nested at most 32 deep (the matcher recurses that deep), and an IN list as long as a query's. */
+#define CASTOR_EVENT_FILTER_LENGTH_MAX 4096u
+#define CASTOR_EVENT_FILTER_DEPTH_MAX 32u
+#define CASTOR_EVENT_FILTER_IN_ITEMS_MAX 100u
 
 /* Query paging and admission (issue 8). A page holds max-items-per-page rows (default below,
  * at most CASTOR_QUERY_PAGE_MAX) and stops early past a byte budget so a page of large twins
