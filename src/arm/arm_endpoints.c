@@ -112,11 +112,15 @@ static int uri_check(const char *key, const char *uri, const char *const *scheme
     const char *host = sep + 3;
     size_t hlen = strcspn(host, "/?#");
     char authority[300];
-    if (hlen == 0 || hlen >= sizeof authority || memchr(host, '@', hlen))
-        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRequestContent",
-                               "properties.%s '%s' has no valid host (credentials in the URL "
-                               "are not accepted: use the endpoint's secret properties).",
-                               key, uri);
+    /* Not echoed: the part before '@' is a credential, and GET would show the URL. */
+    if (memchr(host, '@', hlen))
+        return bad_content(err,
+                           "properties.%s holds credentials (user:password@): GET shows the "
+                           "URL, so castor does not accept them there; use the endpoint's "
+                           "secret properties (accessKey, accessKey1 or password).",
+                           key);
+    if (hlen == 0 || hlen >= sizeof authority)
+        return bad_content(err, "properties.%s '%s' has no valid host.", key, uri);
     memcpy(authority, host, hlen);
     authority[hlen] = '\0';
     char *h = authority, *port = NULL;
