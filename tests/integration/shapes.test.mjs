@@ -424,6 +424,12 @@ test('data plane: every operation of the 2023-10-31 spec answers ADT\'s keys and
   checkOp(DP, 'DigitalTwins_Add', await dp('PUT', '/digitaltwins/r1', twin(20)));
   checkOp(DP, 'DigitalTwins_Add', await dp('PUT', '/digitaltwins/r2', twin(21)));
   checkOp(DP, 'DigitalTwins_GetById', await dp('GET', '/digitaltwins/r1'));
+  // A twin with no property set and an empty component: the system keys are still all there.
+  checkOp(DP, 'DigitalTwins_Add', await dp('PUT', '/digitaltwins/e1', { $metadata: { $model: 'dtmi:shapes:Room;1' }, c1: { $metadata: {} } }), { note: 'empty' });
+  checkOp(DP, 'DigitalTwins_GetById', await dp('GET', '/digitaltwins/e1'), { note: 'empty' });
+  checkOp(DP, 'DigitalTwins_GetComponent', await dp('GET', '/digitaltwins/e1/components/c1'), { note: 'empty' });
+  checkOp(DP, 'DigitalTwins_AddRelationship', await dp('PUT', '/digitaltwins/e1/relationships/e2', { $targetId: 'r1', $relationshipName: 'next' }), { note: 'no properties' });
+  checkOp(DP, 'DigitalTwins_GetRelationshipById', await dp('GET', '/digitaltwins/e1/relationships/e2'), { note: 'no properties' });
   checkOp(DP, 'DigitalTwins_Update', await dp('PATCH', '/digitaltwins/r1', [{ op: 'replace', path: '/temp', value: 22 }]));
   const rel = { $targetId: 'r2', $relationshipName: 'next', since: 'today' };
   checkOp(DP, 'DigitalTwins_AddRelationship', await dp('PUT', '/digitaltwins/r1/relationships/x1', rel));
@@ -479,6 +485,7 @@ test('data plane: every operation of the 2023-10-31 spec answers ADT\'s keys and
   checkOp(DP, 'DeleteJobs_GetById', await dp('GET', '/jobs/deletions/j1'));
 
   checkOp(DP, 'DigitalTwins_DeleteRelationship', await dp('DELETE', '/digitaltwins/r1/relationships/x1'));
+  checkOp(DP, 'DigitalTwins_DeleteRelationship', await dp('DELETE', '/digitaltwins/e1/relationships/e2'));
   checkOp(DP, 'DigitalTwins_Delete', await dp('DELETE', '/digitaltwins/r1'));
   checkOp(DP, 'DigitalTwinModels_Update', await dp('PATCH', `/models/${enc(BARE['@id'])}`, [{ op: 'replace', path: '/decommissioned', value: true }]));
   checkOp(DP, 'DigitalTwinModels_Delete', await dp('DELETE', `/models/${enc(BARE['@id'])}`));
