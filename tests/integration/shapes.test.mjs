@@ -188,6 +188,8 @@ const RECORDED_ONLY = {
   // castor CLI read (id, subscriptionId, tenantId, displayName, state).
   Subscription: { id: 'string', subscriptionId: 'string', tenantId: 'string', displayName: 'string', state: 'string' },
   Tenant: { id: 'string', tenantId: 'string' },
+  // No recording: Azure's Permissions_List item, which `castor dt doctor` and the portal read.
+  Permission: { actions: 'array', notActions: 'array', dataActions: 'array', notDataActions: 'array' },
 };
 
 function fromMini(label, mini) {
@@ -564,6 +566,12 @@ test('resource manager outside the spec: groups, resources, role assignments and
   checkRecorded('RoleDefinition', await arm(c, armTok, 'GET', `${sc.sub}${MA}/roleDefinitions?$filter=${enc("roleName eq 'Azure Digital Twins Data Owner'")}&api-version=2018-01-01-preview`), { list: true });
   checkRecorded('RoleDefinition', await arm(c, armTok, 'GET', `${sc.instance(INST)}${MA}/roleDefinitions?api-version=2022-04-01`), { list: true });
 
+  // A custom role: created, read and deleted in the same shape as the built-in ones.
+  const rd = `${sc.sub}${MA}/roleDefinitions/${randomUUID()}?api-version=2022-04-01`;
+  checkRecorded('RoleDefinition', await arm(c, armTok, 'PUT', rd, { properties: { roleName: 'shapes reader', description: 'reads', type: 'CustomRole', permissions: [{ actions: ['*/read'] }], assignableScopes: [sc.sub] } }));
+  checkRecorded('RoleDefinition', await arm(c, armTok, 'GET', rd));
+  checkRecorded('RoleDefinition', await arm(c, armTok, 'DELETE', rd));
+  checkRecorded('Permission', await arm(c, armTok, 'GET', `${sc.instance(INST)}${MA}/permissions?api-version=2022-04-01`), { list: true });
   checkRecorded('Subscription', await arm(c, armTok, 'GET', '/subscriptions?api-version=2022-12-01'), { list: true });
   checkRecorded('Subscription', await arm(c, armTok, 'GET', `${sc.sub}?api-version=2022-12-01`));
   checkRecorded('Tenant', await arm(c, armTok, 'GET', '/tenants?api-version=2022-12-01'), { list: true });
