@@ -1310,75 +1310,79 @@ static void link_elem(dtdl_pctx_t *c, dtdl_elem_t *e)
     c->last = e;
 }
 
-static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t *obj,
-                               const char *range, dtdl_elem_t *parent, const char *pprop,
-                               const char *path, int doc, bool external)
+/* The element's @context, if it has one, applied over the scope it inherits: required at the
+ * top level, and nested only where the parent property accepts that DTDL version. */
+static bool parse_elem_context(dtdl_pctx_t *c, dtdl_elem_t *e, const dtdl_scope_t *outer,
+                               const char *raw_id)
 {
-    dtdl_elem_t *e = arena_calloc(&c->arena, 1, sizeof *e);
-    if (!e) return NULL;
-    e->json = obj;
-    e->path = path;
-    e->doc = doc;
-    e->parent = parent;
-    e->parent_prop = pprop;
-    e->external = external;
-    e->standard = doc == -1; /* -2 marks a stored model loaded through lookup */
-    if (outer) e->scope = *outer;
-    json_t *ctx = e->standard ? NULL : json_object_get(obj, "@context");
-    json_t *idv = json_object_get(obj, "@id");
-    const char *raw_id = json_string_value(idv);
+    json_t *ctx = e->standard ? NULL : json_object_get(e->json, "@context");
     if (!outer) {
         if (!ctx) {
-            dtdl_fail(c, "missingContext", raw_id, "@context", path,
+            dtdl_fail(c, "missingContext", raw_id, "@context", e->path,
                       "a top-level element needs @context, e.g. \"dtmi:dtdl:context;3\"");
-            return NULL;
+            return false;
         }
-        if (!apply_context(c, &e->scope, ctx, true, raw_id, path, NULL)) return NULL;
-    } else if (ctx) {
-        json_t *ppm = parent && pprop
-                          ? json_object_get(json_object_get(parent->cmeta, "props"), pprop)
-                          : NULL;
-        if (!apply_context(c, &e->scope, ctx, false, raw_id, path,
-                           json_object_get(ppm, "versions")))
-            return NULL;
+        return apply_context(c, &e->scope, ctx, true, raw_id, e->path, NULL);
     }
+    if (!ctx) return true;
+    json_t *ppm = e->parent && e->parent_prop
+                      ? json_object_get(json_object_get(e->parent->cmeta, "props"), e->parent_prop)
+                      : NULL;
+    return apply_context(c, &e->scope, ctx, false, raw_id, e->path,
+                         json_object_get(ppm, "versions"));
+}
+
+/* The element's class: from @type, or, where the property's range has a single concrete
+ * class whose @type is optional, that class. */
+static bool parse_elem_class(dtdl_pctx_t *c, dtdl_elem_t *e, const char *range, json_t *idv,
+                             const char *raw_id)
+{
     int ver = e->scope.version;
+    json_t *obj = e->json;
+    dtdl_elem_t *parent = e->parent;
+    const char *pprop = e->parent_prop;
     json_t *tv = json_object_get(obj, "@type");
     /* An @id that is no DTMI at all (a layer's "…;1#foo") is reported before its @type, as
      * the official parser does; the class-dependent @id rules wait for the class. A lone
      * {"@id": …} is a reference written inline (idReference, below). */
     if (json_is_string(idv) && *json_string_value(idv) && json_object_size(obj) > 1 &&
         !dtdl_dtmi_valid(json_string_value(idv), ver)) {
-        check_id(c, e, idv, path);
-        return NULL;
+        check_id(c, e, idv, e->path);
+        return false;
     }
-    if (tv) {
-        if (!parse_types(c, e, tv, range, path)) return NULL;
-    } else {
-        json_t *conc = json_object_get(dtdl_meta_class(ver, range), "concrete");
-        const char *only =
-            json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
-        json_t *om = dtdl_meta_class(ver, only);
-        if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv)) {
-            /* {"@id": "..."} alone: meant as a reference, written as an inline element. */
-            dtdl_fail(c, "idReference", parent ? parent->id : NULL, pprop, path,
-                      "'%s' has an inline definition with nothing but @id; give the identifier "
-                      "as a string (\"%s\") or a complete inline definition",
-                      pprop, json_string_value(idv));
-            return NULL;
-        }
-        if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
-            dtdl_fail(c, parent ? "badType" : "typeNotRootable", parent ? parent->id : raw_id,
-                      parent ? pprop : "@type", path,
-                      "@type is missing; give the element's class, one of the kinds of %s", range);
-            return NULL;
-        }
-        e->cls = only;
-        e->cmeta = om;
-        e->supp = NULL;
+    if (tv) return parse_types(c, e, tv, range, e->path);
+    json_t *conc = json_object_get(dtdl_meta_class(ver, range), "concrete");
+    const char *only =
+        json_array_size(conc) == 1 ? json_string_value(json_array_get(conc, 0)) : NULL;
+    json_t *om = dtdl_meta_class(ver, only);
+    if (parent && pprop && json_object_size(obj) == 1 && json_is_string(idv)) {
+        /* {"@id": "..."} alone: meant as a reference, written as an inline element. */
+        dtdl_fail(c, "idReference", parent->id, pprop, e->path,
+                  "'%s' has an inline definition with nothing but @id; give the identifier "
+                  "as a string (\"%s\") or a complete inline definition",
+                  pprop, json_string_value(idv));
+        return false;
     }
+    if (!only || !json_is_true(json_object_get(om, "typeOptional"))) {
+        dtdl_fail(c, parent ? "badType" : "typeNotRootable", parent ? parent->id : raw_id,
+                  parent ? pprop : "@type", e->path,
+                  "@type is missing; give the element's class, one of the kinds of %s", range);
+        return false;
+    }
+    e->cls = only;
+    e->cmeta = om;
+    e->supp = NULL;
+    return true;
+}
+
+/* The element's @id: checked when given; generated from the parent's when the class lets
+ * it be left out. A top-level element must then be of a rootable class. */
+static bool parse_elem_id(dtdl_pctx_t *c, dtdl_elem_t *e, json_t *idv)
+{
+    dtdl_elem_t *parent = e->parent;
+    const char *pprop = e->parent_prop;
     if (idv) {
-        if (!check_id(c, e, idv, path)) return NULL;
+        if (!check_id(c, e, idv, e->path)) return false;
     } else {
         bool req = json_is_true(json_object_get(e->cmeta, "idRequired"));
         size_t i;
@@ -1389,120 +1393,152 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
                 req = true;
         }
         if (req || !parent) {
-            dtdl_fail(c, parent ? "missingRequiredId" : "missingTopLevelId", NULL, "@id", path,
+            dtdl_fail(c, parent ? "missingRequiredId" : "missingTopLevelId", NULL, "@id", e->path,
                       "this %s needs an @id (a DTMI such as \"dtmi:com:example:Thing;1\")", e->cls);
-            return NULL;
+            return false;
         }
         const char *seg = NULL;
-        json_t *nm = json_object_get(obj, "name");
+        json_t *nm = json_object_get(e->json, "name");
         if (json_is_string(nm) && is_name_char_ok(json_string_value(nm)))
             seg = json_string_value(nm);
         e->id = gen_id(c, parent, pprop, seg, 0);
         e->id_generated = true;
     }
     if (!parent && !e->standard && !str_in(json_object_get(e->scope.vmeta, "rootable"), e->cls)) {
-        dtdl_fail(c, "typeNotRootable", e->id, "@type", path,
+        dtdl_fail(c, "typeNotRootable", e->id, "@type", e->path,
                   "a top-level element must be an Interface, not a %s", e->cls);
-        return NULL;
+        return false;
     }
-    link_elem(c, e);
-    size_t nkeys = json_object_size(obj);
-    e->props = arena_calloc(&c->arena, nkeys ? nkeys : 1, sizeof *e->props);
-    e->supp_props = NULL;
+    return true;
+}
+
+/* A JSON-LD keyword member other than @id, @type and @context: v2 ignores those it does not
+ * use, except @graph; v3 rejects them. */
+static bool parse_elem_keyword(dtdl_pctx_t *c, dtdl_elem_t *e, const char *key, const char *kpath)
+{
+    if (strcmp(key, "@graph") != 0 &&
+        !json_is_true(json_object_get(e->scope.vmeta, "restrictKeywords")))
+        return true;
+    dtdl_fail(c, e->parent ? "keywordDisallowed" : "topLevelKeywordDisallowed", e->id, key, kpath,
+              "JSON-LD keyword '%s' is not allowed in DTDL", key);
+    return false;
+}
+
+/* A member that names a property of the element's class (pn, by term or DTMI): recorded and
+ * parsed as a literal or as an object property. */
+static bool parse_elem_class_prop(dtdl_pctx_t *c, dtdl_elem_t *e, const char *key, json_t *v,
+                                  const char *kpath, const char *pn, json_t *pm,
+                                  const dtdl_meta_prop_t *mp)
+{
+    if (!(mp ? mp->allowed : json_is_true(json_object_get(pm, "allowed")))) {
+        /* A metamodel property the language sets itself (languageMajorVersion): no @type lets
+         * a model give it. */
+        dtdl_fail(c, "propertyIrrelevantDtmiOrTerm", e->id, key, kpath,
+                  "property '%s' is not allowed on %s in DTDL v%d", pn, e->cls, e->scope.version);
+        return false;
+    }
+    if (dtdl_elem_prop(e, pn)) {
+        dtdl_fail(c, "duplicatePropertyName", e->id, pn, kpath,
+                  "property '%s' is given twice (as a term and as a DTMI)", pn);
+        return false;
+    }
+    dtdl_prop_t *p = &e->props[e->prop_count++];
+    p->name = pn;
+    p->meta = pm;
+    p->value = v;
+    p->written = v;
+    p->path = kpath;
+    if (mp ? mp->literal : json_is_true(json_object_get(pm, "literal")))
+        return parse_literal(c, e, p, kpath);
+    return parse_objprop(c, e, p, kpath, e->external);
+}
+
+/* A member that names a property of one of the element's co-types (sd: its DTMI). */
+static bool parse_elem_supp_prop(dtdl_pctx_t *c, dtdl_elem_t *e, const char *key, json_t *v,
+                                 const char *kpath, json_t *sp, const char *sd)
+{
+    if (!e->supp_props) e->supp_props = json_object();
+    if (json_object_get(e->supp_props, sd)) { /* "unit" and its DTMI both given */
+        dtdl_fail(c, "duplicatePropertyName", e->id, key, kpath,
+                  "co-type property '%s' is given twice (as a term and as a DTMI)", key);
+        return false;
+    }
+    json_object_set(e->supp_props, sd, v);
+    return check_supp_value(c, e, sp, v, kpath);
+}
+
+/* A member that is no property of the element: the digest's apocrypha say what each version
+ * does, and the official error names the key's form: a term or valid DTMI that no @type
+ * allows, an invalid DTMI, an IRI that is no DTMI, or an undefined term. */
+static bool parse_elem_unknown_member(dtdl_pctx_t *c, dtdl_elem_t *e, const char *key,
+                                      const char *kpath)
+{
+    const char *d = scope_term(&e->scope, key);
+    const char *kind, *vid;
+    if (d || (strncmp(key, "dtmi:", 5) == 0 && dtdl_dtmi_valid(key, 3))) {
+        kind = "irrelevantDtmiOrTermAsProperty";
+        vid = "propertyIrrelevantDtmiOrTerm";
+    } else if (strncmp(key, "dtmi:", 5) == 0) {
+        kind = "invalidDtmiAsProperty";
+        vid = "propertyInvalidDtmi";
+    } else if (strchr(key, ':')) {
+        kind = "notDtmiNorTermAsProperty";
+        vid = "propertyNotDtmiNorTerm";
+    } else {
+        kind = "undefinedTermAsProperty";
+        vid = "propertyUndefinedTerm";
+    }
+    if (apocrypha_ok(e, kind)) return true;
+    dtdl_fail(c, vid, e->id, key, kpath, "'%s' is not a property of %s in DTDL v%d%s", key, e->cls,
+              e->scope.version, e->supp_count ? " or of its co-types" : "");
+    return false;
+}
+
+/* Every member of the element but @id, @type and @context, each by what its key names. */
+static bool parse_elem_members(dtdl_pctx_t *c, dtdl_elem_t *e, const dtdl_meta_prop_t *cp,
+                               size_t ncp)
+{
     bool ok = true;
     const char *key;
     json_t *v;
-    size_t ncp;
-    const dtdl_meta_prop_t *cp = dtdl_meta_class_props(ver, e->cmeta, e->cls, &ncp);
-    json_object_foreach(obj, key, v)
+    json_object_foreach(e->json, key, v)
     {
-        const char *kpath = cat3(c, path, ".", key);
         if (strcmp(key, "@id") == 0 || strcmp(key, "@type") == 0 || strcmp(key, "@context") == 0)
             continue;
+        const char *kpath = cat3(c, e->path, ".", key);
         if (key[0] == '@') {
-            /* v2 ignores JSON-LD keywords it does not use, except @graph; v3 rejects them. */
-            if (strcmp(key, "@graph") != 0 &&
-                !json_is_true(json_object_get(e->scope.vmeta, "restrictKeywords")))
-                continue;
-            dtdl_fail(c, parent ? "keywordDisallowed" : "topLevelKeywordDisallowed", e->id, key,
-                      kpath, "JSON-LD keyword '%s' is not allowed in DTDL", key);
-            ok = false;
+            ok &= parse_elem_keyword(c, e, key, kpath);
             continue;
         }
         json_t *pm = NULL;
         const dtdl_meta_prop_t *mp = NULL;
         const char *pn = class_prop_for_key(e, key, &pm, cp, ncp, &mp);
         if (pn) {
-            if (!(mp ? mp->allowed : json_is_true(json_object_get(pm, "allowed")))) {
-                /* A metamodel property the language sets itself (languageMajorVersion): no
-                 * @type lets a model give it. */
-                dtdl_fail(c, "propertyIrrelevantDtmiOrTerm", e->id, key, kpath,
-                          "property '%s' is not allowed on %s in DTDL v%d", pn, e->cls, ver);
-                ok = false;
-                continue;
-            }
-            if (dtdl_elem_prop(e, pn)) {
-                dtdl_fail(c, "duplicatePropertyName", e->id, pn, kpath,
-                          "property '%s' is given twice (as a term and as a DTMI)", pn);
-                ok = false;
-                continue;
-            }
-            dtdl_prop_t *p = &e->props[e->prop_count++];
-            p->name = pn;
-            p->meta = pm;
-            p->value = v;
-            p->written = v;
-            p->path = kpath;
-            if (mp ? mp->literal : json_is_true(json_object_get(pm, "literal")))
-                ok &= parse_literal(c, e, p, kpath);
-            else
-                ok &= parse_objprop(c, e, p, kpath, external);
+            ok &= parse_elem_class_prop(c, e, key, v, kpath, pn, pm, mp);
             continue;
         }
         const char *sd = NULL;
         json_t *sp = supp_prop_for_key(e, key, &sd);
         if (sp) {
-            if (!e->supp_props) e->supp_props = json_object();
-            if (json_object_get(e->supp_props, sd)) { /* "unit" and its DTMI both given */
-                dtdl_fail(c, "duplicatePropertyName", e->id, key, kpath,
-                          "co-type property '%s' is given twice (as a term and as a DTMI)", key);
-                ok = false;
-                continue;
-            }
-            json_object_set(e->supp_props, sd, v);
-            ok &= check_supp_value(c, e, sp, v, kpath);
+            ok &= parse_elem_supp_prop(c, e, key, v, kpath, sp, sd);
             continue;
         }
-        /* Not a property of this element: the digest's apocrypha say what each version does,
-         * and the official error names the key's form: a term or valid DTMI that no @type
-         * allows, an invalid DTMI, an IRI that is no DTMI, or an undefined term. */
-        const char *d = scope_term(&e->scope, key);
-        const char *kind, *vid;
-        if (d || (strncmp(key, "dtmi:", 5) == 0 && dtdl_dtmi_valid(key, 3))) {
-            kind = "irrelevantDtmiOrTermAsProperty";
-            vid = "propertyIrrelevantDtmiOrTerm";
-        } else if (strncmp(key, "dtmi:", 5) == 0) {
-            kind = "invalidDtmiAsProperty";
-            vid = "propertyInvalidDtmi";
-        } else if (strchr(key, ':')) {
-            kind = "notDtmiNorTermAsProperty";
-            vid = "propertyNotDtmiNorTerm";
-        } else {
-            kind = "undefinedTermAsProperty";
-            vid = "propertyUndefinedTerm";
-        }
-        if (!apocrypha_ok(e, kind)) {
-            dtdl_fail(c, vid, e->id, key, kpath, "'%s' is not a property of %s in DTDL v%d%s", key,
-                      e->cls, ver, e->supp_count ? " or of its co-types" : "");
-            ok = false;
-        }
+        ok &= parse_elem_unknown_member(c, e, key, kpath);
     }
-    /* Required properties, of the class and of each co-type. The class's compiled table
-     * answers without a JSON lookup per property (this loop runs for every element). */
+    return ok;
+}
+
+/* Required properties, of the class and of each co-type. The class's compiled table answers
+ * without a JSON lookup per property (this runs for every element); the metamodel's JSON is
+ * the fallback for a class the table lacks. */
+static bool parse_elem_required(dtdl_pctx_t *c, dtdl_elem_t *e, const dtdl_meta_prop_t *cp,
+                                size_t ncp)
+{
+    bool ok = true;
     for (size_t i = 0; cp && i < ncp; i++) {
         if (!cp[i].required || dtdl_elem_prop(e, cp[i].name)) continue;
         dtdl_fail(c, cp[i].literal ? "missingLiteralProperty" : "missingObjectProperty", e->id,
-                  cp[i].name, path, "%s is missing required property '%s'", e->cls, cp[i].name);
+                  cp[i].name, e->path, "%s is missing required property '%s'", e->cls, cp[i].name);
         ok = false;
     }
     const char *pn;
@@ -1517,7 +1553,7 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
             dtdl_fail(c,
                       json_is_true(json_object_get(pm, "literal")) ? "missingLiteralProperty"
                                                                    : "missingObjectProperty",
-                      e->id, pn, path, "%s is missing required property '%s'", e->cls, pn);
+                      e->id, pn, e->path, "%s is missing required property '%s'", e->cls, pn);
             ok = false;
         }
     }
@@ -1527,26 +1563,59 @@ static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t
         json_object_foreach(json_object_get(e->supp_meta[i], "properties"), sd, sp)
         {
             if (json_is_true(json_object_get(sp, "optional"))) continue;
-            if (!json_object_get(e->supp_props, sd)) {
-                const char *st = json_string_value(json_object_get(sp, "type"));
-                const char *stn = json_string_value(json_object_get(sp, "typeName"));
-                const char *vid = st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
-                                      ? "missingSupplementalLiteralProperty"
-                                  : stn && strcmp(stn, "IRI") == 0
-                                      ? "missingSupplementalIdentifierProperty"
-                                      : "missingSupplementalObjectProperty";
-                dtdl_fail(c, vid, e->id, json_string_value(json_object_get(sp, "propertyName")),
-                          path, "co-type '%s' requires property '%s'", e->supp[i],
-                          json_string_value(json_object_get(sp, "propertyName")));
-                ok = false;
-            }
+            if (json_object_get(e->supp_props, sd)) continue;
+            const char *st = json_string_value(json_object_get(sp, "type"));
+            const char *stn = json_string_value(json_object_get(sp, "typeName"));
+            const char *vid = st && strncmp(st, "http://www.w3.org/2001/XMLSchema#", 33) == 0
+                                  ? "missingSupplementalLiteralProperty"
+                              : stn && strcmp(stn, "IRI") == 0
+                                  ? "missingSupplementalIdentifierProperty"
+                                  : "missingSupplementalObjectProperty";
+            dtdl_fail(c, vid, e->id, json_string_value(json_object_get(sp, "propertyName")),
+                      e->path, "co-type '%s' requires property '%s'", e->supp[i],
+                      json_string_value(json_object_get(sp, "propertyName")));
+            ok = false;
         }
     }
+    return ok;
+}
+
+/* Parses one element (obj) in the range of its parent property, within the scope outer (NULL
+ * at the top level). Errors are reported through c; an element whose context, class or @id is
+ * wrong yields NULL, while one with wrong members is still returned (and linked) so that every
+ * error in it is reported. */
+static dtdl_elem_t *parse_elem(dtdl_pctx_t *c, const dtdl_scope_t *outer, json_t *obj,
+                               const char *range, dtdl_elem_t *parent, const char *pprop,
+                               const char *path, int doc, bool external)
+{
+    dtdl_elem_t *e = arena_calloc(&c->arena, 1, sizeof *e);
+    if (!e) return NULL;
+    e->json = obj;
+    e->path = path;
+    e->doc = doc;
+    e->parent = parent;
+    e->parent_prop = pprop;
+    e->external = external;
+    e->standard = doc == -1; /* -2 marks a stored model loaded through lookup */
+    if (outer) e->scope = *outer;
+    json_t *idv = json_object_get(obj, "@id");
+    const char *raw_id = json_string_value(idv);
+    if (!parse_elem_context(c, e, outer, raw_id)) return NULL;
+    if (!parse_elem_class(c, e, range, idv, raw_id)) return NULL;
+    if (!parse_elem_id(c, e, idv)) return NULL;
+    link_elem(c, e);
+    size_t nkeys = json_object_size(obj);
+    e->props = arena_calloc(&c->arena, nkeys ? nkeys : 1, sizeof *e->props);
+    e->supp_props = NULL;
+    size_t ncp;
+    const dtdl_meta_prop_t *cp = dtdl_meta_class_props(e->scope.version, e->cmeta, e->cls, &ncp);
+    bool ok = parse_elem_members(c, e, cp, ncp);
+    ok &= parse_elem_required(c, e, cp, ncp);
     for (size_t i = 0; i < e->prop_count; i++)
         if (e->props[i].val_count) /* object properties only: literals have no vals */
             ok &= check_unique(c, e, &e->props[i]);
     if (e->supp_props) json_array_append_new(c->held, e->supp_props);
-    (void)ok;
+    (void)ok; /* the errors are in c; the element stands for what was written */
     return e;
 }
 
