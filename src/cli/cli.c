@@ -7,6 +7,7 @@
 #include "cli/cli_internal.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,14 @@ int cli_arg_list(cli_ctx_t *ctx, const char *name, const char ***values)
     return ctx->counts[i];
 }
 
+/* The index of the command's CLI_POSITIONAL flag, or -1. */
+static int positional_index(const cli_command_t *cmd)
+{
+    for (size_t i = 0; cmd->flags && cmd->flags[i].name; i++)
+        if (cmd->flags[i].props & CLI_POSITIONAL) return (int)i;
+    return -1;
+}
+
 /* Parses argv[0..argc) (the part after the command words) into ctx->values. */
 static int parse_flags(cli_ctx_t *ctx, const char *cmdline)
 {
@@ -166,6 +175,7 @@ static int parse_flags(cli_ctx_t *ctx, const char *cmdline)
     for (int i = 0; i < ctx->argc; i++) {
         const char *arg = ctx->argv[i];
         int idx = -1;
+        bool bare = false;
         const char *inline_value = NULL;
         if (strncmp(arg, "--", 2) == 0 && arg[2]) {
             const char *eq = strchr(arg, '=');
@@ -178,6 +188,8 @@ static int parse_flags(cli_ctx_t *ctx, const char *cmdline)
             if (eq) inline_value = eq + 1;
         } else if (arg[0] == '-' && arg[1] && !arg[2]) {
             idx = flag_index(cmd, arg, 1);
+        } else if ((idx = positional_index(cmd)) >= 0) {
+            bare = true; /* this word is itself the first value */
         } else {
             return cli_usage(ctx, "unrecognized argument '%s'. See 'castor %s --help'.", arg,
                              cmdline);
@@ -200,10 +212,19 @@ static int parse_flags(cli_ctx_t *ctx, const char *cmdline)
             vals = arena_calloc(&ctx->arena, (size_t)ctx->argc + 1, sizeof *vals);
             if (!vals) return cli_fail(ctx, CASTOR_ENOMEM, "out of memory");
             if (inline_value) vals[n++] = inline_value;
+            if (bare) vals[n++] = arg;
             while (i + 1 < ctx->argc && ctx->argv[i + 1][0] != '-')
                 vals[n++] = ctx->argv[++i];
             if (n == 0)
                 return cli_usage(ctx, "argument %s: expected at least one argument", f->name);
+            /* A positional flag's values add up: `a.json --each --models b.json` is both.
+             * At most argc values in all, so the array sized argc + 1 holds them. */
+            if ((f->props & CLI_POSITIONAL) && ctx->values[idx]) {
+                const char **old = (const char **)ctx->values[idx];
+                memmove(vals + ctx->counts[idx], vals, (size_t)n * sizeof *vals);
+                memcpy(vals, old, (size_t)ctx->counts[idx] * sizeof *vals);
+                n += ctx->counts[idx];
+            }
         } else {
             vals = arena_calloc(&ctx->arena, 2, sizeof *vals);
             if (!vals) return cli_fail(ctx, CASTOR_ENOMEM, "out of memory");
@@ -354,8 +375,11 @@ static int run_command(cli_ctx_t *ctx, const char *cmdline)
     for (const cli_flag_t *fl = ctx->cmd->flags; fl && fl->name; fl++)
         if ((fl->props & CLI_REQUIRED) && !cli_arg(ctx, fl->name))
             return cli_usage(ctx,
-                             "the following arguments are required: %s. See 'castor %s --help'.",
-                             fl->name, cmdline);
+                             "the following arguments are required: %s%s%s%s. See 'castor %s "
+                             "--help'.",
+                             fl->name, (fl->props & CLI_POSITIONAL) ? " (or " : "",
+                             (fl->props & CLI_POSITIONAL) ? fl->metavar : "",
+                             (fl->props & CLI_POSITIONAL) ? " without the flag)" : "", cmdline);
     const char *o = cli_arg(ctx, "--output");
     if (o) {
         int fmt = cli_output_parse(o);
@@ -430,7 +454,7 @@ int cli_run(const cli_group_t *const *groups, int argc, char **argv, FILE *out, 
         help_level(out, g, level);
         return 0;
     }
-    if (used < nwords) {
+    if (used < nwords && positional_index(cmd) < 0) {
         fprintf(errout, "castor %s: unrecognized argument '%s'. See 'castor %s --help'.\n", path,
                 argv[1 + used], path);
         return 2;

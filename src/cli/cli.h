@@ -36,8 +36,10 @@
  * PARSING. `castor <words…> [flags]`: the leading words select the command (the longest
  * match of a command path); flags are `--long VALUE`, `--long=VALUE`, `-s VALUE`; a switch
  * (metavar NULL) takes no value; CLI_MULTI takes every following value up to the next flag
- * (az's nargs='+'). An unknown flag, a missing value or a missing required flag is a usage
- * error: a message naming it and `castor … --help`, exit 2. Global flags on every command:
+ * (az's nargs='+'); a CLI_POSITIONAL flag also takes the bare words after the command, its
+ * values, bare or flagged, adding up. An unknown flag, a missing value or a missing required
+ * flag is a usage error: a message naming it and `castor … --help`, exit 2. Global flags on
+ * every command:
  * --output/-o json|jsonc|table|tsv|none, --debug, --server URL, --ca-file FILE, --help/-h.
  *
  * HANDLERS return 0, or a negative code with ctx->err filled (cli_fail / cli_call do that);
@@ -74,6 +76,10 @@
 #define CLI_REQUIRED 0x1u /* must be given */
 #define CLI_SECRET 0x2u   /* its value never appears in --debug output */
 #define CLI_MULTI 0x4u    /* takes one or more values (az's nargs='+') */
+/* With CLI_MULTI: words after the command that are no flag's value are this flag's values
+ * too (`castor dtdl validate a.json models/` as well as `--models a.json models/`). At most
+ * one flag of a command has it. */
+#define CLI_POSITIONAL 0x8u
 
 typedef struct cli_ctx cli_ctx_t;
 
@@ -82,7 +88,7 @@ typedef struct cli_flag {
     const char *short_name; /* "-n" or NULL */
     const char *metavar;    /* "NAME"; NULL makes it a switch that takes no value */
     const char *help;
-    unsigned props; /* CLI_REQUIRED | CLI_SECRET | CLI_MULTI */
+    unsigned props; /* CLI_REQUIRED | CLI_SECRET | CLI_MULTI | CLI_POSITIONAL */
 } cli_flag_t;
 
 typedef int (*cli_handler_fn)(cli_ctx_t *ctx);

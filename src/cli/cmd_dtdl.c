@@ -1,9 +1,11 @@
 /* cmd_dtdl.c — `castor dtdl validate`: the server's own DTDL parser run offline on files, a
  * folder or JSON text, with no server and no sign-in.
  *
- * By default every model found is one set (as one upload would be: references resolve across
- * files). --each validates every file on its own, printing one verdict per file (the
- * differential test against the official parser uses it). Exit 1 when any set is invalid. */
+ * Sources come with --models or positionally (`castor dtdl validate a.json models/`); both
+ * add up. By default every model found is one set (as one upload would be: references
+ * resolve across files). --each validates every file on its own, printing one verdict per
+ * file (the differential test against the official parser uses it). Exit 1 when any set is
+ * invalid. */
 #include "cli/cli.h"
 
 #include "cli/cli_models_files.h"
@@ -79,14 +81,15 @@ static int dtdl_validate(cli_ctx_t *ctx)
 
 static const cli_flag_t validate_flags[] = {
     {"--models", NULL, "FILE|DIR|JSON",
-     "DTDL files, folders (every *.json under them) or inline JSON.", CLI_REQUIRED | CLI_MULTI},
+     "DTDL files, folders (every *.json under them) or inline JSON. The flag may be left out: "
+     "`castor dtdl validate FILE|DIR ...`.",
+     CLI_REQUIRED | CLI_MULTI | CLI_POSITIONAL},
     {"--each", NULL, NULL, "Validate each file on its own instead of all together.", 0},
     {0}};
 
 static const cli_command_t dtdl_commands[] = {
     {"dtdl validate", "Validate DTDL models offline, with the parser the server uses.",
-     "castor dtdl validate --models ./ontology", validate_flags, dtdl_validate,
-     "source,valid,models"},
+     "castor dtdl validate ./ontology", validate_flags, dtdl_validate, "source,valid,models"},
     {0}};
 
 static const cli_topic_t dtdl_topics[] = {{"dtdl", "Work with DTDL models offline."}, {0}};

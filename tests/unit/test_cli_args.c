@@ -44,11 +44,29 @@ static const cli_flag_t show_flags[] = {{"--name", "-n", "NAME", "The name.", CL
                                         {"--secret", "-p", "SECRET", "A secret.", CLI_SECRET},
                                         {0}};
 
+static int t_files(cli_ctx_t *ctx)
+{
+    const char **list;
+    int n = cli_arg_list(ctx, "--files", &list);
+    snprintf(seen, sizeof seen, "files n=%d each=%d:", n, cli_arg_bool(ctx, "--each"));
+    for (int i = 0; i < n; i++) {
+        strncat(seen, " ", sizeof seen - strlen(seen) - 1);
+        strncat(seen, list[i], sizeof seen - strlen(seen) - 1);
+    }
+    return 0;
+}
+
+static const cli_flag_t files_flags[] = {{"--files", NULL, "FILE", "Files, or give them bare.",
+                                          CLI_REQUIRED | CLI_MULTI | CLI_POSITIONAL},
+                                         {"--each", NULL, NULL, "A switch.", 0},
+                                         {0}};
+
 static const cli_command_t t_commands[] = {
     {"tg sub show", "Show a thing.", "castor tg sub show -n x", show_flags, t_show, NULL},
     {"tg sub deep verb", "A deep command.", NULL, NULL, t_fail, NULL},
     {"tg fail", "Fails.", NULL, NULL, t_fail, NULL},
     {"tg usage", "Usage error.", NULL, NULL, t_usage, NULL},
+    {"tg files", "Takes files positionally.", "castor tg files a b", files_flags, t_files, NULL},
     {0}};
 static const cli_topic_t t_topics[] = {{"tg", "The test group."}, {"tg sub", "A subgroup."}, {0}};
 static const cli_group_t t_group = {"tg", t_topics, t_commands};
@@ -220,6 +238,43 @@ static void help_at_every_level(void **state)
     run_free(&r);
 }
 
+/* A CLI_POSITIONAL flag takes the bare words after the command, alone or mixed with the
+ * flag itself and other flags; the values add up in the order given. */
+static void positional_values(void **state)
+{
+    (void)state;
+    run_out_t r = run("tg files a.json dir");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(seen, "files n=2 each=0: a.json dir");
+    run_free(&r);
+    r = run("tg files --files a.json dir");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(seen, "files n=2 each=0: a.json dir");
+    run_free(&r);
+    r = run("tg files a.json --each b.json");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(seen, "files n=2 each=1: a.json b.json");
+    run_free(&r);
+    r = run("tg files a.json --files b.json c --each d");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(seen, "files n=4 each=1: a.json b.json c d");
+    run_free(&r);
+    r = run("tg files --each");
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "the following arguments are required: --files (or FILE "
+                                  "without the flag)"));
+    run_free(&r);
+    r = run("tg files a --bogus");
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "unrecognized argument '--bogus'"));
+    run_free(&r);
+    /* Commands without a positional flag still refuse bare words. */
+    r = run("tg sub show -n a stray");
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "unrecognized argument 'stray'"));
+    run_free(&r);
+}
+
 static void handler_errors_exit_codes(void **state)
 {
     (void)state;
@@ -244,6 +299,7 @@ int main(void)
         cmocka_unit_test(missing_required_and_missing_value),
         cmocka_unit_test(unknown_words),
         cmocka_unit_test(help_at_every_level),
+        cmocka_unit_test(positional_values),
         cmocka_unit_test(handler_errors_exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
