@@ -111,7 +111,7 @@ static const fidelity_case_t g_cases[] = {
      NULL},
     {"own schemas used deep inside an Object field",
      "{" V3 IF("dtmi:ex:A;1") "," SCHEMAS_S ",\"contents\":[{\"@type\":\"Property\",\"name\":\"p\","
-                                            "\"schema\":{\"@type\":\"Object\","
+                              "\"schema\":{\"@type\":\"Object\","
                               "\"fields\":[{\"name\":\"f\",\"schema\":\"dtmi:ex:S;1\"}]}}]}",
      NULL},
     {"Interface uses the schemas of the Interface in its Component",
