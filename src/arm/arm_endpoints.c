@@ -78,9 +78,10 @@ static int req_string(const json_t *props, const char *key, size_t max, const ch
                       const char **out, castor_err *err)
 {
     int rc = opt_string(props, key, max, out, err);
-    if (rc == 0 && (!*out || !**out))
-        rc = bad_content(err, "properties.%s is required%s.", key, why);
-    return rc;
+    if (rc < 0) return rc;
+    if (*out && **out) return CASTOR_OK;
+    bad_content(err, "properties.%s is required%s.", key, why);
+    return CASTOR_EINVAL; /* so that callers (and analyzers) see *out is set on 0 */
 }
 
 /* 1 when host (no port, IPv6 without brackets) is this machine's loopback. */
@@ -233,7 +234,7 @@ static int body_parse(const json_t *body, ep_body_t *b, castor_err *err)
         return bad_content(err,
                            "The body must be an object {\"properties\": {\"endpointType\": ...}}; "
                            "endpointType is " EP_TYPES ".");
-    const char *type;
+    const char *type = NULL;
     int rc = req_string(props, "endpointType", 32, " (" EP_TYPES ")", &type, err);
     if (rc < 0) return rc;
     if (strcasecmp(type, "EventHub") == 0 || strcasecmp(type, "ServiceBus") == 0)
@@ -250,7 +251,7 @@ static int body_parse(const json_t *body, ep_body_t *b, castor_err *err)
         return bad_content(err, "properties.endpointType '%s' is not one castor has: it is %s.",
                            type, EP_TYPES);
 
-    const char *auth;
+    const char *auth = NULL;
     rc = opt_string(props, "authenticationType", 32, &auth, err);
     if (rc < 0) return rc;
     if (auth && strcasecmp(auth, "IdentityBased") == 0)
@@ -268,7 +269,7 @@ static int body_parse(const json_t *body, ep_body_t *b, castor_err *err)
         return castor_err_http(err, CASTOR_EINVAL, 400, "BadRequest",
                                "properties.identity is not supported: castor has no managed "
                                "identities; leave it out and use 'KeyBased' authentication.");
-    const char *dls, *dlu;
+    const char *dls = NULL, *dlu = NULL;
     if ((rc = opt_string(props, "deadLetterSecret", EP_URI_MAX, &dls, err)) < 0) return rc;
     if ((rc = opt_string(props, "deadLetterUri", EP_URI_MAX, &dlu, err)) < 0) return rc;
     if (dls || dlu)
@@ -298,7 +299,7 @@ static int body_parse(const json_t *body, ep_body_t *b, castor_err *err)
     static const char *const web[] = {"https", "http", NULL};
     static const char *const mq[] = {"mqtt", "mqtts", NULL};
     if (b->type == types[0]) {
-        const char *topic, *k1, *k2;
+        const char *topic = NULL, *k1 = NULL, *k2 = NULL;
         rc = req_string(props, "TopicEndpoint", EP_URI_MAX, " (the Event Grid topic's URL)", &topic,
                         err);
         if (rc == 0) rc = uri_check("TopicEndpoint", topic, web, 1, err);
@@ -313,7 +314,7 @@ static int body_parse(const json_t *body, ep_body_t *b, castor_err *err)
         set_str(s, "accessKey1", k1);
         if (k2) set_str(s, "accessKey2", k2);
     } else if (b->type == types[1]) {
-        const char *uri, *key, *ca;
+        const char *uri = NULL, *key = NULL, *ca = NULL;
         rc = req_string(props, "endpointUri", EP_URI_MAX, " (https://...)", &uri, err);
         if (rc == 0) rc = uri_check("endpointUri", uri, web, 1, err);
         if (rc == 0) rc = opt_string(props, "accessKey", EP_SECRET_MAX, &key, err);
@@ -325,7 +326,8 @@ static int body_parse(const json_t *body, ep_body_t *b, castor_err *err)
         if (ca) set_str(p, "caCertificate", ca);
         if (key) set_str(s, "accessKey", key);
     } else {
-        const char *uri, *topic, *user, *pass, *client, *ca;
+        const char *uri = NULL, *topic = NULL, *user = NULL, *pass = NULL, *client = NULL,
+                   *ca = NULL;
         rc = req_string(props, "endpointUri", EP_URI_MAX,
                         " (mqtt://host:port or mqtts://host:port)", &uri, err);
         if (rc == 0) rc = uri_check("endpointUri", uri, mq, 0, err);
