@@ -3,7 +3,7 @@
 # req/s on a shared 2-core machine, is exact and repeatable: castor runs under callgrind for
 # N1 and N2 sequential requests of each kind; the difference over N2-N1 is the cost of one
 # request (start-up, including its random RSA key generation, cancels out once the key
-# generation's own count is subtracted). Also prints the guard's own share (authz_data_guard).
+# generation's own count is subtracted). Also prints the guard's own share (access_guard_data).
 #   bench/authz_callgrind.sh [path/to/castor]     (needs valgrind; takes a few minutes)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,6 +32,6 @@ per() { # kind -> instructions per request, key generation subtracted
   echo $(( ((b - kb) - (a - ka)) / (N2 - N1) ))
 }
 h=$(per health); a=$(per auth)
-g=$(( $(fn "auth$N2" "authz_guard.c:authz_data_guard [") / N2 ))
+g=$(( $(fn "auth$N2" "access_guard.c:access_guard_data [") / N2 ))
 echo "authz (callgrind, instructions per request): /healthz $h, authorized GET /models $a, of which the guard $g"
 awk -v h="$h" -v a="$a" -v g="$g" 'BEGIN { printf "guard = %.1f%% of an authorized request, %.1f%% of a /healthz request (target under 10%%)\n", 100*g/a, 100*g/h }'

@@ -15,7 +15,7 @@
 int arm_audit_change(store_txn_t *t, http_request_t *req, const char *action,
                      const store_role_assignment_t *ra, castor_err *err)
 {
-    const arm_caller_t *caller = arm_caller(req);
+    const access_principal_t *caller = req->caller;
     json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s}", "roleAssignment", ra->id, "principalId",
                                ra->principal_id, "principalType", ra->principal_type,
                                "roleDefinitionId", ra->role_definition_id, "scope", ra->scope);
@@ -27,9 +27,9 @@ int arm_audit_change(store_txn_t *t, http_request_t *req, const char *action,
         .kind = action,
         .status = 200,
         .cause = "",
-        .principal_id = caller ? caller->object_id : "",
-        .principal_name = caller ? caller->name : "",
-        .app_id = caller ? caller->app_id : "",
+        .principal_id = caller ? caller->oid : "",
+        .principal_name = access_caller_name(caller),
+        .app_id = caller ? caller->appid : "",
         .action = action,
         .scope = ra->scope,
         .detail = text,
@@ -63,15 +63,15 @@ static int denial_one(const store_audit_event_t *e, void *ctx)
 
 int arm_h_denials_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    const arm_caller_t *caller = arm_caller(req);
-    const char *scope = arm_request_scope(req);
+    const access_principal_t *caller = req->caller;
+    const char *scope = access_request_scope(req);
     denial_list_t l = {
         .value = json_array(),
-        .caller = caller ? caller->object_id : "",
-        .may_read_all = arm_can(req, "Microsoft.Authorization/roleAssignments/read", scope),
+        .caller = caller ? caller->oid : "",
+        .may_read_all = access_can(req, "Microsoft.Authorization/roleAssignments/read", scope),
     };
     store_txn_t *t;
-    int rc = store_begin(arm_app(req)->store, STORE_READ, &t, err);
+    int rc = store_begin(arm_deps(req)->store, STORE_READ, &t, err);
     if (rc == 0) {
         rc = store_audit_each(t, http_request_query(req, "requestId"),
                               strcmp(scope, "/") == 0 ? NULL : scope, 200, denial_one, &l, err);

@@ -100,7 +100,7 @@ static json_t *ra_json(http_request_t *req, const store_role_assignment_t *ra)
 /* The scope a request addresses, normalized for comparisons ("" never: "/" at root). */
 static const char *request_scope(http_request_t *req)
 {
-    return arm_request_scope(req);
+    return access_request_scope(req);
 }
 
 /* The resource a scope names must exist: a group, or an instance (the only resource type). */
@@ -157,7 +157,7 @@ static int rd_one(const store_role_definition_t *d, void *ctx)
 {
     rd_ctx_t *c = ctx;
     rbac_role_def_t def;
-    if (arm_roledef_from_store(&c->req->arena, d, &def, c->err) < 0) {
+    if (access_roledef_from_store(&c->req->arena, d, &def, c->err) < 0) {
         c->rc = c->err->rc;
         return 1;
     }
@@ -198,8 +198,8 @@ int arm_h_roledef_list(http_request_t *req, http_response_t *resp, castor_err *e
     if (by_name) {
         /* Names resolve like everywhere else: case-insensitively, legacy preview names to the
          * roles that replaced them. */
-        arm_rbac_ref_t *ref;
-        const rbac_index_t *ix = arm_rbac_acquire(arm_app(req)->rbac, &ref);
+        access_rbac_ref_t *ref;
+        const rbac_index_t *ix = access_rbac_acquire(arm_deps(req)->rbac, &ref);
         int legacy = 0;
         const rbac_role_def_t *r = rbac_role_find(ix, name ? name : "", &legacy, NULL);
         char guid[RBAC_GUID_LEN + 1] = "";
@@ -209,7 +209,7 @@ int arm_h_roledef_list(http_request_t *req, http_response_t *resp, castor_err *e
             else if (r->type == RBAC_ROLE_CUSTOM && want_custom)
                 c.guid = arena_strdup(&req->arena, guid);
         }
-        arm_rbac_release(ref);
+        access_rbac_release(ref);
         if (!c.guid) return arm_send_page(req, resp, c.items, err);
     } else if (want_builtin) {
         for (size_t i = 0; i < rbac_builtin_count(); i++)
@@ -302,17 +302,17 @@ int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *er
                                    rbac_builtin_at(i)->role_name);
     rbac_role_def_t def;
     memset(&def, 0, sizeof def);
-    rc = arm_roledef_from_json(&req->arena, json_object_get(props, "permissions"),
-                               json_object_get(props, "assignableScopes"), &def, err);
+    rc = access_roledef_from_json(&req->arena, json_object_get(props, "permissions"),
+                                  json_object_get(props, "assignableScopes"), &def, err);
     if (rc < 0) return rc;
     def.id = guid;
     def.role_name = json_string_value(name);
     def.description = json_is_string(desc) ? json_string_value(desc) : "";
     def.type = RBAC_ROLE_CUSTOM;
-    arm_rbac_ref_t *ref;
-    const rbac_index_t *ix = arm_rbac_acquire(arm_app(req)->rbac, &ref);
+    access_rbac_ref_t *ref;
+    const rbac_index_t *ix = access_rbac_acquire(arm_deps(req)->rbac, &ref);
     rc = rbac_role_def_validate(ix, &def, err);
-    arm_rbac_release(ref);
+    access_rbac_release(ref);
     if (rc < 0) {
         if (!err->code[0]) arm_err_recode(err, 400, "InvalidRoleDefinition");
         return rc;
@@ -329,7 +329,8 @@ int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *er
         if (rc == 0 && sc.subscription[0]) rc = arm_subscription_check(t, sc.subscription, err);
         if (rc == 0 && sc.resource_group[0])
             rc = arm_group_check(t, sc.subscription, sc.resource_group, err);
-        if (rc == 0) rc = arm_require(req, "Microsoft.Authorization/roleDefinitions/write", s, err);
+        if (rc == 0)
+            rc = access_require(req, "Microsoft.Authorization/roleDefinitions/write", s, err);
     }
     store_role_definition_t rec;
     memset(&rec, 0, sizeof rec);
@@ -339,8 +340,8 @@ int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *er
     snprintf(rec.id, sizeof rec.id, "%s", guid);
     snprintf(rec.role_name, sizeof rec.role_name, "%s", def.role_name);
     snprintf(rec.description, sizeof rec.description, "%s", def.description);
-    const arm_caller_t *c = arm_caller(req);
-    snprintf(rec.created_by, sizeof rec.created_by, "%s", c ? c->object_id : "");
+    const access_principal_t *c = req->caller;
+    snprintf(rec.created_by, sizeof rec.created_by, "%s", c ? c->oid : "");
     rec.created = rec.updated = time_now_s();
     if (rc == 0 && (!rec.permissions || !rec.assignable_scopes))
         rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
@@ -349,7 +350,7 @@ int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *er
         castor_err_http(err, rc, 409, "RoleDefinitionWithSameNameExists",
                         "A custom role with the same name '%s' already exists.", def.role_name);
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
-    if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
+    if (rc == 0) rc = access_rbac_reload(arm_deps(req)->rbac, err);
     if (rc == 0) {
         rc = arm_send(
             req, resp, 201,
@@ -404,7 +405,7 @@ int arm_h_roledef_delete(http_request_t *req, http_response_t *resp, castor_err 
                              guid, u.count);
     if (rc == 0) rc = store_role_definition_delete(t, guid, err);
     if (t) rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
-    if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
+    if (rc == 0) rc = access_rbac_reload(arm_deps(req)->rbac, err);
     if (rc < 0) {
         json_decref(body);
         return rc;
@@ -448,9 +449,9 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
                                "properties.principalType must be a string.");
     const char *scope = request_scope(req);
     const char *principal = json_string_value(pid);
-    const arm_caller_t *caller = arm_caller(req);
+    const access_principal_t *caller = req->caller;
     const char *tenant =
-        caller && caller->tenant_id[0] ? caller->tenant_id : arm_app(req)->tenant_id;
+        caller && caller->tenant_id[0] ? caller->tenant_id : arm_deps(req)->tenant_id;
     store_role_assignment_t *ra = calloc(1, sizeof *ra);
     if (!ra) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     store_txn_t *t;
@@ -478,11 +479,12 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         }
     }
     if (rc == 0 && ptype && json_is_string(ptype) &&
-        strcasecmp(json_string_value(ptype), arm_principal_type_name(actual)) != 0)
+        strcasecmp(json_string_value(ptype), access_principal_type_name(actual)) != 0)
         rc = castor_err_http(err, CASTOR_EINVAL, 400, "UnmatchedPrincipalType",
                              "The PrincipalId '%s' has type '%s' , which is different from "
                              "specified PrincipalType '%s'.",
-                             principal, arm_principal_type_name(actual), json_string_value(ptype));
+                             principal, access_principal_type_name(actual),
+                             json_string_value(ptype));
     rbac_assignment_t as = {.name = name,
                             .scope = scope,
                             .principal_id = principal,
@@ -490,10 +492,10 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
                             .role_definition_id = json_string_value(rd)};
     int same = 0;
     if (rc == 0) {
-        arm_rbac_ref_t *ref;
-        const rbac_index_t *ix = arm_rbac_acquire(arm_app(req)->rbac, &ref);
+        access_rbac_ref_t *ref;
+        const rbac_index_t *ix = access_rbac_acquire(arm_deps(req)->rbac, &ref);
         same = rbac_assignment_validate(ix, &as, err);
-        arm_rbac_release(ref);
+        access_rbac_release(ref);
         if (same < 0) {
             rc = same;
             if (!err->code[0]) arm_err_recode(err, 400, "InvalidRoleAssignmentRequest");
@@ -517,9 +519,9 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         for (char *p = ra->principal_id; *p; p++)
             *p = (char)tolower((unsigned char)*p);
         snprintf(ra->principal_type, sizeof ra->principal_type, "%s",
-                 arm_principal_type_name(actual));
+                 access_principal_type_name(actual));
         snprintf(ra->role_definition_id, sizeof ra->role_definition_id, "%s", guid);
-        snprintf(ra->created_by, sizeof ra->created_by, "%s", caller ? caller->object_id : "");
+        snprintf(ra->created_by, sizeof ra->created_by, "%s", caller ? caller->oid : "");
         if (json_is_string(desc))
             snprintf(ra->description, sizeof ra->description, "%s", json_string_value(desc));
         ra->created = time_now_s();
@@ -530,7 +532,7 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
         if (rc == 0) rc = arm_audit_change(t, req, RA_WRITE, ra, err);
     }
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
-    if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
+    if (rc == 0) rc = access_rbac_reload(arm_deps(req)->rbac, err);
     if (rc == 0) rc = arm_send(req, resp, 201, ra_json(req, ra), err);
 out:
     free(ra);
@@ -615,7 +617,7 @@ int arm_h_ra_delete(http_request_t *req, http_response_t *resp, castor_err *err)
     if (rc == 0) rc = store_role_assignment_delete(t, ra->id, err);
     if (rc == 0) rc = arm_audit_change(t, req, RA_DELETE, ra, err);
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
-    if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
+    if (rc == 0) rc = access_rbac_reload(arm_deps(req)->rbac, err);
     if (rc == 0) body = ra_json(req, ra);
     if (rc == 0) rc = arm_send(req, resp, 200, body, err);
 out:
@@ -726,7 +728,7 @@ static json_t *strlist_json(const rbac_strlist_t *l)
 
 int arm_h_permissions(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    const arm_caller_t *c = arm_caller(req);
+    const access_principal_t *c = req->caller;
     if (!c)
         return castor_err_http(err, CASTOR_EAUTH, 401, "AuthenticationFailed",
                                "Authentication failed.");
@@ -737,13 +739,13 @@ int arm_h_permissions(http_request_t *req, http_response_t *resp, castor_err *er
         store_rollback(t);
     }
     if (rc < 0) return rc;
-    rbac_principal_t p = {.object_id = c->object_id, .group_ids = {c->groups, c->ngroups}};
+    rbac_principal_t p = {.object_id = c->oid, .group_ids = {c->groups, c->ngroups}};
     rbac_permission_t *perms = NULL;
     size_t n = 0;
-    arm_rbac_ref_t *ref;
-    const rbac_index_t *ix = arm_rbac_acquire(arm_app(req)->rbac, &ref);
+    access_rbac_ref_t *ref;
+    const rbac_index_t *ix = access_rbac_acquire(arm_deps(req)->rbac, &ref);
     rc = rbac_permissions(ix, &p, request_scope(req), &req->arena, &perms, &n, err);
-    arm_rbac_release(ref);
+    access_rbac_release(ref);
     if (rc < 0) return rc;
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)

@@ -4,52 +4,21 @@
 
 #include "arm/arm.h"
 #include "http/http.h"
-#include "serve/app.h"
 #include "store/store_arm.h"
 
 #include <jansson.h>
 
-/* Who is calling, as the guard authenticated them. Strings live in the request arena. */
-typedef struct arm_caller {
-    const char *tenant_id;
-    const char *object_id;
-    const char *app_id;        /* "" for a user token through no app we care about */
-    const char *name;          /* UPN for users, appId for applications: ARM's 'client' */
-    const char *const *groups; /* transitive group object ids */
-    size_t ngroups;
-    int is_app; /* app-only token (service principal) */
-} arm_caller_t;
-
-/* The caller arm_guard authenticated for req; NULL when it did not run for this request.
- * The guard and the handler run one after the other on the listener's worker thread, and
- * http_request_t has no slot for a principal, so the guard leaves it in a thread-local keyed
- * by the request. */
-const arm_caller_t *arm_caller(const http_request_t *req);
-/* Records c (copied into req's arena) as req's caller. Tests use it to skip authentication. */
-int arm_caller_set(http_request_t *req, const arm_caller_t *c);
-
-/* Verifies the bearer token for an ARM audience and fills out (arm_authn.c). */
-int arm_authenticate(http_request_t *req, arm_caller_t *out, castor_err *err);
-/* The authorization half of the guard: subscription exists, route action at request scope. */
-int arm_authorize(http_request_t *req, const http_route_t *route, castor_err *err);
-
-/* The route's control-plane action ("" = any authenticated caller; list handlers filter
- * their items instead) (arm_routes.c). */
-const char *arm_route_action(const http_route_t *route);
-
 /* ---- helpers (arm_util.c) ---- */
 
-static inline castor_app_t *arm_app(const http_request_t *req)
+/* The dependencies serve.c registered arm_routes with. */
+static inline const arm_deps_t *arm_deps(const http_request_t *req)
 {
-    return (castor_app_t *)req->app;
+    return req->deps;
 }
 /* The public base URL without a trailing slash, e.g. "https://localhost:8443". */
 const char *arm_base_url(const http_request_t *req);
 /* The instance's hostName: "{public host}:{port}/dt/{name}" (the base URL minus https://). */
 const char *arm_host_name(http_request_t *req, const char *name);
-/* The scope a request addresses, from its route parameters (subscriptionId, resourceGroupName,
- * providerNamespace/resourceType/resourceName); "/" when it has none. Arena memory. */
-const char *arm_request_scope(http_request_t *req);
 /* The instance ARM id. */
 const char *arm_instance_id(arena_t *a, const char *sub, const char *group, const char *name);
 
@@ -59,11 +28,6 @@ const char *arm_instance_id(arena_t *a, const char *sub, const char *group, cons
 int arm_audit_change(store_txn_t *t, http_request_t *req, const char *action,
                      const store_role_assignment_t *ra, castor_err *err);
 int arm_h_denials_list(http_request_t *req, http_response_t *resp, castor_err *err);
-
-/* 1 when the caller holds action at scope. */
-int arm_can(http_request_t *req, const char *action, const char *scope);
-/* 0 when the caller holds action at scope; else ARM's AuthorizationFailed 403. */
-int arm_require(http_request_t *req, const char *action, const char *scope, castor_err *err);
 
 /* Sends value (consumed) as JSON with status. */
 int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *value,
@@ -94,14 +58,6 @@ int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_ou
 int arm_body_location_tags(http_request_t *req, const json_t **loc, const char **tags,
                            castor_err *err);
 
-rbac_principal_type_t arm_principal_type_parse(const char *s);
-const char *arm_principal_type_name(rbac_principal_type_t t);
-
-/* Custom role definitions between the store's JSON text and the engine's structs. */
-int arm_roledef_from_store(arena_t *a, const store_role_definition_t *d, rbac_role_def_t *out,
-                           castor_err *err);
-int arm_roledef_from_json(arena_t *a, const json_t *permissions, const json_t *scopes,
-                          rbac_role_def_t *out, castor_err *err);
 /* A role definition in ARM's shape; id prefixed with /subscriptions/{sub} when sub != NULL. */
 json_t *arm_roledef_json(arena_t *a, const rbac_role_def_t *def, const char *sub,
                          const store_role_definition_t *meta);

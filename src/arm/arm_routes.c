@@ -1,16 +1,12 @@
-/* arm_routes.c — the resource manager's route table, each route's control-plane action, and
- * the guard that enforces them.
+/* arm_routes.c — the resource manager's route table: each route's control-plane action and
+ * the guard that enforces it (access_guard_arm, access/access.h).
  *
- * One list (ARM_ROUTES) generates both the http_route_t table and the parallel action table,
- * so a route cannot be added without saying what it requires. An empty action means "any
+ * Every entry of the list (ARM_ROUTES) names its action, so a route cannot be added without
+ * saying what it requires. An empty action means "any
  * authenticated caller": tenants/subscriptions/operations, reads of role definitions (every
  * Azure user may read them), the caller's own permissions, and list operations, which filter
  * their items by what the caller may read instead of refusing the whole list. */
 #include "arm/arm_internal.h"
-
-#include "core/ids.h"
-
-#include <string.h>
 
 #define RES http_api_versions_arm_res
 #define DTV http_api_versions_arm_dt
@@ -30,7 +26,7 @@
 #define RA_ACT "Microsoft.Authorization/roleAssignments/"
 
 /* Role definitions and assignments at one scope shape X (root, subscription, group, resource). */
-#define AUTHZ_AT(X, P)                                                                             \
+#define ACCESS_AT(X, P)                                                                            \
     X("GET", P MA "/roleDefinitions", arm_h_roledef_list, "RoleDefinitions_List", AUTH, "", 0)     \
     X("GET", P MA "/roleDefinitions/{roleDefinitionId}", arm_h_roledef_get, "RoleDefinitions_Get", \
       AUTH, "", 0)                                                                                 \
@@ -91,57 +87,11 @@
     X("GET", G MA "/permissions", arm_h_permissions, "Permissions_ListForResourceGroup", AUTH, "", \
       0)                                                                                           \
     X("GET", R MA "/permissions", arm_h_permissions, "Permissions_ListForResource", AUTH, "", 0)   \
-    AUTHZ_AT(X, "")                                                                                \
-    AUTHZ_AT(X, S)                                                                                 \
-    AUTHZ_AT(X, G)                                                                                 \
-    AUTHZ_AT(X, R)
+    ACCESS_AT(X, "")                                                                               \
+    ACCESS_AT(X, S)                                                                                \
+    ACCESS_AT(X, G)                                                                                \
+    ACCESS_AT(X, R)
 
-#define AS_ROUTE(m, p, h, n, v, a, j) {m, p, h, n, v, NULL, 0, j},
-#define AS_ACTION(m, p, h, n, v, a, j) a,
+#define AS_ROUTE(m, p, h, n, v, a, j) {m, p, h, n, v, a, 0, j, access_guard_arm},
 
 const http_route_t arm_routes[] = {ARM_ROUTES(AS_ROUTE){0}};
-static const char *const actions[] = {ARM_ROUTES(AS_ACTION) NULL};
-
-_Static_assert(sizeof arm_routes / sizeof arm_routes[0] == sizeof actions / sizeof actions[0],
-               "every ARM route has an action entry");
-
-const char *arm_route_action(const http_route_t *route)
-{
-    size_t n = sizeof arm_routes / sizeof arm_routes[0] - 1;
-    if (route < arm_routes || route >= arm_routes + n) return NULL;
-    return actions[route - arm_routes];
-}
-
-int arm_authorize(http_request_t *req, const http_route_t *route, castor_err *err)
-{
-    const char *action = arm_route_action(route);
-    if (!action)
-        return castor_err_set(err, CASTOR_EINTERNAL, "route %s is not an ARM route",
-                              route && route->name ? route->name : "?");
-    const char *sub = http_request_param(req, "subscriptionId");
-    if (sub) {
-        if (!ids_is_guid(sub))
-            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidSubscriptionId",
-                                   "The provided subscription identifier '%s' is malformed or "
-                                   "invalid.",
-                                   sub);
-        store_txn_t *t;
-        int rc = arm_begin(req, STORE_READ, &t, err);
-        if (rc < 0) return rc;
-        rc = arm_subscription_check(t, sub, err);
-        store_rollback(t);
-        if (rc < 0) return rc;
-    }
-    if (!action[0]) return CASTOR_OK;
-    return arm_require(req, action, arm_request_scope(req), err);
-}
-
-int arm_guard(http_request_t *req, const http_route_t *route, castor_err *err)
-{
-    arm_caller_t c;
-    int rc = arm_authenticate(req, &c, err);
-    if (rc < 0) return rc;
-    rc = arm_caller_set(req, &c);
-    if (rc < 0) return castor_err_set(err, rc, "out of memory");
-    return arm_authorize(req, route, err);
-}

@@ -15,7 +15,7 @@
 
 int arm_h_tenants_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    const arm_caller_t *c = arm_caller(req);
+    const access_principal_t *c = req->caller;
     store_tenant_t *tenants = calloc(TENANTS_MAX, sizeof *tenants);
     if (!tenants) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     store_txn_t *t;
@@ -53,7 +53,7 @@ static json_t *subscription_json(http_request_t *req, const store_subscription_t
 }
 
 typedef struct visible {
-    const arm_caller_t *c;
+    const access_principal_t *c;
     const char *prefix; /* "/subscriptions/{id}" */
     int found;
 } visible_t;
@@ -61,7 +61,7 @@ typedef struct visible {
 static int visible_one(const store_role_assignment_t *ra, void *ctx)
 {
     visible_t *v = ctx;
-    int mine = strcasecmp(ra->principal_id, v->c->object_id) == 0;
+    int mine = strcasecmp(ra->principal_id, v->c->oid) == 0;
     for (size_t i = 0; !mine && i < v->c->ngroups; i++)
         mine = strcasecmp(ra->principal_id, v->c->groups[i]) == 0;
     if (!mine) return 0;
@@ -77,7 +77,7 @@ static int visible_one(const store_role_assignment_t *ra, void *ctx)
 static int subscription_visible(http_request_t *req, store_txn_t *t, const char *sub,
                                 castor_err *err)
 {
-    const arm_caller_t *c = arm_caller(req);
+    const access_principal_t *c = req->caller;
     if (!c) return 0;
     visible_t v = {c, arena_sprintf(&req->arena, "/subscriptions/%s", sub), 0};
     int rc = store_role_assignment_each(t, visible_one, &v, err);
@@ -258,8 +258,8 @@ int arm_h_group_delete(http_request_t *req, http_response_t *resp, castor_err *e
     }
     if (rc < 0) return arm_fail(t, rc);
     rc = store_commit(t, err);
-    if (rc == 0) arm_instance_cache_clear(); /* the group's instances went with it */
-    if (rc == 0) rc = arm_rbac_reload(arm_app(req)->rbac, err);
+    if (rc == 0) access_instance_cache_clear(); /* the group's instances went with it */
+    if (rc == 0) rc = access_rbac_reload(arm_deps(req)->rbac, err);
     if (rc < 0) return rc;
     resp->status = 200;
     return CASTOR_OK;
@@ -275,7 +275,7 @@ static int group_one(const store_resource_group_t *rg, void *ctx)
     group_walk_t *w = ctx;
     const char *scope = arena_sprintf(&w->req->arena, "/subscriptions/%s/resourceGroups/%s",
                                       rg->subscription_id, rg->name);
-    if (scope && arm_can(w->req, "Microsoft.Resources/subscriptions/resourceGroups/read", scope))
+    if (scope && access_can(w->req, "Microsoft.Resources/subscriptions/resourceGroups/read", scope))
         json_array_append_new(w->items, group_json(w->req, rg));
     return 0;
 }
@@ -315,7 +315,8 @@ static int res_one(const store_dt_instance_t *d, void *ctx)
     if (w->type && strcasecmp(w->type, "Microsoft.DigitalTwins/digitalTwinsInstances") != 0)
         return 0;
     const char *id = arm_instance_id(a, d->subscription_id, d->resource_group, d->name);
-    if (!id || !arm_can(w->req, "Microsoft.DigitalTwins/digitalTwinsInstances/read", id)) return 0;
+    if (!id || !access_can(w->req, "Microsoft.DigitalTwins/digitalTwinsInstances/read", id))
+        return 0;
     json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "name", d->name, "type",
                              "Microsoft.DigitalTwins/digitalTwinsInstances", "location",
                              d->location, "tags", arm_tags_load(d->tags));

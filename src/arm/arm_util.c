@@ -1,5 +1,5 @@
-/* arm_util.c — what every resource-manager handler needs: scopes, authorization checks in
- * ARM's words, paging with absolute nextLinks, $filter terms, tags, role definition JSON. */
+/* arm_util.c — what every resource-manager handler needs: URLs, paging with absolute
+ * nextLinks, $filter terms, tags, role definition JSON. */
 #include "arm/arm_internal.h"
 
 #include "core/json.h"
@@ -14,40 +14,10 @@
 #define ARM_PAGE_SIZE 100 /* items per page of every list; past it, nextLink */
 #define ARM_TAGS_MAX 50   /* Azure: 50 tags per resource */
 
-static _Thread_local struct {
-    const http_request_t *req;
-    arm_caller_t caller;
-} current;
-
-const arm_caller_t *arm_caller(const http_request_t *req)
-{
-    return current.req == req && req ? &current.caller : NULL;
-}
-
-int arm_caller_set(http_request_t *req, const arm_caller_t *c)
-{
-    arena_t *a = &req->arena;
-    arm_caller_t *d = &current.caller;
-    memset(d, 0, sizeof *d);
-    d->tenant_id = arena_strdup(a, c->tenant_id ? c->tenant_id : "");
-    d->object_id = arena_strdup(a, c->object_id ? c->object_id : "");
-    d->app_id = arena_strdup(a, c->app_id ? c->app_id : "");
-    d->name = arena_strdup(a, c->name && c->name[0] ? c->name : d->object_id);
-    d->is_app = c->is_app;
-    const char **g = c->ngroups ? arena_alloc(a, c->ngroups * sizeof *g) : NULL;
-    for (size_t i = 0; g && i < c->ngroups; i++)
-        g[i] = arena_strdup(a, c->groups[i]);
-    d->groups = g;
-    d->ngroups = g ? c->ngroups : 0;
-    if (!d->tenant_id || !d->object_id || !d->app_id || !d->name) return CASTOR_ENOMEM;
-    current.req = req;
-    return CASTOR_OK;
-}
-
 const char *arm_base_url(const http_request_t *req)
 {
-    const castor_app_t *app = arm_app(req);
-    return app ? app->cfg.public_url : "";
+    const arm_deps_t *d = arm_deps(req);
+    return d && d->public_url ? d->public_url : "";
 }
 
 const char *arm_host_name(http_request_t *req, const char *name)
@@ -67,47 +37,6 @@ const char *arm_instance_id(arena_t *a, const char *sub, const char *group, cons
                          "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DigitalTwins/"
                          "digitalTwinsInstances/%s",
                          sub, group, name);
-}
-
-const char *arm_request_scope(http_request_t *req)
-{
-    const char *sub = http_request_param(req, "subscriptionId");
-    const char *rg = http_request_param(req, "resourceGroupName");
-    const char *ns = http_request_param(req, "providerNamespace");
-    const char *type = http_request_param(req, "resourceType");
-    const char *name = http_request_param(req, "resourceName");
-    if (!sub) return "/";
-    if (!rg) return arena_sprintf(&req->arena, "/subscriptions/%s", sub);
-    if (!name) return arena_sprintf(&req->arena, "/subscriptions/%s/resourceGroups/%s", sub, rg);
-    return arena_sprintf(&req->arena, "/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s", sub,
-                         rg, ns ? ns : "Microsoft.DigitalTwins",
-                         type ? type : "digitalTwinsInstances", name);
-}
-
-int arm_can(http_request_t *req, const char *action, const char *scope)
-{
-    const arm_caller_t *c = arm_caller(req);
-    castor_app_t *app = arm_app(req);
-    if (!c || !app || !app->rbac) return 0;
-    rbac_principal_t p = {.object_id = c->object_id, .group_ids = {c->groups, c->ngroups}};
-    rbac_request_t q = {.principal = &p, .action = action, .data_action = 0, .scope = scope};
-    arm_rbac_ref_t *ref;
-    const rbac_index_t *ix = arm_rbac_acquire(app->rbac, &ref);
-    int rc = rbac_check(ix, &q, NULL, NULL);
-    arm_rbac_release(ref);
-    return rc == RBAC_ALLOW;
-}
-
-int arm_require(http_request_t *req, const char *action, const char *scope, castor_err *err)
-{
-    if (arm_can(req, action, scope)) return CASTOR_OK;
-    const arm_caller_t *c = arm_caller(req);
-    /* ARM's exact form (security.md §4.7). */
-    return castor_err_http(err, CASTOR_EPERM, 403, "AuthorizationFailed",
-                           "The client '%s' with object id '%s' does not have authorization to "
-                           "perform action '%s' over scope '%s' or the scope is invalid. If "
-                           "access was recently granted, please refresh your credentials.",
-                           c ? c->name : "", c ? c->object_id : "", action, scope);
 }
 
 int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *value, castor_err *err)
@@ -328,98 +257,6 @@ int arm_body_location_tags(http_request_t *req, const json_t **loc, const char *
     return arm_tags_check(req, json_object_get(req->json, "tags"), tags, err);
 }
 
-rbac_principal_type_t arm_principal_type_parse(const char *s)
-{
-    if (s && strcasecmp(s, "Group") == 0) return RBAC_PRINCIPAL_GROUP;
-    if (s && strcasecmp(s, "ServicePrincipal") == 0) return RBAC_PRINCIPAL_SERVICE_PRINCIPAL;
-    if (s && strcasecmp(s, "ForeignGroup") == 0) return RBAC_PRINCIPAL_FOREIGN_GROUP;
-    return RBAC_PRINCIPAL_USER;
-}
-
-const char *arm_principal_type_name(rbac_principal_type_t t)
-{
-    switch (t) {
-    case RBAC_PRINCIPAL_GROUP:
-        return "Group";
-    case RBAC_PRINCIPAL_SERVICE_PRINCIPAL:
-        return "ServicePrincipal";
-    case RBAC_PRINCIPAL_FOREIGN_GROUP:
-        return "ForeignGroup";
-    default:
-        return "User";
-    }
-}
-
-/* ---- role definitions ---- */
-
-static int strlist_from_json(arena_t *a, const json_t *arr, const char *what, rbac_strlist_t *out,
-                             castor_err *err)
-{
-    out->v = NULL;
-    out->n = 0;
-    if (!arr || json_is_null(arr)) return CASTOR_OK;
-    if (!json_is_array(arr))
-        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
-                               "%s must be an array of strings", what);
-    size_t n = json_array_size(arr);
-    const char **v = n ? arena_alloc(a, n * sizeof *v) : NULL;
-    if (n && !v) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        const json_t *s = json_array_get(arr, i);
-        if (!json_is_string(s))
-            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
-                                   "%s[%zu] must be a string", what, i);
-        v[i] = arena_strdup(a, json_string_value(s));
-    }
-    out->v = v;
-    out->n = n;
-    return CASTOR_OK;
-}
-
-int arm_roledef_from_json(arena_t *a, const json_t *permissions, const json_t *scopes,
-                          rbac_role_def_t *out, castor_err *err)
-{
-    /* One permission block, as every built-in role has: several blocks would be a union that
-     * the engine does not model, so they are refused rather than merged wrongly. */
-    if (!json_is_array(permissions) || json_array_size(permissions) != 1)
-        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
-                               "properties.permissions must hold exactly one entry "
-                               "{actions, notActions, dataActions, notDataActions}");
-    const json_t *p = json_array_get(permissions, 0);
-    int rc = strlist_from_json(a, json_object_get(p, "actions"), "permissions[0].actions",
-                               &out->actions, err);
-    if (rc == 0)
-        rc = strlist_from_json(a, json_object_get(p, "notActions"), "permissions[0].notActions",
-                               &out->not_actions, err);
-    if (rc == 0)
-        rc = strlist_from_json(a, json_object_get(p, "dataActions"), "permissions[0].dataActions",
-                               &out->data_actions, err);
-    if (rc == 0)
-        rc = strlist_from_json(a, json_object_get(p, "notDataActions"),
-                               "permissions[0].notDataActions", &out->not_data_actions, err);
-    if (rc == 0)
-        rc = strlist_from_json(a, scopes, "properties.assignableScopes", &out->assignable_scopes,
-                               err);
-    return rc;
-}
-
-int arm_roledef_from_store(arena_t *a, const store_role_definition_t *d, rbac_role_def_t *out,
-                           castor_err *err)
-{
-    memset(out, 0, sizeof *out);
-    json_t *perm = json_loads(d->permissions, 0, NULL);
-    json_t *scopes = json_loads(d->assignable_scopes, 0, NULL);
-    int rc = arm_roledef_from_json(a, perm, scopes, out, err);
-    json_decref(perm);
-    json_decref(scopes);
-    out->id = arena_strdup(a, d->id);
-    out->role_name = arena_strdup(a, d->role_name);
-    out->description = arena_strdup(a, d->description);
-    out->type = RBAC_ROLE_CUSTOM;
-    if (rc < 0) castor_err_prefix(err, "custom role %s in the store", d->id);
-    return rc;
-}
-
 static json_t *strlist_json(const rbac_strlist_t *l)
 {
     json_t *arr = json_array();
@@ -477,7 +314,7 @@ int arm_fail(store_txn_t *t, int rc)
 
 int arm_begin(http_request_t *req, store_mode_t mode, store_txn_t **t, castor_err *err)
 {
-    return store_begin(arm_app(req)->store, mode, t, err);
+    return store_begin(arm_deps(req)->store, mode, t, err);
 }
 
 int arm_subscription_check(store_txn_t *t, const char *sub, castor_err *err)

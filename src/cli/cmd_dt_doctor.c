@@ -1,6 +1,6 @@
 /* cmd_dt_doctor.c — `castor dt doctor`: the seed's troubleshooting page, automated for the
  * signed-in principal. It looks at what castor would look at, in the same order as the data
- * plane's guard (src/authz/authz.h): the token (audience, tenant, delegated scope), the
+ * plane's guard (src/access/access.h): the token (audience, tenant, delegated scope), the
  * instance, the caller's effective data actions there (the resource manager's
  * Microsoft.Authorization/permissions), and finally a real data-plane call, whose refusal
  * carries castor's own explanation. With --request-id it also fetches what castor recorded

@@ -27,6 +27,9 @@ typedef enum http_plane {
 
 const char *http_plane_name(http_plane_t plane);
 
+struct access;           /* access/access.h: authentication, authorization, explanation */
+struct access_principal; /* access/access.h: a caller whose token verified */
+
 typedef struct http_header {
     const char *name;
     const char *value;
@@ -46,7 +49,10 @@ typedef struct http_deferred {
 } http_deferred_t;
 
 typedef struct http_request {
-    void *app;          /* the server's application context (serve/app.h) */
+    const struct access *access; /* the access layer, for the route's guard and handlers' checks */
+    const void *deps;   /* the plane's dependencies, as its module registered them with its route
+                         * table (http_router_add); each module reads them through one typed
+                         * accessor, so no handler casts */
     void *conn;         /* opaque: the listener's connection, for header lookups */
     const char *method; /* "GET", ... */
     const char *path;   /* raw path, still percent-encoded, without the query */
@@ -58,10 +64,12 @@ typedef struct http_request {
     const char *instance;       /* data plane: the instance name from /dt/{name}/... */
     const char *instance_id;    /* data plane: the instance's GUID, set by the guard */
     const char *instance_scope; /* data plane: its ARM id (RBAC scope), set by the guard */
-    const char *caller_oid;     /* the authenticated caller's object id, set by the plane's guard */
-    const char *route_name;     /* operation name, e.g. "DigitalTwins_GetById" */
-    const char *data_action;    /* data plane: the data action the route requires */
-    const char *api_version;    /* the api-version query parameter, or NULL */
+    /* The caller, set by the route's guard once its token verified; NULL on routes without a
+     * guard (system, token service) and before the guard ran. Arena memory. */
+    const struct access_principal *caller;
+    const char *route_name;  /* operation name, e.g. "DigitalTwins_GetById" */
+    const char *action;      /* the action the route requires ("" any authenticated caller) */
+    const char *api_version; /* the api-version query parameter, or NULL */
     int nparams;
     const char *param_names[HTTP_PARAMS_MAX];
     const char *param_values[HTTP_PARAMS_MAX]; /* percent-decoded */
@@ -97,6 +105,10 @@ const char *http_request_header(const http_request_t *req, const char *name);
 const char *http_request_query(http_request_t *req, const char *name);
 /* A route parameter by its {name} in the pattern, or NULL. */
 const char *http_request_param(const http_request_t *req, const char *name);
+
+/* The base URL the client used: "https://" + Host when it is a plausible host[:port], else
+ * fallback. Clients check that an issuer shares scheme, host and port with their authority. */
+const char *http_request_base_url(http_request_t *req, const char *fallback);
 
 /* Adds a response header (both strings copied into the request arena). */
 void http_response_header(http_request_t *req, http_response_t *resp, const char *name,

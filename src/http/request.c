@@ -3,6 +3,7 @@
 
 #include "core/json.h"
 
+#include <ctype.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,4 +120,16 @@ void http_request_error_header(http_request_t *req, const char *name, const char
     h->value = arena_strdup(&req->arena, value);
     h->next = req->error_headers;
     req->error_headers = h;
+}
+
+const char *http_request_base_url(http_request_t *req, const char *fallback)
+{
+    const char *host = http_request_header(req, "Host");
+    if (host && host[0] && strlen(host) < 256) {
+        int ok = 1;
+        for (const char *p = host; *p && ok; p++)
+            ok = isalnum((unsigned char)*p) || strchr(".-:[]", *p);
+        if (ok) return arena_sprintf(&req->arena, "https://%s", host);
+    }
+    return fallback;
 }

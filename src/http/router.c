@@ -27,6 +27,7 @@ const char *const http_api_versions_arm_auth[] = {
 typedef struct router_table {
     http_plane_t plane;
     const http_route_t *routes;
+    const void *deps;
 } router_table_t;
 
 struct http_router {
@@ -51,7 +52,7 @@ void http_router_free(http_router_t *r)
 }
 
 int http_router_add(http_router_t *r, http_plane_t plane, const http_route_t *table,
-                    castor_err *err)
+                    const void *deps, castor_err *err)
 {
     if (r->ntables >= ROUTER_TABLES_MAX)
         return castor_err_set(err, CASTOR_ELIMIT, "too many route tables (max %d)",
@@ -60,13 +61,20 @@ int http_router_add(http_router_t *r, http_plane_t plane, const http_route_t *ta
         if (!rt->pattern || rt->pattern[0] != '/')
             return castor_err_set(err, CASTOR_EINVAL, "route %s: pattern must start with '/'",
                                   rt->name ? rt->name : "?");
-        if (plane == HTTP_PLANE_DATA && (!rt->data_action || !rt->data_action[0]))
+        if (plane == HTTP_PLANE_DATA && (!rt->action || !rt->action[0]))
             return castor_err_set(err, CASTOR_EINVAL,
                                   "data-plane route %s %s declares no data action", rt->method,
                                   rt->pattern);
+        if ((plane == HTTP_PLANE_DATA || plane == HTTP_PLANE_ARM || plane == HTTP_PLANE_GRAPH) &&
+            !rt->guard)
+            return castor_err_set(err, CASTOR_EINVAL,
+                                  "%s route %s %s declares no guard: name the plane's guard "
+                                  "(access/access.h) in its table entry",
+                                  http_plane_name(plane), rt->method, rt->pattern);
     }
     r->tables[r->ntables].plane = plane;
     r->tables[r->ntables].routes = table;
+    r->tables[r->ntables].deps = deps;
     r->ntables++;
     return CASTOR_OK;
 }
@@ -140,6 +148,7 @@ http_match_t http_router_match(const http_router_t *r, http_plane_t plane, const
                 /* Capturing decodes; a malformed escape in a parameter matches nothing. */
                 if (!path_match(rt->pattern, path, req)) return HTTP_MATCH_NO_PATH;
                 *route = rt;
+                req->deps = r->tables[t].deps;
                 return HTTP_MATCH_FOUND;
             }
             path_seen = 1;

@@ -199,7 +199,7 @@ static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *con
     st->start_us = time_mono_us();
     http_request_t *req = &st->req;
     arena_init(&req->arena, CASTOR_REQUEST_ARENA_MAX);
-    req->app = srv->cfg.app;
+    req->access = srv->cfg.access;
     req->conn = conn;
     req->can_defer = 1;
     st->conn = conn;
@@ -242,7 +242,7 @@ static req_state_t *request_begin(http_server_t *srv, struct MHD_Connection *con
                                         &st->route, &st->allowed);
     if (st->route) {
         req->route_name = st->route->name;
-        req->data_action = st->route->data_action;
+        req->action = st->route->action;
     }
     st->body_cap = st->route && st->route->body_max ? st->route->body_max : CASTOR_HTTP_BODY_MAX;
     const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -308,7 +308,7 @@ static void render_failure(req_state_t *st, http_response_t *resp, int rc, casto
     http_render_error(req, resp, err);
 }
 
-/* Last call: run the shared checks, the plane's guard and the handler; fill resp. */
+/* Last call: run the shared checks, the route's guard and the handler; fill resp. */
 static void request_dispatch(req_state_t *st, http_response_t *resp)
 {
     http_request_t *req = &st->req;
@@ -341,8 +341,7 @@ static void request_dispatch(req_state_t *st, http_response_t *resp)
             if (!req->json) rc = err.rc;
         }
     }
-    http_guard_fn guard = st->srv->cfg.guards[req->plane];
-    if (rc == CASTOR_OK && guard) rc = guard(req, route, &err);
+    if (rc == CASTOR_OK && route->guard) rc = route->guard(req, route, &err);
     if (rc == CASTOR_OK && !route->handler)
         rc = castor_err_http(&err, CASTOR_EINTERNAL, 501, "",
                              "%s is part of the API but this castor does not serve it yet.",

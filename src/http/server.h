@@ -1,8 +1,8 @@
 /* server.h — the HTTPS listener: libmicrohttpd with TLS, a thread pool and keep-alive.
  *
  * The listener owns the socket and the worker threads. Each request runs the shared checks
- * (route, method, body size, api-version, JSON), then the plane's guard (authentication and
- * authorization, installed by the plane modules), then the route's handler. Responses are
+ * (route, method, body size, api-version, JSON), then the guard its route names (authentication
+ * and authorization, access/access.h), then the route's handler. Responses are
  * queued only after the first access-handler call: libmicrohttpd 0.9.75 closes the connection
  * when a response is queued in the first call, which breaks keep-alive (measured: ~700
  * instead of ~140,000 req/s over TLS, ../shared/reference/http-stack-bench.md). */
@@ -11,19 +11,14 @@
 
 #include "http/router.h"
 
-/* Runs after routing and the shared checks, before the handler; a negative return refuses
- * the request with err (rendered in the plane's shape). */
-typedef int (*http_guard_fn)(http_request_t *req, const http_route_t *route, castor_err *err);
-
 typedef struct http_server_config {
-    const char *listen;   /* "ADDR:PORT", "[v6]:PORT"; port 0 picks a free one */
-    const char *cert_pem; /* server certificate chain, PEM */
-    const char *key_pem;  /* its private key, PEM */
-    unsigned threads;     /* worker threads; 0 = number of cores */
-    unsigned timeout_s;   /* idle/stalled connection timeout; 0 = CASTOR_HTTP_TIMEOUT_S */
-    void *app;            /* handed to handlers as req->app */
-    const http_router_t *router;
-    http_guard_fn guards[HTTP_PLANE_COUNT]; /* NULL: no guard for that plane */
+    const char *listen;          /* "ADDR:PORT", "[v6]:PORT"; port 0 picks a free one */
+    const char *cert_pem;        /* server certificate chain, PEM */
+    const char *key_pem;         /* its private key, PEM */
+    unsigned threads;            /* worker threads; 0 = number of cores */
+    unsigned timeout_s;          /* idle/stalled connection timeout; 0 = CASTOR_HTTP_TIMEOUT_S */
+    const struct access *access; /* handed to guards and handlers as req->access */
+    const http_router_t *router; /* each route names its guard and its table's dependencies */
 } http_server_config_t;
 
 typedef struct http_server http_server_t;

@@ -1,12 +1,11 @@
 /* idn.c — the identity plane's start-up, first-party seeding, base URLs and cloud config. */
 #include "identity/idn.h"
 
-#include "auth/auth.h"
+#include "access/access.h"
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "identity/idn_crypto.h"
 #include "identity/idn_internal.h"
-#include "serve/app.h"
 #include "store/store_directory.h"
 
 #include <ctype.h>
@@ -134,15 +133,8 @@ void idn_stop(void)
 
 const char *idn_base_url(http_request_t *req)
 {
-    castor_app_t *app = req->app;
-    const char *host = http_request_header(req, "Host");
-    if (host && host[0] && strlen(host) < 256) {
-        int ok = 1;
-        for (const char *p = host; *p && ok; p++)
-            ok = isalnum((unsigned char)*p) || strchr(".-:[]", *p);
-        if (ok) return arena_sprintf(&req->arena, "https://%s", host);
-    }
-    return app ? app->cfg.public_url : "https://localhost";
+    const idn_deps_t *d = idn_deps(req);
+    return http_request_base_url(req, d && d->public_url ? d->public_url : "https://localhost");
 }
 
 json_t *idn_cloud_config(const char *public_url)

@@ -40,6 +40,15 @@
 #define IDN_LOCKOUT_THRESHOLD 10 /* failed sign-ins before the account locks (Entra: 10) */
 #define IDN_LOCKOUT_S 60         /* how long it stays locked (Entra: 60 s first) */
 
+/* What the identity plane's handlers (token service and Graph) use; serve.c registers
+ * idn_routes and idn_graph_routes with one. */
+typedef struct idn_deps {
+    store_t *store;
+    const char *public_url;     /* issuer and audience base when a request names no Host */
+    unsigned device_code_ttl_s; /* --device-code-lifetime; 0 = IDN_DEVICE_CODE_TTL_S */
+    unsigned token_reuse_s;     /* --token-reuse; 0 = a fresh token for every grant */
+} idn_deps_t;
+
 /* Loads or creates the signing keys and seeds the first-party applications in every tenant
  * (idempotent). admin_id is made a directory administrator. */
 int idn_start(store_t *store, const char *public_url, const char *admin_id, castor_err *err);
@@ -49,7 +58,8 @@ void idn_stop(void);
 int idn_tenant_seed(store_txn_t *t, const char *tenant_id, castor_err *err);
 
 /* The base URL the client used: "https://" + Host when present, else the public URL. Clients
- * check that the issuer shares scheme, host and port with their authority. */
+ * check that the issuer shares scheme, host and port with their authority. (Reads req->deps:
+ * only for requests routed to the identity or Graph plane.) */
 const char *idn_base_url(http_request_t *req);
 
 /* JSON for `az cloud register --cloud-config @file` pointing the real az at this castor

@@ -7,6 +7,16 @@
 
 #include <jansson.h>
 
+/* The dependencies idn_routes and idn_graph_routes were registered with. */
+static inline const idn_deps_t *idn_deps(const http_request_t *req)
+{
+    return req->deps;
+}
+static inline store_t *idn_store(const http_request_t *req)
+{
+    return idn_deps(req)->store;
+}
+
 /* ---- form bodies and query strings ---- */
 #define IDN_FORM_MAX 64
 typedef struct idn_form {

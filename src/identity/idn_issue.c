@@ -12,11 +12,10 @@
  *     plane then refuses the delegated token for lacking Read.Write). */
 #include "identity/idn_internal.h"
 
-#include "auth/auth.h"
+#include "access/access.h"
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "identity/idn_crypto.h"
-#include "serve/app.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -234,14 +233,15 @@ int idn_target_resolve(http_request_t *req, store_txn_t *t, const store_tenant_t
             snprintf(res + strlen(res), sizeof res - strlen(res), "/");
     }
     snprintf(out->resource, sizeof out->resource, "%s", res);
-    castor_app_t *app = req->app;
+    const idn_deps_t *deps = idn_deps(req);
     castor_err e;
     castor_err_clear(&e);
     int rc;
     char key[512];
     snprintf(key, sizeof key, "%s", res);
     strip_slashes(key);
-    if (same_base(res, idn_base_url(req)) || (app && same_base(res, app->cfg.public_url)))
+    if (same_base(res, idn_base_url(req)) ||
+        (deps && deps->public_url && same_base(res, deps->public_url)))
         rc = store_sp_get_by_app_id(t, tenant->id, IDN_APP_ARM, &out->sp, &e);
     else
         rc = store_sp_get_by_name(t, tenant->id, key, &out->sp, &e);
@@ -273,7 +273,7 @@ void idn_target_release(idn_target_t *tg)
 
 static void add_word(char *out, size_t size, const char *w)
 {
-    if (!w || !w[0] || auth_word_in(out, w)) return;
+    if (!w || !w[0] || access_word_in(out, w)) return;
     size_t n = strlen(out);
     snprintf(out + n, size - n, "%s%s", n ? " " : "", w);
 }
@@ -377,18 +377,18 @@ int idn_delegated_scopes(store_txn_t *t, const idn_client_t *c, const idn_target
         char copy[STORE_SCOPE_MAX], *save = NULL;
         snprintf(copy, sizeof copy, "%s", g.scopes);
         for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
-            if (auth_word_in(declared, w)) add_word(granted, sizeof granted, w);
+            if (access_word_in(declared, w)) add_word(granted, sizeof granted, w);
     }
     if (tg->requested[0]) {
         char copy[STORE_SCOPE_MAX], *save = NULL;
         snprintf(copy, sizeof copy, "%s", tg->requested);
         for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-            if (!auth_word_in(all, w))
+            if (!access_word_in(all, w))
                 return idn_oauth_fail(err, 400, "invalid_scope", 70011,
                                       "The provided value for the input parameter 'scope' is not "
                                       "valid. The scope %s/%s does not exist.",
                                       tg->resource, w);
-            if (!auth_word_in(granted, w))
+            if (!access_word_in(granted, w))
                 return idn_oauth_fail(
                     err, 400, "invalid_grant", 65001,
                     "The user or administrator has not consented to use the application with ID "
@@ -553,7 +553,8 @@ static int app_cache_get(http_request_t *req, const unsigned char key[16], int64
     int hit = 0;
     pthread_mutex_lock(&app_cache_mu);
     app_cache_entry_t *e = &app_cache[slot];
-    if (e->access && memcmp(e->key, key, 16) == 0 && e->generation == auth_directory_generation() &&
+    if (e->access && memcmp(e->key, key, 16) == 0 &&
+        e->generation == access_directory_generation() &&
         e->exp - now > IDN_ACCESS_TOKEN_TTL_S - (int64_t)reuse_s) {
         *access = arena_strdup(&req->arena, e->access);
         *scope = arena_strdup(&req->arena, e->scope);
@@ -638,9 +639,9 @@ int idn_issue_tokens(http_request_t *req, store_txn_t *t, const idn_issue_t *is,
     castor_err e;
     castor_err_clear(&e);
     unsigned char ckey[16];
-    unsigned gen = auth_directory_generation();
-    const castor_app_t *app = req->app;
-    unsigned reuse_s = app ? app->cfg.token_reuse_s : 0;
+    unsigned gen = access_directory_generation();
+    const idn_deps_t *deps = idn_deps(req);
+    unsigned reuse_s = deps ? deps->token_reuse_s : 0;
     if (!is->user && reuse_s) {
         const char *cached, *cscope;
         int64_t cexp;

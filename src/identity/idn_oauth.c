@@ -7,7 +7,6 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "identity/idn_crypto.h"
-#include "serve/app.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -15,15 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-static store_t *store_of(http_request_t *req)
-{
-    return ((castor_app_t *)req->app)->store;
-}
-
 /* How long a device code stays valid: castor serve --device-code-lifetime, else Entra's 900 s. */
 static int device_ttl(http_request_t *req)
 {
-    unsigned s = ((castor_app_t *)req->app)->cfg.device_code_ttl_s;
+    unsigned s = idn_deps(req)->device_code_ttl_s;
     return s ? (int)s : IDN_DEVICE_CODE_TTL_S;
 }
 
@@ -38,7 +32,7 @@ static int with_tenant(http_request_t *req, const char *name, const char *upn_hi
                        store_tenant_t *out, castor_err *err)
 {
     store_txn_t *t;
-    int rc = store_begin(store_of(req), STORE_READ, &t, err);
+    int rc = store_begin(idn_store(req), STORE_READ, &t, err);
     if (rc < 0) return rc;
     rc = idn_tenant_resolve(t, name, upn_hint, out, err);
     store_rollback(t);
@@ -347,7 +341,7 @@ static int grant_client_credentials(token_req_t *tr, http_response_t *resp, cast
 {
     http_request_t *req = tr->req;
     store_txn_t *t;
-    int rc = store_begin(store_of(req), STORE_READ, &t, err);
+    int rc = store_begin(idn_store(req), STORE_READ, &t, err);
     if (rc < 0) return rc;
     idn_client_t c;
     idn_target_t tg;
@@ -384,7 +378,7 @@ static int issue_user(token_req_t *tr, idn_client_t *c, int acr, const store_use
 {
     http_request_t *req = tr->req;
     store_txn_t *t;
-    int rc = store_begin(store_of(req), STORE_WRITE, &t, err);
+    int rc = store_begin(idn_store(req), STORE_WRITE, &t, err);
     if (rc < 0) return rc;
     idn_target_t tg;
     rc = idn_target_resolve(req, t, &tr->tenant, scope, resource, 0, &tg, err);
@@ -410,7 +404,7 @@ static int issue_user(token_req_t *tr, idn_client_t *c, int acr, const store_use
 static int client_for_user_flow(token_req_t *tr, idn_client_t *c, int *acr, castor_err *err)
 {
     store_txn_t *t;
-    int rc = store_begin(store_of(tr->req), STORE_READ, &t, err);
+    int rc = store_begin(idn_store(tr->req), STORE_READ, &t, err);
     if (rc < 0) return rc;
     rc = idn_client_load(t, &tr->tenant, tr->client_id, c, err);
     if (rc == 0) {
@@ -434,7 +428,7 @@ static int grant_password(token_req_t *tr, http_response_t *resp, castor_err *er
                               "'client_assertion' or 'client_secret'.");
     }
     store_user_t u;
-    rc = idn_password_signin(store_of(tr->req), &tr->tenant, idn_form_get(&tr->f, "username"),
+    rc = idn_password_signin(idn_store(tr->req), &tr->tenant, idn_form_get(&tr->f, "username"),
                              idn_form_get(&tr->f, "password"), &u, err);
     if (rc == 0) rc = issue_user(tr, &c, acr, &u, tr->scope, tr->resource, NULL, NULL, resp, err);
     idn_client_release(&c);
@@ -452,7 +446,7 @@ static int grant_refresh(token_req_t *tr, http_response_t *resp, castor_err *err
     int acr = 0;
     int rc = client_for_user_flow(tr, &c, &acr, err);
     if (rc < 0) return rc;
-    store_t *store = store_of(tr->req);
+    store_t *store = idn_store(tr->req);
     store_txn_t *t;
     rc = store_begin(store, STORE_WRITE, &t, err);
     if (rc < 0) {
@@ -544,7 +538,7 @@ static int grant_device_code(token_req_t *tr, http_response_t *resp, castor_err 
     int rc = client_for_user_flow(tr, &c, &acr, err);
     if (rc < 0) return rc;
     store_txn_t *t;
-    rc = store_begin(store_of(tr->req), STORE_WRITE, &t, err);
+    rc = store_begin(idn_store(tr->req), STORE_WRITE, &t, err);
     if (rc < 0) {
         idn_client_release(&c);
         return rc;
@@ -597,7 +591,7 @@ static int grant_auth_code(token_req_t *tr, http_response_t *resp, castor_err *e
     int acr = 0;
     int rc = client_for_user_flow(tr, &c, &acr, err);
     if (rc < 0) return rc;
-    rc = idn_token_authorization_code(tr->req, store_of(tr->req), &tr->tenant, &c, &tr->f, acr,
+    rc = idn_token_authorization_code(tr->req, idn_store(tr->req), &tr->tenant, &c, &tr->f, acr,
                                       resp, err);
     idn_client_release(&c);
     return rc;
@@ -741,7 +735,7 @@ static int h_devicecode(http_request_t *req, http_response_t *resp, castor_err *
     const char *scope = idn_form_get(&f, "scope");
     const char *resource = idn_form_get(&f, "resource");
     store_txn_t *t;
-    int rc = store_begin(store_of(req), STORE_WRITE, &t, err);
+    int rc = store_begin(idn_store(req), STORE_WRITE, &t, err);
     if (rc < 0) return rc;
     store_tenant_t tn;
     idn_client_t c;

@@ -4,21 +4,15 @@
  * complete them the same way: over HTTP, no JavaScript. */
 #include "identity/idn_internal.h"
 
-#include "auth/auth.h"
+#include "access/access.h"
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "identity/idn_crypto.h"
-#include "serve/app.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static store_t *store_of(http_request_t *req)
-{
-    return ((castor_app_t *)req->app)->store;
-}
 
 static const char *page(http_request_t *req, const char *title, const char *body)
 {
@@ -93,7 +87,7 @@ int idn_h_devicelogin_post(http_request_t *req, http_response_t *resp, castor_er
         if (code[i] != '-' && code[i] != ' ')
             uc[o++] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 32 : code[i]);
     store_txn_t *t;
-    int rc = store_begin(store_of(req), STORE_READ, &t, err);
+    int rc = store_begin(idn_store(req), STORE_READ, &t, err);
     if (rc < 0) return rc;
     store_device_code_t d;
     castor_err e;
@@ -128,12 +122,12 @@ int idn_h_devicelogin_post(http_request_t *req, http_response_t *resp, castor_er
     if (!decline) {
         castor_err se;
         castor_err_clear(&se);
-        if (idn_password_signin(store_of(req), &tn, username, idn_form_get(&f, "password"), &u,
+        if (idn_password_signin(idn_store(req), &tn, username, idn_form_get(&f, "password"), &u,
                                 &se) < 0)
             return send_page(req, resp, 400, "Sign in",
                              signin_form(req, "devicelogin", hidden, app_name, err_text(&se), 1));
     }
-    rc = store_begin(store_of(req), STORE_WRITE, &t, err);
+    rc = store_begin(idn_store(req), STORE_WRITE, &t, err);
     if (rc < 0) return rc;
     rc = store_device_code_set(t, d.device_hash, decline ? "declined" : "approved",
                                decline ? "" : u.id, err);
@@ -252,7 +246,7 @@ static int session_user(http_request_t *req, const char *tok, store_user_t *out)
     idn_jws_release(&j);
     if (!ok) return -1;
     store_txn_t *t;
-    if (store_begin(store_of(req), STORE_READ, &t, &e) < 0) return -1;
+    if (store_begin(idn_store(req), STORE_READ, &t, &e) < 0) return -1;
     int rc = store_user_get(t, id, out, &e);
     store_rollback(t);
     return rc < 0 || !out->enabled ? -1 : 0;
@@ -292,7 +286,7 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
     const char *method = param(req, f, "code_challenge_method");
     const char *tname = http_request_param(req, "tenant");
     store_txn_t *t;
-    int rc = store_begin(store_of(req), STORE_READ, &t, err);
+    int rc = store_begin(idn_store(req), STORE_READ, &t, err);
     if (rc < 0) return rc;
     store_tenant_t tn;
     idn_client_t c;
@@ -338,7 +332,7 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
     if (!signed_in && username && username[0]) {
         castor_err se;
         castor_err_clear(&se);
-        if (idn_password_signin(store_of(req), &tn, username, idn_form_get(f, "password"), &u,
+        if (idn_password_signin(idn_store(req), &tn, username, idn_form_get(f, "password"), &u,
                                 &se) < 0) {
             idn_client_release(&c);
             return send_page(req, resp, 400, "Sign in",
@@ -353,7 +347,7 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
                          signin_form(req, action, hidden, name, NULL, 0));
     }
     /* Consent: what would the token carry? */
-    rc = store_begin(store_of(req), STORE_WRITE, &t, err);
+    rc = store_begin(idn_store(req), STORE_WRITE, &t, err);
     if (rc < 0) {
         idn_client_release(&c);
         return rc;

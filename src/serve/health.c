@@ -13,7 +13,7 @@ static int healthz(http_request_t *req, http_response_t *resp, castor_err *err)
 
 static int readyz(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const castor_app_t *app = req->deps; /* registered by serve.c */
     castor_err why;
     if (store_ping(app->store, &why) < 0)
         return castor_err_http(err, CASTOR_EIO, 503, "ServiceUnavailable",

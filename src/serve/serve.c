@@ -8,8 +8,7 @@
 #include "serve/serve.h"
 
 #include "arm/arm.h"
-#include "authz/authz.h"
-#include "auth/auth.h"
+#include "access/access.h"
 #include "core/ids.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -169,11 +168,11 @@ int serve_main(int argc, char **argv)
         goto out;
     }
 
-    if (arm_rbac_new(app.store, &app.rbac, &err) < 0) {
+    if (access_rbac_new(app.store, &app.rbac, &err) < 0) {
         exit_code = serve_fail("role assignments", &err);
         goto out;
     }
-    arm_rbac_set_delay(app.rbac, app.cfg.rbac_delay_s);
+    access_rbac_set_delay(app.rbac, app.cfg.rbac_delay_s);
 
     char host[256] = "localhost";
     if (app.cfg.public_url[0] && serve_config_public_host(&app.cfg, host, sizeof host, &err) < 0) {
@@ -187,12 +186,14 @@ int serve_main(int argc, char **argv)
         goto out;
     }
 
+    castor_app_wire(&app);
     app.router = http_router_new();
-    if (!app.router || http_router_add(app.router, HTTP_PLANE_SYSTEM, health_routes, &err) < 0 ||
-        http_router_add(app.router, HTTP_PLANE_DATA, twins_routes, &err) < 0 ||
-        http_router_add(app.router, HTTP_PLANE_IDENTITY, idn_routes, &err) < 0 ||
-        http_router_add(app.router, HTTP_PLANE_GRAPH, idn_graph_routes, &err) < 0 ||
-        http_router_add(app.router, HTTP_PLANE_ARM, arm_routes, &err) < 0) {
+    if (!app.router ||
+        http_router_add(app.router, HTTP_PLANE_SYSTEM, health_routes, &app, &err) < 0 ||
+        http_router_add(app.router, HTTP_PLANE_DATA, twins_routes, &app.twins, &err) < 0 ||
+        http_router_add(app.router, HTTP_PLANE_IDENTITY, idn_routes, &app.idn, &err) < 0 ||
+        http_router_add(app.router, HTTP_PLANE_GRAPH, idn_graph_routes, &app.idn, &err) < 0 ||
+        http_router_add(app.router, HTTP_PLANE_ARM, arm_routes, &app.arm, &err) < 0) {
         exit_code = serve_fail("routes", &err);
         goto out;
     }
@@ -202,11 +203,9 @@ int serve_main(int argc, char **argv)
         .key_pem = tls.key_pem,
         .threads = threads,
         .timeout_s = app.cfg.idle_timeout_s,
-        .app = &app,
+        .access = &app.access,
         .router = app.router,
     };
-    hcfg.guards[HTTP_PLANE_DATA] = authz_data_guard;
-    hcfg.guards[HTTP_PLANE_ARM] = arm_guard;
     if (http_server_start(&hcfg, &server, &err) < 0) {
         exit_code = serve_fail("listener", &err);
         goto out;
@@ -234,7 +233,7 @@ out:
     http_router_free(app.router);
     tls_material_free(&tls);
     models_cache_free(app.models);
-    arm_rbac_free(app.rbac);
+    access_rbac_free(app.rbac);
     store_close(app.store);
     idn_stop();
     if (lock_fd >= 0) close(lock_fd);

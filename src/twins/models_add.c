@@ -7,10 +7,10 @@
  * ModelVersionNotSupported, every error with its JSON path in `details`). Only when all pass
  * are the models and their reference edges inserted and committed together. */
 #include "twins/models_api.h"
+#include "twins/twins_routes.h"
 
 #include "core/json.h"
 #include "core/limits.h"
-#include "serve/app.h"
 #include "store/store_models.h"
 #include "twins/models_cache.h"
 
@@ -238,13 +238,13 @@ static int insert_all(http_request_t *req, store_txn_t *t, const char *key, cons
 
 int models_add(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const twins_deps_t *deps = twins_deps(req);
     const json_t *body = req->json;
     int rc = check_shape(body, err);
     if (rc < 0) return rc;
     const char *key = models_instance_key(req);
     store_txn_t *t = NULL;
-    rc = store_begin(app->store, STORE_WRITE, &t, err);
+    rc = store_begin(deps->store, STORE_WRITE, &t, err);
     if (rc < 0) return rc;
     int64_t have = 0;
     rc = store_model_count(t, key, &have, err);
@@ -294,7 +294,7 @@ int models_add(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = store_commit(t, err);
     if (rc == 0) {
-        models_cache_invalidate(app->models, key);
+        models_cache_invalidate(deps->models, key);
         rc = http_response_json(req, resp, 201, out, err);
     }
     json_decref(out);

@@ -6,8 +6,8 @@
  * model, uses it as a component schema or references it otherwise — naming those models —
  * or while the twins hook reports twins using it. */
 #include "twins/models_api.h"
+#include "twins/twins_routes.h"
 
-#include "serve/app.h"
 #include "store/store_models.h"
 #include "twins/models_cache.h"
 
@@ -75,13 +75,13 @@ static int check_patch(const json_t *patch, castor_err *err)
 
 int models_update(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const twins_deps_t *deps = twins_deps(req);
     const char *id = http_request_param(req, "id");
     int rc = check_patch(req->json, err);
     if (rc < 0) return rc;
     const char *key = models_instance_key(req);
     store_txn_t *t = NULL;
-    rc = store_begin(app->store, STORE_WRITE, &t, err);
+    rc = store_begin(deps->store, STORE_WRITE, &t, err);
     if (rc < 0) return rc;
     rc = store_model_set_decommissioned(t, key, id, 1, err);
     if (rc < 0) {
@@ -90,7 +90,7 @@ int models_update(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = store_commit(t, err);
     if (rc < 0) return rc;
-    models_cache_invalidate(app->models, key);
+    models_cache_invalidate(deps->models, key);
     resp->status = 204;
     return CASTOR_OK;
 }
@@ -116,11 +116,11 @@ static int dependent(const char *model_id, const char *kind, void *ctx)
 
 int models_delete(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const twins_deps_t *deps = twins_deps(req);
     const char *id = http_request_param(req, "id");
     const char *key = models_instance_key(req);
     store_txn_t *t = NULL;
-    int rc = store_begin(app->store, STORE_WRITE, &t, err);
+    int rc = store_begin(deps->store, STORE_WRITE, &t, err);
     if (rc < 0) return rc;
     int ex = store_model_exists(t, key, id, err);
     if (ex <= 0) {
@@ -157,7 +157,7 @@ int models_delete(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = store_commit(t, err);
     if (rc < 0) return rc;
-    models_cache_invalidate(app->models, key);
+    models_cache_invalidate(deps->models, key);
     resp->status = 204;
     return CASTOR_OK;
 }

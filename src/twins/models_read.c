@@ -7,9 +7,9 @@
  * URL plus the request's own path), because the SDK resolves a relative one against an
  * endpoint that already holds the /dt/{name} prefix and would double it. */
 #include "twins/models_api.h"
+#include "twins/twins_routes.h"
 
 #include "core/limits.h"
-#include "serve/app.h"
 #include "store/store_models.h"
 
 #include <errno.h>
@@ -185,8 +185,8 @@ static void url_append(char **s, arena_t *a, const char *name, const char *value
 
 static const char *next_link(http_request_t *req, int64_t after, int include, const json_t *roots)
 {
-    castor_app_t *app = req->app;
-    const char *base = app && app->cfg.public_url[0] ? app->cfg.public_url : "";
+    const twins_deps_t *deps = twins_deps(req);
+    const char *base = deps && deps->public_url ? deps->public_url : "";
     size_t bl = strlen(base);
     char *s = arena_sprintf(&req->arena, "%.*s%s?continuationToken=%lld",
                             (int)(bl && base[bl - 1] == '/' ? bl - 1 : bl), base, req->path,
@@ -201,7 +201,7 @@ static const char *next_link(http_request_t *req, int64_t after, int include, co
 
 int models_list(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const twins_deps_t *deps = twins_deps(req);
     int include = 0;
     int64_t limit = 0, after = 0;
     int rc = bool_param(req, "includeModelDefinition", &include, err);
@@ -213,7 +213,7 @@ int models_list(http_request_t *req, http_response_t *resp, castor_err *err)
     json_t *only = json_array_size(roots) ? json_object() : NULL;
     store_txn_t *t = NULL;
     page_t p = {.value = json_array(), .only = only, .include = include, .limit = limit};
-    rc = store_begin(app->store, STORE_READ, &t, err);
+    rc = store_begin(deps->store, STORE_READ, &t, err);
     if (rc == 0 && only) rc = expand_deps(t, key, roots, only, err);
     /* With a filter the walk reads past non-members; without, one row more tells "more". */
     if (rc == 0)
@@ -246,13 +246,13 @@ static int one_row(const store_model_t *m, void *ctx)
 
 int models_get(http_request_t *req, http_response_t *resp, castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const twins_deps_t *deps = twins_deps(req);
     const char *id = http_request_param(req, "id");
     one_t o = {NULL, 0};
     int rc = bool_param(req, "includeModelDefinition", &o.include, err);
     if (rc < 0) return rc;
     store_txn_t *t = NULL;
-    rc = store_begin(app->store, STORE_READ, &t, err);
+    rc = store_begin(deps->store, STORE_READ, &t, err);
     if (rc < 0) return rc;
     rc = store_model_get(t, models_instance_key(req), id, o.include, one_row, &o, err);
     store_rollback(t);

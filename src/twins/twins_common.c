@@ -1,10 +1,10 @@
 /* twins_common.c — what the twin-graph handlers share: the request context (instance, graph),
  * ids, preconditions, ETags, ADT's errors, and writing notifications to the outbox. */
 #include "twins/twins_api.h"
+#include "twins/twins_routes.h"
 
 #include "core/ids.h"
 #include "core/json.h"
-#include "serve/app.h"
 #include "store/store_models.h"
 #include "store/store_twins.h"
 #include "twins/models_api.h"
@@ -17,11 +17,11 @@
 
 int twins_begin(http_request_t *req, twins_ctx_t *ctx, int with_graph, castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const twins_deps_t *deps = twins_deps(req);
     memset(ctx, 0, sizeof *ctx);
     ctx->req = req;
-    ctx->store = app ? app->store : NULL;
-    ctx->cache = app ? app->models : NULL;
+    ctx->store = deps ? deps->store : NULL;
+    ctx->cache = deps ? deps->models : NULL;
     ctx->instance = req->instance_id;
     ctx->instance_key = models_instance_key(req);
     if (!ctx->store || !ctx->instance || !ctx->instance_key)
@@ -165,8 +165,8 @@ int twins_err_patch(castor_err *err, const char *fmt, ...)
 
 const char *twins_host(twins_ctx_t *ctx)
 {
-    castor_app_t *app = ctx->req->app;
-    const char *base = app ? app->cfg.public_url : "";
+    const twins_deps_t *deps = twins_deps(ctx->req);
+    const char *base = deps && deps->public_url ? deps->public_url : "";
     const char *host = strstr(base, "://");
     host = host ? host + 3 : base;
     size_t n = strlen(host);

@@ -1,10 +1,11 @@
 /* twins_query.c — the POST /query handler (see twins_query.h). */
 #include "twins/twins_query.h"
+#include "twins/twins_routes.h"
 
 #include "core/limits.h"
+#include "access/access.h"
 #include "query/query_cache.h"
 #include "query/query_sql.h"
-#include "serve/app.h"
 #include "store/store_query.h"
 #include "twins/twins_api.h"
 
@@ -62,7 +63,7 @@ static void token_mac(const unsigned char *key, const http_request_t *req, const
 {
     crypto_auth_hmacsha512256_state st;
     const char *inst = req->instance_id ? req->instance_id : "";
-    const char *who = req->caller_oid ? req->caller_oid : "";
+    const char *who = req->caller ? req->caller->oid : "";
     crypto_auth_hmacsha512256_init(&st, key, STORE_QUERY_KEY_BYTES);
     crypto_auth_hmacsha512256_update(&st, (const unsigned char *)inst, strlen(inst) + 1);
     crypto_auth_hmacsha512256_update(&st, (const unsigned char *)who, strlen(who) + 1);

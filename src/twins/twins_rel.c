@@ -2,10 +2,10 @@
  * target model with inheritance, properties, maxMultiplicity), GET, PATCH, DELETE, and the
  * outgoing / incoming lists with absolute nextLinks. */
 #include "twins/twins_api.h"
+#include "twins/twins_routes.h"
 
 #include "core/json.h"
 #include "core/limits.h"
-#include "serve/app.h"
 #include "store/store_twins.h"
 
 #include <stdio.h>
@@ -407,8 +407,8 @@ static int list_rels(http_request_t *req, http_response_t *resp, int incoming, c
         json_t *body = json_pack("{s:O}", "value", p.value);
         if (p.more) {
             /* Absolute, with the /dt/{name} prefix: the SDK would double a relative one's. */
-            castor_app_t *app = req->app;
-            const char *base = app ? app->cfg.public_url : "";
+            const twins_deps_t *deps = twins_deps(req);
+            const char *base = deps && deps->public_url ? deps->public_url : "";
             size_t bl = strlen(base);
             while (bl && base[bl - 1] == '/')
                 bl--;

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/limits.h"
 #include "http/router.h"
+#include "serve/app.h"
 #include "serve/bootstrap.h"
 #include "store/store_directory.h"
 #include "test_util.h"
@@ -41,7 +42,8 @@ static int setup(void **state)
     snprintf(f->app.subscription_id, sizeof f->app.subscription_id, "%s", f->boot.subscription_id);
     snprintf(f->app.cfg.public_url, sizeof f->app.cfg.public_url, "https://localhost:8443");
     f->app.router = http_router_new();
-    if (http_router_add(f->app.router, HTTP_PLANE_ARM, arm_routes, &err) < 0) return -1;
+    if (http_router_add(f->app.router, HTTP_PLANE_ARM, arm_routes, &f->app.arm, &err) < 0)
+        return -1;
     store_txn_t *t;
     store_begin(f->app.store, STORE_WRITE, &t, &err);
     store_user_t u;
@@ -54,10 +56,11 @@ static int setup(void **state)
     u.enabled = 1;
     if (store_user_create(t, &u, &err) < 0 || store_commit(t, &err) < 0) return -1;
     snprintf(f->bob, sizeof f->bob, "%s", u.id);
-    if (arm_rbac_new(f->app.store, &f->app.rbac, &err) < 0) {
+    if (access_rbac_new(f->app.store, &f->app.rbac, &err) < 0) {
         fprintf(stderr, "rbac: %s\n", err.message);
         return -1;
     }
+    castor_app_wire(&f->app);
     F = f;
     *state = f;
     return 0;
@@ -66,7 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    arm_rbac_free(f->app.rbac);
+    access_rbac_free(f->app.rbac);
     http_router_free(f->app.router);
     store_close(f->app.store);
     test_rmdir(f->dir);
@@ -98,7 +101,7 @@ static result_t call(const char *who, const char *method, const char *target, co
     http_request_t req;
     memset(&req, 0, sizeof req);
     arena_init(&req.arena, CASTOR_REQUEST_ARENA_MAX);
-    req.app = &F->app;
+    req.access = &F->app.access;
     req.method = method;
     const char *q = strchr(target, '?');
     req.path = q ? arena_strndup(&req.arena, target, (size_t)(q - target)) : target;
@@ -131,11 +134,16 @@ static result_t call(const char *who, const char *method, const char *target, co
         req.json = json_parse_body(body, strlen(body), 64, &err);
         assert_non_null(req.json);
     }
-    arm_caller_t c = {.tenant_id = F->boot.tenant_id,
-                      .object_id = who,
-                      .name = strcmp(who, F->bob) == 0 ? "bob@castor.local" : "admin@castor.local"};
-    arm_caller_set(&req, &c);
-    rc = arm_authorize(&req, route, &err);
+    /* The caller access_guard_arm would have authenticated. */
+    access_principal_t *c = arena_calloc(&req.arena, 1, sizeof *c);
+    assert_non_null(c);
+    c->kind = ACCESS_KIND_USER;
+    snprintf(c->tenant_id, sizeof c->tenant_id, "%s", F->boot.tenant_id);
+    snprintf(c->oid, sizeof c->oid, "%s", who);
+    snprintf(c->upn, sizeof c->upn, "%s",
+             strcmp(who, F->bob) == 0 ? "bob@castor.local" : "admin@castor.local");
+    req.caller = c;
+    rc = access_authorize_arm(&req, route, &err);
     if (rc == 0) rc = route->handler(&req, &resp, &err);
     if (rc < 0) {
         r.status = err.status ? err.status : castor_rc_status(err.rc);
@@ -333,9 +341,9 @@ static void instances_lifecycle(void **state)
                         "v");
     result_free(&r);
 
-    arm_instance_t inst;
+    access_instance_t inst;
     castor_err err;
-    assert_int_equal(arm_instance_lookup(F->app.store, "dt-ONE", &inst, &err), 0);
+    assert_int_equal(access_instance_lookup(F->app.store, "dt-ONE", &inst, &err), 0);
     assert_string_equal(inst.resource_group, "rg2");
     assert_string_equal(inst.tenant_id, F->boot.tenant_id);
 
@@ -347,7 +355,7 @@ static void instances_lifecycle(void **state)
     r = call(ADMIN, "GET", op, NULL);
     assert_int_equal(r.status, 204);
     result_free(&r);
-    assert_int_equal(arm_instance_lookup(F->app.store, "dt-one", &inst, &err), CASTOR_ENOTFOUND);
+    assert_int_equal(access_instance_lookup(F->app.store, "dt-one", &inst, &err), CASTOR_ENOTFOUND);
     r = call(ADMIN, "GET", P(base, sub(), "dt-one"), NULL);
     assert_int_equal(r.status, 404);
     assert_string_equal(r.code, "ResourceNotFound");

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "http/router.h"
 #include "serve/health.h"
 #include "twins/twins_routes.h"
@@ -47,10 +48,10 @@ static void check_route(http_plane_t plane, const http_route_t *rt, void *ctx)
     w->data_routes++;
     int known = 0;
     for (const char *const *a = known_data_actions; *a; a++)
-        if (rt->data_action && strcmp(rt->data_action, *a) == 0) known = 1;
+        if (rt->action && strcmp(rt->action, *a) == 0) known = 1;
     if (!known) {
         print_error("route %s %s requires unknown data action '%s'\n", rt->method, rt->pattern,
-                    rt->data_action ? rt->data_action : "(none)");
+                    rt->action ? rt->action : "(none)");
         w->bad++;
     }
     if (!rt->api_versions) {
@@ -63,8 +64,8 @@ static http_router_t *make_router(void)
 {
     http_router_t *r = http_router_new();
     castor_err err;
-    assert_int_equal(http_router_add(r, HTTP_PLANE_SYSTEM, health_routes, &err), 0);
-    assert_int_equal(http_router_add(r, HTTP_PLANE_DATA, twins_routes, &err), 0);
+    assert_int_equal(http_router_add(r, HTTP_PLANE_SYSTEM, health_routes, NULL, &err), 0);
+    assert_int_equal(http_router_add(r, HTTP_PLANE_DATA, twins_routes, NULL, &err), 0);
     return r;
 }
 
@@ -83,20 +84,42 @@ static void a_data_route_without_action_is_refused(void **state)
 {
     (void)state;
     static const http_route_t bad[] = {
-        {"GET", "/models", NULL, "X", http_api_versions_data, NULL, 0, 0},
+        {"GET", "/models", NULL, "X", http_api_versions_data, NULL, 0, 0, access_guard_data},
         {0},
     };
     static const http_route_t empty[] = {
-        {"GET", "/models", NULL, "X", http_api_versions_data, "", 0, 0},
+        {"GET", "/models", NULL, "X", http_api_versions_data, "", 0, 0, access_guard_data},
         {0},
     };
     http_router_t *r = http_router_new();
     castor_err err;
-    assert_int_equal(http_router_add(r, HTTP_PLANE_DATA, bad, &err), CASTOR_EINVAL);
+    assert_int_equal(http_router_add(r, HTTP_PLANE_DATA, bad, NULL, &err), CASTOR_EINVAL);
     assert_non_null(strstr(err.message, "declares no data action"));
-    assert_int_equal(http_router_add(r, HTTP_PLANE_DATA, empty, &err), CASTOR_EINVAL);
+    assert_int_equal(http_router_add(r, HTTP_PLANE_DATA, empty, NULL, &err), CASTOR_EINVAL);
     /* The same route is fine on a plane that has no data actions. */
-    assert_int_equal(http_router_add(r, HTTP_PLANE_ARM, bad, &err), 0);
+    assert_int_equal(http_router_add(r, HTTP_PLANE_ARM, bad, NULL, &err), 0);
+    http_router_free(r);
+}
+
+/* A route on a plane that serves callers with tokens must name its guard: one left out would
+ * be served to anyone. */
+static void a_route_without_guard_is_refused(void **state)
+{
+    (void)state;
+    static const http_route_t unguarded[] = {
+        {"GET", "/models", NULL, "X", http_api_versions_data, "Microsoft.DigitalTwins/models/read",
+         0, 0},
+        {0},
+    };
+    http_router_t *r = http_router_new();
+    castor_err err;
+    assert_int_equal(http_router_add(r, HTTP_PLANE_DATA, unguarded, NULL, &err), CASTOR_EINVAL);
+    assert_non_null(strstr(err.message, "declares no guard"));
+    assert_int_equal(http_router_add(r, HTTP_PLANE_ARM, unguarded, NULL, &err), CASTOR_EINVAL);
+    assert_int_equal(http_router_add(r, HTTP_PLANE_GRAPH, unguarded, NULL, &err), CASTOR_EINVAL);
+    /* The token service and the probes serve anyone. */
+    assert_int_equal(http_router_add(r, HTTP_PLANE_IDENTITY, unguarded, NULL, &err), 0);
+    assert_int_equal(http_router_add(r, HTTP_PLANE_SYSTEM, unguarded, NULL, &err), 0);
     http_router_free(r);
 }
 
@@ -229,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_data_route_declares_a_known_data_action),
         cmocka_unit_test(a_data_route_without_action_is_refused),
+        cmocka_unit_test(a_route_without_guard_is_refused),
         cmocka_unit_test(planes_by_path),
         cmocka_unit_test(match_captures_and_decodes_params),
         cmocka_unit_test(decode_table),

@@ -26,6 +26,7 @@ static inline int test_app_open(castor_app_t *app, char **dir, unsigned connecti
     }
     snprintf(app->cfg.public_url, sizeof app->cfg.public_url, "https://localhost:8443");
     app->models = models_cache_new();
+    castor_app_wire(app);
     return 0;
 }
 
@@ -57,7 +58,8 @@ static inline test_call_t *test_call_new(castor_app_t *app, const char *instance
     test_call_t *c = calloc(1, sizeof *c);
     http_request_t *r = &c->req;
     arena_init(&r->arena, CASTOR_REQUEST_ARENA_MAX);
-    r->app = app;
+    r->access = &app->access;
+    r->deps = &app->twins;
     r->plane = HTTP_PLANE_DATA;
     r->instance = instance;
     r->path = arena_sprintf(&r->arena, "/dt/%s%s", instance, path);

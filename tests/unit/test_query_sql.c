@@ -278,6 +278,7 @@ static int setup(void **state)
     snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
     castor_err err;
     if (store_open(url, 4, &f->app.store, &err) < 0) return -1;
+    castor_app_wire(&f->app);
     seed_instance(f);
     *state = f;
     return 0;
@@ -496,11 +497,15 @@ static call_t *post(fixture_t *f, const char *caller, const char *body, const ch
     call_t *c = calloc(1, sizeof *c);
     http_request_t *r = &c->req;
     arena_init(&r->arena, CASTOR_REQUEST_ARENA_MAX);
-    r->app = &f->app;
+    r->access = &f->app.access;
+    r->deps = &f->app.twins;
     r->plane = HTTP_PLANE_DATA;
     r->instance = "q";
     r->instance_id = f->instance_id;
-    r->caller_oid = caller;
+    /* The data plane's guard would have left the verified caller here. */
+    access_principal_t *who = arena_calloc(&r->arena, 1, sizeof *who);
+    if (who && caller) snprintf(who->oid, sizeof who->oid, "%s", caller);
+    r->caller = who;
     r->path = "/dt/q/query";
     r->query = "";
     snprintf(r->request_id, sizeof r->request_id, "test");

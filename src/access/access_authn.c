@@ -1,11 +1,10 @@
-/* auth.c — bearer-token verification with a verify-once cache (see auth.h). */
-#include "auth/auth.h"
+/* access_authn.c — bearer-token verification for every plane (access.h): who is calling. */
+#include "access/access.h"
 
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "identity/idn.h"
 #include "identity/idn_crypto.h"
-#include "serve/app.h"
 #include "store/store_directory.h"
 
 #include <pthread.h>
@@ -24,8 +23,8 @@ typedef struct cache_entry {
     unsigned char key[16];
     int used;
     unsigned generation;
-    auth_principal_t p; /* roles/groups pointers are NULL here; the blobs below hold them */
-    char **roles;       /* malloc'ed copies */
+    access_principal_t p; /* roles/groups pointers are NULL here; the blobs below hold them */
+    char **roles;         /* malloc'ed copies */
     char **groups;
 } cache_entry_t;
 
@@ -40,12 +39,12 @@ static void stripes_init(void)
         pthread_mutex_init(&stripes[i], NULL);
 }
 
-void auth_directory_changed(void)
+void access_directory_changed(void)
 {
     atomic_fetch_add(&generation, 1);
 }
 
-unsigned auth_directory_generation(void)
+unsigned access_directory_generation(void)
 {
     return atomic_load(&generation);
 }
@@ -79,7 +78,7 @@ static const char **arena_list(arena_t *a, char **v, size_t n)
     return out;
 }
 
-static int cache_get(const unsigned char key[16], arena_t *a, auth_principal_t *out)
+static int cache_get(const unsigned char key[16], arena_t *a, access_principal_t *out)
 {
     pthread_once(&stripes_once, stripes_init);
     unsigned slot;
@@ -90,7 +89,8 @@ static int cache_get(const unsigned char key[16], arena_t *a, auth_principal_t *
     pthread_mutex_lock(mu);
     cache_entry_t *e = &cache[slot];
     if (e->used && sodium_memcmp(e->key, key, 16) == 0 &&
-        e->generation == atomic_load(&generation) && e->p.exp > time_now_s() - AUTH_CLOCK_SKEW_S) {
+        e->generation == atomic_load(&generation) &&
+        e->p.exp > time_now_s() - ACCESS_CLOCK_SKEW_S) {
         *out = e->p;
         out->roles = arena_list(a, e->roles, e->p.nroles);
         out->groups = arena_list(a, e->groups, e->p.ngroups);
@@ -100,7 +100,7 @@ static int cache_get(const unsigned char key[16], arena_t *a, auth_principal_t *
     return hit;
 }
 
-static void cache_put(const unsigned char key[16], const auth_principal_t *p, unsigned gen)
+static void cache_put(const unsigned char key[16], const access_principal_t *p, unsigned gen)
 {
     char **roles = dup_list(p->roles, p->nroles);
     char **groups = dup_list(p->groups, p->ngroups);
@@ -131,54 +131,54 @@ static void cache_put(const unsigned char key[16], const auth_principal_t *p, un
 
 /* ---- checks ---- */
 
-const char *auth_reason_name(auth_reason_t r)
+const char *access_reason_name(access_reason_t r)
 {
     switch (r) {
-    case AUTH_REASON_NONE:
+    case ACCESS_REASON_NONE:
         return "none";
-    case AUTH_REASON_MISSING:
+    case ACCESS_REASON_MISSING:
         return "missing";
-    case AUTH_REASON_MALFORMED:
+    case ACCESS_REASON_MALFORMED:
         return "malformed";
-    case AUTH_REASON_ALG:
+    case ACCESS_REASON_ALG:
         return "algorithm";
-    case AUTH_REASON_KID:
+    case ACCESS_REASON_KID:
         return "unknown_key";
-    case AUTH_REASON_SIGNATURE:
+    case ACCESS_REASON_SIGNATURE:
         return "bad_signature";
-    case AUTH_REASON_EXPIRED:
+    case ACCESS_REASON_EXPIRED:
         return "expired";
-    case AUTH_REASON_NOT_YET_VALID:
+    case ACCESS_REASON_NOT_YET_VALID:
         return "not_yet_valid";
-    case AUTH_REASON_TENANT:
+    case ACCESS_REASON_TENANT:
         return "tenant";
-    case AUTH_REASON_AUDIENCE:
+    case ACCESS_REASON_AUDIENCE:
         return "audience";
-    case AUTH_REASON_PRINCIPAL:
+    case ACCESS_REASON_PRINCIPAL:
         return "principal";
     }
     return "unknown";
 }
 
-static const char *plane_code(auth_audience_t aud, auth_reason_t r)
+static const char *plane_code(access_audience_t aud, access_reason_t r)
 {
-    if (aud == AUTH_AUDIENCE_GRAPH) return "InvalidAuthenticationToken";
-    if (aud == AUTH_AUDIENCE_DATA) return "Unauthorized";
+    if (aud == ACCESS_AUDIENCE_GRAPH) return "InvalidAuthenticationToken";
+    if (aud == ACCESS_AUDIENCE_DATA) return "Unauthorized";
     switch (r) {
-    case AUTH_REASON_MISSING:
+    case ACCESS_REASON_MISSING:
         return "AuthenticationFailed";
-    case AUTH_REASON_EXPIRED:
+    case ACCESS_REASON_EXPIRED:
         return "ExpiredAuthenticationToken";
-    case AUTH_REASON_AUDIENCE:
+    case ACCESS_REASON_AUDIENCE:
         return "InvalidAuthenticationTokenAudience";
-    case AUTH_REASON_TENANT:
+    case ACCESS_REASON_TENANT:
         return "InvalidAuthenticationTokenTenant";
     default:
         return "InvalidAuthenticationToken";
     }
 }
 
-static int fail(auth_principal_t *out, auth_audience_t aud, auth_reason_t r, castor_err *err,
+static int fail(access_principal_t *out, access_audience_t aud, access_reason_t r, castor_err *err,
                 const char *fmt, const char *a1, const char *a2)
 {
     out->reason = r;
@@ -198,18 +198,18 @@ static int same_uri(const char *a, const char *b)
     return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
 }
 
-static int audience_ok(auth_audience_t audience, const char *aud, const char *public_url,
+static int audience_ok(access_audience_t audience, const char *aud, const char *public_url,
                        const char *request_base)
 {
     switch (audience) {
-    case AUTH_AUDIENCE_DATA:
+    case ACCESS_AUDIENCE_DATA:
         return same_uri(aud, IDN_ADT_RESOURCE) || strcasecmp(aud, IDN_APP_ADT) == 0;
-    case AUTH_AUDIENCE_ARM:
+    case ACCESS_AUDIENCE_ARM:
         return same_uri(aud, "https://management.azure.com") ||
                same_uri(aud, "https://management.core.windows.net") ||
                strcasecmp(aud, IDN_APP_ARM) == 0 || same_uri(aud, public_url) ||
                same_uri(aud, request_base);
-    case AUTH_AUDIENCE_GRAPH:
+    case ACCESS_AUDIENCE_GRAPH:
         return same_uri(aud, IDN_GRAPH_RESOURCE) || strcasecmp(aud, IDN_APP_GRAPH) == 0 ||
                same_uri(aud, "https://graph.windows.net") || same_uri(aud, public_url) ||
                same_uri(aud, request_base);
@@ -217,14 +217,14 @@ static int audience_ok(auth_audience_t audience, const char *aud, const char *pu
     return 0;
 }
 
-static const char *audience_list(auth_audience_t a)
+static const char *audience_list(access_audience_t a)
 {
     switch (a) {
-    case AUTH_AUDIENCE_DATA:
+    case ACCESS_AUDIENCE_DATA:
         return "https://digitaltwins.azure.net";
-    case AUTH_AUDIENCE_ARM:
+    case ACCESS_AUDIENCE_ARM:
         return "https://management.azure.com/ or this castor's URL";
-    case AUTH_AUDIENCE_GRAPH:
+    case ACCESS_AUDIENCE_GRAPH:
         return "https://graph.microsoft.com or this castor's URL";
     }
     return "";
@@ -260,8 +260,8 @@ static int add_group(const char *gid, void *ctx)
     return 0;
 }
 
-static int principal_check(store_t *store, auth_principal_t *out, arena_t *a, castor_err *err,
-                           auth_audience_t audience)
+static int principal_check(store_t *store, access_principal_t *out, arena_t *a, castor_err *err,
+                           access_audience_t audience)
 {
     store_txn_t *t;
     castor_err e;
@@ -272,36 +272,37 @@ static int principal_check(store_t *store, auth_principal_t *out, arena_t *a, ca
     store_tenant_t tenant;
     if (store_tenant_get(t, out->tenant_id, &tenant, &e) < 0) {
         store_rollback(t);
-        return fail(out, audience, AUTH_REASON_TENANT, err,
+        return fail(out, audience, ACCESS_REASON_TENANT, err,
                     "The access token is from tenant '%s', which this castor does not hold.",
                     out->tenant_id, NULL);
     }
-    if (out->kind == AUTH_KIND_USER) {
+    if (out->kind == ACCESS_KIND_USER) {
         store_user_t u;
         if (store_user_get(t, out->oid, &u, &e) < 0 || strcmp(u.tenant_id, out->tenant_id) != 0)
-            rc = fail(out, audience, AUTH_REASON_PRINCIPAL, err,
+            rc = fail(out, audience, ACCESS_REASON_PRINCIPAL, err,
                       "The user '%s' of the access token no longer exists; sign in again.",
                       out->upn[0] ? out->upn : out->oid, NULL);
         else if (!u.enabled)
-            rc = fail(out, audience, AUTH_REASON_PRINCIPAL, err,
+            rc = fail(out, audience, ACCESS_REASON_PRINCIPAL, err,
                       "The user '%s' is disabled (accountEnabled is false).", u.upn, NULL);
         sodium_memzero(u.password_hash, sizeof u.password_hash);
     } else {
         store_sp_t sp;
         if (store_sp_get(t, out->oid, &sp, &e) < 0 || strcmp(sp.tenant_id, out->tenant_id) != 0) {
-            rc = fail(out, audience, AUTH_REASON_PRINCIPAL, err,
+            rc = fail(out, audience, ACCESS_REASON_PRINCIPAL, err,
                       "The service principal '%s' of the access token no longer exists.", out->oid,
                       NULL);
         } else {
             if (!sp.enabled)
-                rc = fail(out, audience, AUTH_REASON_PRINCIPAL, err,
+                rc = fail(out, audience, ACCESS_REASON_PRINCIPAL, err,
                           "The service principal '%s' is disabled.", out->oid, NULL);
             if (!out->name[0]) snprintf(out->name, sizeof out->name, "%s", sp.display_name);
             store_sp_release(&sp);
         }
     }
     if (rc == 0) {
-        list_ctx_t l = {a, arena_calloc(a, AUTH_GROUPS_MAX, sizeof(char *)), 0, AUTH_GROUPS_MAX};
+        list_ctx_t l = {a, arena_calloc(a, ACCESS_GROUPS_MAX, sizeof(char *)), 0,
+                        ACCESS_GROUPS_MAX};
         if (!l.v)
             rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");
         else if (store_principal_groups(t, out->oid, add_group, &l, &e) < 0)
@@ -318,7 +319,7 @@ static int principal_check(store_t *store, auth_principal_t *out, arena_t *a, ca
  * request; the exact comparison keeps it as safe as hashing every time. */
 static void token_key(const char *token, size_t tlen, unsigned char key[16])
 {
-    static _Thread_local char last[AUTH_TOKEN_MAX]; /* no heap: nothing to free at thread exit */
+    static _Thread_local char last[ACCESS_TOKEN_MAX]; /* no heap: nothing to free at thread exit */
     static _Thread_local size_t last_len;
     static _Thread_local unsigned char last_key[16];
     if (last_len && last_len == tlen && memcmp(last, token, tlen) == 0) {
@@ -326,35 +327,35 @@ static void token_key(const char *token, size_t tlen, unsigned char key[16])
         return;
     }
     crypto_generichash(key, 16, (const unsigned char *)token, tlen, NULL, 0);
-    memcpy(last, token, tlen); /* tlen <= AUTH_TOKEN_MAX, checked by the caller */
+    memcpy(last, token, tlen); /* tlen <= ACCESS_TOKEN_MAX, checked by the caller */
     last_len = tlen;
     memcpy(last_key, key, 16);
 }
 
-int auth_verify_token(store_t *store, const char *token, auth_audience_t audience,
-                      const char *public_url, const char *request_base, arena_t *a,
-                      auth_principal_t *out, castor_err *err)
+int access_verify_token(store_t *store, const char *token, access_audience_t audience,
+                        const char *public_url, const char *request_base, arena_t *a,
+                        access_principal_t *out, castor_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!token || !token[0])
-        return fail(out, audience, AUTH_REASON_MISSING, err,
+        return fail(out, audience, ACCESS_REASON_MISSING, err,
                     "Authentication failed. The 'Authorization' header is missing a bearer "
                     "token.%s%s",
                     NULL, NULL);
     size_t tlen = strlen(token);
-    if (tlen > AUTH_TOKEN_MAX)
-        return fail(out, audience, AUTH_REASON_MALFORMED, err,
+    if (tlen > ACCESS_TOKEN_MAX)
+        return fail(out, audience, ACCESS_REASON_MALFORMED, err,
                     "The access token is longer than castor accepts.%s%s", NULL, NULL);
 
     unsigned char key[16];
     token_key(token, tlen, key);
     if (cache_get(key, a, out)) {
-        if (out->exp + AUTH_CLOCK_SKEW_S <= time_now_s()) {
+        if (out->exp + ACCESS_CLOCK_SKEW_S <= time_now_s()) {
             memset(out, 0, sizeof *out);
         } else if (!audience_ok(audience, out->aud, public_url, request_base)) {
             char aud[512];
             snprintf(aud, sizeof aud, "%s", out->aud);
-            return fail(out, audience, AUTH_REASON_AUDIENCE, err,
+            return fail(out, audience, ACCESS_REASON_AUDIENCE, err,
                         "The access token has audience '%s'; this endpoint accepts tokens for "
                         "%s.",
                         aud, audience_list(audience));
@@ -368,23 +369,23 @@ int auth_verify_token(store_t *store, const char *token, auth_audience_t audienc
     castor_err_clear(&perr);
     idn_jws_t j;
     if (idn_jws_parse(a, token, &j, &perr) < 0)
-        return fail(out, audience, AUTH_REASON_MALFORMED, err,
+        return fail(out, audience, ACCESS_REASON_MALFORMED, err,
                     "The access token is malformed: %s%s", perr.message, NULL);
     int rc = CASTOR_OK;
     const char *alg = str_claim(j.header, "alg");
     const char *kid = str_claim(j.header, "kid");
     const idn_key_t *k = NULL;
     if (!alg || strcmp(alg, "RS256") != 0) {
-        rc = fail(out, audience, AUTH_REASON_ALG, err,
+        rc = fail(out, audience, ACCESS_REASON_ALG, err,
                   "The access token is signed with '%s'; castor accepts RS256 only.%s",
                   alg ? alg : "(no alg)", NULL);
     } else if (!(k = idn_keys_find(idn_keys(), kid))) {
-        rc = fail(out, audience, AUTH_REASON_KID, err,
+        rc = fail(out, audience, ACCESS_REASON_KID, err,
                   "The access token's signing key '%s' is not one of this castor's keys (see "
                   "/common/discovery/v2.0/keys).%s",
                   kid ? kid : "(no kid)", NULL);
     } else if (idn_key_verify_rs256(k, &j) != 0) {
-        rc = fail(out, audience, AUTH_REASON_SIGNATURE, err,
+        rc = fail(out, audience, ACCESS_REASON_SIGNATURE, err,
                   "The access token's signature does not verify.%s%s", NULL, NULL);
     }
     if (rc < 0) {
@@ -398,32 +399,32 @@ int auth_verify_token(store_t *store, const char *token, auth_audience_t audienc
     int64_t now = time_now_s();
     if (!json_is_integer(exp) || (nbf && !json_is_integer(nbf)) || !tid || !oid || !aud ||
         !ids_is_guid(tid) || !ids_is_guid(oid) || strlen(aud) >= sizeof out->aud) {
-        rc = fail(out, audience, AUTH_REASON_MALFORMED, err,
+        rc = fail(out, audience, ACCESS_REASON_MALFORMED, err,
                   "The access token lacks exp, tid, oid or aud, or has them in the wrong "
                   "form.%s%s",
                   NULL, NULL);
-    } else if (json_integer_value(exp) + AUTH_CLOCK_SKEW_S <= now) {
+    } else if (json_integer_value(exp) + ACCESS_CLOCK_SKEW_S <= now) {
         char when[40];
         time_format_rfc3339(json_integer_value(exp), 0, when, sizeof when);
-        rc = fail(out, audience, AUTH_REASON_EXPIRED, err,
+        rc = fail(out, audience, ACCESS_REASON_EXPIRED, err,
                   "The access token expired at %s. Get a new token.%s", when, NULL);
-    } else if (nbf && json_integer_value(nbf) - AUTH_CLOCK_SKEW_S > now) {
-        rc = fail(out, audience, AUTH_REASON_NOT_YET_VALID, err,
+    } else if (nbf && json_integer_value(nbf) - ACCESS_CLOCK_SKEW_S > now) {
+        rc = fail(out, audience, ACCESS_REASON_NOT_YET_VALID, err,
                   "The access token is not valid yet (nbf is in the future).%s%s", NULL, NULL);
     } else if (!issuer_names_tenant(iss, tid)) {
-        rc = fail(out, audience, AUTH_REASON_TENANT, err,
+        rc = fail(out, audience, ACCESS_REASON_TENANT, err,
                   "The access token's issuer '%s' does not name its tenant '%s'.", iss ? iss : "",
                   tid);
     } else if (!audience_ok(audience, aud, public_url, request_base)) {
-        rc = fail(out, audience, AUTH_REASON_AUDIENCE, err,
+        rc = fail(out, audience, ACCESS_REASON_AUDIENCE, err,
                   "The access token has audience '%s'; this endpoint accepts tokens for %s.", aud,
                   audience_list(audience));
     }
     if (rc == 0) {
         const char *idtyp = str_claim(pl, "idtyp");
         const char *scp = str_claim(pl, "scp");
-        out->kind = (idtyp && strcmp(idtyp, "app") == 0) || (!idtyp && !scp) ? AUTH_KIND_APP
-                                                                             : AUTH_KIND_USER;
+        out->kind = (idtyp && strcmp(idtyp, "app") == 0) || (!idtyp && !scp) ? ACCESS_KIND_APP
+                                                                             : ACCESS_KIND_USER;
         snprintf(out->tenant_id, sizeof out->tenant_id, "%s", tid);
         snprintf(out->oid, sizeof out->oid, "%s", oid);
         const char *appid = str_claim(pl, "appid");
@@ -471,16 +472,16 @@ static const char *bearer_of(http_request_t *req)
     return arena_strndup(&req->arena, h, n);
 }
 
-int auth_bearer(http_request_t *req, auth_audience_t audience, auth_principal_t *out,
-                castor_err *err)
+int access_bearer(http_request_t *req, access_audience_t audience, access_principal_t *out,
+                  castor_err *err)
 {
-    castor_app_t *app = req->app;
+    const access_t *ax = req->access;
     const char *token = bearer_of(req);
-    return auth_verify_token(app->store, token, audience, app->cfg.public_url, idn_base_url(req),
-                             &req->arena, out, err);
+    return access_verify_token(ax->store, token, audience, ax->public_url,
+                               http_request_base_url(req, ax->public_url), &req->arena, out, err);
 }
 
-int auth_word_in(const char *list, const char *word)
+int access_word_in(const char *list, const char *word)
 {
     size_t n = strlen(word);
     for (const char *p = list; p && *p;) {
@@ -494,26 +495,33 @@ int auth_word_in(const char *list, const char *word)
     return 0;
 }
 
-int auth_has_scope(const auth_principal_t *p, const char *scope)
+int access_has_scope(const access_principal_t *p, const char *scope)
 {
-    return p->kind == AUTH_KIND_USER && auth_word_in(p->scp, scope);
+    return p->kind == ACCESS_KIND_USER && access_word_in(p->scp, scope);
 }
 
-int auth_has_role(const auth_principal_t *p, const char *role)
+int access_has_role(const access_principal_t *p, const char *role)
 {
     for (size_t i = 0; i < p->nroles; i++)
         if (strcasecmp(p->roles[i], role) == 0) return 1;
     return 0;
 }
 
-const char *auth_challenge(http_request_t *req, const auth_principal_t *p)
+const char *access_challenge(http_request_t *req, const access_principal_t *p)
 {
-    const char *base = idn_base_url(req);
-    if (p->reason == AUTH_REASON_MISSING)
+    const char *base = http_request_base_url(req, req->access ? req->access->public_url : "");
+    if (p->reason == ACCESS_REASON_MISSING)
         return arena_sprintf(&req->arena, "Bearer authorization_uri=\"%s/%s\"", base,
                              p->tenant_id[0] ? p->tenant_id : "common");
     return arena_sprintf(&req->arena,
                          "Bearer authorization_uri=\"%s/common\", error=\"invalid_token\", "
                          "error_description=\"%s\"",
-                         base, auth_reason_name(p->reason));
+                         base, access_reason_name(p->reason));
+}
+
+const char *access_caller_name(const access_principal_t *p)
+{
+    if (!p) return "";
+    const char *name = p->kind == ACCESS_KIND_USER && p->upn[0] ? p->upn : p->appid;
+    return name[0] ? name : p->oid;
 }

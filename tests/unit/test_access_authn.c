@@ -1,4 +1,4 @@
-/* test_auth_bearer.c — the bearer-token refusal table of auth_verify_token, the verify-once
+/* test_access_authn.c — the bearer-token refusal table of access_verify_token, the verify-once
  * cache and its invalidation, signing-key rotation keeping old tokens valid, and tokens signed
  * with OpenSSL being exactly what GnuTLS signs with the same key. */
 #include <setjmp.h>
@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "auth/auth.h"
+#include "access/access.h"
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "identity/idn.h"
@@ -79,14 +79,14 @@ static char *raw(fixture_t *f, const char *header, const char *payload, const ch
                          idn_b64url(&f->arena, payload, strlen(payload)), sig);
 }
 
-static auth_reason_t check(fixture_t *f, const char *token, auth_audience_t aud,
-                           auth_principal_t *p)
+static access_reason_t check(fixture_t *f, const char *token, access_audience_t aud,
+                             access_principal_t *p)
 {
     castor_err err;
     castor_err_clear(&err);
-    int rc =
-        auth_verify_token(f->store, token, aud, "https://localhost:8443", NULL, &f->arena, p, &err);
-    if (rc == 0) return AUTH_REASON_NONE;
+    int rc = access_verify_token(f->store, token, aud, "https://localhost:8443", NULL, &f->arena, p,
+                                 &err);
+    if (rc == 0) return ACCESS_REASON_NONE;
     assert_int_equal(rc, CASTOR_EAUTH);
     assert_int_equal(err.status, 401);
     assert_true(err.message[0] != '\0');
@@ -98,15 +98,15 @@ static void test_refusal_table(void **state)
     fixture_t *f = *state;
     int64_t now = time_now_s();
     const char *tid = f->boot.tenant_id, *admin = f->boot.admin_id;
-    auth_principal_t p;
+    access_principal_t p;
 
     char *good = sign(f, IDN_ADT_RESOURCE, tid, admin, now + 3600, now, "user");
-    assert_int_equal(check(f, good, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
-    assert_int_equal(p.kind, AUTH_KIND_USER);
+    assert_int_equal(check(f, good, ACCESS_AUDIENCE_DATA, &p), ACCESS_REASON_NONE);
+    assert_int_equal(p.kind, ACCESS_KIND_USER);
     assert_string_equal(p.oid, admin);
     assert_string_equal(p.tenant_id, tid);
-    assert_true(auth_has_scope(&p, "Read.Write"));
-    assert_false(auth_has_scope(&p, "Write"));
+    assert_true(access_has_scope(&p, "Read.Write"));
+    assert_false(access_has_scope(&p, "Write"));
 
     char payload[512];
     snprintf(
@@ -120,59 +120,59 @@ static void test_refusal_table(void **state)
 
     struct {
         const char *token;
-        auth_audience_t aud;
-        auth_reason_t want;
+        access_audience_t aud;
+        access_reason_t want;
     } table[] = {
-        {"", AUTH_AUDIENCE_DATA, AUTH_REASON_MISSING},
-        {NULL, AUTH_AUDIENCE_DATA, AUTH_REASON_MISSING},
-        {"abc", AUTH_AUDIENCE_DATA, AUTH_REASON_MALFORMED},
-        {"a.b.c.d", AUTH_AUDIENCE_DATA, AUTH_REASON_MALFORMED},
-        {raw(f, "{\"alg\":\"none\"}", payload, ""), AUTH_AUDIENCE_DATA, AUTH_REASON_ALG},
-        {raw(f, "{\"alg\":\"HS256\",\"kid\":\"x\"}", payload, "c2ln"), AUTH_AUDIENCE_DATA,
-         AUTH_REASON_ALG},
-        {raw(f, "{\"alg\":\"PS256\"}", payload, "c2ln"), AUTH_AUDIENCE_DATA, AUTH_REASON_ALG},
-        {raw(f, "{\"alg\":\"RS256\",\"kid\":\"nope\"}", payload, "c2ln"), AUTH_AUDIENCE_DATA,
-         AUTH_REASON_KID},
-        {raw(f, hdr_kid, payload, dot + 1), AUTH_AUDIENCE_DATA, AUTH_REASON_SIGNATURE},
-        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 3600, now - 7200, "user"), AUTH_AUDIENCE_DATA,
-         AUTH_REASON_EXPIRED},
-        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 7200, now + 3600, "user"), AUTH_AUDIENCE_DATA,
-         AUTH_REASON_NOT_YET_VALID},
+        {"", ACCESS_AUDIENCE_DATA, ACCESS_REASON_MISSING},
+        {NULL, ACCESS_AUDIENCE_DATA, ACCESS_REASON_MISSING},
+        {"abc", ACCESS_AUDIENCE_DATA, ACCESS_REASON_MALFORMED},
+        {"a.b.c.d", ACCESS_AUDIENCE_DATA, ACCESS_REASON_MALFORMED},
+        {raw(f, "{\"alg\":\"none\"}", payload, ""), ACCESS_AUDIENCE_DATA, ACCESS_REASON_ALG},
+        {raw(f, "{\"alg\":\"HS256\",\"kid\":\"x\"}", payload, "c2ln"), ACCESS_AUDIENCE_DATA,
+         ACCESS_REASON_ALG},
+        {raw(f, "{\"alg\":\"PS256\"}", payload, "c2ln"), ACCESS_AUDIENCE_DATA, ACCESS_REASON_ALG},
+        {raw(f, "{\"alg\":\"RS256\",\"kid\":\"nope\"}", payload, "c2ln"), ACCESS_AUDIENCE_DATA,
+         ACCESS_REASON_KID},
+        {raw(f, hdr_kid, payload, dot + 1), ACCESS_AUDIENCE_DATA, ACCESS_REASON_SIGNATURE},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 3600, now - 7200, "user"),
+         ACCESS_AUDIENCE_DATA, ACCESS_REASON_EXPIRED},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 7200, now + 3600, "user"),
+         ACCESS_AUDIENCE_DATA, ACCESS_REASON_NOT_YET_VALID},
         {sign(f, IDN_ADT_RESOURCE, "11111111-1111-1111-1111-111111111111", admin, now + 3600, now,
               "user"),
-         AUTH_AUDIENCE_DATA, AUTH_REASON_TENANT},
-        {sign(f, IDN_ARM_RESOURCE, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_DATA,
-         AUTH_REASON_AUDIENCE},
-        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_ARM,
-         AUTH_REASON_AUDIENCE},
+         ACCESS_AUDIENCE_DATA, ACCESS_REASON_TENANT},
+        {sign(f, IDN_ARM_RESOURCE, tid, admin, now + 3600, now, "user"), ACCESS_AUDIENCE_DATA,
+         ACCESS_REASON_AUDIENCE},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now + 3600, now, "user"), ACCESS_AUDIENCE_ARM,
+         ACCESS_REASON_AUDIENCE},
         {sign(f, IDN_ADT_RESOURCE, tid, "22222222-2222-2222-2222-222222222222", now + 3600, now,
               "user"),
-         AUTH_AUDIENCE_DATA, AUTH_REASON_PRINCIPAL},
+         ACCESS_AUDIENCE_DATA, ACCESS_REASON_PRINCIPAL},
         {sign(f, IDN_ADT_RESOURCE, tid, "22222222-2222-2222-2222-222222222222", now + 3600, now,
               "app"),
-         AUTH_AUDIENCE_DATA, AUTH_REASON_PRINCIPAL},
+         ACCESS_AUDIENCE_DATA, ACCESS_REASON_PRINCIPAL},
         /* Accepted audiences. */
-        {sign(f, IDN_APP_ADT, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_DATA,
-         AUTH_REASON_NONE},
+        {sign(f, IDN_APP_ADT, tid, admin, now + 3600, now, "user"), ACCESS_AUDIENCE_DATA,
+         ACCESS_REASON_NONE},
         {sign(f, "https://management.azure.com/", tid, admin, now + 3600, now, "user"),
-         AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
+         ACCESS_AUDIENCE_ARM, ACCESS_REASON_NONE},
         {sign(f, "https://management.core.windows.net", tid, admin, now + 3600, now, "user"),
-         AUTH_AUDIENCE_ARM, AUTH_REASON_NONE},
-        {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_ARM,
-         AUTH_REASON_NONE},
+         ACCESS_AUDIENCE_ARM, ACCESS_REASON_NONE},
         {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"),
-         AUTH_AUDIENCE_GRAPH, AUTH_REASON_NONE},
-        {sign(f, IDN_APP_GRAPH, tid, admin, now + 3600, now, "user"), AUTH_AUDIENCE_GRAPH,
-         AUTH_REASON_NONE},
+         ACCESS_AUDIENCE_ARM, ACCESS_REASON_NONE},
+        {sign(f, "https://localhost:8443/", tid, admin, now + 3600, now, "user"),
+         ACCESS_AUDIENCE_GRAPH, ACCESS_REASON_NONE},
+        {sign(f, IDN_APP_GRAPH, tid, admin, now + 3600, now, "user"), ACCESS_AUDIENCE_GRAPH,
+         ACCESS_REASON_NONE},
         /* Within the clock skew. */
-        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 60, now - 3600, "user"), AUTH_AUDIENCE_DATA,
-         AUTH_REASON_NONE},
+        {sign(f, IDN_ADT_RESOURCE, tid, admin, now - 60, now - 3600, "user"), ACCESS_AUDIENCE_DATA,
+         ACCESS_REASON_NONE},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        auth_reason_t got = check(f, table[i].token, table[i].aud, &p);
+        access_reason_t got = check(f, table[i].token, table[i].aud, &p);
         if (got != table[i].want)
-            fail_msg("row %zu: want %s, got %s", i, auth_reason_name(table[i].want),
-                     auth_reason_name(got));
+            fail_msg("row %zu: want %s, got %s", i, access_reason_name(table[i].want),
+                     access_reason_name(got));
     }
 }
 
@@ -199,19 +199,19 @@ static void test_cache_and_directory_changes(void **state)
     assert_int_equal(store_commit(t, &err), 0);
 
     char *tok = sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, u.id, now + 3600, now, "user");
-    auth_principal_t p;
-    assert_int_equal(check(f, tok, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
+    access_principal_t p;
+    assert_int_equal(check(f, tok, ACCESS_AUDIENCE_DATA, &p), ACCESS_REASON_NONE);
     assert_int_equal(p.ngroups, 1);
     assert_string_equal(p.groups[0], g.id);
-    assert_int_equal(check(f, tok, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE); /* cached */
+    assert_int_equal(check(f, tok, ACCESS_AUDIENCE_DATA, &p), ACCESS_REASON_NONE); /* cached */
     assert_int_equal(p.ngroups, 1);
 
     u.enabled = 0;
     assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
     assert_int_equal(store_user_update(t, &u, &err), 0);
     assert_int_equal(store_commit(t, &err), 0);
-    auth_directory_changed();
-    assert_int_equal(check(f, tok, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_PRINCIPAL);
+    access_directory_changed();
+    assert_int_equal(check(f, tok, ACCESS_AUDIENCE_DATA, &p), ACCESS_REASON_PRINCIPAL);
 }
 
 static void test_rotation_keeps_previous_key(void **state)
@@ -229,16 +229,16 @@ static void test_rotation_keeps_previous_key(void **state)
     assert_string_not_equal(idn_key_kid(ks->keys[0]), old_kid);
     assert_string_equal(idn_key_kid(ks->keys[1]), old_kid);
     assert_int_equal(json_array_size(json_object_get(ks->jwks, "keys")), 2);
-    auth_directory_changed(); /* drop the cache so the old token is verified afresh */
-    auth_principal_t p;
-    assert_int_equal(check(f, old, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
+    access_directory_changed(); /* drop the cache so the old token is verified afresh */
+    access_principal_t p;
+    assert_int_equal(check(f, old, ACCESS_AUDIENCE_DATA, &p), ACCESS_REASON_NONE);
     char *fresh =
         sign(f, IDN_ADT_RESOURCE, f->boot.tenant_id, f->boot.admin_id, now + 3600, now, "user");
-    assert_int_equal(check(f, fresh, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_NONE);
+    assert_int_equal(check(f, fresh, ACCESS_AUDIENCE_DATA, &p), ACCESS_REASON_NONE);
     /* A second rotation retires the oldest key: its tokens stop verifying. */
     assert_int_equal(idn_keys_rotate(f->store, &err), 0);
-    auth_directory_changed();
-    assert_int_equal(check(f, old, AUTH_AUDIENCE_DATA, &p), AUTH_REASON_KID);
+    access_directory_changed();
+    assert_int_equal(check(f, old, ACCESS_AUDIENCE_DATA, &p), ACCESS_REASON_KID);
 }
 
 static int current_pem(const store_signing_key_t *k, void *ctx)

@@ -1,45 +1,45 @@
-/* authz_explain.c — turning a data-plane denial into its cause, a message a user can act on,
- * and a structured innererror (see authz.h). Pure: no I/O. */
-#include "authz/authz.h"
+/* access_explain.c — turning a data-plane denial into its cause, a message a user can act on,
+ * and a structured innererror (see access_explain.h). Pure: no I/O. */
+#include "access/access_explain.h"
 
 #include <string.h>
 
-const char *authz_cause_name(authz_cause_t cause)
+const char *access_cause_name(access_cause_t cause)
 {
     switch (cause) {
-    case AUTHZ_ALLOWED:
+    case ACCESS_ALLOWED:
         return "allowed";
-    case AUTHZ_NO_INSTANCE:
+    case ACCESS_NO_INSTANCE:
         return "no-instance";
-    case AUTHZ_UNAUTHENTICATED:
+    case ACCESS_UNAUTHENTICATED:
         return "unauthenticated";
-    case AUTHZ_MISSING_SCOPE:
+    case ACCESS_MISSING_SCOPE:
         return "missing-api-permission";
-    case AUTHZ_NO_ASSIGNMENT:
+    case ACCESS_NO_ASSIGNMENT:
         return "no-role-assignment";
-    case AUTHZ_CONTROL_PLANE_ONLY:
+    case ACCESS_CONTROL_PLANE_ONLY:
         return "control-plane-role-only";
-    case AUTHZ_ROLE_LACKS_ACTION:
+    case ACCESS_ROLE_LACKS_ACTION:
         return "role-lacks-data-action";
-    case AUTHZ_SCOPE_ELSEWHERE:
+    case ACCESS_SCOPE_ELSEWHERE:
         return "assignment-on-another-scope";
-    case AUTHZ_CARVED_OUT:
+    case ACCESS_CARVED_OUT:
         return "removed-by-not-data-actions";
     }
     return "unknown";
 }
 
-int authz_seed_cause(authz_cause_t cause)
+int access_seed_cause(access_cause_t cause)
 {
-    if (cause == AUTHZ_MISSING_SCOPE) return 2;
-    if (cause >= AUTHZ_NO_ASSIGNMENT) return 1;
+    if (cause == ACCESS_MISSING_SCOPE) return 2;
+    if (cause >= ACCESS_NO_ASSIGNMENT) return 1;
     return 0;
 }
 
 /* Which of the caller's assignments says most about the denial, strongest first. */
-authz_cause_t authz_classify(const authz_denial_t *d)
+access_cause_t access_classify(const access_denial_t *d)
 {
-    if (!d->rbac) return AUTHZ_MISSING_SCOPE;
+    if (!d->rbac) return ACCESS_MISSING_SCOPE;
     int carved = 0, elsewhere_right_role = 0, lacks = 0, control = 0;
     for (size_t i = 0; i < d->rbac->n_items; i++) {
         const rbac_considered_t *c = &d->rbac->items[i];
@@ -60,24 +60,24 @@ authz_cause_t authz_classify(const authz_denial_t *d)
             break;
         }
     }
-    if (carved) return AUTHZ_CARVED_OUT;
-    if (lacks) return AUTHZ_ROLE_LACKS_ACTION;
+    if (carved) return ACCESS_CARVED_OUT;
+    if (lacks) return ACCESS_ROLE_LACKS_ACTION;
     /* "You hold the right role, on another instance" says more than "Owner is not enough". */
-    if (elsewhere_right_role) return AUTHZ_SCOPE_ELSEWHERE;
-    if (control) return AUTHZ_CONTROL_PLANE_ONLY;
-    return AUTHZ_NO_ASSIGNMENT;
+    if (elsewhere_right_role) return ACCESS_SCOPE_ELSEWHERE;
+    if (control) return ACCESS_CONTROL_PLANE_ONLY;
+    return ACCESS_NO_ASSIGNMENT;
 }
 
 /* How castor and az name the caller in --assignee: UPN for users, appId for applications. */
-static const char *assignee_of(const auth_principal_t *who)
+static const char *assignee_of(const access_principal_t *who)
 {
-    if (who->kind == AUTH_KIND_USER && who->upn[0]) return who->upn;
-    return who->kind == AUTH_KIND_APP && who->appid[0] ? who->appid : who->oid;
+    if (who->kind == ACCESS_KIND_USER && who->upn[0]) return who->upn;
+    return who->kind == ACCESS_KIND_APP && who->appid[0] ? who->appid : who->oid;
 }
 
-static const char *who_text(const auth_principal_t *who, arena_t *a)
+static const char *who_text(const access_principal_t *who, arena_t *a)
 {
-    if (who->kind == AUTH_KIND_USER)
+    if (who->kind == ACCESS_KIND_USER)
         return arena_sprintf(a, "User %s (object id %s, signed in through client app %s)",
                              who->upn[0] ? who->upn : who->name, who->oid, who->appid);
     return arena_sprintf(a, "Application %s (service principal object id %s)",
@@ -110,33 +110,33 @@ static const char *reason_text(const rbac_considered_t *c, arena_t *a)
     }
 }
 
-static json_t *principal_json(const auth_principal_t *who)
+static json_t *principal_json(const access_principal_t *who)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind",
-                     who->kind == AUTH_KIND_USER ? "user" : "application", "objectId", who->oid,
+                     who->kind == ACCESS_KIND_USER ? "user" : "application", "objectId", who->oid,
                      "appId", who->appid, "upn", who->upn, "name", who->name, "scopes", who->scp);
 }
 
-static int explain_scope(const authz_denial_t *d, arena_t *a, const char **msg, json_t *inner)
+static int explain_scope(const access_denial_t *d, arena_t *a, const char **msg, json_t *inner)
 {
-    const auth_principal_t *who = d->who;
-    const char *fix =
-        arena_sprintf(a,
-                      "castor ad app permission add --id %s --api " AUTHZ_ADT_APP_ID
-                      " --api-permissions " AUTHZ_ADT_SCOPE_ID "=Scope && castor ad app permission "
-                      "admin-consent --id %s",
-                      who->appid, who->appid);
+    const access_principal_t *who = d->who;
+    const char *fix = arena_sprintf(a,
+                                    "castor ad app permission add --id %s --api " ACCESS_ADT_APP_ID
+                                    " --api-permissions " ACCESS_ADT_SCOPE_ID
+                                    "=Scope && castor ad app permission "
+                                    "admin-consent --id %s",
+                                    who->appid, who->appid);
     const char *az = arena_sprintf(a,
-                                   "az ad app permission add --id %s --api " AUTHZ_ADT_APP_ID
-                                   " --api-permissions " AUTHZ_ADT_SCOPE_ID
+                                   "az ad app permission add --id %s --api " ACCESS_ADT_APP_ID
+                                   " --api-permissions " ACCESS_ADT_SCOPE_ID
                                    "=Scope && az ad app permission admin-consent "
                                    "--id %s",
                                    who->appid, who->appid);
     *msg = arena_sprintf(
         a,
         "Forbidden (castor: seed cause #2, the app registration lacks the Azure Digital Twins API "
-        "permission). The token of %s carries the delegated scopes '%s' but not '" AUTHZ_ADT_SCOPE
-        "' of Azure Digital Twins (" AUTHZ_ADT_APP_ID
+        "permission). The token of %s carries the delegated scopes '%s' but not '" ACCESS_ADT_SCOPE
+        "' of Azure Digital Twins (" ACCESS_ADT_APP_ID
         "), so it may not call the data plane of '%s', whatever roles the user holds. Fix: add "
         "the permission to app %s and grant consent — %s (az: %s) — then sign in again for a "
         "fresh token.",
@@ -145,10 +145,10 @@ static int explain_scope(const authz_denial_t *d, arena_t *a, const char **msg, 
     return *msg ? CASTOR_OK : CASTOR_ENOMEM;
 }
 
-static int explain_rbac(const authz_denial_t *d, authz_cause_t cause, arena_t *a, const char **msg,
-                        json_t *inner)
+static int explain_rbac(const access_denial_t *d, access_cause_t cause, arena_t *a,
+                        const char **msg, json_t *inner)
 {
-    const auth_principal_t *who = d->who;
+    const access_principal_t *who = d->who;
     const rbac_explanation_t *e = d->rbac;
     const rbac_role_def_t *role = rbac_builtin_suggest_for(d->data_action, 1);
     const char *role_name = role ? role->role_name : "Azure Digital Twins Data Owner";
@@ -175,20 +175,20 @@ static int explain_rbac(const authz_denial_t *d, authz_cause_t cause, arena_t *a
     json_object_set_new(inner, "assignments", items);
     const char *headline;
     switch (cause) {
-    case AUTHZ_CONTROL_PLANE_ONLY:
+    case ACCESS_CONTROL_PLANE_ONLY:
         headline = "has only control-plane roles here: a subscription or resource Owner can "
                    "manage the instance and assign roles, but reading or changing its data needs "
                    "an Azure Digital Twins data role";
         break;
-    case AUTHZ_ROLE_LACKS_ACTION:
+    case ACCESS_ROLE_LACKS_ACTION:
         headline = "holds a data role on this instance that does not include this action (Data "
                    "Reader cannot write)";
         break;
-    case AUTHZ_SCOPE_ELSEWHERE:
+    case ACCESS_SCOPE_ELSEWHERE:
         headline = "holds a role that would allow this, but on another scope, not on this "
                    "instance, its resource group or its subscription";
         break;
-    case AUTHZ_CARVED_OUT:
+    case ACCESS_CARVED_OUT:
         headline = "holds a role whose NotDataActions remove this action";
         break;
     default:
@@ -208,19 +208,19 @@ static int explain_rbac(const authz_denial_t *d, authz_cause_t cause, arena_t *a
     return *msg ? CASTOR_OK : CASTOR_ENOMEM;
 }
 
-int authz_explain_denial(const authz_denial_t *d, authz_cause_t cause, arena_t *arena,
-                         const char **message_out, json_t **inner_out, castor_err *err)
+int access_explain_denial(const access_denial_t *d, access_cause_t cause, arena_t *arena,
+                          const char **message_out, json_t **inner_out, castor_err *err)
 {
     *message_out = NULL;
     *inner_out = NULL;
     json_t *inner =
-        json_pack("{s:s, s:s, s:i, s:o, s:s, s:s, s:s}", "code", authz_cause_name(cause),
-                  "castorCause", authz_cause_name(cause), "seedCause", authz_seed_cause(cause),
+        json_pack("{s:s, s:s, s:i, s:o, s:s, s:s, s:s}", "code", access_cause_name(cause),
+                  "castorCause", access_cause_name(cause), "seedCause", access_seed_cause(cause),
                   "principal", principal_json(d->who), "dataAction", d->data_action, "instance",
                   d->instance, "scope", d->instance_scope);
     if (!inner) return castor_err_set(err, CASTOR_ENOMEM, "out of memory explaining a denial");
-    int rc = cause == AUTHZ_MISSING_SCOPE ? explain_scope(d, arena, message_out, inner)
-                                          : explain_rbac(d, cause, arena, message_out, inner);
+    int rc = cause == ACCESS_MISSING_SCOPE ? explain_scope(d, arena, message_out, inner)
+                                           : explain_rbac(d, cause, arena, message_out, inner);
     if (rc < 0) {
         json_decref(inner);
         return castor_err_set(err, rc, "out of memory explaining a denial");

@@ -1,4 +1,4 @@
-/* test_authz_explain.c — a data-plane denial becomes the right cause, a message naming it and
+/* test_access_explain.c — a data-plane denial becomes the right cause, a message naming it and
  * its fix, and a structured innererror; decided through the real RBAC engine. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "authz/authz.h"
+#include "access/access_explain.h"
 
 #define SUB "/subscriptions/11111111-1111-1111-1111-111111111111"
 #define INST SUB "/resourceGroups/rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/adt1"
@@ -29,7 +29,7 @@ typedef struct row {
     rbac_assignment_t as[3];
     size_t n;
     const char *action;
-    authz_cause_t want;
+    access_cause_t want;
     const char *message_has;
 } row_t;
 
@@ -38,31 +38,31 @@ static const row_t rows[] = {
      {{0}},
      0,
      "Microsoft.DigitalTwins/digitaltwins/read",
-     AUTHZ_NO_ASSIGNMENT,
+     ACCESS_NO_ASSIGNMENT,
      "has no role assignment that covers this instance"},
     {"subscription Owner only (the seed)",
      {{"a1", SUB, USER, RBAC_PRINCIPAL_USER, OWNER}},
      1,
      "Microsoft.DigitalTwins/digitaltwins/read",
-     AUTHZ_CONTROL_PLANE_ONLY,
+     ACCESS_CONTROL_PLANE_ONLY,
      "is a control-plane role"},
     {"Data Reader writing",
      {{"a1", INST, USER, RBAC_PRINCIPAL_USER, DATA_READER}},
      1,
      "Microsoft.DigitalTwins/digitaltwins/write",
-     AUTHZ_ROLE_LACKS_ACTION,
+     ACCESS_ROLE_LACKS_ACTION,
      "Azure Digital Twins Data Owner"},
     {"Data Owner on another instance",
      {{"a1", OTHER, USER, RBAC_PRINCIPAL_USER, DATA_OWNER}},
      1,
      "Microsoft.DigitalTwins/models/read",
-     AUTHZ_SCOPE_ELSEWHERE,
+     ACCESS_SCOPE_ELSEWHERE,
      "the right role, on another scope"},
     {"custom role carving writes out, through a group",
      {{"a1", INST, GROUP, RBAC_PRINCIPAL_GROUP, CUSTOM}},
      1,
      "Microsoft.DigitalTwins/digitaltwins/write",
-     AUTHZ_CARVED_OUT,
+     ACCESS_CARVED_OUT,
      "through group " GROUP},
 };
 
@@ -97,19 +97,19 @@ static void causes_messages_and_fixes(void **state)
         arena_init(&a, 1 << 20);
         rbac_explanation_t *e;
         assert_int_equal(rbac_explain(ix, &q, &a, &e, &err), 0);
-        auth_principal_t who = {.kind = AUTH_KIND_USER};
+        access_principal_t who = {.kind = ACCESS_KIND_USER};
         strcpy(who.oid, USER);
         strcpy(who.upn, "alice@castor.local");
         strcpy(who.appid, "04b07795-8ddb-461a-bbee-02f9e1bf7b46");
         strcpy(who.scp, "Read.Write");
-        authz_denial_t d = {"adt1", INST, r->action, &who, e};
-        authz_cause_t cause = authz_classify(&d);
+        access_denial_t d = {"adt1", INST, r->action, &who, e};
+        access_cause_t cause = access_classify(&d);
         if (cause != r->want)
-            fail_msg("%s: cause %s, want %s", r->name, authz_cause_name(cause),
-                     authz_cause_name(r->want));
+            fail_msg("%s: cause %s, want %s", r->name, access_cause_name(cause),
+                     access_cause_name(r->want));
         const char *msg;
         json_t *inner;
-        assert_int_equal(authz_explain_denial(&d, cause, &a, &msg, &inner, &err), 0);
+        assert_int_equal(access_explain_denial(&d, cause, &a, &msg, &inner, &err), 0);
         if (!strstr(msg, r->message_has))
             fail_msg("%s: message lacks '%s': %s", r->name, r->message_has, msg);
         assert_non_null(strstr(msg, "seed cause #1"));
@@ -119,7 +119,7 @@ static void causes_messages_and_fixes(void **state)
         assert_non_null(strstr(msg, r->action));
         assert_int_equal(json_integer_value(json_object_get(inner, "seedCause")), 1);
         assert_string_equal(json_string_value(json_object_get(inner, "code")),
-                            authz_cause_name(r->want));
+                            access_cause_name(r->want));
         assert_int_equal(json_array_size(json_object_get(inner, "assignments")), r->n);
         /* Reads are fixed by the least role that grants them. */
         const char *role = json_string_value(json_object_get(inner, "suggestedRole"));
@@ -138,17 +138,17 @@ static void missing_api_permission_is_cause_two(void **state)
     (void)state;
     arena_t a;
     arena_init(&a, 1 << 20);
-    auth_principal_t who = {.kind = AUTH_KIND_USER};
+    access_principal_t who = {.kind = ACCESS_KIND_USER};
     strcpy(who.oid, USER);
     strcpy(who.upn, "bob@castor.local");
     strcpy(who.appid, "55555555-5555-5555-5555-555555555555");
     strcpy(who.scp, "User.Read");
-    authz_denial_t d = {"adt1", INST, "Microsoft.DigitalTwins/digitaltwins/read", &who, NULL};
-    assert_int_equal(authz_classify(&d), AUTHZ_MISSING_SCOPE);
+    access_denial_t d = {"adt1", INST, "Microsoft.DigitalTwins/digitaltwins/read", &who, NULL};
+    assert_int_equal(access_classify(&d), ACCESS_MISSING_SCOPE);
     const char *msg;
     json_t *inner;
     castor_err err;
-    assert_int_equal(authz_explain_denial(&d, AUTHZ_MISSING_SCOPE, &a, &msg, &inner, &err), 0);
+    assert_int_equal(access_explain_denial(&d, ACCESS_MISSING_SCOPE, &a, &msg, &inner, &err), 0);
     assert_non_null(strstr(msg, "seed cause #2"));
     assert_non_null(strstr(msg, "'User.Read'"));
     assert_non_null(strstr(msg,
@@ -160,8 +160,8 @@ static void missing_api_permission_is_cause_two(void **state)
     assert_null(json_object_get(inner, "assignments"));
     json_decref(inner);
     arena_free(&a);
-    assert_int_equal(authz_seed_cause(AUTHZ_UNAUTHENTICATED), 0);
-    assert_int_equal(authz_seed_cause(AUTHZ_CONTROL_PLANE_ONLY), 1);
+    assert_int_equal(access_seed_cause(ACCESS_UNAUTHENTICATED), 0);
+    assert_int_equal(access_seed_cause(ACCESS_CONTROL_PLANE_ONLY), 1);
 }
 
 int main(void)
