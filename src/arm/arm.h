@@ -18,6 +18,7 @@ typedef struct arm_deps {
     access_rbac_t *rbac;    /* reloaded after every role or assignment change */
     const char *tenant_id;  /* the bootstrap tenant: role assignments of callers without one */
     const char *public_url; /* hostName and nextLink bases */
+    const char *data_dir;   /* the data folder: endpoints' dead-letter folders live under it */
 } arm_deps_t;
 
 /* Every resource-manager operation castor serves (paths from the root; ends with a zeroed

@@ -385,8 +385,8 @@ static json_t *endpoint_json(http_request_t *req, const store_dt_instance_t *d,
     set_str(props, "provisioningState", ep->state);
     set_str(props, "createdTime", arm_time(a, ep->created / 1000));
     if (!json_object_get(props, "deadLetterEndpoint")) {
-        const castor_app_t *app = arm_app(req);
-        const char *dir = app ? app->cfg.data_dir : "";
+        const arm_deps_t *deps = arm_deps(req);
+        const char *dir = deps && deps->data_dir ? deps->data_dir : "";
         char *abs = dir[0] ? realpath(dir, NULL) : NULL;
         set_str(props, "deadLetterFolder",
                 arena_sprintf(a, "%s/deadletter/%s/%s/", abs ? abs : dir, d->name, ep->name));

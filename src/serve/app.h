@@ -42,7 +42,8 @@ static inline void castor_app_wire(castor_app_t *app)
     app->arm = (arm_deps_t){.store = app->store,
                             .rbac = app->rbac,
                             .tenant_id = app->tenant_id,
-                            .public_url = app->cfg.public_url};
+                            .public_url = app->cfg.public_url,
+                            .data_dir = app->cfg.data_dir};
     app->idn = (idn_deps_t){.store = app->store,
                             .public_url = app->cfg.public_url,
                             .device_code_ttl_s = app->cfg.device_code_ttl_s,
