@@ -270,9 +270,6 @@ static bool is_affiliate(const char *cs)
     return ext && strncmp(cs, "dtmi:dtdl:", 10) != 0;
 }
 
-/* Applies one @context value to scope s (which holds the outer context, if any). The top-level
- * context names the DTDL version first (after partner contexts) and then extensions; a nested
- * context adds extensions only. */
 static bool version_in(json_t *versions, int ver)
 {
     size_t i;
@@ -301,41 +298,74 @@ static bool version_known(dtdl_pctx_t *c, int ver, const char *cs, const char *i
     return false;
 }
 
-/* versions: for a nested context, the DTDL versions the parent property accepts for its value
- * (the digest's "versions": a v3 Interface may embed a v2 Interface in extends, contents or a
- * schema, not in schemas, enumValues, fields or mapValue). */
-static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
-                          const char *path, json_t *versions)
+/* Applies one context specifier cs that is not a DTDL context: a defined extension joins the
+ * scope, an undefined one is allowed only where the version (or the caller) allows them. */
+static bool apply_extension(dtdl_pctx_t *c, dtdl_scope_t *s, const char *cs, const char *id,
+                            const char *cpath)
 {
-    const char *cpath = cat3(c, path, "['@context']", "");
-    size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
-    if (!json_is_array(ctx) && !json_is_string(ctx)) {
-        dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
-                  "@context is %s; it must be a DTMI string or an array of them", jtype(ctx));
+    /* v2 context specifiers carry a major version only ("dtmi:foo:bar;1", not ";1.1"). */
+    const char *semi = strrchr(cs, ';');
+    if (s->version == 2 && semi && strchr(semi, '.')) {
+        dtdl_fail(c, "invalidContextSpecifierForVersion", id, "@context", cpath,
+                  "context specifier '%s' has a minor version, which DTDL v2 does not allow", cs);
         return false;
     }
-    if (n == 0) {
-        if (!top) return true;
-        dtdl_fail(c, "emptyContext", id, "@context", cpath,
-                  "@context is an empty array; give \"dtmi:dtdl:context;3\" (or ;2) first");
+    if (strchr(cs, ';') == NULL && dtdl_dtmi_valid(cs, 3)) {
+        dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
+                  "context specifier '%s' has no version; write it as '%s;1'", cs, cs);
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
-        json_t *one = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
-        if (json_is_object(one)) {
-            /* A JSON-LD local context block: the official parser defines none for DTDL v2/v3. */
-            dtdl_fail(c, "disallowedLocalContext", id, "@context", cpath,
-                      "@context holds a block of local term definitions, which DTDL v2 and v3 "
-                      "do not allow; use only context DTMI strings");
-            return false;
-        }
-        if (!json_is_string(one)) {
-            dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
-                      "@context holds %s; each context specifier must be a DTMI string",
-                      jtype(one));
-            return false;
-        }
+    if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
+        dtdl_fail(
+            c, strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier" : "nonDtmiContextSpecifier",
+            id, "@context", cpath, "context specifier '%s' is not a versioned DTMI", cs);
+        return false;
     }
+    json_t *ext = dtdl_meta_extension(cs);
+    if (ext) {
+        int ev = atoi(json_string_value(json_object_get(ext, "version")));
+        if (ev != s->version) {
+            dtdl_fail(c, "invalidContextSpecifierForVersion", id, "@context", cpath,
+                      "extension '%s' requires DTDL v%d; this document is v%d", cs, ev, s->version);
+            return false;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < s->ext_count; k++)
+            dup |= s->ext[k] == ext;
+        if (!dup && s->ext_count < DTDL_SCOPE_EXT_MAX) s->ext[s->ext_count++] = ext;
+        return true;
+    }
+    /* A version of a known extension that this parser lacks (historization;100) is, with
+     * undefined extensions allowed, just an undefined extension, as the official parser
+     * treats it. */
+    bool unknown_version =
+        strncmp(cs, "dtmi:dtdl:extension:", 20) == 0 && undef_allowed(c, s->version);
+    if (!unknown_version &&
+        (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
+         strncmp(cs, "dtmi:iotoperations:", 19) == 0)) {
+        dtdl_fail(c, "unsupportedExtension", id, "@context", cpath,
+                  "extension context '%s' is not supported; castor supports "
+                  "quantitativeTypes;1, historization;1, annotation;1 and overriding;1 (v3)",
+                  cs);
+        return false;
+    }
+    if (!undef_allowed(c, s->version)) {
+        dtdl_fail(c, "unresolvableContextSpecifier", id, "@context", cpath,
+                  "extension context '%s' is not defined; undefined extensions are not "
+                  "allowed in DTDL v%d",
+                  cs, s->version);
+        return false;
+    }
+    s->undef_ext = true;
+    return true;
+}
+
+/* Finds the run of DTDL context specifiers in @context (ctx, n values) and applies the
+ * version it names to s; [*run_out, *end_out) is the run. */
+static bool apply_dtdl_contexts(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, size_t n, bool top,
+                                const char *id, const char *cpath, json_t *versions,
+                                size_t *run_out, size_t *end_out)
+{
     /* The DTDL context specifiers come as one run, first (at the top level after any partner
      * contexts): "dtmi:dtdl:context;3 may be preceded by values that also begin with
      * dtmi:dtdl:context;", and the last of the run, as in JSON-LD, is the version that applies.
@@ -382,6 +412,50 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
         s->version = ver;
         s->vmeta = dtdl_meta_version(ver);
     }
+    *run_out = run;
+    *end_out = run_end;
+    return true;
+}
+
+/* Applies one @context value to scope s (which holds the outer context, if any): the DTDL
+ * version first (at the top after partner contexts), then extensions.
+ * versions: for a nested context, the DTDL versions the parent property accepts for its value
+ * (the digest's "versions": a v3 Interface may embed a v2 Interface in extends, contents or a
+ * schema, not in schemas, enumValues, fields or mapValue). */
+static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top, const char *id,
+                          const char *path, json_t *versions)
+{
+    const char *cpath = cat3(c, path, "['@context']", "");
+    size_t n = json_is_array(ctx) ? json_array_size(ctx) : 1;
+    if (!json_is_array(ctx) && !json_is_string(ctx)) {
+        dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
+                  "@context is %s; it must be a DTMI string or an array of them", jtype(ctx));
+        return false;
+    }
+    if (n == 0) {
+        if (!top) return true;
+        dtdl_fail(c, "emptyContext", id, "@context", cpath,
+                  "@context is an empty array; give \"dtmi:dtdl:context;3\" (or ;2) first");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *one = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
+        if (json_is_object(one)) {
+            /* A JSON-LD local context block: the official parser defines none for DTDL v2/v3. */
+            dtdl_fail(c, "disallowedLocalContext", id, "@context", cpath,
+                      "@context holds a block of local term definitions, which DTDL v2 and v3 "
+                      "do not allow; use only context DTMI strings");
+            return false;
+        }
+        if (!json_is_string(one)) {
+            dtdl_fail(c, "invalidContextSpecifier", id, "@context", cpath,
+                      "@context holds %s; each context specifier must be a DTMI string",
+                      jtype(one));
+            return false;
+        }
+    }
+    size_t run, run_end;
+    if (!apply_dtdl_contexts(c, s, ctx, n, top, id, cpath, versions, &run, &run_end)) return false;
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         const char *cs = json_string_value(json_is_array(ctx) ? json_array_get(ctx, i) : ctx);
@@ -394,69 +468,7 @@ static bool apply_context(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, bool top
             ok = false;
             continue;
         }
-        /* v2 context specifiers carry a major version only ("dtmi:foo:bar;1", not ";1.1"). */
-        const char *semi = strrchr(cs, ';');
-        if (s->version == 2 && semi && strchr(semi, '.')) {
-            dtdl_fail(c, "invalidContextSpecifierForVersion", id, "@context", cpath,
-                      "context specifier '%s' has a minor version, which DTDL v2 does not allow",
-                      cs);
-            ok = false;
-            continue;
-        }
-        if (strchr(cs, ';') == NULL && dtdl_dtmi_valid(cs, 3)) {
-            dtdl_fail(c, "missingContextVersion", id, "@context", cpath,
-                      "context specifier '%s' has no version; write it as '%s;1'", cs, cs);
-            ok = false;
-            continue;
-        }
-        if (!dtdl_dtmi_valid(cs, 3) || strchr(cs, ';') == NULL) {
-            dtdl_fail(c,
-                      strncmp(cs, "dtmi:", 5) == 0 ? "invalidContextSpecifier"
-                                                   : "nonDtmiContextSpecifier",
-                      id, "@context", cpath, "context specifier '%s' is not a versioned DTMI", cs);
-            ok = false;
-            continue;
-        }
-        json_t *ext = dtdl_meta_extension(cs);
-        if (ext) {
-            int ev = atoi(json_string_value(json_object_get(ext, "version")));
-            if (ev != s->version) {
-                dtdl_fail(c, "invalidContextSpecifierForVersion", id, "@context", cpath,
-                          "extension '%s' requires DTDL v%d; this document is v%d", cs, ev,
-                          s->version);
-                ok = false;
-                continue;
-            }
-            bool dup = false;
-            for (size_t k = 0; k < s->ext_count; k++)
-                dup |= s->ext[k] == ext;
-            if (!dup && s->ext_count < DTDL_SCOPE_EXT_MAX) s->ext[s->ext_count++] = ext;
-            continue;
-        }
-        /* A version of a known extension that this parser lacks (historization;100) is, with
-         * undefined extensions allowed, just an undefined extension, as the official parser
-         * treats it. */
-        bool unknown_version =
-            strncmp(cs, "dtmi:dtdl:extension:", 20) == 0 && undef_allowed(c, s->version);
-        if (!unknown_version &&
-            (strncmp(cs, "dtmi:dtdl:", 10) == 0 || strncmp(cs, "dtmi:iotcentral:", 16) == 0 ||
-             strncmp(cs, "dtmi:iotoperations:", 19) == 0)) {
-            dtdl_fail(c, "unsupportedExtension", id, "@context", cpath,
-                      "extension context '%s' is not supported; castor supports "
-                      "quantitativeTypes;1, historization;1, annotation;1 and overriding;1 (v3)",
-                      cs);
-            ok = false;
-            continue;
-        }
-        if (!undef_allowed(c, s->version)) {
-            dtdl_fail(c, "unresolvableContextSpecifier", id, "@context", cpath,
-                      "extension context '%s' is not defined; undefined extensions are not "
-                      "allowed in DTDL v%d",
-                      cs, s->version);
-            ok = false;
-            continue;
-        }
-        s->undef_ext = true;
+        ok &= apply_extension(c, s, cs, id, cpath);
     }
     return ok;
 }
