@@ -366,12 +366,13 @@ static bool apply_dtdl_contexts(dtdl_pctx_t *c, dtdl_scope_t *s, json_t *ctx, si
                                 const char *id, const char *cpath, json_t *versions,
                                 size_t *run_out, size_t *end_out)
 {
-    /* The DTDL context specifiers come as one run, first (at the top level after any partner
-     * contexts): "dtmi:dtdl:context;3 may be preceded by values that also begin with
-     * dtmi:dtdl:context;", and the last of the run, as in JSON-LD, is the version that applies.
-     * The version is found before anything else since extension rules depend on it. */
+    /* The DTDL context specifiers come as one run, first (after any partner contexts, the
+     * v2 exception for IoT Central): "dtmi:dtdl:context;3 may be preceded by values that also
+     * begin with dtmi:dtdl:context;", and the last of the run, as in JSON-LD, is the version
+     * that applies. The version is found before anything else since extension rules depend
+     * on it. */
     size_t run = 0, run_end;
-    while (top && run < n && is_affiliate(ctx_at(ctx, run)))
+    while (run < n && is_affiliate(ctx_at(ctx, run)))
         run++;
     for (run_end = run; run_end < n && dtdl_context_version(ctx_at(ctx, run_end)) >= 0;)
         run_end++;

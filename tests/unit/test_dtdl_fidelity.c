@@ -67,6 +67,19 @@ static const fidelity_case_t g_cases[] = {
      CTX("\"dtmi:dtdl:context;2\",\"dtmi:dtdl:extension:historization;1\",\"dtmi:dtdl:"
          "context;3\""),
      "dtdlContextFollowsAffiliate"},
+    {"v2: partner context before the DTDL context, twice",
+     CTX("\"dtmi:iotcentral:context;2\",\"dtmi:iotcentral:context;2\",\"dtmi:dtdl:context;2\""),
+     NULL},
+    {"v2: partner context before the DTDL context in a nested element",
+     "{" V2 IF("dtmi:ex:A;1") ",\"contents\":[{\"@context\":[\"dtmi:iotcentral:context;2\","
+                              "\"dtmi:dtdl:context;2\"],\"@type\":\"Telemetry\",\"name\":\"t\","
+                              "\"schema\":\"double\"}]}",
+     NULL},
+    {"v2: DTDL context after a partner context that follows one",
+     "{" V2 IF("dtmi:ex:A;1") ",\"contents\":[{\"@context\":[\"dtmi:dtdl:context;2\","
+                              "\"dtmi:iotcentral:context;2\",\"dtmi:dtdl:context;2\"],\"@type\":"
+                              "\"Telemetry\",\"name\":\"t\",\"schema\":\"double\"}]}",
+     "dtdlContextFollowsAffiliate"},
     {"unknown DTDL version among the leading ones",
      CTX("\"dtmi:dtdl:context;9\",\"dtmi:dtdl:context;3\""), "unrecognizedContextVersion"},
     {"nested context: v2 then v3 in a v3 document",
