@@ -1,4 +1,4 @@
-/* fuzz_auth_jwt.c — libFuzzer target for bearer-token verification (auth_verify_token: JWS
+/* fuzz_auth_jwt.c — libFuzzer target for bearer-token verification (access_verify_token: JWS
  * parsing, header, RS256 signature, claims, principal lookup).
  *
  * A real store and signing key are made once, in a temporary folder, and a few genuine tokens
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/auth.h"
+#include "access/access.h"
 #include "core/arena.h"
 #include "core/ids.h"
 #include "core/limits.h"
@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const audiences[GENUINE] = {IDN_ADT_RESOURCE, "https://management.azure.com/",
                                                IDN_ADT_RESOURCE, "https://graph.microsoft.com"};
 
-static const auth_audience_t planes[GENUINE] = {AUTH_AUDIENCE_DATA, AUTH_AUDIENCE_ARM,
-                                                AUTH_AUDIENCE_DATA, AUTH_AUDIENCE_GRAPH};
+static const access_audience_t planes[GENUINE] = {ACCESS_AUDIENCE_DATA, ACCESS_AUDIENCE_ARM,
+                                                  ACCESS_AUDIENCE_DATA, ACCESS_AUDIENCE_GRAPH};
 
 static char dir[64];
 static char tenant_id[37], admin_id[37];
@@ -145,12 +145,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     }
     if (!token) abort();
-    auth_principal_t who;
+    access_principal_t who;
     castor_err_clear(&err);
     /* Mostly the plane the genuine token is for; sometimes another one. */
-    auth_audience_t plane =
-        pick & 0x80 ? (auth_audience_t)(pick / GENUINE % 3) : planes[pick % GENUINE];
-    int rc = auth_verify_token(store, token, plane, "https://localhost:8443", NULL, &a, &who, &err);
+    access_audience_t plane =
+        pick & 0x80 ? (access_audience_t)(pick / GENUINE % 3) : planes[pick % GENUINE];
+    int rc =
+        access_verify_token(store, token, plane, "https://localhost:8443", NULL, &a, &who, &err);
     if (rc == 0) {
         /* Accepted: the signed part must be one castor signed, byte for byte. */
         const char *last = strrchr(token, '.');
@@ -161,15 +162,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Claims castor signed just now pass only for a live principal of castor's tenant. */
         if (minted)
             ok = strcmp(who.tenant_id, tenant_id) == 0 && strcmp(who.oid, admin_id) == 0 &&
-                 who.exp + AUTH_CLOCK_SKEW_S >= time_now_s();
+                 who.exp + ACCESS_CLOCK_SKEW_S >= time_now_s();
         if (!ok) {
             fprintf(stderr, "fuzz_auth_jwt: accepted a token castor never signed: %s\n", token);
             abort();
         }
-        if (who.reason != AUTH_REASON_NONE) abort();
+        if (who.reason != ACCESS_REASON_NONE) abort();
     } else {
         if (rc != CASTOR_EAUTH || err.status != 401 || err.message[0] == '\0') abort();
-        if (who.reason == AUTH_REASON_NONE) abort();
+        if (who.reason == ACCESS_REASON_NONE) abort();
     }
     arena_free(&a);
     return 0;
