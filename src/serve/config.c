@@ -33,6 +33,17 @@ const char *serve_config_usage(void)
            "  --token-reuse SECS   hand the same app-only token to the same client for the same\n"
            "                       resource for up to SECS (at most 3000); default 0: every\n"
            "                       grant gets a freshly signed token, as Entra does\n"
+           "  --event-lanes N      events of one route sent in parallel, by twin (1-16, default "
+           "4);\n"
+           "                       one twin's events always arrive in order\n"
+           "  --event-retry-max DURATION\n"
+           "                       longest wait between delivery retries (default 10s)\n"
+           "  --event-ttl-cap DURATION\n"
+           "                       dead-letter undeliverable events after at most this long,\n"
+           "                       whatever an endpoint's eventTimeToLiveInMinutes (default: off)\n"
+           "  --outbox-retention DURATION\n"
+           "                       keep events in the outbox this long after every route has\n"
+           "                       them, to read with sqlite3 (default 0: trim at once)\n"
            "  --compat-empty-403   answer data-plane 403s with an empty body, as Azure does\n"
            "                       (castor's explanation is then only in the log)\n"
            "  -h, --help           this text\n"
@@ -132,8 +143,8 @@ static int set_token_reuse(serve_config_t *c, const char *f, const char *v, cast
     return CASTOR_OK;
 }
 
-/* "90", "90s", "5m", "1h": Azure's propagation delays are minutes, up to 30. */
-static int set_rbac_delay(serve_config_t *c, const char *f, const char *v, castor_err *e)
+/* "90", "90s", "5m", "1h" into seconds, at most 24 hours. */
+static int parse_duration(const char *f, const char *v, unsigned *out, castor_err *e)
 {
     char *end;
     long n = strtol(v, &end, 10);
@@ -147,7 +158,41 @@ static int set_rbac_delay(serve_config_t *c, const char *f, const char *v, casto
     if (!v[0] || end == v || *end || n < 0 || n * mult > 24 * 3600)
         return castor_err_set(e, CASTOR_EINVAL,
                               "%s '%s': use a duration such as 60s, 5m or 1h (at most 24h)", f, v);
-    c->rbac_delay_s = (unsigned)(n * mult);
+    *out = (unsigned)(n * mult);
+    return CASTOR_OK;
+}
+
+/* Azure's propagation delays are minutes, up to 30. */
+static int set_rbac_delay(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    return parse_duration(f, v, &c->rbac_delay_s, e);
+}
+
+static int set_event_retry_max(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    int rc = parse_duration(f, v, &c->event_retry_max_s, e);
+    if (rc == 0 && c->event_retry_max_s < 1)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use at least 1s", f, v);
+    return rc;
+}
+
+static int set_event_ttl_cap(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    return parse_duration(f, v, &c->event_ttl_cap_s, e);
+}
+
+static int set_outbox_retention(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    return parse_duration(f, v, &c->outbox_retention_s, e);
+}
+
+static int set_event_lanes(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!v[0] || *end || n < 1 || n > 16)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a whole number from 1 to 16", f, v);
+    c->event_lanes = (unsigned)n;
     return CASTOR_OK;
 }
 
@@ -174,6 +219,10 @@ static const option_def_t options[] = {
     {"--rbac-propagation-delay", "CASTOR_RBAC_PROPAGATION_DELAY", set_rbac_delay},
     {"--device-code-lifetime", "CASTOR_DEVICE_CODE_LIFETIME", set_device_ttl},
     {"--token-reuse", "CASTOR_TOKEN_REUSE", set_token_reuse},
+    {"--event-lanes", "CASTOR_EVENT_LANES", set_event_lanes},
+    {"--event-retry-max", "CASTOR_EVENT_RETRY_MAX", set_event_retry_max},
+    {"--event-ttl-cap", "CASTOR_EVENT_TTL_CAP", set_event_ttl_cap},
+    {"--outbox-retention", "CASTOR_OUTBOX_RETENTION", set_outbox_retention},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

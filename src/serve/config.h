@@ -23,6 +23,10 @@ typedef struct serve_config {
     unsigned rbac_delay_s;         /* --rbac-propagation-delay: simulate Azure's delay */
     int compat_empty_403;          /* --compat-empty-403: Azure's bodiless 403s */
     unsigned token_reuse_s;        /* --token-reuse: reuse app-only tokens this long (0 off) */
+    unsigned event_lanes;          /* --event-lanes: parallel deliveries per route (default 4) */
+    unsigned event_retry_max_s;    /* --event-retry-max: longest wait between retries (10 s) */
+    unsigned event_ttl_cap_s;      /* --event-ttl-cap: 0, or a cap on every endpoint's TTL */
+    unsigned outbox_retention_s;   /* --outbox-retention: keep delivered events this long */
     int help;                      /* --help was given */
 } serve_config_t;
 

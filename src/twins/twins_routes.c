@@ -7,6 +7,7 @@
 
 #include "access/access.h"
 #include "core/limits.h"
+#include "events/ev_routes.h"
 #include "twins/models_api.h"
 #include "twins/twins_api.h"
 #include "twins/twins_query.h"
@@ -57,12 +58,14 @@ const http_route_t twins_routes[] = {
      "DigitalTwins_GetComponent", V, DT "digitaltwins/read", 0, 0, GUARD},
     {"PATCH", "/digitaltwins/{id}/components/{componentPath}", twins_component_patch,
      "DigitalTwins_UpdateComponent", V, DT "digitaltwins/write", 0, 1, GUARD},
-    {"GET", "/eventroutes", NULL, "EventRoutes_List", V, DT "eventroutes/read", 0, 0, GUARD},
-    {"GET", "/eventroutes/{id}", NULL, "EventRoutes_GetById", V, DT "eventroutes/read", 0, 0,
+    {"GET", "/eventroutes", ev_routes_list, "EventRoutes_List", V, DT "eventroutes/read", 0, 0,
      GUARD},
-    {"PUT", "/eventroutes/{id}", NULL, "EventRoutes_Add", V, DT "eventroutes/write", 0, 1, GUARD},
-    {"DELETE", "/eventroutes/{id}", NULL, "EventRoutes_Delete", V, DT "eventroutes/delete", 0, 0,
+    {"GET", "/eventroutes/{id}", ev_routes_get, "EventRoutes_GetById", V, DT "eventroutes/read", 0,
+     0, GUARD},
+    {"PUT", "/eventroutes/{id}", ev_routes_put, "EventRoutes_Add", V, DT "eventroutes/write", 0, 1,
      GUARD},
+    {"DELETE", "/eventroutes/{id}", ev_routes_delete, "EventRoutes_Delete", V,
+     DT "eventroutes/delete", 0, 0, GUARD},
     {"GET", "/jobs/imports", NULL, "ImportJobs_List", V, DT "jobs/imports/read", 0, 0, GUARD},
     {"PUT", "/jobs/imports/{id}", NULL, "ImportJobs_Add", V, DT "jobs/imports/write", 0, 1, GUARD},
     {"GET", "/jobs/imports/{id}", NULL, "ImportJobs_GetById", V, DT "jobs/imports/read", 0, 0,

@@ -36,6 +36,8 @@
  *     the instance GUID through dt_instances.
  *
  *   outbox has no index by instance (step 4 dropped outbox_instance): delivery reads it by seq.
+ *   Since step 6 seq is a plain INTEGER PRIMARY KEY (no AUTOINCREMENT); the newest row is never
+ *   trimmed, so seqs only grow.
  *
  *   Index twins_model_id(instance_id, model_id, id)                         (step 3)
  *     Model filters, counts per model, and a model filter with a $dtId range answered from
@@ -128,6 +130,19 @@ static const char *const steps[] = {
      * (rowid) order, and deleting an instance scans the outbox once for its cascade. seq
      * stays AUTOINCREMENT, so it never goes back. */
     "DROP INDEX outbox_instance;",
+    /* Step 6: the outbox without AUTOINCREMENT, which cost every event a read and a write of
+     * sqlite_sequence. A plain INTEGER PRIMARY KEY takes max(seq) + 1, so seqs could only be
+     * reused if the newest row were deleted: trimming (store_outbox_trim) always keeps it,
+     * so every delivery cursor stays below every future seq. */
+    "CREATE TABLE outbox_v6 ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  instance_id TEXT NOT NULL REFERENCES dt_instances(id) ON DELETE CASCADE,"
+    "  type TEXT NOT NULL, subject TEXT NOT NULL, event TEXT NOT NULL,"
+    "  created INTEGER NOT NULL);"
+    "INSERT INTO outbox_v6 SELECT seq, instance_id, type, subject, event, created FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v6 RENAME TO outbox;"
+    "DELETE FROM sqlite_sequence WHERE name = 'outbox';",
 };
 
 const sqlite_schema_module_t sqlite_schema_twins = SQLITE_SCHEMA_STEPS("twins", steps);

@@ -40,7 +40,7 @@ export async function startCastor({ dataDir = newDataDir(), args = [], env = {},
   const child = spawn(
     CASTOR_BINARY,
     ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--threads', '2', ...args],
-    { env: { ...process.env, CASTOR_ADMIN_PASSWORD: 'Castor-Test-Pw-1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, CASTOR_ADMIN_PASSWORD: 'Castor-Test-Pw-1', CASTOR_OUTBOX_RETENTION: '1h', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout.on('data', (d) => stdout.push(d));
   child.stderr.on('data', (d) => stderr.push(d));

@@ -1,0 +1,201 @@
+/* ev_mqtt.c — publishing events to an MQTT broker with libmosquitto: QoS 1, one PUBLISH per
+ * event, the CloudEvents JSON as the payload (structured mode), and the send counted done only
+ * when the broker's PUBACK arrives. Each sink is its own client connection, driven by the
+ * calling thread (mosquitto_loop), so a lane's events leave in order. */
+#include "events/ev_sink_int.h"
+
+#include <mosquitto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MQTT_KEEPALIVE_S 30
+#define MQTT_ACK_TIMEOUT_MS 10000
+#define MQTT_CONNECT_TIMEOUT_MS 5000
+
+typedef struct mqtt {
+    struct mosquitto *m;
+    char host[256];
+    int port;
+    int connected;  /* CONNACK accepted and no disconnect since */
+    int connect_rc; /* the last CONNACK's code, -1 while waiting */
+    int acked;      /* the mid of the last PUBACK */
+    char *topic_tmpl;
+    char why[160]; /* the last disconnect's reason */
+} mqtt_t;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_connect(struct mosquitto *m, void *obj, int rc)
+{
+    (void)m;
+    mqtt_t *q = obj;
+    q->connect_rc = rc;
+    q->connected = rc == 0;
+}
+
+static void on_disconnect(struct mosquitto *m, void *obj, int rc)
+{
+    (void)m;
+    mqtt_t *q = obj;
+    q->connected = 0;
+    snprintf(q->why, sizeof q->why, "%s", mosquitto_strerror(rc));
+}
+
+static void on_publish(struct mosquitto *m, void *obj, int mid)
+{
+    (void)m;
+    ((mqtt_t *)obj)->acked = mid;
+}
+
+static int parse_uri(mqtt_t *q, const char *uri, int *tls, castor_err *err)
+{
+    const char *rest = NULL;
+    if (strncmp(uri, "mqtt://", 7) == 0) {
+        rest = uri + 7;
+        *tls = 0;
+    } else if (strncmp(uri, "mqtts://", 8) == 0) {
+        rest = uri + 8;
+        *tls = 1;
+    } else {
+        return castor_err_set(err, CASTOR_EINVAL, "%s is not an mqtt:// or mqtts:// URI", uri);
+    }
+    q->port = *tls ? 8883 : 1883;
+    const char *colon = strrchr(rest, ':');
+    const char *end = rest + strcspn(rest, "/");
+    size_t hl = (colon && colon < end ? colon : end) - rest;
+    if (colon && colon < end) q->port = atoi(colon + 1);
+    if (hl == 0 || hl >= sizeof q->host || q->port <= 0 || q->port > 65535)
+        return castor_err_set(err, CASTOR_EINVAL, "%s does not name a host and port", uri);
+    memcpy(q->host, rest, hl);
+    q->host[hl] = '\0';
+    return CASTOR_OK;
+}
+
+static void mqtt_close(void *state)
+{
+    mqtt_t *q = state;
+    if (!q) return;
+    if (q->m) {
+        if (q->connected) mosquitto_disconnect(q->m);
+        mosquitto_destroy(q->m);
+    }
+    free(q->topic_tmpl);
+    free(q);
+}
+
+static int mqtt_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, void **state,
+                     castor_err *err)
+{
+    mqtt_t *q = calloc(1, sizeof *q);
+    if (!q) return castor_err_set(err, CASTOR_ENOMEM, "out of memory opening an MQTT sink");
+    int tls = 0;
+    int rc = parse_uri(q, ep->uri, &tls, err);
+    q->topic_tmpl = strdup(ep->topic ? ep->topic : EV_DEFAULT_TOPIC);
+    if (rc == 0 && !q->topic_tmpl)
+        rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory opening an MQTT sink");
+    if (rc == 0) {
+        q->m = mosquitto_new(env->client_id, true, q);
+        if (!q->m) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory opening an MQTT sink");
+    }
+    if (rc == 0) {
+        mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+        mosquitto_connect_callback_set(q->m, on_connect);
+        mosquitto_disconnect_callback_set(q->m, on_disconnect);
+        mosquitto_publish_callback_set(q->m, on_publish);
+        if (ep->username && mosquitto_username_pw_set(q->m, ep->username, ep->password) != 0)
+            rc = castor_err_set(err, CASTOR_EINVAL, "the MQTT user name is not usable");
+    }
+    if (rc == 0 && tls) {
+        char ca[4096] = "";
+        if (ep->ca_pem) rc = ev_sink_ca_file(env->work_dir, ep->ca_pem, ca, sizeof ca, err);
+        if (rc == 0 && mosquitto_tls_set(q->m, ca[0] ? ca : "/etc/ssl/certs/ca-certificates.crt",
+                                         NULL, NULL, NULL, NULL) != MOSQ_ERR_SUCCESS)
+            rc = castor_err_set(err, CASTOR_EINVAL, "setting up TLS for %s failed", ep->uri);
+    }
+    if (rc < 0) {
+        mqtt_close(q);
+        return rc;
+    }
+    *state = q;
+    return CASTOR_OK;
+}
+
+/* Runs the client's network loop until done() holds, the deadline passes or the link fails. */
+static int pump(mqtt_t *q, int (*done)(const mqtt_t *q, int arg), int arg, int64_t deadline,
+                castor_err *err, const char *what)
+{
+    while (!done(q, arg)) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return castor_err_set(err, CASTOR_EIO, "MQTT broker %s:%d: no %s in time", q->host,
+                                  q->port, what);
+        int rc = mosquitto_loop(q->m, left < 100 ? (int)left : 100, 1);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            q->connected = 0;
+            return castor_err_set(err, CASTOR_EIO, "MQTT broker %s:%d: %s", q->host, q->port,
+                                  mosquitto_strerror(rc));
+        }
+        if (!q->connected && q->connect_rc > 0)
+            return castor_err_set(err, CASTOR_EIO, "MQTT broker %s:%d refused the connection: %s",
+                                  q->host, q->port, mosquitto_connack_string(q->connect_rc));
+    }
+    return CASTOR_OK;
+}
+
+static int is_connected(const mqtt_t *q, int arg)
+{
+    (void)arg;
+    return q->connected;
+}
+
+static int is_acked(const mqtt_t *q, int mid)
+{
+    return q->acked == mid;
+}
+
+static int ensure_connected(mqtt_t *q, castor_err *err)
+{
+    if (q->connected) return CASTOR_OK;
+    q->connect_rc = -1;
+    int rc = mosquitto_connect(q->m, q->host, q->port, MQTT_KEEPALIVE_S);
+    if (rc != MOSQ_ERR_SUCCESS)
+        return castor_err_set(err, CASTOR_EIO, "connecting to the MQTT broker %s:%d: %s", q->host,
+                              q->port,
+                              rc == MOSQ_ERR_ERRNO ? "connection failed" : mosquitto_strerror(rc));
+    return pump(q, is_connected, 0, now_ms() + MQTT_CONNECT_TIMEOUT_MS, err, "CONNACK");
+}
+
+static int mqtt_send(void *state, const ev_delivery_t *d, int *retryable, castor_err *err)
+{
+    mqtt_t *q = state;
+    (void)retryable;
+    int rc = ensure_connected(q, err);
+    if (rc < 0) return rc;
+    char *topic = ev_topic_expand(q->topic_tmpl, d->instance, d->twin_id, d->type, d->subject);
+    if (!topic) return castor_err_set(err, CASTOR_ENOMEM, "out of memory making a topic");
+    int mid = 0;
+    rc = mosquitto_publish(q->m, &mid, topic, (int)d->event_len, d->event, 1, false);
+    free(topic);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        q->connected = 0;
+        mosquitto_disconnect(q->m);
+        return castor_err_set(err, CASTOR_EIO, "publishing to %s:%d: %s", q->host, q->port,
+                              mosquitto_strerror(rc));
+    }
+    rc = pump(q, is_acked, mid, now_ms() + MQTT_ACK_TIMEOUT_MS, err, "PUBACK");
+    if (rc < 0 && q->connected) {
+        /* A PUBACK that never came: drop the link so the retry starts clean. */
+        mosquitto_disconnect(q->m);
+        q->connected = 0;
+    }
+    return rc;
+}
+
+const ev_sink_driver_t ev_mqtt_driver = {mqtt_open, mqtt_send, mqtt_close};
