@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/timeutil.h"
 #include "store/store_endpoints.h"
+#include "store/store_events.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -416,6 +417,42 @@ static int name_check(const char *name, castor_err *err)
                            name ? name : "");
 }
 
+typedef struct route_users {
+    const char *name; /* the endpoint being deleted */
+    int n;
+    char ids[512]; /* the first routes that deliver to it, quoted, comma-separated */
+} route_users_t;
+
+static int route_user(const store_route_t *r, void *ctx)
+{
+    route_users_t *u = ctx;
+    if (strcasecmp(r->endpoint_name, u->name) != 0) return 0;
+    size_t used = strlen(u->ids);
+    if (used + strlen(r->id) + 8 < sizeof u->ids)
+        snprintf(u->ids + used, sizeof u->ids - used, "%s'%s'", used ? ", " : "", r->id);
+    else if (!strstr(u->ids, ", ..."))
+        snprintf(u->ids + used, sizeof u->ids - used, ", ...");
+    return 0;
+}
+
+/* ADT documents no code for deleting an endpoint a route delivers to, so castor refuses with
+ * ARM's generic 400 and names the routes, rather than leave routes that deliver nowhere. */
+static int routes_check(store_txn_t *t, const store_dt_instance_t *d, const char *name,
+                        castor_err *err)
+{
+    route_users_t u = {.name = name};
+    int rc = store_route_count_for_endpoint(t, d->id, name, &u.n, err);
+    if (rc < 0 || u.n == 0) return rc;
+    rc = store_route_each(t, d->id, 0, -1, route_user, &u, err);
+    if (rc < 0) return rc;
+    return castor_err_http(err, CASTOR_EINVAL, 400, "BadRequest",
+                           "The endpoint '%s' cannot be deleted: %d event route%s of the instance "
+                           "'%s' deliver%s to it (%s). Delete them first (castor dt route delete "
+                           "-n %s --rn ROUTE), or point them at another endpoint.",
+                           name, u.n, u.n == 1 ? "" : "s", d->name, u.n == 1 ? "s" : "", u.ids,
+                           d->name);
+}
+
 typedef struct dl_users {
     const char *name; /* the endpoint being deleted */
     char users[512];  /* endpoints that dead-letter to it */
@@ -623,6 +660,7 @@ int arm_h_endpoint_delete(http_request_t *req, http_response_t *resp, castor_err
         *err = e;
         rc = got;
     }
+    if (rc == 0) rc = routes_check(t, d, ep.name, err);
     if (rc == 0) {
         dl_users_t u = {.name = ep.name};
         rc = store_endpoint_each(t, d->id, dl_user, &u, err);

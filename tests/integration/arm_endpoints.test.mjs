@@ -10,7 +10,7 @@ import { startCastor, stopCastor, request as raw } from './lib/castor.js';
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { userToken, ARM_SCOPE, AZURE_CLI, arm, scopes, createInstance, assignRole } from './lib/azure.js';
+import { userToken, ARM_SCOPE, ADT_SCOPE, AZURE_CLI, ROLE, arm, scopes, createInstance, assignRole, claims } from './lib/azure.js';
 import { adminGraphToken, graph } from './lib/identity.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -271,4 +271,27 @@ test('@azure/arm-digitaltwins 3.3.0 creates, reads, lists and deletes an EventGr
   // The SDK polled the LRO URLs castor handed it.
   assert.match(c.stderr() + c.stdout(), /\/operationsStatuses\/[0-9a-f-]{36}"/);
   assert.match(c.stderr() + c.stdout(), /\/operationResults\/[0-9a-f-]{36}"/);
+});
+
+test('an endpoint an event route delivers to is kept, and the message names the routes', async () => {
+  const i = await createInstance(c, tok, 'adt-ep-route');
+  assert.equal((await put('hook-r', webhook, i)).status, 201);
+  await assignRole(c, tok, i, ROLE.dataOwner, claims(tok).oid);
+  const adt = await userToken(c, ADT_SCOPE);
+  const route = (id, body) => raw(c, body ? 'PUT' : 'DELETE', `/dt/adt-ep-route/eventroutes/${id}?api-version=2023-10-31`,
+    { body: body && JSON.stringify(body), headers: { authorization: `Bearer ${adt}` } });
+  let r = await route('to-hook', { endpointName: 'HOOK-R', filter: 'true' });
+  assert.equal(r.status, 204, r.text);
+  r = await route('also-hook', { endpointName: 'hook-r', filter: "type = 'Microsoft.DigitalTwins.Twin.Create'" });
+  assert.equal(r.status, 204, r.text);
+  r = await arm(c, tok, 'DELETE', ep('hook-r', i));
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.json.error.code, 'BadRequest');
+  assert.match(r.json.error.message, /2 event routes .*'to-hook'/);
+  assert.match(r.json.error.message, /'also-hook'/);
+  assert.equal((await arm(c, tok, 'GET', ep('hook-r', i))).status, 200, 'still there');
+  assert.equal((await route('to-hook')).status, 204);
+  assert.equal((await route('also-hook')).status, 204);
+  r = await arm(c, tok, 'DELETE', ep('hook-r', i));
+  assert.equal(r.status, 202, r.text);
 });
