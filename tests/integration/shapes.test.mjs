@@ -120,11 +120,12 @@ const RECORDED = {
   // EventRouteGet.json: the id is sent although the spec marks it read-only and optional.
   EventRoute: { required: ['id', 'endpointName', 'filter'] },
 
-  // ARM. The spec requires only `location`. What az and the SDK read and what a GET of an ADT
-  // instance shows (real-clients-cli-python.md §8: id, name, location, properties.hostName,
-  // properties.provisioningState) plus the rest of ARM's tracked-resource envelope (type, tags,
-  // systemData), which every Azure resource GET carries.
-  DigitalTwinsDescription: { required: ['id', 'name', 'type', 'location', 'tags', 'properties', 'systemData'] },
+  // ARM. The spec requires only `location`. What az and the SDK read of an instance
+  // (real-clients-cli-python.md §8: id, name, location, properties.hostName,
+  // properties.provisioningState), plus what the spec's upstream examples show for every
+  // instance (DigitalTwinsList_example.json in azure-rest-api-specs: type, systemData,
+  // createdTime, lastUpdatedTime, publicNetworkAccess; tags only when set, so not required).
+  DigitalTwinsDescription: { required: ['id', 'name', 'type', 'location', 'properties', 'systemData'] },
   DigitalTwinsProperties: { required: ['provisioningState', 'hostName', 'createdTime', 'lastUpdatedTime', 'publicNetworkAccess'] },
   DigitalTwinsDescriptionListResult: { required: ['value'] },
   OperationListResult: { required: ['value'] },
@@ -135,6 +136,8 @@ const RECORDED = {
   // the name is free).
   CheckNameResult: { required: ['nameAvailable', 'message', 'reason'] },
   SystemData: { required: ['createdBy', 'createdByType', 'createdAt', 'lastModifiedBy', 'lastModifiedByType', 'lastModifiedAt'] },
+  // The upstream examples (DigitalTwinsEndpointsGet_WithIdentity_example.json) also carry
+  // systemData; castor's endpoint records keep no creator yet, see KNOWN_DIFFERENCES.
   DigitalTwinsEndpointResource: { required: ['id', 'name', 'type', 'properties'] },
   // Read-only keys the service fills in for every endpoint, and the authentication type the
   // spec says defaults to KeyBased: set whatever the request sent, so always there.
@@ -156,6 +159,15 @@ const EP_EXT = {
   },
 };
 const CASTOR_EXTENSIONS = { EventGrid: EP_EXT, EventHub: EP_EXT, ServiceBus: EP_EXT };
+
+// Keys ADT sends that castor does not yet, each with the reason: a missing one is reported, not
+// failed; one that castor starts sending is checked like any other key.
+const KNOWN_DIFFERENCES = {
+  DigitalTwinsEndpointResource: {
+    systemData: 'castor\'s endpoint records (store_endpoints.h) keep no creator or modifier to fill it',
+  },
+};
+const knownMissing = new Set();
 
 // Shapes of ARM bodies no spec here describes, from the recordings (mini-schemas: a key's value
 // is a JSON type, 'date-time', 'string?' for nullable, or a nested mini-schema). Keys listed are
@@ -253,6 +265,8 @@ function check(v, s0, path, errs) {
   if (t === 'array' && s.items) v.forEach((x, i) => check(x, s.items(), `${path}[${i}]`, errs));
   if (t !== 'object') return;
   for (const k of s.required) if (!(k in v)) errs.push(`${path}: missing key "${k}" (${s.label})`);
+  for (const [k, why] of Object.entries(KNOWN_DIFFERENCES[s.label] || {}))
+    if (!(k in v)) knownMissing.add(`${s.label}.${k}: ${why}`);
   for (const [k, x] of Object.entries(v)) {
     if (s.properties[k]) check(x, s.properties[k](), `${path}.${k}`, errs);
     else if (s.additional) check(x, s.additional(), `${path}.${k}`, errs);
@@ -326,6 +340,8 @@ function checkOp(ops, opId, r, { require = [], note = '', items } = {}) {
   } else if (r.json === undefined) {
     errs.push('the body is not JSON');
   } else {
+    // Both SDKs parse a body by its content type; ADT sends application/json (with a charset).
+    if (!/^application\/json\b/.test(r.headers['content-type'] || '')) errs.push(`content-type ${JSON.stringify(r.headers['content-type'])}, expected application/json`);
     const schema = op.responses[r.status];
     check(r.json, { ...schema, required: new Set([...(schema.required || []), ...require]) }, '$', errs);
     // What the items of an open `value` are for this request (a query's whole twins).
@@ -339,6 +355,7 @@ function checkOp(ops, opId, r, { require = [], note = '', items } = {}) {
 function checkRecorded(label, r, { list = false, status = [200, 201] } = {}) {
   const errs = [];
   if (!status.includes(r.status)) errs.push(`status ${r.status}`);
+  else if (!/^application\/json\b/.test(r.headers['content-type'] || '')) errs.push(`content-type ${JSON.stringify(r.headers['content-type'])}, expected application/json`);
   else check(r.json, list ? listOf(label) : fromMini(label, RECORDED_ONLY[label]), '$', errs);
   if (errs.length) failures.push(`${label}${list ? ' list' : ''} (recorded shape):\n    ${errs.join('\n    ')}\n    body: ${r.text.slice(0, 600)}`);
 }
@@ -581,4 +598,5 @@ test('Microsoft Graph and the token service: no spec to check against', (t) => {
 test('report', () => {
   if (skip) return;
   for (const x of results) console.log(`# ${x.op} ${x.status} ${x.note}`);
+  for (const k of knownMissing) console.log(`# known difference, not sent yet: ${k}`);
 });
