@@ -526,6 +526,8 @@ test('resource manager: every operation of the 2023-01-31 spec answers ARM\'s ke
   checkOp(RM, 'DigitalTwins_CheckNameAvailability', r, { note: 'free' });
   r = await arm(c, armTok, 'POST', `${loc}/checkNameAvailability`, { name: 'shapes-arm', type: 'Microsoft.DigitalTwins/digitalTwinsInstances' });
   checkOp(RM, 'DigitalTwins_CheckNameAvailability', r, { note: 'taken' });
+  r = await arm(c, armTok, 'POST', `${loc}/checkNameAvailability`, { name: '-bad-', type: 'Microsoft.DigitalTwins/digitalTwinsInstances' });
+  checkOp(RM, 'DigitalTwins_CheckNameAvailability', r, { note: 'invalid' });
   checkOp(RM, 'Operations_List', await arm(c, armTok, 'GET', '/providers/Microsoft.DigitalTwins/operations'));
 
   const ep = `${inst}/endpoints/ep1`;
