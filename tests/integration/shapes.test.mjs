@@ -27,8 +27,8 @@ if (skip) console.log('skipped: no ../shared');
 
 // ---------------------------------------------------------------------------------------------
 // Schemas: a spec schema resolved into {label, type, format, nullable, required, properties,
-// items, open}. `label` names where it came from (a definition, or definition.key / def[] for an
-// anonymous part), which is what RECORDED is keyed by.
+// items, open, additional, enum, subtypes}. `label` names where it came from (a definition, or
+// definition.key / def[] for an anonymous part), which is what RECORDED is keyed by.
 
 function resolveSchema(spec, s, label) {
   if (!s) return { label, open: true };
@@ -47,7 +47,6 @@ function resolveSchema(spec, s, label) {
     nullable: s['x-nullable'] === true,
     required: new Set(s.required || []),
     properties: {},
-    raw: s,
     // Open: the schema declares no keys of its own or says other keys may come (DigitalTwin,
     // Relationship, Component), so only its declared keys are checked.
     open: s.additionalProperties !== undefined,
