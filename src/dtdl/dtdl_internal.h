@@ -68,6 +68,8 @@ struct dtdl_elem {
     dtdl_elem_t *next; /* every element of the parse, in creation order */
     void *compiled;    /* scratch for the graph compiler */
     int mark;          /* scratch for graph walks */
+    int on_path;       /* scratch: the walk epoch while the element is on the walk's path */
+    long mark_depth;   /* scratch: the depth at which the walk last reached the element */
 };
 
 typedef struct dtdl_pctx {

@@ -211,6 +211,8 @@ static void walk_from(walk_t *w, dtdl_elem_t *e, long depth, int level)
 {
     if (w->failed || --w->budget < 0 || level > 64) return;
     e->mark = w->epoch;
+    e->mark_depth = depth;
+    e->on_path = w->epoch; /* cleared on the way back; left set by a failure, it is stale */
     for (size_t i = 0; i < e->prop_count && !w->failed; i++) {
         dtdl_prop_t *p = &e->props[i];
         if (!follows(w, p->name)) continue;
@@ -244,9 +246,14 @@ static void walk_from(walk_t *w, dtdl_elem_t *e, long depth, int level)
                 w->failed = true;
                 return;
             }
-            if (ch->mark == w->epoch)
-                continue; /* already seen from this root (a shared or cyclic part) */
-            w->count++;
+            if (ch->on_path == w->epoch)
+                continue; /* a cycle below the root, reported from a root on it */
+            /* A part already walked from this root (shared, as in a diamond of extends) is
+             * walked again only when reached deeper: the depth limit is on the longest path,
+             * which a shorter one walked first must not hide. */
+            bool seen = ch->mark == w->epoch;
+            if (seen && ch->mark_depth >= nd) continue;
+            if (!seen) w->count++;
             if (w->max_count > 0 && w->count > w->max_count) {
                 dtdl_fail(w->c, "excessiveCount", w->root->id, p->name, p->vals[k].path,
                           "%s '%s' has more than %ld elements through '%s'", w->root_cls,
@@ -257,6 +264,7 @@ static void walk_from(walk_t *w, dtdl_elem_t *e, long depth, int level)
             walk_from(w, ch, nd, level + 1);
         }
     }
+    e->on_path = 0;
 }
 
 /* Whether t names the XSD datatype dt ("xsd:integer" or its full IRI). */

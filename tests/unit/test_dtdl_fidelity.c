@@ -208,6 +208,31 @@ static const fidelity_case_t g_cases[] = {
                         "\"dtmi:ex:D;1\"}]},{" V3 IF("dtmi:ex:D;1") "}]",
      NULL},
 
+    /* Complex schemas: "more than 5 elementSchema or schema members in any path" is on the
+     * longest path, also when a schema in the Interface's schemas is reached by a short path
+     * first (x) and a longer one later (y). @azure/dtdl-parser agrees. */
+    {"schema reused at depths 2 and 3, deepest path 5",
+     "{\"@context\":\"dtmi:dtdl:context;2\",\"@id\":\"dtmi:ex:A;1\",\"@type"
+     "\":\"Interface\",\"schemas\":[{\"@id\":\"dtmi:ex:S;1\",\"@type\":\"Objec"
+     "t\",\"fields\":[{\"name\":\"a\",\"schema\":{\"@type\":\"Object\",\"fields\""
+     ":[{\"name\":\"b\",\"schema\":{\"@type\":\"Object\",\"fields\":[{\"name\":\""
+     "c\",\"schema\":\"double\"}]}}]}}]}],\"contents\":[{\"@type\":\"Telemet"
+     "ry\",\"name\":\"t\",\"schema\":{\"@type\":\"Object\",\"fields\":[{\"name\":"
+     "\"x\",\"schema\":\"dtmi:ex:S;1\"},{\"name\":\"y\",\"schema\":{\"@type\":\"O"
+     "bject\",\"fields\":[{\"name\":\"z\",\"schema\":\"dtmi:ex:S;1\"}]}}]}}]}",
+     NULL},
+    {"schema reused at depths 2 and 4, deepest path 6",
+     "{\"@context\":\"dtmi:dtdl:context;2\",\"@id\":\"dtmi:ex:A;1\",\"@type"
+     "\":\"Interface\",\"schemas\":[{\"@id\":\"dtmi:ex:S;1\",\"@type\":\"Objec"
+     "t\",\"fields\":[{\"name\":\"a\",\"schema\":{\"@type\":\"Object\",\"fields\""
+     ":[{\"name\":\"b\",\"schema\":{\"@type\":\"Object\",\"fields\":[{\"name\":\""
+     "c\",\"schema\":\"double\"}]}}]}}]}],\"contents\":[{\"@type\":\"Telemet"
+     "ry\",\"name\":\"t\",\"schema\":{\"@type\":\"Object\",\"fields\":[{\"name\":"
+     "\"x\",\"schema\":\"dtmi:ex:S;1\"},{\"name\":\"y\",\"schema\":{\"@type\":\"O"
+     "bject\",\"fields\":[{\"name\":\"z2\",\"schema\":{\"@type\":\"Object\",\"fi"
+     "elds\":[{\"name\":\"z\",\"schema\":\"dtmi:ex:S;1\"}]}}]}}]}}]}",
+     "excessiveDepthWide"},
+
     /* Versions: a v3 Interface's extends and a v3 Component's schema "MUST conform to the
      * definition of DTDL element Interface or DTDLv2 element Interface"; in v2 they must be a
      * (v2) Interface. */
@@ -358,12 +383,48 @@ static void test_extends_depth_inline(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* A diamond: R extends [X, L1], L1 … L9 extends X, X extends T. The path through L1 has 11
+ * extends links although X is also one link from R; the longest path counts, whichever the
+ * walk meets first (the batch lists X and T before R, so they are parsed first). Ten links
+ * through the long side are allowed. */
+static void test_extends_depth_diamond(void **state)
+{
+    (void)state;
+    int failed = 0;
+    for (int tail = 0; tail <= 1; tail++) {
+        json_t *set = json_array();
+        const char *ctx = "dtmi:dtdl:context;2";
+        json_t *x = json_pack("{s:s, s:s, s:s}", "@context", ctx, "@id", "dtmi:ex:X;1", "@type",
+                              "Interface");
+        if (tail) json_object_set_new(x, "extends", json_string("dtmi:ex:T;1"));
+        json_array_append_new(set, x);
+        json_array_append_new(set, json_pack("{s:s, s:s, s:s}", "@context", ctx, "@id",
+                                             "dtmi:ex:T;1", "@type", "Interface"));
+        json_array_append_new(set, json_pack("{s:s, s:s, s:s, s:[s,s]}", "@context", ctx, "@id",
+                                             "dtmi:ex:R;1", "@type", "Interface", "extends",
+                                             "dtmi:ex:X;1", "dtmi:ex:L1;1"));
+        for (int i = 1; i <= 9; i++) {
+            char id[32], next[32];
+            snprintf(id, sizeof id, "dtmi:ex:L%d;1", i);
+            snprintf(next, sizeof next, i < 9 ? "dtmi:ex:L%d;1" : "dtmi:ex:X;1", i + 1);
+            json_array_append_new(set, json_pack("{s:s, s:s, s:s, s:s}", "@context", ctx, "@id", id,
+                                                 "@type", "Interface", "extends", next));
+        }
+        failed += !check(tail ? "diamond whose long side has 11 links"
+                              : "diamond whose long side has 10 links",
+                         set, tail ? "excessiveDepthNarrow" : NULL);
+        json_decref(set);
+    }
+    assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fidelity_table),
         cmocka_unit_test(test_extends_depth),
         cmocka_unit_test(test_extends_depth_inline),
+        cmocka_unit_test(test_extends_depth_diamond),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
