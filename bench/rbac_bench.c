@@ -170,7 +170,7 @@ int main(void)
     double e0 = now_s();
     for (size_t i = 0; i < explains; i++) {
         rbac_explanation_t *e;
-        rbac_explain(ix, &reqs[i & (REQUESTS - 1)], &a, &e, NULL);
+        rbac_explain(ix, &reqs[i & (REQUESTS - 1)], NULL, &a, &e, NULL);
         if ((i & 1023) == 1023) arena_free(&a);
     }
     double explain_s = now_s() - e0;

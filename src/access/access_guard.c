@@ -146,7 +146,7 @@ int access_guard_data(http_request_t *req, const http_route_t *route, castor_err
         return rc;
     }
     rbac_explanation_t *e = NULL;
-    rc = rbac_explain(ix, &q, &req->arena, &e, err);
+    rc = rbac_explain(ix, &q, &decision, &req->arena, &e, err); /* derived, not decided again */
     access_rbac_release(ref);
     if (rc < 0) return rc;
     d.rbac = e;

@@ -245,11 +245,14 @@ typedef struct rbac_explanation {
     size_t n_items;
 } rbac_explanation_t;
 
-/* The slow path, for denials and check-access: decides the request like rbac_check and
- * explains every assignment of the principal and its groups. Allocates only from `a`; the
- * result lives as long as the arena. CASTOR_ELIMIT when the arena's cap is reached. */
-int rbac_explain(const rbac_index_t *ix, const rbac_request_t *req, arena_t *a,
-                 rbac_explanation_t **out, castor_err *err);
+/* The slow path, for denials and check-access: explains the decision rbac_check made for req
+ * (pass it as decision; NULL makes it here) through every assignment of the principal and its
+ * groups. The decision is not made again: allowed and granted_by are the decision's, and each
+ * item's verdict must agree with it (CASTOR_EINTERNAL when one does not: the fast and slow
+ * paths disagree, a bug). Allocates only from `a`; the result lives as long as the arena.
+ * CASTOR_ELIMIT when the arena's cap is reached. */
+int rbac_explain(const rbac_index_t *ix, const rbac_request_t *req, const rbac_decision_t *decision,
+                 arena_t *a, rbac_explanation_t **out, castor_err *err);
 
 /* One line for people (a 403 reason header, the audit log), written into the arena, e.g.
  * "denied: Microsoft.DigitalTwins/digitaltwins/read (data action) at /subscriptions/...: 1

@@ -91,10 +91,16 @@ static int fill_item(const rbac_index_t *ix, const rbac_asg_t *h, const char *vi
     return missing ? CASTOR_ELIMIT : 0;
 }
 
-int rbac_explain(const rbac_index_t *ix, const rbac_request_t *req, arena_t *a,
-                 rbac_explanation_t **out, castor_err *err)
+int rbac_explain(const rbac_index_t *ix, const rbac_request_t *req, const rbac_decision_t *decision,
+                 arena_t *a, rbac_explanation_t **out, castor_err *err)
 {
     *out = NULL;
+    rbac_decision_t made;
+    if (!decision) {
+        int drc = rbac_check(ix, req, &made, err);
+        if (drc < 0) return drc;
+        decision = &made;
+    }
     rbac_query_t q;
     int rc = rbac_query_init(&q, ix, req, err);
     if (rc < 0) return rc;
@@ -115,10 +121,25 @@ int rbac_explain(const rbac_index_t *ix, const rbac_request_t *req, arena_t *a,
         for (uint32_t k = 0; b && k < b->count; k++) {
             rbac_considered_t *it = &items[e->n_items++];
             if (fill_item(ix, &ix->asg[b->first + k], i ? id : NULL, a, &q, it) < 0) goto full;
-            if (it->why == RBAC_WHY_GRANTED && !e->granted_by) e->granted_by = it;
+            /* The item the decision names is the one that granted (the first of its run that
+             * grants, as rbac_check takes them; a group listed twice is explained once). */
+            if (decision->allowed && !e->granted_by && it->why == RBAC_WHY_GRANTED &&
+                rbac_streq_ci(it->assignment_name, decision->assignment_name))
+                e->granted_by = it;
+            if (!decision->allowed && it->why == RBAC_WHY_GRANTED)
+                return castor_err_set(err, CASTOR_EINTERNAL,
+                                      "RBAC: assignment '%s' grants '%s' at '%s' but the decision "
+                                      "was a denial",
+                                      it->assignment_name, req->action, req->scope);
         }
     }
-    e->allowed = e->granted_by != NULL;
+    if (decision->allowed && !e->granted_by)
+        return castor_err_set(err, CASTOR_EINTERNAL,
+                              "RBAC: the decision names assignment '%s' as granting '%s' at '%s', "
+                              "but its explanation does not grant",
+                              decision->assignment_name ? decision->assignment_name : "?",
+                              req->action, req->scope);
+    e->allowed = decision->allowed;
     *out = e;
     return 0;
 full:

@@ -96,7 +96,7 @@ static void causes_messages_and_fixes(void **state)
         arena_t a;
         arena_init(&a, 1 << 20);
         rbac_explanation_t *e;
-        assert_int_equal(rbac_explain(ix, &q, &a, &e, &err), 0);
+        assert_int_equal(rbac_explain(ix, &q, NULL, &a, &e, &err), 0);
         access_principal_t who = {.kind = ACCESS_KIND_USER};
         strcpy(who.oid, USER);
         strcpy(who.upn, "alice@castor.local");

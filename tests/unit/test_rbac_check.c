@@ -457,7 +457,7 @@ static void decision_table(void **state)
         arena_t a;
         arena_init(&a, 1 << 20);
         rbac_explanation_t *e;
-        assert_int_equal(rbac_explain(ix, &req, &a, &e, &err), 0);
+        assert_int_equal(rbac_explain(ix, &req, NULL, &a, &e, &err), 0);
         assert_int_equal(e->allowed, c->allowed);
         assert_int_equal(e->data_action, c->data);
         if (c->allowed) {
@@ -481,6 +481,31 @@ static void decision_table(void **state)
     }
 }
 
+/* The explanation is derived from the fast path's decision, not decided again: it names the
+ * same granting assignment, and a decision its items contradict is refused as a bug. */
+static void explanation_follows_the_decision(void **state)
+{
+    (void)state;
+    asg_row_t rows[] = {{ME, "Owner", SUB}, {G1, "Azure Digital Twins Data Reader", ADT1}};
+    rbac_index_t *ix = index_for(rows, 2);
+    rbac_request_t req = {&me, DT "digitaltwins/read", DATA, ADT1};
+    castor_err err;
+    rbac_decision_t d;
+    assert_int_equal(rbac_check(ix, &req, &d, &err), RBAC_ALLOW);
+    arena_t a;
+    arena_init(&a, 1 << 20);
+    rbac_explanation_t *e;
+    assert_int_equal(rbac_explain(ix, &req, &d, &a, &e, &err), 0);
+    assert_true(e->allowed);
+    assert_non_null(e->granted_by);
+    assert_string_equal(e->granted_by->assignment_name, d.assignment_name);
+    rbac_decision_t forged = {0};
+    assert_int_equal(rbac_explain(ix, &req, &forged, &a, &e, &err), CASTOR_EINTERNAL);
+    assert_non_null(strstr(err.message, "denial"));
+    arena_free(&a);
+    rbac_index_free(ix);
+}
+
 static void explanation_of_the_classic_403(void **state)
 {
     (void)state;
@@ -494,7 +519,7 @@ static void explanation_of_the_classic_403(void **state)
     arena_init(&a, 1 << 20);
     rbac_explanation_t *e;
     castor_err err;
-    assert_int_equal(rbac_explain(ix, &req, &a, &e, &err), 0);
+    assert_int_equal(rbac_explain(ix, &req, NULL, &a, &e, &err), 0);
     assert_false(e->allowed);
     assert_int_equal(e->n_items, 3);
     int seen = 0;
@@ -540,7 +565,7 @@ static void carveout_names_the_pattern(void **state)
     arena_t a;
     arena_init(&a, 1 << 20);
     rbac_explanation_t *e;
-    assert_int_equal(rbac_explain(ix, &req, &a, &e, NULL), 0);
+    assert_int_equal(rbac_explain(ix, &req, NULL, &a, &e, NULL), 0);
     assert_int_equal(e->items[0].why, RBAC_WHY_NOT_ACTION_CARVEOUT);
     assert_string_equal(e->items[0].pattern, DT "digitaltwins/relationships/*");
     arena_free(&a);
@@ -558,7 +583,7 @@ static void group_listed_twice_is_explained_once(void **state)
     arena_t a;
     arena_init(&a, 1 << 20);
     rbac_explanation_t *e;
-    assert_int_equal(rbac_explain(ix, &req, &a, &e, NULL), 0);
+    assert_int_equal(rbac_explain(ix, &req, NULL, &a, &e, NULL), 0);
     assert_int_equal(e->n_items, 1);
     arena_free(&a);
     rbac_index_free(ix);
@@ -670,6 +695,7 @@ int main(void)
         cmocka_unit_test(explanation_of_the_classic_403),
         cmocka_unit_test(carveout_names_the_pattern),
         cmocka_unit_test(group_listed_twice_is_explained_once),
+        cmocka_unit_test(explanation_follows_the_decision),
         cmocka_unit_test(permissions_at_a_scope),
         cmocka_unit_test(malformed_requests_are_errors_not_denials),
         cmocka_unit_test(index_build_refuses_bad_rows),

@@ -187,7 +187,7 @@ static int decide(const world_t *w, const rbac_request_t *req, int *explained)
     arena_t a;
     arena_init(&a, 1 << 20);
     rbac_explanation_t *e;
-    assert_int_equal(rbac_explain(ix, req, &a, &e, &err), 0);
+    assert_int_equal(rbac_explain(ix, req, NULL, &a, &e, &err), 0);
     *explained = e->allowed;
     arena_free(&a);
     rbac_index_free(ix);
