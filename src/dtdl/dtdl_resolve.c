@@ -222,18 +222,21 @@ static void walk_from(walk_t *w, dtdl_elem_t *e, long depth, int level)
             if (!ch) continue;
             int ver = ch->scope.version;
             if (!w->narrow && strcmp(ch->cls, "Interface") == 0) continue;
+            /* An excluded type is reported as such even when it is the root itself (a
+             * Component reached again through its schema's contents), as the official
+             * parser does. */
+            if (w->exclude && dtdl_meta_is_a(ver, ch->cls, w->exclude)) {
+                dtdl_fail(w->c, "excludedType", w->root->id, p->name, p->vals[k].path,
+                          "a %s may not contain a %s here (%s at %s)", w->root_cls, w->exclude,
+                          ch->id, p->vals[k].path);
+                w->failed = true;
+                return;
+            }
             if (ch == w->root) {
                 dtdl_fail(w->c, w->narrow ? "recursiveStructureNarrow" : "recursiveStructureWide",
                           w->root->id, p->name, p->vals[k].path,
                           "%s '%s' contains itself through '%s'; cycles are not allowed",
                           w->root->cls, w->root->id, p->name);
-                w->failed = true;
-                return;
-            }
-            if (w->exclude && dtdl_meta_is_a(ver, ch->cls, w->exclude)) {
-                dtdl_fail(w->c, "excludedType", w->root->id, p->name, p->vals[k].path,
-                          "a %s may not contain a %s here (%s at %s)", w->root_cls, w->exclude,
-                          ch->id, p->vals[k].path);
                 w->failed = true;
                 return;
             }

@@ -202,6 +202,16 @@ static const fidelity_case_t g_cases[] = {
                                                       "\"dtmi:ex:D;1\"}]},{" V2 IF(
                                                           "dtmi:ex:D;1") "}]",
      "excludedType"},
+    {"Component whose schema extends the Interface holding the Component",
+     "[{" V3 IF("dtmi:ex:A;1") ",\"contents\":[{\"@type\":\"Component\",\"name\":\"c\","
+                               "\"schema\":\"dtmi:ex:B;1\"}]},{" V3 IF(
+                                   "dtmi:ex:B;1") ",\"extends\":\"dtmi:ex:A;1\"}]",
+     "excludedType"},
+    {"Interface extending one whose Component holds the first",
+     "[{" V3 IF("dtmi:ex:A;1") ",\"extends\":\"dtmi:ex:B;1\"},{" V3 IF(
+         "dtmi:ex:B;1") ",\"contents\":[{\"@type\":\"Component\",\"name\":\"c\","
+                        "\"schema\":\"dtmi:ex:A;1\"}]}]",
+     "excludedType"},
     {"Interface holding a Component may itself be extended",
      "[{" V3 IF("dtmi:ex:B;1") ",\"extends\":\"dtmi:ex:C;1\"},{" V3 IF(
          "dtmi:ex:C;1") ",\"contents\":[{\"@type\":\"Component\",\"name\":\"d\",\"schema\":"
