@@ -15,10 +15,11 @@
 /* What the resource manager's handlers use; serve.c registers arm_routes with one. */
 typedef struct arm_deps {
     store_t *store;
-    access_rbac_t *rbac;    /* reloaded after every role or assignment change */
-    const char *tenant_id;  /* the bootstrap tenant: role assignments of callers without one */
-    const char *public_url; /* hostName and nextLink bases */
-    const char *data_dir;   /* the data folder: endpoints' dead-letter folders live under it */
+    access_rbac_t *rbac;        /* reloaded after every role or assignment change */
+    const char *tenant_id;      /* the bootstrap tenant: role assignments of callers without one */
+    const char *public_url;     /* hostName and nextLink bases */
+    const char *data_dir;       /* the data folder: endpoints' dead-letter folders live under it */
+    struct ev_dispatch *events; /* told when an endpoint changes; NULL: it finds out by polling */
 } arm_deps_t;
 
 /* Every resource-manager operation castor serves (paths from the root; ends with a zeroed

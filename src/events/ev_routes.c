@@ -6,13 +6,22 @@
 #include "events/ev_filter.h"
 #include "store/store_endpoints.h"
 #include "store/store_events.h"
+#include "events/ev_dispatch.h"
 #include "twins/twins_api.h"
+#include "twins/twins_routes.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* A route changed: the dispatcher re-reads routes now rather than at its next refresh. */
+static void tell_dispatcher(const http_request_t *req)
+{
+    const twins_deps_t *deps = twins_deps(req);
+    if (deps) ev_dispatch_poke(deps->events);
+}
 
 static int route_id(http_request_t *req, const char **out, castor_err *err)
 {
@@ -123,6 +132,7 @@ int ev_routes_put(http_request_t *req, http_response_t *resp, castor_err *err)
         store_rollback(t);
     twins_done(&ctx);
     if (rc < 0) return rc;
+    tell_dispatcher(req);
     resp->status = 204;
     return CASTOR_OK;
 }
@@ -235,6 +245,7 @@ int ev_routes_delete(http_request_t *req, http_response_t *resp, castor_err *err
     twins_done(&ctx);
     if (rc == CASTOR_ENOTFOUND) return not_found(err, id);
     if (rc < 0) return rc;
+    tell_dispatcher(req);
     resp->status = 204;
     return CASTOR_OK;
 }

@@ -22,6 +22,7 @@ typedef struct castor_app {
     char subscription_id[37];
     struct models_cache *models; /* NULL: every graph is compiled for its request alone */
     access_rbac_t *rbac; /* the current RBAC snapshot, swapped when roles or assignments change */
+    struct ev_dispatch *events; /* the event dispatcher, told when routes or endpoints change */
     /* What each module is given (castor_app_wire fills them from the fields above). */
     access_t access;
     twins_deps_t twins;
@@ -37,13 +38,16 @@ static inline void castor_app_wire(castor_app_t *app)
                              .rbac = app->rbac,
                              .public_url = app->cfg.public_url,
                              .compat_empty_403 = app->cfg.compat_empty_403};
-    app->twins = (twins_deps_t){
-        .store = app->store, .models = app->models, .public_url = app->cfg.public_url};
+    app->twins = (twins_deps_t){.store = app->store,
+                                .models = app->models,
+                                .public_url = app->cfg.public_url,
+                                .events = app->events};
     app->arm = (arm_deps_t){.store = app->store,
                             .rbac = app->rbac,
                             .tenant_id = app->tenant_id,
                             .public_url = app->cfg.public_url,
-                            .data_dir = app->cfg.data_dir};
+                            .data_dir = app->cfg.data_dir,
+                            .events = app->events};
     app->idn = (idn_deps_t){.store = app->store,
                             .public_url = app->cfg.public_url,
                             .device_code_ttl_s = app->cfg.device_code_ttl_s,

@@ -143,7 +143,6 @@ int serve_main(int argc, char **argv)
 
     int exit_code = 0;
     tls_material_t tls = {0};
-    ev_dispatch_t *events = NULL;
     http_server_t *server = NULL;
     /* Twin-graph writes no longer hold a thread while the disk syncs (their connection is
      * suspended instead), but other planes' writes and the writer lock still make a thread wait
@@ -189,6 +188,26 @@ int serve_main(int argc, char **argv)
         goto out;
     }
 
+    /* The dispatcher starts before the listener so handlers can tell it about route and
+     * endpoint changes; it waits for nothing (events wait in the outbox). */
+    char node_id[128];
+    char hostname[64] = "castor";
+    gethostname(hostname, sizeof hostname - 1);
+    snprintf(node_id, sizeof node_id, "%s-%ld-%08x", hostname, (long)getpid(),
+             (unsigned)randombytes_random());
+    ev_dispatch_config_t ecfg = {
+        .store = app.store,
+        .data_dir = app.cfg.data_dir,
+        .node_id = node_id,
+        .lanes = app.cfg.event_lanes,
+        .retry_max_ms = (int64_t)app.cfg.event_retry_max_s * 1000,
+        .ttl_cap_ms = (int64_t)app.cfg.event_ttl_cap_s * 1000,
+        .retention_ms = (int64_t)app.cfg.outbox_retention_s * 1000,
+    };
+    if (ev_dispatch_start(&ecfg, &app.events, &err) < 0) {
+        exit_code = serve_fail("event dispatcher", &err);
+        goto out;
+    }
     castor_app_wire(&app);
     app.router = http_router_new();
     if (!app.router ||
@@ -218,26 +237,6 @@ int serve_main(int argc, char **argv)
         exit_code = serve_fail("connection.json", &err);
         goto out;
     }
-    /* Delivery starts once the server answers: a route's endpoint may be another castor
-     * route's receiver, and nothing is lost by waiting (events wait in the outbox). */
-    char node_id[128];
-    char hostname[64] = "castor";
-    gethostname(hostname, sizeof hostname - 1);
-    snprintf(node_id, sizeof node_id, "%s-%ld-%08x", hostname, (long)getpid(),
-             (unsigned)randombytes_random());
-    ev_dispatch_config_t ecfg = {
-        .store = app.store,
-        .data_dir = app.cfg.data_dir,
-        .node_id = node_id,
-        .lanes = app.cfg.event_lanes,
-        .retry_max_ms = (int64_t)app.cfg.event_retry_max_s * 1000,
-        .ttl_cap_ms = (int64_t)app.cfg.event_ttl_cap_s * 1000,
-        .retention_ms = (int64_t)app.cfg.outbox_retention_s * 1000,
-    };
-    if (ev_dispatch_start(&ecfg, &events, &err) < 0) {
-        exit_code = serve_fail("event dispatcher", &err);
-        goto out;
-    }
     print_banner(&app, &boot, &tls, app.cfg.listen, http_server_port(server));
     log_json(LOG_INFO, "serving",
              json_pack("{s:s, s:s, s:i}", "publicUrl", app.cfg.public_url, "listen", app.cfg.listen,
@@ -253,7 +252,7 @@ int serve_main(int argc, char **argv)
 
 out:
     http_server_stop(server);
-    ev_dispatch_stop(events);
+    ev_dispatch_stop(app.events);
     http_router_free(app.router);
     tls_material_free(&tls);
     models_cache_free(app.models);

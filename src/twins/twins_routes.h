@@ -12,6 +12,7 @@ typedef struct twins_deps {
     store_t *store;
     struct models_cache *models; /* NULL: every graph is compiled for its request alone */
     const char *public_url;      /* nextLink bases */
+    struct ev_dispatch *events;  /* told when a route changes; NULL: it finds out by polling */
 } twins_deps_t;
 
 /* The dependencies twins_routes was registered with (the handlers' one way to them). */
