@@ -3,11 +3,13 @@
 // 200 on replace), secrets never in GET, list or the access log, ARM's name rule, clear 400s
 // for bad input (AMQP types, IdentityBased, bad URLs, dead-letter targets, retry bounds, the
 // six-endpoint limit), delete (202 + Location, then 204), Reader may read and not write, and
-// deleting the instance takes its endpoints.
+// deleting the instance takes its endpoints; an endpoint a route uses is kept; the unmodified
+// @azure/arm-digitaltwins (EventGrid) and Debian's az (az resource / az rest) drive them too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCastor, stopCastor, request as raw } from './lib/castor.js';
-import { spawn } from 'node:child_process';
+import { startCastor, stopCastor, request as raw, CASTOR_BINARY } from './lib/castor.js';
+import { spawn, execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userToken, ARM_SCOPE, ADT_SCOPE, AZURE_CLI, ROLE, arm, scopes, createInstance, assignRole, claims } from './lib/azure.js';
@@ -295,3 +297,19 @@ test('an endpoint an event route delivers to is kept, and the message names the 
   r = await arm(c, tok, 'DELETE', ep('hook-r', i));
   assert.equal(r.status, 202, r.text);
 });
+
+test('the real az CLI manages endpoints through az resource and az rest',
+  { skip: !(existsSync('/usr/bin/az') && existsSync('/usr/bin/python3')) && 'no /usr/bin/az (Debian package azure-cli)', timeout: 300000 }, async () => {
+    const { code, stdout, stderr } = await new Promise((resolve) => {
+      execFile('bash', [join(here, 'sh', 'endpoints_az.sh')], {
+        env: {
+          ...process.env, CASTOR_BIN: CASTOR_BINARY, CASTOR_URL: c.url, CASTOR_CA: c.connection.caFile,
+          SUB: c.connection.subscriptionId, ADMIN_PW: 'Castor-Test-Pw-1',
+        },
+        timeout: 280000,
+        maxBuffer: 16 << 20,
+      }, (e, so, se) => resolve({ code: e ? e.code ?? 1 : 0, stdout: so, stderr: se }));
+    });
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    assert.match(stdout, /endpoints_az\.sh: all checks passed/);
+  });
