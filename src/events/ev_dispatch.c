@@ -541,8 +541,10 @@ static route_t *route_new(ev_dispatch_t *d, snapshot_t *s, json_t *jr, json_t *e
         if (pthread_create(&r->lanes[i].thread, NULL, lane_main, &r->lanes[i]) != 0)
             rc = castor_err_set(err, CASTOR_EINTERNAL, "cannot start a delivery thread: %s",
                                 strerror(errno));
-        else
+        else {
             r->lanes[i].started = 1;
+            pthread_setname_np(r->lanes[i].thread, "castor-lane");
+        }
     }
     if (rc < 0) {
         route_free(r);

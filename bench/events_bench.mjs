@@ -1,0 +1,292 @@
+// events_bench.mjs — event delivery end to end: PATCH throughput with no route and with two
+// routes (filter true) to a real HTTPS webhook and a real mosquitto broker read by mosquitto_sub,
+// the events/s each receiver gets, and the latency from the write to its receipt (p50/p99),
+// under full load and at ADT's 1,000 patches/s. Next to ADT's limits; ADT documents no event
+// throughput or latency. Prints figures; never fails on time.
+// Usage: node bench/events_bench.mjs path/to/castor [duration]
+//   TWINS (default 10000) twins; BENCH_THREADS castor threads (default 4 per core);
+//   BENCH_LANES passes --event-lanes; PACED_RATE (1000) and PACED_SECONDS (5) for the paced run.
+// Latency is measured from the event's `time` attribute, which castor sets when it writes the
+// change (a little before the write is acknowledged), to the receipt on the same clock: the
+// webhook's request end (node), mosquitto_sub's own receive stamp (%U).
+import { spawn, execFileSync } from 'node:child_process';
+import https from 'node:https';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const here = dirname(fileURLToPath(import.meta.url));
+process.env.CASTOR_BINARY = process.argv[2] || join(here, '..', 'build', 'castor');
+const duration = process.argv[3] || process.env.BENCH_DURATION || '10s';
+const TWINS = Number(process.env.TWINS || 10000);
+const PACED_RATE = Number(process.env.PACED_RATE || 1000);
+const PACED_SECONDS = Number(process.env.PACED_SECONDS || 5);
+const { startCastor, stopCastor, tempDir } = await import('../tests/integration/lib/castor.js');
+const az = await import('../tests/integration/lib/azure.js');
+const { freePort, selfSigned, until } = await import('../tests/integration/lib/events.js');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const cores = execFileSync('nproc').toString().trim();
+const nowMs = () => performance.timeOrigin + performance.now();
+
+// "2026-12-07T04:16:29.1234567Z" -> unix ms with the fraction kept.
+function eventTime(text) {
+  const i = text.indexOf('"time":"');
+  if (i < 0) return NaN;
+  const t = text.slice(i + 8, text.indexOf('"', i + 8));
+  return Date.parse(`${t.slice(0, 19)}Z`) + Number(`0${t.slice(19, -1)}`) * 1000;
+}
+
+// What one receiver got: latencies (ms) of events written at or after `since`.
+function recorder() {
+  const rec = { since: Infinity, lat: [], last: 0 };
+  rec.add = (written, at) => {
+    if (!(written >= rec.since)) return;
+    rec.lat.push(at - written);
+    rec.last = at;
+  };
+  rec.reset = (since) => { rec.since = since; rec.lat = []; rec.last = 0; };
+  return rec;
+}
+
+// The webhook: node's https server doing the least it can (no JSON parse).
+async function startWebhook() {
+  const tls = selfSigned();
+  const rec = recorder();
+  const server = https.createServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 60000 }, (req, res) => {
+    const parts = [];
+    req.on('data', (d) => parts.push(d));
+    req.on('end', () => {
+      rec.add(eventTime(Buffer.concat(parts).toString('latin1')), nowMs());
+      res.writeHead(200, { 'content-length': 0 });
+      res.end();
+    });
+  });
+  const port = await new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port)));
+  return { rec, tls, url: `https://127.0.0.1:${port}/events`, close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) };
+}
+
+// mosquitto on a free loopback port, read by mosquitto_sub at QoS 1, which stamps each message.
+async function startMqtt() {
+  const dir = tempDir('castor-bench-mqtt-');
+  const port = await freePort();
+  const user = 'castor', password = 'bench-pw-1';
+  execFileSync('mosquitto_passwd', ['-c', '-b', join(dir, 'passwd'), user, password], { stdio: 'ignore' });
+  writeFileSync(join(dir, 'mosquitto.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous false',
+    `password_file ${join(dir, 'passwd')}`, 'persistence false', 'log_dest stderr', 'log_type error', 'user root',
+    'max_queued_messages 1000000', 'max_inflight_messages 0', ''].join('\n'));
+  const broker = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  const rec = recorder();
+  let probed = false;
+  const ok = await until(async () => {
+    try {
+      execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', 'probe/x', '-m', 'x'], { stdio: 'ignore', timeout: 2000 });
+      return true;
+    } catch { return false; }
+  }, 10000, 100);
+  if (!ok) throw new Error('mosquitto did not start');
+  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-q', '1',
+    '-t', 'castor/#', '-t', 'probe/#', '-F', '%U %p', '-i', `castor-bench-sub-${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf = '';
+  sub.stdout.setEncoding('latin1');
+  sub.stdout.on('data', (d) => {
+    buf += d;
+    let i, from = 0;
+    while ((i = buf.indexOf('\n', from)) >= 0) {
+      const line = buf.slice(from, i);
+      from = i + 1;
+      const sp = line.indexOf(' ');
+      if (line.startsWith('{', sp + 1)) rec.add(eventTime(line), Number(line.slice(0, sp)) * 1000);
+      else probed = true;
+    }
+    buf = buf.slice(from);
+  });
+  const subscribed = await until(async () => {
+    execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', 'probe/y', '-m', 'y', '-q', '1'], { stdio: 'ignore' });
+    await sleep(100);
+    return probed;
+  }, 10000, 50);
+  if (!subscribed) throw new Error('mosquitto_sub did not subscribe');
+  return {
+    rec, uri: `mqtt://127.0.0.1:${port}`, user, password, pids: { mosquitto: broker.pid, mosquitto_sub: sub.pid },
+    close: async () => { sub.kill('SIGTERM'); broker.kill('SIGTERM'); await new Promise((r) => broker.on('exit', r)); },
+  };
+}
+
+// wrk PATCHing random twins, run without blocking this process (the receivers live here).
+function wrkPatch(c, tok, onStart) {
+  return new Promise((res, rej) => {
+    const w = spawn('wrk', ['-t2', '-c64', `-d${duration}`, '--latency', '-s', join(here, 'twins_bench.lua'), c.url], {
+      env: { ...process.env, MODE: 'patch', TWINS: String(TWINS), PREFIX: '/dt/bench', TOKEN: tok }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (onStart) onStart(w.pid);
+    let out = '';
+    w.stdout.on('data', (d) => { out += d; });
+    w.on('exit', (code) => {
+      if (code !== 0) return rej(new Error(`wrk exited ${code}: ${out}`));
+      const non2xx = Number((out.match(/Non-2xx or 3xx responses: (\d+)/) || [0, 0])[1]);
+      res({
+        rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]),
+        p99: out.match(/\n\s+99%\s+(\S+)/)[1],
+        ok: Number(out.match(/(\d+) requests in/)[1]) - non2xx,
+        non2xx,
+      });
+    });
+  });
+}
+
+// CPU seconds of a process's threads by thread name (utime + stime, 100 ticks a second).
+function cpuByThread(pid) {
+  const out = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] || 0) + (Number(f[11]) + Number(f[12])) / 100;
+    }
+  } catch { /* gone */ }
+  return out;
+}
+const cpuDiff = (a, b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - (a[k] || 0)]));
+const cpuLine = (d, secs) => Object.entries(d).filter(([, v]) => v > 0.05).sort((x, y) => y[1] - x[1])
+  .map(([k, v]) => `${k} ${(100 * v / secs).toFixed(0)}%`).join(', ');
+
+const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN);
+const ms = (x) => (Number.isNaN(x) ? '     n/a' : `${x.toFixed(1).padStart(6)} ms`);
+
+const threads = process.env.BENCH_THREADS || String(4 * Number(cores));
+const args = ['--log-level', 'warn', '--threads', threads];
+if (process.env.BENCH_LANES) args.push('--event-lanes', process.env.BENCH_LANES);
+const c = await startCastor({ args, env: { CASTOR_OUTBOX_RETENTION: '0s' } });
+let hook, mq, agent;
+try {
+  const armTok = await az.userToken(c, az.ARM_SCOPE);
+  const tok = await az.userToken(c, az.ADT_SCOPE);
+  const inst = await az.createInstance(c, armTok, 'bench');
+  await az.assignRole(c, armTok, inst, az.ROLE.dataOwner, az.claims(tok).oid);
+  agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca });
+  const call = (method, path, body, type = 'application/json') => new Promise((res, rej) => {
+    const u = new URL(`${c.url}/dt/bench${path}?api-version=2022-05-31`);
+    const req = https.request(u, { method, agent, headers: { authorization: `Bearer ${tok}`, 'content-type': type } }, (r) => {
+      let t = ''; r.on('data', (d) => { t += d; }); r.on('end', () => res({ status: r.statusCode, text: t }));
+    });
+    req.on('error', rej);
+    if (body) req.write(body);
+    req.end();
+  });
+  for (let i = 0; i < 100; i++) { if ((await call('GET', '/models')).status === 200) break; await sleep(100); }
+  const model = { '@id': 'dtmi:bench:Sensor;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3', contents: [
+    { '@type': 'Property', name: 'temperature', schema: 'double' }, { '@type': 'Property', name: 'name', schema: 'string' },
+    { '@type': 'Relationship', name: 'feeds', properties: [{ '@type': 'Property', name: 'since', schema: 'string' }] }] };
+  let r = await call('POST', '/models', JSON.stringify([model]));
+  if (r.status !== 201) throw new Error(r.text);
+  let next = 0;
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    for (let i; (i = next++) < TWINS;) {
+      const x = await call('PUT', `/digitaltwins/t${i}`, JSON.stringify({ $metadata: { $model: 'dtmi:bench:Sensor;1' }, temperature: i, name: `sensor ${i}` }));
+      if (x.status !== 200) throw new Error(x.text);
+    }
+  }));
+  hook = await startWebhook();
+  mq = await startMqtt();
+  const lanes = process.env.BENCH_LANES || '4 (default)';
+  console.log(`events: ${TWINS} twins, ${threads} castor threads, ${lanes} lanes per route; ${cores} cores shared by castor, wrk (2 threads, 64 connections), node (webhook, paced client) and mosquitto + mosquitto_sub`);
+
+  // (a) PATCH with no route.
+  const a = await wrkPatch(c, tok);
+  console.log(`${'PATCH twin, no route'.padEnd(44)} ${a.rps.toFixed(0).padStart(7)} req/s   p99 ${a.p99.padStart(8)}   ${(a.rps / 1000).toFixed(1)}x ADT's 1,000 patches/s   non-2xx ${a.non2xx}`);
+
+  // Two routes, filter true: one to the webhook, one to the broker.
+  const armPut = async (name, properties) => {
+    const path = `${inst}/endpoints/${name}`;
+    const x = await az.arm(c, armTok, 'PUT', path, { properties });
+    if (x.status >= 300) throw new Error(`endpoint ${name}: ${x.status} ${x.text}`);
+    if (!(await until(async () => (await az.arm(c, armTok, 'GET', path)).json?.properties?.provisioningState === 'Succeeded', 10000)))
+      throw new Error(`endpoint ${name} never provisioned`);
+  };
+  await armPut('hook', { endpointType: 'webhook', endpointUri: hook.url, accessKey: 'bench-key-1', caCertificate: hook.tls.cert });
+  await armPut('broker', { endpointType: 'mqtt', endpointUri: mq.uri, username: mq.user, password: mq.password });
+  for (const [id, ep] of [['to-hook', 'hook'], ['to-broker', 'broker']]) {
+    r = await call('PUT', `/eventroutes/${id}`, JSON.stringify({ endpointName: ep, filter: 'true' }));
+    if (r.status >= 300) throw new Error(`route ${id}: ${r.status} ${r.text}`);
+  }
+  // Delivering once a write reaches both.
+  const warm = nowMs() - 1;
+  hook.rec.reset(warm);
+  mq.rec.reset(warm);
+  r = await call('PATCH', '/digitaltwins/t0', JSON.stringify([{ op: 'replace', path: '/temperature', value: -1 }]), 'application/json-patch+json');
+  if (r.status >= 300) throw new Error(r.text);
+  if (!(await until(() => hook.rec.lat.length > 0 && mq.rec.lat.length > 0, 20000)))
+    throw new Error(`routes never delivered (webhook ${hook.rec.lat.length}, mqtt ${mq.rec.lat.length})`);
+
+  // (b) PATCH with both routes, then everything written delivered.
+  const t0 = nowMs();
+  hook.rec.reset(t0);
+  mq.rec.reset(t0);
+  const others = () => ({ ...Object.fromEntries(Object.entries(mq.pids).map(([k, p]) => [k, Object.values(cpuByThread(p)).reduce((x, y) => x + y, 0)])),
+    'node (bench)': Object.values(cpuByThread(process.pid)).reduce((x, y) => x + y, 0) });
+  const cpu0 = { castor: cpuByThread(c.child.pid), others: others() };
+  let wrkCpu = 0, wrkPid = 0;
+  // wrk's own figure, read until it exits.
+  const sampler = setInterval(() => {
+    const v = wrkPid ? Object.values(cpuByThread(wrkPid)).reduce((x, y) => x + y, 0) : 0;
+    if (v) wrkCpu = v;
+  }, 250);
+  const b = await wrkPatch(c, tok, (pid) => { wrkPid = pid; });
+  const t1 = nowMs();
+  clearInterval(sampler);
+  const cpu1 = { castor: cpuByThread(c.child.pid), others: others() };
+  const atStop = [hook.rec.lat.length, mq.rec.lat.length];
+  // Drained when both have every acknowledged write, or nothing more came for 5 s.
+  let seen = -1, stall = nowMs();
+  await until(() => {
+    const n = hook.rec.lat.length + mq.rec.lat.length;
+    if (n !== seen) { seen = n; stall = nowMs(); }
+    return (hook.rec.lat.length >= b.ok && mq.rec.lat.length >= b.ok) || nowMs() - stall > 5000;
+  }, 600000, 100);
+  console.log(`${'PATCH twin, 2 routes (webhook + mqtt, true)'.padEnd(44)} ${b.rps.toFixed(0).padStart(7)} req/s   p99 ${b.p99.padStart(8)}   ${(b.rps / a.rps).toFixed(2)} of no route   non-2xx ${b.non2xx}`);
+  const secs = (t1 - t0) / 1000;
+  for (const [name, rx, stop] of [['webhook (HTTPS POST, node)', hook.rec, atStop[0]], ['mqtt (QoS 1, mosquitto_sub)', mq.rec, atStop[1]]]) {
+    const s = Float64Array.from(rx.lat).sort();
+    const rate = s.length / ((rx.last - t0) / 1000);
+    console.log(`  events at ${name.padEnd(31)} ${rate.toFixed(0).padStart(7)} ev/s   p50 ${ms(pct(s, 0.5))}   p99 ${ms(pct(s, 0.99))}   ` +
+      `${s.length}/${b.ok} writes (${(s.length / b.ok).toFixed(3)}), ${(stop / secs).toFixed(0)} ev/s while loaded, ${(b.ok - stop)} behind at its end`);
+  }
+
+  console.log(`  CPU while loaded (of one core): castor threads: ${cpuLine(cpuDiff(cpu0.castor, cpu1.castor), secs)}; ` +
+    `${cpuLine({ ...cpuDiff(cpu0.others, cpu1.others), wrk: wrkCpu }, secs)}`);
+
+  // (c) ADT's documented ceiling, paced: latency when delivery is not saturated.
+  const t2 = nowMs();
+  hook.rec.reset(t2);
+  mq.rec.reset(t2);
+  let sent = 0, failed = 0, inflight = 0;
+  const total = PACED_RATE * PACED_SECONDS;
+  await new Promise((done) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((nowMs() - t2) / 1000) * PACED_RATE));
+      for (; sent < due; sent++) {
+        inflight++;
+        const id = Math.floor(Math.random() * TWINS);
+        call('PATCH', `/digitaltwins/t${id}`, JSON.stringify([{ op: 'replace', path: '/temperature', value: sent }]), 'application/json-patch+json')
+          .then((x) => { if (x.status >= 300) failed++; }, () => { failed++; })
+          .finally(() => { if (--inflight === 0 && sent >= total) done(); });
+      }
+      if (sent >= total) clearInterval(tick);
+    }, 5);
+  });
+  const paceSecs = (nowMs() - t2) / 1000;
+  await until(() => hook.rec.lat.length >= total - failed && mq.rec.lat.length >= total - failed, 30000, 50);
+  console.log(`PATCH twin, paced at ${PACED_RATE}/s for ${PACED_SECONDS} s (node client)   ${(total / paceSecs).toFixed(0)} req/s sent, ${failed} failed`);
+  for (const [name, rx] of [['webhook', hook.rec], ['mqtt', mq.rec]]) {
+    const s = Float64Array.from(rx.lat).sort();
+    console.log(`  latency at ${name.padEnd(30)} p50 ${ms(pct(s, 0.5))}   p99 ${ms(pct(s, 0.99))}   ${s.length}/${total - failed} events`);
+  }
+  console.log("ADT: 1,000 patches/s per instance (adjustable); ADT documents no event throughput or delivery latency.");
+} finally {
+  agent?.destroy();
+  await stopCastor(c);
+  await hook?.close();
+  await mq?.close();
+}
