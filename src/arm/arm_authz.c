@@ -185,11 +185,11 @@ int arm_h_roledef_list(http_request_t *req, http_response_t *resp, castor_err *e
     const char *name = arm_filter_get(&f, "roleName", &by_name);
     const char *type = arm_filter_get(&f, "type", &by_type);
     for (int i = 0; i < f.n; i++)
-        if (strcasecmp(f.name[i], "roleName") != 0 && strcasecmp(f.name[i], "type") != 0)
+        if (strcasecmp(f.t[i].name, "roleName") != 0 && strcasecmp(f.t[i].name, "type") != 0)
             return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
                                    "The $filter term '%s' is not supported for role definitions: "
                                    "use roleName eq '...' or type eq 'BuiltInRole|CustomRole'.",
-                                   f.name[i]);
+                                   f.t[i].name);
     int want_builtin = !by_type || (type && strcasecmp(type, "BuiltInRole") == 0);
     int want_custom = !by_type || (type && strcasecmp(type, "CustomRole") == 0);
     const char *scope = request_scope(req);
@@ -682,19 +682,19 @@ int arm_h_ra_list(http_request_t *req, http_response_t *resp, castor_err *err)
     const char *assigned = NULL;
     int has_assigned = 0;
     for (int i = 0; i < f.n; i++) {
-        if (strcasecmp(f.name[i], "atScope") == 0 && !f.value[i])
+        if (strcasecmp(f.t[i].name, "atScope") == 0 && !f.t[i].value)
             l.at_scope = 1;
-        else if (strcasecmp(f.name[i], "principalId") == 0 && f.value[i])
-            l.principal = f.value[i];
-        else if (strcasecmp(f.name[i], "assignedTo") == 0 && f.value[i]) {
-            assigned = f.value[i];
+        else if (strcasecmp(f.t[i].name, "principalId") == 0 && f.t[i].value)
+            l.principal = f.t[i].value;
+        else if (strcasecmp(f.t[i].name, "assignedTo") == 0 && f.t[i].value) {
+            assigned = f.t[i].value;
             has_assigned = 1;
         } else {
             json_decref(l.items);
             return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
                                    "The $filter term '%s' is not supported for role assignments: "
                                    "use atScope(), principalId eq '{id}' or assignedTo('{id}').",
-                                   f.name[i]);
+                                   f.t[i].name);
         }
     }
     store_txn_t *t;

@@ -4,6 +4,7 @@
 
 #include "arm/arm.h"
 #include "http/http.h"
+#include "http/odata.h"
 #include "store/store_arm.h"
 
 #include <jansson.h>
@@ -35,14 +36,10 @@ int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *val
 /* Sends {"value": page, "nextLink": absolute} from all items (consumed), $skipToken-paged. */
 int arm_send_page(http_request_t *req, http_response_t *resp, json_t *items, castor_err *err);
 
-/* $filter as ARM clients send it: terms joined by 'and', each `name eq 'value'` or
- * `fn()` / `fn('value')`. Names compare case-insensitively. */
-#define ARM_FILTER_TERMS_MAX 8
-typedef struct arm_filter {
-    int n;
-    const char *name[ARM_FILTER_TERMS_MAX];
-    const char *value[ARM_FILTER_TERMS_MAX]; /* NULL for fn() */
-} arm_filter_t;
+/* $filter as ARM clients send it (http/odata.h): terms joined by 'and', each
+ * `name eq 'value'` or `fn()` / `fn('value')`. Names compare case-insensitively. Graph's forms
+ * (startswith(x,'v'), x/any(...)) and parse failures are 400 InvalidFilterInQueryString. */
+typedef http_filter_t arm_filter_t;
 int arm_filter_parse(arena_t *a, const char *text, arm_filter_t *out, castor_err *err);
 /* The value of a term (NULL when absent); *present says whether it is there at all. */
 const char *arm_filter_get(const arm_filter_t *f, const char *name, int *present);

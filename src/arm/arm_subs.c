@@ -338,12 +338,12 @@ int arm_h_resources_list(http_request_t *req, http_response_t *resp, castor_err 
     for (int i = 0; i < f.n; i++) {
         int ok = 0;
         for (int k = 0; known[k]; k++)
-            ok |= strcasecmp(f.name[i], known[k]) == 0 && f.value[i];
+            ok |= strcasecmp(f.t[i].name, known[k]) == 0 && f.t[i].value;
         if (!ok)
             return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
                                    "The $filter term '%s' is not supported here: castor filters "
                                    "resources by resourceGroup, resourceType and name (eq).",
-                                   f.name[i]);
+                                   f.t[i].name);
     }
     const char *sub = http_request_param(req, "subscriptionId");
     const char *path_group = http_request_param(req, "resourceGroupName");

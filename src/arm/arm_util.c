@@ -103,95 +103,29 @@ int arm_send_page(http_request_t *req, http_response_t *resp, json_t *items, cas
 
 /* ---- $filter ---- */
 
-static const char *skip_ws(const char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return s;
-}
-
-/* A single-quoted OData string ('' is a quote); *s points past it. */
-static char *quoted(arena_t *a, const char **s)
-{
-    const char *p = *s;
-    if (*p != '\'') return NULL;
-    p++;
-    char *out = arena_alloc(a, strlen(p) + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    for (;;) {
-        if (!*p) return NULL;
-        if (*p == '\'') {
-            if (p[1] == '\'') {
-                out[o++] = '\'';
-                p += 2;
-                continue;
-            }
-            p++;
-            break;
-        }
-        out[o++] = *p++;
-    }
-    out[o] = '\0';
-    *s = p;
-    return out;
-}
-
 int arm_filter_parse(arena_t *a, const char *text, arm_filter_t *out, castor_err *err)
 {
-    memset(out, 0, sizeof *out);
-    if (!text) return CASTOR_OK;
-    const char *s = skip_ws(text);
-    while (*s) {
-        if (out->n >= ARM_FILTER_TERMS_MAX)
-            return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
-                                   "The $filter has more than %d terms.", ARM_FILTER_TERMS_MAX);
-        const char *start = s;
-        while (isalnum((unsigned char)*s) || *s == '_' || *s == '/')
-            s++;
-        if (s == start) goto bad;
-        char *name = arena_strndup(a, start, (size_t)(s - start));
-        const char *value = NULL;
-        s = skip_ws(s);
-        if (*s == '(') {
-            s = skip_ws(s + 1);
-            if (*s == '\'') {
-                value = quoted(a, &s);
-                if (!value) goto bad;
-                s = skip_ws(s);
-            }
-            if (*s != ')') goto bad;
-            s++;
-        } else if (strncasecmp(s, "eq", 2) == 0 && (s[2] == ' ' || s[2] == '\t')) {
-            s = skip_ws(s + 2);
-            value = quoted(a, &s);
-            if (!value) goto bad;
-        } else {
-            goto bad;
-        }
-        out->name[out->n] = name;
-        out->value[out->n] = value;
-        out->n++;
-        s = skip_ws(s);
-        if (!*s) break;
-        if (strncasecmp(s, "and", 3) != 0 || (s[3] != ' ' && s[3] != '\t')) goto bad;
-        s = skip_ws(s + 3);
-    }
-    return CASTOR_OK;
-bad:
+    int rc = http_filter_parse(a, text, out, err);
+    if (rc < 0 && out->n >= HTTP_FILTER_TERMS_MAX) /* too many terms: its message stands */
+        return arm_err_recode(err, 400, "InvalidFilterInQueryString");
+    int bad = rc < 0;
+    /* ARM's filters are name eq 'value' and fn()/fn('value'); Graph's forms are not. */
+    for (int i = 0; !bad && i < out->n; i++)
+        bad = out->t[i].kind == HTTP_FILTER_ANY || out->t[i].arg != NULL;
+    if (!bad) return CASTOR_OK;
     return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidFilterInQueryString",
                            "The $filter '%s' could not be parsed at offset %d: castor accepts "
                            "terms such as name eq 'value' or atScope() or assignedTo('id'), "
                            "joined by 'and'.",
-                           text, (int)(s - text));
+                           text, out->error_offset);
 }
 
 const char *arm_filter_get(const arm_filter_t *f, const char *name, int *present)
 {
     for (int i = 0; i < f->n; i++)
-        if (strcasecmp(f->name[i], name) == 0) {
+        if (strcasecmp(f->t[i].name, name) == 0) {
             if (present) *present = 1;
-            return f->value[i];
+            return f->t[i].value;
         }
     if (present) *present = 0;
     return NULL;
