@@ -394,9 +394,15 @@ static json_t *endpoint_json(http_request_t *req, const store_dt_instance_t *d,
         free(abs);
     }
     const char *inst = arm_instance_id(a, d->subscription_id, d->resource_group, d->name);
-    return json_pack("{s:s, s:s, s:s, s:o}", "id",
+    /* As the instance's systemData: castor records the caller's name, not its kind. */
+    const char *created = arm_time(a, ep->created / 1000);
+    const char *updated = arm_time(a, (ep->updated ? ep->updated : ep->created) / 1000);
+    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:o}", "id",
                      arena_sprintf(a, "%s/endpoints/%s", inst, ep->name), "name", ep->name, "type",
-                     EP_TYPE, "properties", props);
+                     EP_TYPE, "systemData", "createdBy", ep->created_by, "createdByType", "User",
+                     "createdAt", created, "lastModifiedBy",
+                     ep->updated_by[0] ? ep->updated_by : ep->created_by, "lastModifiedByType",
+                     "User", "lastModifiedAt", updated, "properties", props);
 }
 
 static int not_found(castor_err *err, const char *name, const char *inst)
@@ -539,6 +545,11 @@ int arm_h_endpoint_put(http_request_t *req, http_response_t *resp, castor_err *e
         snprintf(ep.type, sizeof ep.type, "%s", b.type);
         snprintf(ep.state, sizeof ep.state, "Succeeded");
         ep.created = created ? now_ms() : old.created;
+        ep.updated = created ? ep.created : now_ms();
+        const access_principal_t *c = req->caller;
+        snprintf(ep.created_by, sizeof ep.created_by, "%s",
+                 created ? access_caller_name(c) : old.created_by);
+        snprintf(ep.updated_by, sizeof ep.updated_by, "%s", access_caller_name(c));
         ep.properties = json_dumps(b.props, JSON_COMPACT);
         ep.secrets = json_dumps(b.secrets, JSON_COMPACT);
         if (!ep.properties || !ep.secrets) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory");

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define EP_COLS                                                                                    \
-    "SELECT instance_id, name, type, state, created, properties, secrets FROM dt_endpoints "
+    "SELECT instance_id, name, type, state, created, properties, secrets, created_by, updated, "   \
+    "updated_by FROM dt_endpoints "
 
 void store_endpoint_clear(store_endpoint_t *ep)
 {
@@ -20,17 +21,22 @@ int store_endpoint_put(store_txn_t *t, const store_endpoint_t *ep, castor_err *e
 {
     const char *props = ep->properties ? ep->properties : "{}";
     const char *secrets = ep->secrets ? ep->secrets : "{}";
-    store_param_t p[] = {SP_T(ep->instance_id), SP_T(ep->name), SP_T(ep->type), SP_T(ep->state),
-                         SP_I(ep->created),     SP_T(props),    SP_T(secrets)};
-    /* An upsert keeps the name's original case and creation time, as ARM does on a PUT that
-     * updates an existing resource. */
+    store_param_t p[] = {
+        SP_T(ep->instance_id), SP_T(ep->name),       SP_T(ep->type),
+        SP_T(ep->state),       SP_I(ep->created),    SP_T(props),
+        SP_T(secrets),         SP_T(ep->created_by), SP_I(ep->updated ? ep->updated : ep->created),
+        SP_T(ep->updated_by)};
+    /* An upsert keeps the name's original case, its creation time and creator, as ARM does on a
+     * PUT that updates an existing resource. */
     return store_exec(t,
                       "INSERT INTO dt_endpoints (instance_id, name, type, state, created, "
-                      "properties, secrets) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                      "properties, secrets, created_by, updated, updated_by) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                       "ON CONFLICT (instance_id, name) DO UPDATE SET type = excluded.type, "
                       "state = excluded.state, properties = excluded.properties, "
-                      "secrets = excluded.secrets",
-                      p, 7, NULL, NULL, NULL, err);
+                      "secrets = excluded.secrets, updated = excluded.updated, "
+                      "updated_by = excluded.updated_by",
+                      p, 10, NULL, NULL, NULL, err);
 }
 
 typedef struct ep_walk {
@@ -51,6 +57,9 @@ static int ep_one(const store_row_t *row, void *ctx)
     ep.created = store_row_int(row, 4);
     ep.properties = strdup(store_row_text(row, 5));
     ep.secrets = strdup(store_row_text(row, 6));
+    STORE_COPY(ep.created_by, row, 7);
+    ep.updated = store_row_int(row, 8);
+    STORE_COPY(ep.updated_by, row, 9);
     int stop = 1;
     if (ep.properties && ep.secrets)
         stop = w->fn(&ep, w->ctx);

@@ -16,12 +16,16 @@ typedef struct store_endpoint {
     int64_t created;                /* unix ms */
     char *properties; /* owned: the ARM `properties` JSON object as GET shows it, no secrets */
     char *secrets;    /* owned: JSON object of the secret fields, "{}" when none */
+    char created_by[STORE_NAME_MAX]; /* ARM's systemData: the caller's name ("" unknown) */
+    int64_t updated;                 /* unix ms of the last put (created, at first) */
+    char updated_by[STORE_NAME_MAX];
 } store_endpoint_t;
 
 /* Frees properties and secrets (safe on a zeroed record, and twice). */
 void store_endpoint_clear(store_endpoint_t *ep);
-/* Inserts, or replaces every field of the endpoint with that (instance, name). A NULL
- * properties or secrets is stored as "{}". */
+/* Inserts, or replaces the endpoint with that (instance, name), keeping its first name
+ * spelling, created and created_by. A NULL properties or secrets is stored as "{}"; an updated
+ * of 0 is taken as created. */
 int store_endpoint_put(store_txn_t *t, const store_endpoint_t *ep, castor_err *err);
 /* Fills *out (the caller clears it with store_endpoint_clear, also on failure);
  * CASTOR_ENOTFOUND when the instance has no endpoint of that name. */

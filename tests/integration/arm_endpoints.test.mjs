@@ -47,6 +47,8 @@ test('EventGrid, webhook and mqtt endpoints are created, read and listed without
   assert.equal(r.json.id, ep('eg-one'));
   assert.equal(r.json.name, 'eg-one');
   assert.equal(r.json.type, EP_TYPE);
+  assert.equal(r.json.systemData.createdBy, 'admin@castor.local');
+  assert.equal(r.json.systemData.createdAt, r.json.systemData.lastModifiedAt);
   assert.equal(r.json.properties.endpointType, 'EventGrid');
   assert.equal(r.json.properties.TopicEndpoint, eventGrid.TopicEndpoint);
   assert.equal(r.json.properties.accessKey1, null);
@@ -84,6 +86,8 @@ test('EventGrid, webhook and mqtt endpoints are created, read and listed without
   assert.equal(r.json.name, 'Hook-1');
   assert.equal(r.json.properties.endpointUri, 'http://127.0.0.1:9/x');
   assert.equal(r.json.properties.createdTime, first.properties.createdTime);
+  assert.equal(r.json.systemData.createdAt, first.systemData.createdAt);
+  assert.equal(r.json.systemData.lastModifiedBy, 'admin@castor.local');
 
   r = await arm(c, tok, 'GET', `${inst}/endpoints`);
   assert.equal(r.status, 200, r.text);

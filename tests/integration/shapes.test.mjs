@@ -135,9 +135,8 @@ const RECORDED = {
   // the name is free).
   CheckNameResult: { required: ['nameAvailable', 'message', 'reason'] },
   SystemData: { required: ['createdBy', 'createdByType', 'createdAt', 'lastModifiedBy', 'lastModifiedByType', 'lastModifiedAt'] },
-  // The upstream examples (DigitalTwinsEndpointsGet_WithIdentity_example.json) also carry
-  // systemData; castor's endpoint records keep no creator yet, see KNOWN_DIFFERENCES.
-  DigitalTwinsEndpointResource: { required: ['id', 'name', 'type', 'properties'] },
+  // As the upstream examples (DigitalTwinsEndpointsGet_WithIdentity_example.json) carry it.
+  DigitalTwinsEndpointResource: { required: ['id', 'name', 'type', 'systemData', 'properties'] },
   // Read-only keys the service fills in for every endpoint, and the authentication type the
   // spec says defaults to KeyBased: set whatever the request sent, so always there.
   EventGrid: { required: ['provisioningState', 'createdTime', 'authenticationType'] },
@@ -161,11 +160,7 @@ const CASTOR_EXTENSIONS = { EventGrid: EP_EXT, EventHub: EP_EXT, ServiceBus: EP_
 
 // Keys ADT sends that castor does not yet, each with the reason: a missing one is reported, not
 // failed; one that castor starts sending is checked like any other key.
-const KNOWN_DIFFERENCES = {
-  DigitalTwinsEndpointResource: {
-    systemData: 'castor\'s endpoint records (store_endpoints.h) keep no creator or modifier to fill it',
-  },
-};
+const KNOWN_DIFFERENCES = {};
 const knownMissing = new Set();
 
 // Shapes of ARM bodies no spec here describes, from the recordings (mini-schemas: a key's value

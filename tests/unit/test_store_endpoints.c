@@ -99,6 +99,8 @@ static void put(store_t *s, const char *inst, const char *name, const char *type
     snprintf(ep.state, sizeof ep.state, "Succeeded");
     ep.properties = (char *)props;
     ep.secrets = (char *)secrets;
+    snprintf(ep.created_by, sizeof ep.created_by, "alice");
+    snprintf(ep.updated_by, sizeof ep.updated_by, "alice");
     assert_int_equal(store_endpoint_put(t, &ep, &err), 0);
     assert_int_equal(store_commit(t, &err), 0);
 }
@@ -119,6 +121,8 @@ static void put_get_replace_case_insensitively(void **state)
     assert_int_equal(ep.created, 1000);
     assert_string_equal(ep.properties, "{\"endpointUri\":\"https://a\"}");
     assert_string_equal(ep.secrets, "{\"accessKey\":\"k1\"}");
+    assert_string_equal(ep.created_by, "alice");
+    assert_int_equal(ep.updated, 1000); /* 0 is taken as created */
     store_endpoint_clear(&ep);
     store_endpoint_clear(&ep); /* twice is safe */
     /* The name belongs to one instance only. */
@@ -136,6 +140,9 @@ static void put_get_replace_case_insensitively(void **state)
     snprintf(up.state, sizeof up.state, "Updating");
     up.properties = "{\"topic\":\"x\"}";
     up.secrets = NULL; /* stored as {} */
+    up.updated = 3000;
+    snprintf(up.created_by, sizeof up.created_by, "mallory"); /* ignored: the creator stays */
+    snprintf(up.updated_by, sizeof up.updated_by, "bob");
     assert_int_equal(store_endpoint_put(t, &up, &err), 0);
     int n = -1;
     assert_int_equal(store_endpoint_count(t, f->inst_a, &n, &err), 0);
@@ -150,6 +157,9 @@ static void put_get_replace_case_insensitively(void **state)
     assert_string_equal(ep.state, "Updating");
     assert_string_equal(ep.properties, "{\"topic\":\"x\"}");
     assert_string_equal(ep.secrets, "{}");
+    assert_string_equal(ep.created_by, "alice");
+    assert_int_equal(ep.updated, 3000);
+    assert_string_equal(ep.updated_by, "bob");
     store_endpoint_clear(&ep);
     store_rollback(t);
 }

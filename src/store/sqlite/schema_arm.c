@@ -54,6 +54,13 @@ static const char *const steps[] = {
     "  created INTEGER NOT NULL, properties TEXT NOT NULL DEFAULT '{}',"
     "  secrets TEXT NOT NULL DEFAULT '{}',"
     "  UNIQUE (instance_id, name));",
+
+    /* Step 4: who created and last changed an endpoint, and when, for ARM's systemData. Rows
+     * from step 3 read as created by nobody and last changed at their creation. */
+    "ALTER TABLE dt_endpoints ADD COLUMN created_by TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE dt_endpoints ADD COLUMN updated INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE dt_endpoints ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';"
+    "UPDATE dt_endpoints SET updated = created;",
 };
 
 const sqlite_schema_module_t sqlite_schema_arm = SQLITE_SCHEMA_STEPS("arm", steps);
