@@ -294,6 +294,11 @@ int arm_h_roledef_put(http_request_t *req, http_response_t *resp, castor_err *er
     if (type && (!json_is_string(type) || strcasecmp(json_string_value(type), "CustomRole") != 0))
         return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
                                "properties.type must be 'CustomRole': built-in roles are fixed.");
+    if (json_is_string(desc) && strlen(json_string_value(desc)) >= CASTOR_DESCRIPTION_MAX)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleDefinition",
+                               "properties.description is %zu characters long; at most %u are "
+                               "allowed.",
+                               strlen(json_string_value(desc)), CASTOR_DESCRIPTION_MAX - 1);
     for (size_t i = 0; i < rbac_builtin_count(); i++)
         if (rbac_roledef_id_equal(rbac_builtin_at(i)->id, guid))
             return castor_err_http(err, CASTOR_EPERM, 403, "BuiltInRoleDefinitionCannotBeUpdated",
@@ -447,6 +452,11 @@ int arm_h_ra_put(http_request_t *req, http_response_t *resp, castor_err *err)
     if (ptype && !json_is_null(ptype) && !json_is_string(ptype))
         return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleAssignmentRequest",
                                "properties.principalType must be a string.");
+    if (json_is_string(desc) && strlen(json_string_value(desc)) >= CASTOR_DESCRIPTION_MAX)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidRoleAssignmentRequest",
+                               "properties.description is %zu characters long; at most %u are "
+                               "allowed.",
+                               strlen(json_string_value(desc)), CASTOR_DESCRIPTION_MAX - 1);
     const char *scope = request_scope(req);
     const char *principal = json_string_value(pid);
     const access_principal_t *caller = req->caller;

@@ -176,6 +176,15 @@ int arm_tags_check(http_request_t *req, const json_t *tags, const char **text_ou
     }
     char *text = json_dump_compact(tags);
     if (!text) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
+    /* 50 maximal tags can outgrow the record that keeps them; refuse rather than cut. */
+    size_t n = strlen(text);
+    if (n >= CASTOR_TAGS_TEXT_MAX) {
+        free(text);
+        return castor_err_http(err, CASTOR_EINVAL, 400, "InvalidTagNameCharacters",
+                               "The tags take %zu bytes as JSON; castor keeps at most %u. Use "
+                               "fewer or shorter tags.",
+                               n, CASTOR_TAGS_TEXT_MAX - 1);
+    }
     *text_out = arena_strdup(&req->arena, text);
     free(text);
     return CASTOR_OK;
@@ -188,6 +197,13 @@ int arm_body_location_tags(http_request_t *req, const json_t **loc, const char *
     if (!json_is_string(*loc) || !json_string_value(*loc)[0])
         return castor_err_http(err, CASTOR_EINVAL, 400, "LocationRequired",
                                "The location property is required for this definition.");
+    size_t n = strlen(json_string_value(*loc));
+    if (n >= CASTOR_LOCATION_MAX)
+        return castor_err_http(err, CASTOR_EINVAL, 400, "LocationNotAvailableForResourceType",
+                               "The provided location '%.32s...' is not available: a location "
+                               "is an Azure region name such as 'westus2', at most %u "
+                               "characters; this one has %zu.",
+                               json_string_value(*loc), CASTOR_LOCATION_MAX - 1, n);
     return arm_tags_check(req, json_object_get(req->json, "tags"), tags, err);
 }
 

@@ -18,6 +18,27 @@
 #define CASTOR_HTTP_SHUTDOWN_GRACE_S 10u        /* in-flight requests get this long on SIGTERM */
 #define CASTOR_REQUEST_ARENA_MAX (8u * 1024u * 1024u) /* per-request scratch memory */
 
+/* Text that lands in fixed-size store records (store_*.h size their fields from these, and
+ * every plane refuses longer input with a 400 where it enters; the store refuses to truncate).
+ * Each is a buffer size: the longest accepted value is one byte less. */
+/* An ARM scope or resource id. Azure documents no cap; URLs stop at CASTOR_HTTP_URL_MAX and
+ * nested resource ids run past 512, so RBAC and the store agree on 2 KB. */
+#define CASTOR_SCOPE_MAX 2048u
+/* An OAuth scope list (space-separated permission values, as in a token's scp). */
+#define CASTOR_OAUTH_SCOPES_MAX 2048u
+/* A display name, user principal name, domain or mail nickname (Entra: UPN 113 characters,
+ * displayName 256); UTF-8 bytes. */
+#define CASTOR_NAME_MAX 256u
+/* A custom role's name (Azure: up to 512) and a description of a role, role assignment or
+ * group (Entra/ARM accept 1,024 characters; castor 1,023 bytes). */
+#define CASTOR_ROLE_NAME_MAX 512u
+#define CASTOR_DESCRIPTION_MAX 1024u
+/* An Azure region name such as "westus2" (the longest real ones are under 25 characters). */
+#define CASTOR_LOCATION_MAX 64u
+/* A resource's tags as JSON text: Azure allows 50 tags of 512-character names and 256-character
+ * values, but a request body stops at 32 KB; past this castor refuses rather than cut. */
+#define CASTOR_TAGS_TEXT_MAX 16384u
+
 /* JSON. */
 #define CASTOR_JSON_DEPTH_MAX 64u /* nesting depth of any JSON body */
 

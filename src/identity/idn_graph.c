@@ -43,6 +43,17 @@ int idn_graph_bad_request(castor_err *err, const char *msg)
     return castor_err_http(err, CASTOR_EINVAL, 400, "Request_BadRequest", "%s", msg);
 }
 
+int idn_graph_too_long(castor_err *err, const char *resource, const char *prop, const char *value,
+                       size_t cap)
+{
+    size_t n = value ? strlen(value) : 0;
+    if (n < cap) return 0;
+    return castor_err_http(err, CASTOR_EINVAL, 400, "Request_BadRequest",
+                           "Invalid value specified for property '%s' of resource '%s': it is "
+                           "%zu bytes long, and at most %zu are allowed.",
+                           prop, resource, n, cap - 1);
+}
+
 typedef struct role_ctx {
     const char *graph_sp;
     int admin;

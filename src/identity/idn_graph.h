@@ -34,6 +34,11 @@ typedef int (*idn_glist_walk_fn)(idn_glist_t *l);
 int idn_graph_denied(castor_err *err);
 int idn_graph_not_found(castor_err *err, const char *id);
 int idn_graph_bad_request(castor_err *err, const char *msg);
+/* Refuses a property longer than the record field it is kept in (cap bytes with the NUL, a
+ * core/limits.h cap) in Graph's 400 shape: a value is stored whole or not at all. NULL and
+ * values that fit pass (0). */
+int idn_graph_too_long(castor_err *err, const char *resource, const char *prop, const char *value,
+                       size_t cap);
 int idn_graph_begin(http_request_t *req, idn_gctx_t *g, store_mode_t mode, castor_err *err);
 int idn_graph_end(idn_gctx_t *g, int rc, castor_err *err);
 void idn_graph_iso(int64_t s, char out[32]);

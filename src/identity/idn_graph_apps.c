@@ -181,6 +181,8 @@ int idn_graph_h_app_create(http_request_t *req, http_response_t *resp, castor_er
     const char *name = json_string_value(json_object_get(req->json, "displayName"));
     if (!name || !name[0])
         return idn_graph_end(&g, idn_graph_bad_request(err, "displayName is required."), err);
+    if ((rc = idn_graph_too_long(err, "Application", "displayName", name, CASTOR_NAME_MAX)) < 0)
+        return idn_graph_end(&g, rc, err);
     json_t *doc = json_object();
     rc = app_doc_apply(&g, doc, req->json, err);
     store_app_t a = {.created = time_now_s()};
@@ -210,6 +212,7 @@ int idn_graph_h_app_patch(http_request_t *req, http_response_t *resp, castor_err
     }
     rc = app_doc_apply(&g, doc, req->json, err);
     const char *name = json_string_value(json_object_get(req->json, "displayName"));
+    if (rc == 0) rc = idn_graph_too_long(err, "Application", "displayName", name, CASTOR_NAME_MAX);
     if (name) snprintf(a.display_name, sizeof a.display_name, "%s", name);
     if (rc == 0) {
         free(a.doc);
@@ -249,6 +252,11 @@ int idn_graph_h_add_password(http_request_t *req, http_response_t *resp, castor_
     if (rc < 0) return rc;
     const json_t *pc = json_object_get(req->json, "passwordCredential");
     const char *dn = json_string_value(json_object_get(pc, "displayName"));
+    if ((rc = idn_graph_too_long(err, "PasswordCredential", "displayName", dn, CASTOR_NAME_MAX)) <
+        0) {
+        store_app_release(&a);
+        return idn_graph_end(&g, rc, err);
+    }
     int64_t now = time_now_s();
     store_app_secret_t s = {.start_s = idn_graph_parse_iso(
                                 json_string_value(json_object_get(pc, "startDateTime")), now)};

@@ -63,7 +63,8 @@ int idn_graph_h_grant_create(http_request_t *req, http_response_t *resp, castor_
         store_sp_release(&c);
         return idn_graph_end(&g, rc, err);
     }
-    /* Every scope must be one the resource publishes. */
+    /* Every scope must be one the resource publishes, and the list fit its record whole. */
+    rc = idn_graph_too_long(err, "OAuth2PermissionGrant", "scope", scope, STORE_OAUTH_SCOPES_MAX);
     json_t *rdoc = json_loads(r.doc, 0, NULL);
     char copy[STORE_SCOPE_MAX], *save = NULL;
     snprintf(copy, sizeof copy, "%s", scope);

@@ -70,6 +70,10 @@ int idn_graph_h_group_create(http_request_t *req, http_response_t *resp, castor_
     const char *desc = json_string_value(json_object_get(req->json, "description"));
     if (!name)
         return idn_graph_end(&g, idn_graph_bad_request(err, "displayName is required."), err);
+    if ((rc = idn_graph_too_long(err, "Group", "displayName", name, CASTOR_NAME_MAX)) < 0 ||
+        (rc = idn_graph_too_long(err, "Group", "mailNickname", nick, CASTOR_NAME_MAX)) < 0 ||
+        (rc = idn_graph_too_long(err, "Group", "description", desc, CASTOR_DESCRIPTION_MAX)) < 0)
+        return idn_graph_end(&g, rc, err);
     store_group_t gr = {.created = time_now_s()};
     ids_guid(gr.id);
     snprintf(gr.tenant_id, sizeof gr.tenant_id, "%s", g.who->tenant_id);

@@ -105,6 +105,10 @@ int idn_graph_h_user_create(http_request_t *req, http_response_t *resp, castor_e
             idn_graph_bad_request(err, "The specified password does not comply with password "
                                        "complexity requirements (at least 8 characters)."),
             err);
+    if ((rc = idn_graph_too_long(err, "User", "userPrincipalName", upn, CASTOR_NAME_MAX)) < 0 ||
+        (rc = idn_graph_too_long(err, "User", "displayName", name, CASTOR_NAME_MAX)) < 0 ||
+        (rc = idn_graph_too_long(err, "User", "mailNickname", nick, CASTOR_NAME_MAX)) < 0)
+        return idn_graph_end(&g, rc, err);
     store_user_t u = {.enabled = enabled ? json_is_true(enabled) : 1, .created = time_now_s()};
     ids_guid(u.id);
     snprintf(u.tenant_id, sizeof u.tenant_id, "%s", g.who->tenant_id);
@@ -135,6 +139,8 @@ int idn_graph_h_user_patch(http_request_t *req, http_response_t *resp, castor_er
     const json_t *b = req->json;
     const char *name = json_string_value(json_object_get(b, "displayName"));
     const json_t *en = json_object_get(b, "accountEnabled");
+    if ((rc = idn_graph_too_long(err, "User", "displayName", name, CASTOR_NAME_MAX)) < 0)
+        return idn_graph_end(&g, rc, err);
     if (name) snprintf(u.display_name, sizeof u.display_name, "%s", name);
     if (json_is_boolean(en)) {
         if (!g.admin) return idn_graph_end(&g, idn_graph_denied(err), err);

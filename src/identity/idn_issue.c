@@ -180,6 +180,18 @@ int idn_target_resolve(http_request_t *req, store_txn_t *t, const store_tenant_t
 {
     memset(out, 0, sizeof *out);
     char res[512] = "";
+    /* Refused whole rather than cut: the scope list is kept in fixed records (codes, refresh
+     * tokens, grants) and the resource names the token's audience. */
+    if (scope && strlen(scope) >= STORE_OAUTH_SCOPES_MAX)
+        return idn_oauth_fail(err, 400, "invalid_scope", 70011,
+                              "The provided value for the input parameter 'scope' is not valid: "
+                              "it is %zu characters long, and at most %u are accepted.",
+                              strlen(scope), STORE_OAUTH_SCOPES_MAX - 1);
+    if (resource && strlen(resource) >= sizeof res)
+        return idn_oauth_fail(err, 400, "invalid_resource", 500011,
+                              "The resource principal named %.64s... was not found: a resource "
+                              "is at most %zu characters long.",
+                              resource, sizeof res - 1);
     if (resource && resource[0]) {
         snprintf(res, sizeof res, "%s", resource);
         /* The v1 endpoint still honours openid/offline_access in `scope`. */
@@ -199,7 +211,15 @@ int idn_target_resolve(http_request_t *req, store_txn_t *t, const store_tenant_t
             char r[512], value[256];
             const char *slash = strrchr(w, '/');
             int uri = strstr(w, "://") != NULL;
-            if (slash && (!uri || slash > strstr(w, "://") + 2)) {
+            int split = slash && (!uri || slash > strstr(w, "://") + 2);
+            /* A resource or value longer than its buffer is refused, never cut. */
+            if ((split && ((size_t)(slash - w) >= sizeof r || strlen(slash + 1) >= sizeof value)) ||
+                (!split && strlen(w) >= sizeof value))
+                return idn_oauth_fail(err, 400, "invalid_scope", 70011,
+                                      "The provided value for the input parameter 'scope' is not "
+                                      "valid: the scope '%.64s...' is too long.",
+                                      w);
+            if (split) {
                 snprintf(r, sizeof r, "%.*s", (int)(slash - w), w);
                 snprintf(value, sizeof value, "%s", slash + 1);
             } else {

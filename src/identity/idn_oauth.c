@@ -745,6 +745,15 @@ static int h_devicecode(http_request_t *req, http_response_t *resp, castor_err *
     if (rc == 0 && (!scope || !scope[0]) && (!resource || !resource[0]))
         rc = idn_oauth_fail(err, 400, "invalid_request", 900144,
                             "The request body must contain the following parameter: 'scope'.");
+    /* The device code keeps resource/.default and the scope in one field: whole or refused. */
+    size_t want =
+        (resource && resource[0] ? strlen(resource) + 10 : 0) + (scope ? strlen(scope) : 0);
+    if (rc == 0 && want >= STORE_OAUTH_SCOPES_MAX)
+        rc = idn_oauth_fail(err, 400, "invalid_scope", 70011,
+                            "The provided value for the input parameter 'scope' is not valid: "
+                            "scope and resource together are %zu characters long, and at most %u "
+                            "are accepted.",
+                            want, STORE_OAUTH_SCOPES_MAX - 1);
     char uc[10];
     char *dc = idn_random_token(&req->arena, 32);
     if (rc == 0) {

@@ -322,6 +322,17 @@ int idn_h_authorize(http_request_t *req, http_response_t *resp, castor_err *err)
         return redirect_error(req, resp, redirect, state, "invalid_request",
                               "AADSTS50125: code_challenge_method must be S256.");
     }
+    /* What the authorization code keeps must fit its record whole (RFC 7636: a challenge is
+     * 43-128 characters); a cut redirect, challenge or nonce would fail later, less clearly. */
+    const char *nonce_in = param(req, f, "nonce");
+    if ((redirect && strlen(redirect) >= sizeof((store_auth_code_t *)0)->redirect_uri) ||
+        (challenge && strlen(challenge) >= sizeof((store_auth_code_t *)0)->challenge) ||
+        (nonce_in && strlen(nonce_in) >= sizeof((store_auth_code_t *)0)->nonce)) {
+        idn_client_release(&c);
+        return redirect_error(req, resp, redirect, state, "invalid_request",
+                              "AADSTS90100: redirect_uri, code_challenge or nonce is too long "
+                              "(at most 1,023, 127 and 255 characters).");
+    }
     const char *hidden = hidden_params(req, f);
     const char *action = arena_sprintf(a, "%s", req->path);
     store_user_t u;

@@ -18,11 +18,12 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/limits.h"
 
 /* Caps on inputs. They belong in core/limits.h; they live here until the lead moves them. */
-#define RBAC_SCOPE_MAX 2048u       /* one scope string; ARM URLs are capped well below 8 KB */
-#define RBAC_ACTION_MAX 512u       /* one action or pattern such as Microsoft.X/a/b/read */
-#define RBAC_ROLE_NAME_MAX 512u    /* a role's display name */
+#define RBAC_SCOPE_MAX CASTOR_SCOPE_MAX /* one scope string (core/limits.h) */
+#define RBAC_ACTION_MAX 512u            /* one action or pattern such as Microsoft.X/a/b/read */
+#define RBAC_ROLE_NAME_MAX CASTOR_ROLE_NAME_MAX /* a role's display name */
 #define RBAC_PERMISSIONS_MAX 512u  /* entries in one Actions/NotActions/... list of a role */
 #define RBAC_GUID_LEN 36u          /* 8-4-4-4-12 hex digits with dashes */
 #define RBAC_PRINCIPAL_ID_MAX 128u /* an object id is a GUID; room for other directories' ids */

@@ -14,6 +14,7 @@
 #define CASTOR_STORE_STORE_H
 
 #include "core/err.h"
+#include "core/limits.h"
 
 #include <stdint.h>
 
@@ -69,10 +70,12 @@ int store_pending_finish(store_pending_t *p, castor_err *err);
 int store_meta_get(store_txn_t *t, const char *key, char **value_out, castor_err *err);
 int store_meta_put(store_txn_t *t, const char *key, const char *value, castor_err *err);
 
-/* Sizes of the fixed fields in the typed records of store_*.h. */
-#define STORE_ID_MAX 37     /* a GUID and its NUL */
-#define STORE_NAME_MAX 256  /* UPNs, domains, display names */
-#define STORE_HASH_MAX 160  /* argon2id encoded hashes (crypto_pwhash_STRBYTES = 128) */
-#define STORE_SCOPE_MAX 512 /* ARM scopes */
+/* Sizes of the fixed fields in the typed records of store_*.h. Those that hold input are the
+ * caps of core/limits.h, which the planes enforce where input enters. */
+#define STORE_ID_MAX 37                /* a GUID and its NUL */
+#define STORE_NAME_MAX CASTOR_NAME_MAX /* UPNs, domains, display names */
+#define STORE_HASH_MAX 160             /* argon2id encoded hashes (crypto_pwhash_STRBYTES = 128) */
+#define STORE_SCOPE_MAX CASTOR_SCOPE_MAX               /* ARM scopes and resource ids */
+#define STORE_OAUTH_SCOPES_MAX CASTOR_OAUTH_SCOPES_MAX /* OAuth scope lists */
 
 #endif

@@ -3,6 +3,7 @@
 #include "store/store_arm.h"
 #include "store/store_engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

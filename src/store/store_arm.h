@@ -28,7 +28,7 @@ typedef struct store_role_assignment {
     char principal_type[32]; /* User | Group | ServicePrincipal */
     char role_definition_id[STORE_ID_MAX];
     char created_by[STORE_ID_MAX];
-    char description[STORE_NAME_MAX];
+    char description[CASTOR_DESCRIPTION_MAX];
     int64_t created;
 } store_role_assignment_t;
 
@@ -53,12 +53,12 @@ int store_role_assignment_delete_under(store_txn_t *t, const char *scope, castor
 
 /* ---- resource groups ---- */
 
-#define STORE_TAGS_MAX 16384 /* tags as JSON text: Azure allows 50 of 512+256 chars */
+#define STORE_TAGS_MAX CASTOR_TAGS_TEXT_MAX /* tags as JSON text */
 
 typedef struct store_resource_group {
     char subscription_id[STORE_ID_MAX];
     char name[96]; /* 1-90 characters */
-    char location[64];
+    char location[CASTOR_LOCATION_MAX];
     char tags[STORE_TAGS_MAX]; /* a JSON object */
     int64_t created;
 } store_resource_group_t;
@@ -84,11 +84,11 @@ typedef struct store_dt_instance {
     char name[64];         /* globally unique (it is the data-plane host), 3-63 characters */
     char subscription_id[STORE_ID_MAX];
     char resource_group[96];
-    char location[64];
+    char location[CASTOR_LOCATION_MAX];
     char tags[STORE_TAGS_MAX];
     char public_network_access[16]; /* Enabled | Disabled */
     char provisioning_state[32];
-    char created_by[STORE_ID_MAX];
+    char created_by[STORE_NAME_MAX]; /* the caller's name: a UPN or an appId */
     int64_t created;
     int64_t updated;
 } store_dt_instance_t;
@@ -113,8 +113,8 @@ int store_dt_instance_delete(store_txn_t *t, const char *id, castor_err *err);
 
 typedef struct store_role_definition {
     char id[STORE_ID_MAX];
-    char role_name[STORE_NAME_MAX];
-    char description[1024];
+    char role_name[CASTOR_ROLE_NAME_MAX];
+    char description[CASTOR_DESCRIPTION_MAX];
     char *permissions; /* JSON array [{actions,notActions,dataActions,notDataActions}]; heap */
     char *assignable_scopes; /* JSON array of scopes; heap */
     char created_by[STORE_ID_MAX];

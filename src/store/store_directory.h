@@ -66,7 +66,7 @@ typedef struct store_group {
     char tenant_id[STORE_ID_MAX];
     char display_name[STORE_NAME_MAX];
     char mail_nickname[STORE_NAME_MAX];
-    char description[STORE_NAME_MAX];
+    char description[CASTOR_DESCRIPTION_MAX];
     char owner_id[STORE_ID_MAX];
     int64_t created;
 } store_group_t;
@@ -163,11 +163,11 @@ int store_sp_delete(store_txn_t *t, const char *id, castor_err *err);
 typedef struct store_grant {
     char id[STORE_ID_MAX];
     char tenant_id[STORE_ID_MAX];
-    char client_id[STORE_ID_MAX];    /* client service principal object id */
-    char consent_type[16];           /* AllPrincipals | Principal */
-    char principal_id[STORE_ID_MAX]; /* the user for Principal grants, else "" */
-    char resource_id[STORE_ID_MAX];  /* resource service principal object id */
-    char scope[STORE_SCOPE_MAX];     /* space-separated scope values */
+    char client_id[STORE_ID_MAX];       /* client service principal object id */
+    char consent_type[16];              /* AllPrincipals | Principal */
+    char principal_id[STORE_ID_MAX];    /* the user for Principal grants, else "" */
+    char resource_id[STORE_ID_MAX];     /* resource service principal object id */
+    char scope[STORE_OAUTH_SCOPES_MAX]; /* space-separated scope values */
     int64_t created;
 } store_grant_t;
 
@@ -217,7 +217,7 @@ typedef struct store_refresh {
     char tenant_id[STORE_ID_MAX];
     char user_id[STORE_ID_MAX];
     char client_id[STORE_ID_MAX]; /* the client's app id */
-    char scope[STORE_SCOPE_MAX];
+    char scope[STORE_OAUTH_SCOPES_MAX];
     char family[STORE_ID_MAX]; /* every rotation of one sign-in shares it */
     int64_t created, expires;
     char state[16]; /* active | used | revoked */
@@ -237,7 +237,7 @@ typedef struct store_device_code {
     char user_code[16];
     char tenant_id[STORE_ID_MAX];
     char client_id[STORE_ID_MAX];
-    char scope[STORE_SCOPE_MAX];
+    char scope[STORE_OAUTH_SCOPES_MAX];
     int64_t created, expires;
     char state[16]; /* pending | approved | declined | consumed */
     char user_id[STORE_ID_MAX];
@@ -258,7 +258,7 @@ typedef struct store_auth_code {
     char client_id[STORE_ID_MAX];
     char user_id[STORE_ID_MAX];
     char redirect_uri[1024];
-    char scope[STORE_SCOPE_MAX];
+    char scope[STORE_OAUTH_SCOPES_MAX];
     char challenge[128];
     char challenge_method[16];
     char nonce[256];

@@ -28,6 +28,10 @@ typedef struct store_row store_row_t;
 const char *store_row_text(const store_row_t *row, int col); /* "" for NULL */
 int64_t store_row_int(const store_row_t *row, int col);
 int store_row_is_null(const store_row_t *row, int col);
+/* Copies the text of col into dst (cap bytes with the NUL). Returns 0, or CASTOR_EINTERNAL
+ * when it does not fit: dst is then "" and the row remembers the column, so the statement
+ * running the row callback fails with an error that names it (never a truncated value). */
+int store_row_copy(const store_row_t *row, int col, char *dst, size_t cap);
 
 /* Called per row; returning non-zero stops the statement early (not an error). */
 typedef int (*store_row_fn)(const store_row_t *row, void *ctx);

@@ -26,6 +26,10 @@
 
 struct store_row {
     sqlite3_stmt *stmt;
+    /* The first column store_row_copy could not fit (-1: none) and its size; sq_exec turns it
+     * into the statement's error after the row callback returns. */
+    int too_long_col;
+    size_t too_long_len, too_long_cap;
 };
 
 const char *store_row_text(const store_row_t *row, int col)
@@ -42,6 +46,26 @@ int64_t store_row_int(const store_row_t *row, int col)
 int store_row_is_null(const store_row_t *row, int col)
 {
     return sqlite3_column_type(row->stmt, col) == SQLITE_NULL;
+}
+
+int store_row_copy(const store_row_t *row, int col, char *dst, size_t cap)
+{
+    const char *s = store_row_text(row, col);
+    size_t n = strlen(s);
+    if (n < cap) {
+        memcpy(dst, s, n + 1);
+        return 0;
+    }
+    if (cap) dst[0] = '\0';
+    /* Every row is sq_exec's own non-const local; callbacks see it const so they cannot move
+     * the statement, and this engine-side note is the one thing written through it. */
+    struct store_row *w = (struct store_row *)row;
+    if (w->too_long_col < 0) {
+        w->too_long_col = col;
+        w->too_long_len = n;
+        w->too_long_cap = cap;
+    }
+    return CASTOR_EINTERNAL;
 }
 
 static int sq_fail(sqlite3 *db, int code, const char *what, castor_err *err)
@@ -425,8 +449,19 @@ static int sq_exec(void *conn, const char *sql, const store_param_t *params, int
         int step = sqlite3_step(stmt);
         if (step == SQLITE_ROW) {
             if (fn) {
-                store_row_t row = {stmt};
-                if (fn(&row, ctx)) break;
+                store_row_t row = {stmt, -1, 0, 0};
+                int stop = fn(&row, ctx);
+                if (row.too_long_col >= 0) {
+                    const char *name = sqlite3_column_name(stmt, row.too_long_col);
+                    rc = castor_err_set(err, CASTOR_EINTERNAL,
+                                        "the stored %s is %zu bytes, more than the %zu castor's "
+                                        "records hold; castor refuses it rather than truncate it "
+                                        "(was the database written by another program?)",
+                                        name ? name : "value", row.too_long_len,
+                                        row.too_long_cap - 1);
+                    break;
+                }
+                if (stop) break;
             }
             continue;
         }
