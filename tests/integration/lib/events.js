@@ -4,9 +4,10 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import https from 'node:https';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './castor.js';
+import { arm, scopes } from './azure.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -87,28 +88,37 @@ export async function startWebhook() {
 
 // A mosquitto broker on a free loopback port, with user `castor` / password `mqtt-pw-1`, and a
 // mosquitto_sub reading `castor/#` at QoS 1: rx.messages holds {topic, body, at}.
-export async function startMosquitto({ user = 'castor', password = 'mqtt-pw-1', topic = 'castor/#' } = {}) {
+// restartable: the broker keeps its sessions on disk and the subscriber's session is persistent
+// (clean session off), so rx.stop()/rx.start() (a broker that goes away and comes back) lose
+// nothing the broker acknowledged, whichever of castor and mosquitto_sub reconnects first.
+export async function startMosquitto({ user = 'castor', password = 'mqtt-pw-1', topic = 'castor/#', restartable = false } = {}) {
   const dir = tempDir('castor-mqtt-');
   const port = await freePort();
   execFileSync('mosquitto_passwd', ['-c', '-b', join(dir, 'passwd'), user, password], { stdio: 'ignore' });
   writeFileSync(join(dir, 'mosquitto.conf'), [
     `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`,
-    'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'user root',
+    ...(restartable ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']),
+    'log_dest stderr', 'log_type error', 'log_type warning', 'user root',
     'max_queued_messages 100000', 'max_inflight_messages 0', '',
   ].join('\n'));
-  const broker = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let brokerErr = '';
-  broker.stderr.on('data', (d) => { brokerErr += d; });
-  const rx = { port, user, password, messages: [], broker, uri: `mqtt://127.0.0.1:${port}` };
-  const ok = await until(async () => {
-    try {
-      execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', 'probe/x', '-m', 'x'], { stdio: 'ignore', timeout: 2000 });
-      return true;
-    } catch { return false; }
-  }, 10000, 100);
-  if (!ok) throw new Error(`mosquitto did not start: ${brokerErr}`);
+  const rx = { port, user, password, messages: [], uri: `mqtt://127.0.0.1:${port}` };
+  const launch = async () => {
+    const broker = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    broker.stderr.on('data', (d) => { brokerErr += d; });
+    rx.broker = broker;
+    rx.brokerExited = new Promise((r) => broker.on('exit', r));
+    const ok = await until(async () => {
+      try {
+        execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', 'probe/x', '-m', 'x'], { stdio: 'ignore', timeout: 2000 });
+        return true;
+      } catch { return false; }
+    }, 10000, 100);
+    if (!ok) throw new Error(`mosquitto did not start: ${brokerErr}`);
+  };
+  await launch();
   rx.sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-q', '1',
-    '-t', topic, '-t', 'probe/#', '-v', '-i', `castor-test-sub-${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ...(restartable ? ['-c'] : []), '-t', topic, '-t', 'probe/#', '-v', '-i', `castor-test-sub-${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let buf = '';
   rx.sub.stdout.setEncoding('utf8');
   rx.sub.stdout.on('data', (d) => {
@@ -132,10 +142,39 @@ export async function startMosquitto({ user = 'castor', password = 'mqtt-pw-1', 
     return rx.probed;
   }, 10000, 50);
   if (!subscribed) throw new Error('mosquitto_sub did not subscribe');
+  // The broker goes away (SIGTERM: it saves its sessions when restartable) and comes back on
+  // the same port.
+  rx.stop = async () => {
+    if (rx.broker.exitCode === null && rx.broker.signalCode === null) rx.broker.kill('SIGTERM');
+    await rx.brokerExited;
+  };
+  rx.start = launch;
   rx.close = async () => {
     rx.sub.kill('SIGTERM');
-    broker.kill('SIGTERM');
-    await new Promise((r) => broker.on('exit', r));
+    await rx.stop();
   };
   return rx;
+}
+
+// Every dead letter castor wrote to the folder of an endpoint: the parsed JSON records
+// ({deadLetterReason, deliveryAttempts, lastDeliveryOutcome, route, endpoint, sequence, event}),
+// each with its file name as .file. Half-written files (*.tmp) are not dead letters yet.
+export function deadLetters(dataDir, instance, endpoint) {
+  const dir = join(dataDir, 'deadletter', instance, endpoint);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json'))
+    .map((f) => ({ ...JSON.parse(readFileSync(join(dir, f), 'utf8')), file: f }));
+}
+
+// Creates or replaces an endpoint through the resource manager and waits until it is
+// provisioned; throws with the answer when it is refused.
+export async function putEndpoint(castor, armToken, instance, name, properties) {
+  const path = `${scopes(castor).instance(instance)}/endpoints/${name}`;
+  const r = await arm(castor, armToken, 'PUT', path, { properties });
+  if (r.status !== 200 && r.status !== 201) throw new Error(`endpoint ${name}: ${r.status} ${r.text}`);
+  const ok = await until(async () => {
+    const g = await arm(castor, armToken, 'GET', path);
+    return g.status === 200 && g.json.properties.provisioningState === 'Succeeded';
+  }, 10000);
+  if (!ok) throw new Error(`endpoint ${name} was not provisioned in 10 s`);
 }
