@@ -15,7 +15,6 @@
  * and handed to every request as req->access.
  *
  * Authentication checks, in order (the first failure is the reason):
- * What is checked, in order (the first failure is the reason):
  *   ACCESS_REASON_MISSING      no "Authorization: Bearer <token>" header
  *   ACCESS_REASON_MALFORMED    not a compact JWS of base64url JSON, or claims of the wrong type
  *   ACCESS_REASON_ALG          header alg is not RS256 (none, HS256, PS256... are refused)
@@ -32,7 +31,7 @@
  *        GRAPH https://graph.microsoft.com[/], 00000003-0000-0000-c000-000000000000, the
  *              public URL [+ "/"], https://{Host}[/] (az's microsoftGraphResourceId)
  *   ACCESS_REASON_PRINCIPAL    the user is disabled or deleted, the service principal is
- *                            disabled or deleted
+ *                              disabled or deleted
  *
  * A verified token is cached by a hash of its text until it expires (DESIGN.md: verify once),
  * so a repeated token costs a hash lookup. The cache is dropped whenever the directory changes
@@ -49,7 +48,6 @@
 #include "store/store_arm.h"
 
 #include <jansson.h>
-
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +80,7 @@ typedef enum access_reason {
     ACCESS_REASON_PRINCIPAL
 } access_reason_t;
 
+/* A caller as its token says, once verified: what the guards leave in req->caller. */
 typedef struct access_principal {
     access_reason_t reason; /* ACCESS_REASON_NONE on success; why it failed otherwise */
     access_kind_t kind;
