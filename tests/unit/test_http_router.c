@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "access/access.h"
+#include "arm/arm.h"
 #include "http/router.h"
+#include "identity/idn.h"
 #include "serve/health.h"
 #include "twins/twins_routes.h"
 
@@ -78,6 +80,29 @@ static void every_data_route_declares_a_known_data_action(void **state)
     assert_int_equal(w.bad, 0);
     assert_int_equal(w.data_routes, 32); /* ADT's 32 data-plane operations */
     http_router_free(r);
+}
+
+/* Each plane's table names that plane's guard on every route, and the token service none:
+ * a route copied from another plane's table would otherwise be guarded the wrong way. */
+static void every_route_names_its_planes_guard(void **state)
+{
+    (void)state;
+    static const struct {
+        http_plane_t plane;
+        const http_route_t *table;
+        http_guard_fn guard;
+    } planes[] = {
+        {HTTP_PLANE_DATA, twins_routes, access_guard_data},
+        {HTTP_PLANE_ARM, arm_routes, access_guard_arm},
+        {HTTP_PLANE_GRAPH, idn_graph_routes, access_guard_graph},
+        {HTTP_PLANE_IDENTITY, idn_routes, NULL},
+        {HTTP_PLANE_SYSTEM, health_routes, NULL},
+    };
+    for (size_t i = 0; i < sizeof planes / sizeof planes[0]; i++)
+        for (const http_route_t *rt = planes[i].table; rt->method; rt++)
+            if (rt->guard != planes[i].guard)
+                fail_msg("%s route %s %s names the wrong guard", http_plane_name(planes[i].plane),
+                         rt->method, rt->pattern);
 }
 
 static void a_data_route_without_action_is_refused(void **state)
@@ -253,6 +278,7 @@ int main(void)
         cmocka_unit_test(every_data_route_declares_a_known_data_action),
         cmocka_unit_test(a_data_route_without_action_is_refused),
         cmocka_unit_test(a_route_without_guard_is_refused),
+        cmocka_unit_test(every_route_names_its_planes_guard),
         cmocka_unit_test(planes_by_path),
         cmocka_unit_test(match_captures_and_decodes_params),
         cmocka_unit_test(decode_table),
