@@ -162,6 +162,9 @@ test('receivers away: a minute-long outage is caught up, past the TTL goes to th
       assert.equal(d.event.specversion, '1.0', d.file);
     }
     assert.deepEqual(new Set(dead.map((d) => d.event.id)), wantIds, 'every event of the TTL endpoint is in its dead-letter folder');
+    // The route's saved counters say the same: the warm-up delivered, the rest dead-lettered.
+    const counts = sqlRows(dataDir, "SELECT delivered, dead_lettered FROM event_routes WHERE id = 'r-ttl'")[0];
+    assert.deepEqual(counts, { delivered: 1, dead_lettered: want.length });
     const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
     t.diagnostic(`${writes} writes in ${s(wroteAt - downAt)}; broker back after ${s(brokerUp - downAt)}, caught up in ${s(brokerCaught - brokerUp)}; ` +
       `webhook back after ${s(hookUp - downAt)}, caught up in ${s(hookCaught - hookUp)}; all ${dead.length} dead-lettered ${s(deadAt - wroteAt)} after the last write`);
