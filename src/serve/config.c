@@ -14,10 +14,15 @@ const char *serve_config_usage(void)
     return "usage: castor serve [options]\n"
            "\n"
            "Runs the castor server: identity, resource manager and digital-twins data plane on\n"
-           "one HTTPS port, storing everything in the data folder (embedded SQLite).\n"
+           "one HTTPS port, storing everything in the data folder (embedded SQLite) or in a\n"
+           "PostgreSQL database that several castor nodes share (--store).\n"
            "\n"
            "options (each also an environment variable, e.g. --data = CASTOR_DATA):\n"
            "  --data DIR           data folder (default ./castor-data)\n"
+           "  --store URL          where twins, models, directory and roles live:\n"
+           "                       sqlite (default: DIR/castor.db), sqlite:PATH, or\n"
+           "                       postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (the\n"
+           "                       database must exist; castor creates its tables)\n"
            "  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8443; port 0 = any)\n"
            "  --public-url URL     URL clients use (default https://localhost:PORT)\n"
            "  --log-level LEVEL    debug | info | warn | error (default info)\n"
@@ -71,6 +76,24 @@ static int copy_opt(char *dst, size_t size, const char *flag, const char *value,
 static int set_data(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
     return copy_opt(c->data_dir, sizeof c->data_dir, f, v, e);
+}
+
+static int set_store(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    int rc = copy_opt(c->store, sizeof c->store, f, v, e);
+    if (rc < 0) return rc;
+    if (strcmp(v, "sqlite") == 0) {
+        c->store[0] = '\0'; /* the default: DIR/castor.db */
+        return CASTOR_OK;
+    }
+    if (strncmp(v, "sqlite:", 7) == 0 || strncmp(v, "postgres://", 11) == 0 ||
+        strncmp(v, "postgresql://", 13) == 0)
+        return CASTOR_OK;
+    c->store[0] = '\0';
+    return castor_err_set(e, CASTOR_EINVAL,
+                          "%s '%s': use sqlite, sqlite:PATH or "
+                          "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+                          f, v);
 }
 
 static int set_listen(serve_config_t *c, const char *f, const char *v, castor_err *e)
@@ -209,6 +232,7 @@ static int set_device_ttl(serve_config_t *c, const char *f, const char *v, casto
 
 static const option_def_t options[] = {
     {"--data", "CASTOR_DATA", set_data},
+    {"--store", "CASTOR_STORE", set_store},
     {"--listen", "CASTOR_LISTEN", set_listen},
     {"--public-url", "CASTOR_PUBLIC_URL", set_public_url},
     {"--log-level", "CASTOR_LOG_LEVEL", set_log_level},

@@ -12,6 +12,7 @@
 
 typedef struct serve_config {
     char data_dir[SERVE_PATH_MAX]; /* --data, default ./castor-data */
+    char store[SERVE_PATH_MAX];    /* --store: "" = SQLite in data_dir, or postgres://... */
     char listen[256];              /* --listen, default 127.0.0.1:8443 */
     char public_url[1024];         /* --public-url, default https://localhost:PORT */
     log_level_t log_level;         /* --log-level, default info */

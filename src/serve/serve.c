@@ -80,8 +80,12 @@ static void print_banner(const castor_app_t *app, const bootstrap_result_t *boot
     const serve_config_t *c = &app->cfg;
     printf("castor %s is serving on %s (listening on %s, port %u)\n", CASTOR_VERSION, c->public_url,
            listen, port);
-    printf("  data folder    %s (SQLite, schema v%d)\n", c->data_dir,
-           store_schema_version(app->store));
+    if (c->store[0] && strcmp(store_engine_name(app->store), "postgres") == 0)
+        printf("  data folder    %s (TLS material; data in PostgreSQL, schema v%d)\n",
+               c->data_dir, store_schema_version(app->store));
+    else
+        printf("  data folder    %s (SQLite, schema v%d)\n", c->data_dir,
+               store_schema_version(app->store));
     printf("  trust this CA  %s\n", tls->ca_path);
     printf(
         "                 (NODE_EXTRA_CA_CERTS=..., REQUESTS_CA_BUNDLE=..., curl --cacert ...)\n");
@@ -152,7 +156,10 @@ int serve_main(int argc, char **argv)
     unsigned threads = app.cfg.threads ? app.cfg.threads
                                        : (unsigned)(cores > 0 ? cores : 1) * SERVE_THREADS_PER_CORE;
     char url[SERVE_PATH_MAX + 16];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", app.cfg.data_dir);
+    if (app.cfg.store[0])
+        snprintf(url, sizeof url, "%s", app.cfg.store);
+    else
+        snprintf(url, sizeof url, "sqlite:%s/castor.db", app.cfg.data_dir);
     if (store_open(url, threads + 2, &app.store, &err) < 0) {
         exit_code = serve_fail("store", &err);
         goto out;

@@ -6,6 +6,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *store_row_text(const store_row_t *row, int col)
+{
+    return row->ops->text(row, col);
+}
+
+int64_t store_row_int(const store_row_t *row, int col)
+{
+    return row->ops->integer(row, col);
+}
+
+int store_row_is_null(const store_row_t *row, int col)
+{
+    return row->ops->is_null(row, col);
+}
+
+int store_row_copy(const store_row_t *row, int col, char *dst, size_t cap)
+{
+    const char *s = store_row_text(row, col);
+    size_t n = strlen(s);
+    if (n < cap) {
+        memcpy(dst, s, n + 1);
+        return 0;
+    }
+    if (cap) dst[0] = '\0';
+    /* Every row is its engine's own non-const local; callbacks see it const so they cannot
+     * move the statement, and this note is the one thing written through it. */
+    struct store_row *w = (struct store_row *)row;
+    if (w->too_long_col < 0) {
+        w->too_long_col = col;
+        w->too_long_len = n;
+        w->too_long_cap = cap;
+    }
+    return CASTOR_EINTERNAL;
+}
+
+int store_row_too_long(const store_row_t *row, const char *name, castor_err *err)
+{
+    return castor_err_set(err, CASTOR_EINTERNAL,
+                          "the stored %s is %zu bytes, more than the %zu castor's records hold; "
+                          "castor refuses it rather than truncate it (was the database written by "
+                          "another program?)",
+                          name ? name : "value", row->too_long_len,
+                          row->too_long_cap ? row->too_long_cap - 1 : 0);
+}
+
 struct store {
     const store_engine_ops_t *ops;
     void *engine;
@@ -25,9 +70,14 @@ int store_open(const char *url, unsigned connections, store_t **out, castor_err 
     if (strncmp(url, "sqlite:", 7) == 0) {
         ops = &store_sqlite_ops;
         target = url + 7;
+    } else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        ops = &store_pg_ops;
+        target = url; /* libpq reads the URL itself */
     } else {
         return castor_err_set(err, CASTOR_EINVAL,
-                              "unknown store '%s': use sqlite:PATH (PostgreSQL is planned)", url);
+                              "unknown store '%s': use sqlite:PATH or "
+                              "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+                              url);
     }
     store_t *s = calloc(1, sizeof *s);
     if (!s) return castor_err_set(err, CASTOR_ENOMEM, "out of memory opening the store");
@@ -46,6 +96,11 @@ void store_close(store_t *s)
     if (!s) return;
     s->ops->close(s->engine);
     free(s);
+}
+
+const char *store_engine_name(store_t *s)
+{
+    return s->ops->name;
 }
 
 int store_schema_version(store_t *s)

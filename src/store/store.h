@@ -29,6 +29,8 @@ typedef enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_LATEST = 2 } st
 
 /* Opens (creating if needed) the store named by url:
  *   "sqlite:PATH"     an SQLite database file (created, then migrated to the current schema)
+ *   "postgres://..."  a PostgreSQL database (libpq URL; "postgresql://" too), which must exist;
+ *                     its schema is migrated like SQLite's. Several castor nodes may share it.
  * connections is how many transactions may be open at once (one per request thread, plus
  * one). A schema newer than this build knows is refused with a message saying so. */
 int store_open(const char *url, unsigned connections, store_t **out, castor_err *err);
@@ -38,6 +40,9 @@ void store_close(store_t *s);
 
 /* Answers whether the store can run a query now (for /readyz). */
 int store_ping(store_t *s, castor_err *err);
+
+/* "sqlite" or "postgres". */
+const char *store_engine_name(store_t *s);
 
 /* The schema version the store is at (after migrations). */
 int store_schema_version(store_t *s);

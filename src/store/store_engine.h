@@ -33,6 +33,39 @@ int store_row_is_null(const store_row_t *row, int col);
  * running the row callback fails with an error that names it (never a truncated value). */
 int store_row_copy(const store_row_t *row, int col, char *dst, size_t cap);
 
+/* How an engine reads its rows: store_row_text and the others call through these, so both
+ * engines live in one binary (the cost is one indirect call per column). */
+typedef struct store_row_ops {
+    const char *(*text)(const store_row_t *row, int col);
+    int64_t (*integer)(const store_row_t *row, int col);
+    int (*is_null)(const store_row_t *row, int col);
+} store_row_ops_t;
+
+struct store_row {
+    const store_row_ops_t *ops;
+    void *h;   /* the engine's statement or result */
+    int index; /* the row within h, for engines that fetch whole results */
+    /* The first column store_row_copy could not fit (-1: none) and its size; the engine turns
+     * it into the statement's error (store_row_too_long) after the row callback returns. */
+    int too_long_col;
+    size_t too_long_len, too_long_cap;
+};
+
+/* The error for a row whose too_long_col is set; name is that column's name (may be NULL). */
+int store_row_too_long(const store_row_t *row, const char *name, castor_err *err);
+
+typedef struct store_qrow_ops {
+    int (*columns)(const store_qrow_t *row);
+    const char *(*text)(const store_qrow_t *row, int col, size_t *len);
+    int64_t (*integer)(const store_qrow_t *row, int col);
+} store_qrow_ops_t;
+
+struct store_qrow {
+    const store_qrow_ops_t *ops;
+    void *h;
+    int index;
+};
+
 /* Called per row; returning non-zero stops the statement early (not an error). */
 typedef int (*store_row_fn)(const store_row_t *row, void *ctx);
 
@@ -62,6 +95,7 @@ typedef struct store_engine_ops {
 } store_engine_ops_t;
 
 extern const store_engine_ops_t store_sqlite_ops;
+extern const store_engine_ops_t store_pg_ops;
 
 /* Runs sql inside t (used by every typed accessor). */
 int store_exec(store_txn_t *t, const char *sql, const store_param_t *params, int nparams,

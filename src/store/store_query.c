@@ -7,8 +7,31 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define QUERY_KEY_META "query.token-key"
+
+int store_qrow_columns(const store_qrow_t *row)
+{
+    return row->ops->columns(row);
+}
+
+const char *store_qrow_text(const store_qrow_t *row, int col, size_t *len)
+{
+    return row->ops->text(row, col, len);
+}
+
+int64_t store_qrow_int(const store_qrow_t *row, int col)
+{
+    return row->ops->integer(row, col);
+}
+
+int64_t store_query_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int store_query_run(store_txn_t *t, const char *sql, const store_qparam_t *params, int nparams,
                     int64_t deadline_ms, store_qrow_fn fn, void *ctx, store_qstats_t *stats,

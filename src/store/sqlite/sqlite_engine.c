@@ -24,49 +24,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct store_row {
-    sqlite3_stmt *stmt;
-    /* The first column store_row_copy could not fit (-1: none) and its size; sq_exec turns it
-     * into the statement's error after the row callback returns. */
-    int too_long_col;
-    size_t too_long_len, too_long_cap;
-};
-
-const char *store_row_text(const store_row_t *row, int col)
+static const char *sq_row_text(const store_row_t *row, int col)
 {
-    const unsigned char *s = sqlite3_column_text(row->stmt, col);
+    const unsigned char *s = sqlite3_column_text(row->h, col);
     return s ? (const char *)s : "";
 }
 
-int64_t store_row_int(const store_row_t *row, int col)
+static int64_t sq_row_int(const store_row_t *row, int col)
 {
-    return sqlite3_column_int64(row->stmt, col);
+    return sqlite3_column_int64(row->h, col);
 }
 
-int store_row_is_null(const store_row_t *row, int col)
+static int sq_row_is_null(const store_row_t *row, int col)
 {
-    return sqlite3_column_type(row->stmt, col) == SQLITE_NULL;
+    return sqlite3_column_type(row->h, col) == SQLITE_NULL;
 }
 
-int store_row_copy(const store_row_t *row, int col, char *dst, size_t cap)
-{
-    const char *s = store_row_text(row, col);
-    size_t n = strlen(s);
-    if (n < cap) {
-        memcpy(dst, s, n + 1);
-        return 0;
-    }
-    if (cap) dst[0] = '\0';
-    /* Every row is sq_exec's own non-const local; callbacks see it const so they cannot move
-     * the statement, and this engine-side note is the one thing written through it. */
-    struct store_row *w = (struct store_row *)row;
-    if (w->too_long_col < 0) {
-        w->too_long_col = col;
-        w->too_long_len = n;
-        w->too_long_cap = cap;
-    }
-    return CASTOR_EINTERNAL;
-}
+static const store_row_ops_t sq_row_ops = {sq_row_text, sq_row_int, sq_row_is_null};
 
 static int sq_fail(sqlite3 *db, int code, const char *what, castor_err *err)
 {
@@ -449,16 +423,10 @@ static int sq_exec(void *conn, const char *sql, const store_param_t *params, int
         int step = sqlite3_step(stmt);
         if (step == SQLITE_ROW) {
             if (fn) {
-                store_row_t row = {stmt, -1, 0, 0};
+                store_row_t row = {&sq_row_ops, stmt, 0, -1, 0, 0};
                 int stop = fn(&row, ctx);
                 if (row.too_long_col >= 0) {
-                    const char *name = sqlite3_column_name(stmt, row.too_long_col);
-                    rc = castor_err_set(err, CASTOR_EINTERNAL,
-                                        "the stored %s is %zu bytes, more than the %zu castor's "
-                                        "records hold; castor refuses it rather than truncate it "
-                                        "(was the database written by another program?)",
-                                        name ? name : "value", row.too_long_len,
-                                        row.too_long_cap - 1);
+                    rc = store_row_too_long(&row, sqlite3_column_name(stmt, row.too_long_col), err);
                     break;
                 }
                 if (stop) break;

@@ -23,37 +23,28 @@ struct sq_qcache {
     uint64_t clock;
 };
 
-struct store_qrow {
-    sqlite3_stmt *stmt;
-};
-
-int store_qrow_columns(const store_qrow_t *row)
+static int sq_qrow_columns(const store_qrow_t *row)
 {
-    return sqlite3_column_count(row->stmt);
+    return sqlite3_column_count(row->h);
 }
 
-const char *store_qrow_text(const store_qrow_t *row, int col, size_t *len)
+static const char *sq_qrow_text(const store_qrow_t *row, int col, size_t *len)
 {
-    if (sqlite3_column_type(row->stmt, col) == SQLITE_NULL) {
+    if (sqlite3_column_type(row->h, col) == SQLITE_NULL) {
         if (len) *len = 0;
         return NULL;
     }
-    const char *s = (const char *)sqlite3_column_text(row->stmt, col);
-    if (len) *len = (size_t)sqlite3_column_bytes(row->stmt, col);
+    const char *s = (const char *)sqlite3_column_text(row->h, col);
+    if (len) *len = (size_t)sqlite3_column_bytes(row->h, col);
     return s;
 }
 
-int64_t store_qrow_int(const store_qrow_t *row, int col)
+static int64_t sq_qrow_int(const store_qrow_t *row, int col)
 {
-    return sqlite3_column_int64(row->stmt, col);
+    return sqlite3_column_int64(row->h, col);
 }
 
-int64_t store_query_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static const store_qrow_ops_t sq_qrow_ops = {sq_qrow_columns, sq_qrow_text, sq_qrow_int};
 
 void sqlite_query_cache_free(struct sq_qcache *cache)
 {
@@ -149,7 +140,7 @@ int sqlite_query_exec(void *conn, const char *sql, const store_qparam_t *params,
         int step = sqlite3_step(stmt);
         if (step == SQLITE_ROW) {
             rows++;
-            store_qrow_t row = {stmt};
+            store_qrow_t row = {&sq_qrow_ops, stmt, 0};
             if (fn && fn(&row, ctx)) break;
             continue;
         }

@@ -1,6 +1,6 @@
 // castor.js — starts and stops a real `castor serve` for a test: its own free port, its own
 // temporary data folder, waiting until /readyz answers over TLS trusted through its ca.pem.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -31,15 +31,58 @@ export function newDataDir() {
   return tempDir('castor-it-');
 }
 
+// CASTOR_TEST_STORE=postgres runs every server of this test process on PostgreSQL: one
+// throwaway cluster per process (scripts/pg-tmp, stopped at exit) and one database per data
+// folder, so a server restarted on the same folder finds its data again.
+// CASTOR_TEST_PG_CLUSTER=DIR uses a cluster already started with `scripts/pg-tmp start DIR`.
+export const TEST_STORE = process.env.CASTOR_TEST_STORE || 'sqlite';
+const pgTmp = resolve(here, '..', '..', '..', 'scripts', 'pg-tmp');
+let pgCluster = null;
+const pgDatabases = new Map();
+
+function pgClusterDir() {
+  if (pgCluster) return pgCluster;
+  if (process.env.CASTOR_TEST_PG_CLUSTER) {
+    pgCluster = process.env.CASTOR_TEST_PG_CLUSTER;
+    return pgCluster;
+  }
+  const dir = join(mkdtempSync(join(tmpdir(), 'castor-pg-')), 'cluster');
+  execFileSync(pgTmp, ['start', dir, '--fast'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => {
+    try {
+      execFileSync(pgTmp, ['stop', dir], { stdio: 'ignore' });
+      rmSync(dirname(dir), { recursive: true, force: true });
+    } catch {
+      // already gone
+    }
+  });
+  pgCluster = dir;
+  return dir;
+}
+
+// The PostgreSQL URL of dataDir's database, created on first use.
+export function pgStoreFor(dataDir) {
+  let url = pgDatabases.get(dataDir);
+  if (url) return url;
+  const name = `castor_${dataDir.replace(/[^A-Za-z0-9]/g, '_').slice(-40)}`.toLowerCase();
+  url = execFileSync(pgTmp, ['createdb', pgClusterDir(), name], { encoding: 'utf8' }).trim();
+  pgDatabases.set(dataDir, url);
+  return url;
+}
+
 // Starts castor; resolves to a handle once /readyz answers 200.
 export async function startCastor({ dataDir = newDataDir(), args = [], env = {}, port = 0 } = {}) {
   const connPath = join(dataDir, 'connection.json');
   rmSync(connPath, { force: true });
   const stdout = [];
   const stderr = [];
+  const storeArgs =
+    TEST_STORE === 'postgres' && !args.includes('--store') && !env.CASTOR_STORE
+      ? ['--store', pgStoreFor(dataDir)]
+      : [];
   const child = spawn(
     CASTOR_BINARY,
-    ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--threads', '2', ...args],
+    ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--threads', '2', ...storeArgs, ...args],
     { env: { ...process.env, CASTOR_ADMIN_PASSWORD: 'Castor-Test-Pw-1', CASTOR_OUTBOX_RETENTION: '1h', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout.on('data', (d) => stdout.push(d));
