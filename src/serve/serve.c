@@ -81,8 +81,8 @@ static void print_banner(const castor_app_t *app, const bootstrap_result_t *boot
     printf("castor %s is serving on %s (listening on %s, port %u)\n", CASTOR_VERSION, c->public_url,
            listen, port);
     if (c->store[0] && strcmp(store_engine_name(app->store), "postgres") == 0)
-        printf("  data folder    %s (TLS material; data in PostgreSQL, schema v%d)\n",
-               c->data_dir, store_schema_version(app->store));
+        printf("  data folder    %s (TLS material; data in PostgreSQL, schema v%d)\n", c->data_dir,
+               store_schema_version(app->store));
     else
         printf("  data folder    %s (SQLite, schema v%d)\n", c->data_dir,
                store_schema_version(app->store));

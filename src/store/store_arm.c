@@ -363,8 +363,8 @@ int store_dt_instance_each(store_txn_t *t, const char *subscription_id, const ch
     dt_walk_t w = {fn, ctx};
     store_param_t p[] = {SP_T(subscription_id), SP_T(subscription_id), SP_T(group), SP_T(group)};
     return store_exec(t,
-                      DT_COLS "WHERE (? IS NULL OR subscription_id = ?) AND "
-                              "(? IS NULL OR resource_group = ?) ORDER BY name",
+                      DT_COLS "WHERE (CAST(? AS TEXT) IS NULL OR subscription_id = ?) AND "
+                              "(CAST(? AS TEXT) IS NULL OR resource_group = ?) ORDER BY name",
                       p, 4, dt_one, &w, NULL, err);
 }
 

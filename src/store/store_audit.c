@@ -56,11 +56,12 @@ int store_audit_each(store_txn_t *t, const char *request_id, const char *scope_p
      * plain comparison both engines index; '/' + 1 is '0'. */
     store_param_t p[] = {SP_T(request_id),   SP_T(request_id),   SP_T(scope_prefix),
                          SP_T(scope_prefix), SP_T(scope_prefix), SP_I(limit > 0 ? limit : 100)};
-    return store_exec(t,
-                      "SELECT time, request_id, kind, status, cause, principal_id, "
-                      "principal_name, app_id, action, scope, detail FROM audit_events "
-                      "WHERE (? IS NULL OR request_id = ?) "
-                      "AND (? IS NULL OR lower(scope) = lower(?) OR lower(scope) LIKE "
-                      "lower(?) || '/%') ORDER BY seq DESC LIMIT ?",
-                      p, 6, audit_row, &w, NULL, err);
+    return store_exec(
+        t,
+        "SELECT time, request_id, kind, status, cause, principal_id, "
+        "principal_name, app_id, action, scope, detail FROM audit_events "
+        "WHERE (CAST(? AS TEXT) IS NULL OR request_id = ?) "
+        "AND (CAST(? AS TEXT) IS NULL OR lower(scope) = lower(?) OR lower(scope) LIKE "
+        "lower(?) || '/%') ORDER BY seq DESC LIMIT ?",
+        p, 6, audit_row, &w, NULL, err);
 }

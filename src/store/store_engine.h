@@ -22,6 +22,9 @@ typedef struct store_param {
 
 #define SP_T(s) ((store_param_t){.type = (s) ? SP_TEXT : SP_NULL, .text = (s)})
 #define SP_I(v) ((store_param_t){.type = SP_INT, .i = (int64_t)(v)})
+/* The value of a `LIMIT ?`: a negative one means no limit, as SQLite reads it; PostgreSQL
+ * refuses a negative LIMIT, so it is sent as the largest number instead. */
+#define SP_LIMIT(v) SP_I((int64_t)(v) < 0 ? INT64_MAX : (int64_t)(v))
 
 /* A result row, valid only during the row callback. */
 typedef struct store_row store_row_t;

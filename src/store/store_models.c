@@ -96,7 +96,7 @@ int store_model_list(store_txn_t *t, const char *instance, int64_t after_seq, in
                      int with_model, store_model_fn fn, void *ctx, castor_err *err)
 {
     model_walk_t w = {fn, ctx, with_model, 0};
-    store_param_t p[] = {SP_T(instance), SP_I(after_seq), SP_I(limit)};
+    store_param_t p[] = {SP_T(instance), SP_I(after_seq), SP_LIMIT(limit)};
     if (with_model)
         return store_exec(t,
                           MODEL_COLS "model FROM models WHERE instance = ? AND seq > ? "

@@ -109,7 +109,7 @@ int store_twins_using_model(store_txn_t *t, const char *instance_key, const char
                             arena_t *arena, const char **names, int max, int *count_out,
                             castor_err *err)
 {
-    store_param_t p[] = {SP_T(instance_key), SP_T(model_id), SP_I(max)};
+    store_param_t p[] = {SP_T(instance_key), SP_T(model_id), SP_LIMIT(max)};
     names_walk_t w = {arena, names, max, 0};
     int rc = store_exec(t,
                         "SELECT t.id FROM twins t JOIN dt_instances d ON d.id = t.instance_id "
@@ -300,19 +300,20 @@ int store_rel_list(store_txn_t *t, const char *instance, const char *twin_id, in
 {
     rel_walk_t w = {fn, ctx};
     if (incoming) {
-        store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_I(after), SP_I(limit)};
+        store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_I(after), SP_LIMIT(limit)};
         return store_exec(t,
                           REL_COLS "WHERE instance_id = ? AND target_id = ? AND rowid > ? "
                                    "ORDER BY rowid LIMIT ?",
                           p, 4, rel_row, &w, NULL, err);
     }
     store_param_t p[] = {SP_T(instance), SP_T(twin_id), SP_T(name),
-                         SP_T(name),     SP_I(after),   SP_I(limit)};
-    return store_exec(t,
-                      REL_COLS
-                      "WHERE instance_id = ? AND source_id = ? AND (? IS NULL OR name = ?) "
-                      "AND rowid > ? ORDER BY rowid LIMIT ?",
-                      p, 6, rel_row, &w, NULL, err);
+                         SP_T(name),     SP_I(after),   SP_LIMIT(limit)};
+    return store_exec(
+        t,
+        REL_COLS
+        "WHERE instance_id = ? AND source_id = ? AND (CAST(? AS TEXT) IS NULL OR name = ?) "
+        "AND rowid > ? ORDER BY rowid LIMIT ?",
+        p, 6, rel_row, &w, NULL, err);
 }
 
 /* ---- telemetry de-duplication ---- */

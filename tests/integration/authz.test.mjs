@@ -6,9 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, createHmac, generateKeyPairSync, createPublicKey, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { startCastor, stopCastor, request } from './lib/castor.js';
+import { startCastor, stopCastor, request, storeSql } from './lib/castor.js';
 import { userToken, ADT_SCOPE, ARM_SCOPE, ROLE, arm, scopes, createInstance, assignRole, claims, dp, bearer } from './lib/azure.js';
 
 import { ROUTES, DT } from './lib/routes.js';
@@ -61,8 +59,7 @@ function jwt(header, payload, signer) {
 }
 
 function castorKey() {
-  const out = execFileSync('sqlite3', ['-readonly', join(c.dataDir, 'castor.db'),
-    "SELECT kid || '|' || private_pem FROM signing_keys WHERE state = 'current'"], { encoding: 'utf8' });
+  const out = storeSql(c.dataDir, "SELECT kid || '|' || private_pem FROM signing_keys WHERE state = 'current'");
   const bar = out.indexOf('|');
   return { kid: out.slice(0, bar), pem: out.slice(bar + 1).trim() };
 }

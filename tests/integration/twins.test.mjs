@@ -4,10 +4,9 @@
 // outbox events every change leaves behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCastor, stopCastor } from './lib/castor.js';
+import { startCastor, stopCastor, storeSql } from './lib/castor.js';
 import { dp } from './lib/azure.js';
 import { readyInstance, runClient } from './lib/twins.js';
 
@@ -19,7 +18,7 @@ const sdk = (scenario, extra = []) => runClient(process.execPath, [join(here, 'c
 });
 
 function sql(q) {
-  return execFileSync('sqlite3', ['-readonly', join(c.dataDir, 'castor.db'), q], { encoding: 'utf8' }).trim();
+  return storeSql(c.dataDir, q);
 }
 
 before(async () => {
@@ -48,10 +47,12 @@ test('components: get and update, with conditions and validation', async () => {
 test('telemetry: twin and component telemetry become events with the Message-Id', async () => {
   const r = await sdk('telemetry');
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  const ids = sql("SELECT json_extract(event, '$.id') FROM outbox WHERE type = 'microsoft.iot.telemetry'").split('\n');
+  const events = sql("SELECT event FROM outbox WHERE type = 'microsoft.iot.telemetry' ORDER BY seq")
+    .split('\n').map((e) => JSON.parse(e));
+  const ids = events.map((e) => e.id);
   assert.ok(ids.includes('msg-1'), ids.join(','));
-  const comp = sql("SELECT json_extract(event, '$.subject') || '|' || json_extract(event, '$.dataschema') FROM outbox WHERE type = 'microsoft.iot.telemetry' AND json_extract(event, '$.subject') = 'Component1'");
-  assert.equal(comp, 'Component1|dtmi:samples:DTTestComponent;1');
+  const comp = events.filter((e) => e.subject === 'Component1').map((e) => `${e.subject}|${e.dataschema}`);
+  assert.deepEqual(comp, ['Component1|dtmi:samples:DTTestComponent;1']);
 });
 
 test('every change left its CloudEvents notification in the outbox', () => {

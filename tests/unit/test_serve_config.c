@@ -15,7 +15,8 @@ static void clear_env(void)
 {
     const char *vars[] = {"CASTOR_DATA",      "CASTOR_LISTEN",       "CASTOR_PUBLIC_URL",
                           "CASTOR_LOG_LEVEL", "CASTOR_TLS_CERT",     "CASTOR_TLS_KEY",
-                          "CASTOR_THREADS",   "CASTOR_IDLE_TIMEOUT", "CASTOR_TOKEN_REUSE"};
+                          "CASTOR_THREADS",   "CASTOR_IDLE_TIMEOUT", "CASTOR_TOKEN_REUSE",
+                          "CASTOR_STORE"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
 }
@@ -31,6 +32,7 @@ static void defaults(void **state)
     assert_string_equal(c.data_dir, "./castor-data");
     assert_string_equal(c.listen, "127.0.0.1:8443");
     assert_string_equal(c.public_url, "");
+    assert_string_equal(c.store, ""); /* SQLite in the data folder */
     assert_int_equal(c.log_level, LOG_INFO);
     serve_config_finish(&c, 8443);
     assert_string_equal(c.public_url, "https://localhost:8443");
@@ -67,6 +69,12 @@ static void flags_win_over_environment(void **state)
     char *argv3[] = {"serve", "--token-reuse", "0"}; /* the flag wins, and 0 is a value */
     assert_int_equal(serve_config_parse(3, argv3, &c, &err), 0);
     assert_int_equal(c.token_reuse_s, 0);
+    setenv("CASTOR_STORE", "postgres://castor@db:5432/castor", 1);
+    assert_int_equal(serve_config_parse(1, argv2, &c, &err), 0);
+    assert_string_equal(c.store, "postgres://castor@db:5432/castor");
+    char *argv4[] = {"serve", "--store", "sqlite"}; /* back to the default */
+    assert_int_equal(serve_config_parse(3, argv4, &c, &err), 0);
+    assert_string_equal(c.store, "");
     clear_env();
 }
 
@@ -89,6 +97,7 @@ static void bad_input_is_named(void **state)
         {3, {"serve", "--idle-timeout", "0"}, "from 1 to 3600"},
         {3, {"serve", "--token-reuse", "3001"}, "from 0 (off) to 3000"},
         {3, {"serve", "--token-reuse", "-1"}, "from 0 (off) to 3000"},
+        {3, {"serve", "--store", "mysql://x"}, "use sqlite, sqlite:PATH or postgres://"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         serve_config_t c;

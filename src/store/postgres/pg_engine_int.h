@@ -32,7 +32,7 @@ typedef struct pg_stmt {
 typedef struct pg_conn {
     PGconn *db;
     int busy;
-    int writing;  /* a write transaction (holds the engine's write lock) */
+    int writing;   /* a write transaction (holds the engine's write lock) */
     int read_only; /* STORE_READ or STORE_LATEST: PostgreSQL itself refuses writes */
     pg_stmt_t cache[PG_STMT_SLOTS]; /* open addressing; sql == NULL is empty */
     int ncache;

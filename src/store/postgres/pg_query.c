@@ -116,8 +116,8 @@ int pg_query_exec(void *conn, const char *sql, const store_qparam_t *params, int
 {
     pg_conn_t *c = conn;
     if (nparams > PG_QPARAMS_MAX)
-        return castor_err_set(err, CASTOR_ELIMIT, "a query binds %d values (at most %d)",
-                              nparams, PG_QPARAMS_MAX);
+        return castor_err_set(err, CASTOR_ELIMIT, "a query binds %d values (at most %d)", nparams,
+                              PG_QPARAMS_MAX);
     char name[16];
     int named = 0;
     int rc = qprepare(c, sql, name, &named, err);

@@ -70,6 +70,25 @@ export function pgStoreFor(dataDir) {
   return url;
 }
 
+// What the store of dataDir answers to a read-only SQL query, as sqlite3 or psql print it
+// (columns joined by '|', rows by newlines, trimmed). Write q in SQL both engines accept.
+export function storeSql(dataDir, q) {
+  if (TEST_STORE === 'postgres')
+    return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', q, pgStoreFor(dataDir)],
+      { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
+  return execFileSync('sqlite3', ['-readonly', join(dataDir, 'castor.db'), q], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
+}
+
+// Rows of a read-only SQL query on dataDir's store, as objects.
+export function storeRows(dataDir, q) {
+  if (TEST_STORE === 'postgres') {
+    const out = storeSql(dataDir, `SELECT coalesce(json_agg(r), '[]') FROM (${q}) r`);
+    return JSON.parse(out);
+  }
+  const out = execFileSync('sqlite3', ['-readonly', '-json', join(dataDir, 'castor.db'), q], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
+  return out ? JSON.parse(out) : [];
+}
+
 // Starts castor; resolves to a handle once /readyz answers 200.
 export async function startCastor({ dataDir = newDataDir(), args = [], env = {}, port = 0 } = {}) {
   const connPath = join(dataDir, 'connection.json');

@@ -1,9 +1,9 @@
 // twins.js — what the twin-graph tests share: an instance the admin may write to, child
-// processes for the SDK clients, a keep-alive HTTPS data-plane caller, and the sqlite3 view of a
-// data folder (read-only) for checking what is on disk.
-import { execFile, execFileSync } from 'node:child_process';
+// processes for the SDK clients, a keep-alive HTTPS data-plane caller, and a read-only SQL view of
+// a server's store (SQLite or PostgreSQL) for checking what was written.
+import { execFile } from 'node:child_process';
 import https from 'node:https';
-import { join } from 'node:path';
+import { storeRows } from './castor.js';
 import { userToken, ADT_SCOPE, ARM_SCOPE, ROLE, createInstance, assignRole, claims, dp } from './azure.js';
 
 // Runs a client program; resolves to {code, stdout, stderr}.
@@ -56,8 +56,7 @@ export function dtCaller(castor, instance, token, { maxSockets = 64 } = {}) {
   return call;
 }
 
-// Rows of a read-only SQL query on a data folder's castor.db, as objects.
+// Rows of a read-only SQL query on a data folder's store (SQLite or PostgreSQL), as objects.
 export function sqlRows(dataDir, q) {
-  const out = execFileSync('sqlite3', ['-readonly', '-json', join(dataDir, 'castor.db'), q], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
-  return out ? JSON.parse(out) : [];
+  return storeRows(dataDir, q);
 }

@@ -1,0 +1,365 @@
+/* test_store_pg.c — the PostgreSQL engine behind store.h: migrations (the same step counts as
+ * SQLite's), transactions with SQLite's meanings, conflicts that leave a transaction usable,
+ * writers serialized across two stores (two castor nodes) on one database, losing and
+ * regaining the server, and refusing a newer castor's schema. Runs on a throwaway cluster
+ * (test_pg.h); prints "skipped: no PostgreSQL" when none can be started. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include "store/sqlite/sqlite_migrations.h"
+#include "store/store_arm.h"
+#include "store/store_directory.h"
+#include "test_pg.h"
+#include "test_util.h"
+
+int pg_schema_latest(void); /* pg_engine_int.h needs libpq's headers; this is all we use */
+
+typedef struct fixture {
+    char db[64];
+    char url[512];
+    store_t *store;
+} fixture_t;
+
+static int setup(void **state)
+{
+    static int n;
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->db, sizeof f->db, "unit_%d_%d", (int)getpid(), ++n);
+    if (test_pg_createdb(f->db, f->url, sizeof f->url) < 0) {
+        fprintf(stderr, "could not create database %s\n", f->db);
+        return -1;
+    }
+    castor_err err;
+    if (store_open(f->url, 4, &f->store, &err) < 0) {
+        fprintf(stderr, "store_open: %s\n", err.message);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    store_close(f->store);
+    free(f);
+    return 0;
+}
+
+static void seed_tenant(store_t *s, const char *id)
+{
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(s, STORE_WRITE, &t, &err), 0);
+    store_tenant_t tenant = {.created = 1};
+    snprintf(tenant.id, sizeof tenant.id, "%s", id);
+    snprintf(tenant.domain, sizeof tenant.domain, "%s.example", id);
+    snprintf(tenant.display_name, sizeof tenant.display_name, "T %s", id);
+    assert_int_equal(store_tenant_create(t, &tenant, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+}
+
+static void migrates_to_latest_and_pings(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    assert_string_equal(store_engine_name(f->store), "postgres");
+    /* Same modules, same step counts: one schema version means one schema on both engines. */
+    assert_int_equal(store_schema_version(f->store), pg_schema_latest());
+    assert_int_equal(pg_schema_latest(), sqlite_schema_latest());
+    assert_int_equal(store_ping(f->store, &err), 0);
+    /* A second open (a second node, or a restart) finds the schema done. */
+    store_t *again;
+    assert_int_equal(store_open(f->url, 1, &again, &err), 0);
+    assert_int_equal(store_schema_version(again), pg_schema_latest());
+    store_close(again);
+}
+
+static void meta_roundtrip_and_missing(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_meta_put(t, "k", "v1", &err), 0);
+    assert_int_equal(store_meta_put(t, "k", "v2", &err), 0); /* upsert */
+    assert_int_equal(store_commit(t, &err), 0);
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    char *v = NULL;
+    assert_int_equal(store_meta_get(t, "k", &v, &err), 0);
+    assert_string_equal(v, "v2");
+    free(v);
+    assert_int_equal(store_meta_get(t, "absent", &v, &err), CASTOR_ENOTFOUND);
+    assert_null(v);
+    store_rollback(t);
+}
+
+static void rollback_discards_writes(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_meta_put(t, "gone", "x", &err), 0);
+    store_rollback(t);
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    char *v = NULL;
+    assert_int_equal(store_meta_get(t, "gone", &v, &err), CASTOR_ENOTFOUND);
+    store_rollback(t);
+}
+
+/* As on SQLite, a refused insert fails alone: the transaction goes on and commits the rest. */
+static void conflicts_leave_the_transaction_usable(void **state)
+{
+    fixture_t *f = *state;
+    seed_tenant(f->store, "t1");
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    store_user_t u = {.enabled = 1, .created = 2};
+    snprintf(u.id, sizeof u.id, "u1");
+    snprintf(u.tenant_id, sizeof u.tenant_id, "t1");
+    snprintf(u.upn, sizeof u.upn, "Alice@t1.example");
+    snprintf(u.display_name, sizeof u.display_name, "Alice");
+    snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
+    assert_int_equal(store_user_create(t, &u, &err), 0);
+    snprintf(u.id, sizeof u.id, "u2");
+    snprintf(u.upn, sizeof u.upn, "alice@T1.EXAMPLE"); /* case-insensitively the same UPN */
+    assert_int_equal(store_user_create(t, &u, &err), CASTOR_ECONFLICT);
+    assert_non_null(strstr(err.message, "exists already"));
+    assert_int_equal(store_meta_put(t, "after", "conflict", &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    store_user_t got;
+    assert_int_equal(store_user_get_by_upn(t, "t1", "ALICE@t1.example", &got, &err), 0);
+    assert_string_equal(got.id, "u1");
+    assert_int_equal(got.enabled, 1);
+    assert_int_equal(store_user_get(t, "u2", &got, &err), CASTOR_ENOTFOUND);
+    char *v = NULL;
+    assert_int_equal(store_meta_get(t, "after", &v, &err), 0);
+    free(v);
+    store_rollback(t);
+}
+
+static void foreign_keys_are_enforced(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    store_subscription_t s = {.created = 1};
+    snprintf(s.id, sizeof s.id, "s1");
+    snprintf(s.tenant_id, sizeof s.tenant_id, "no-such-tenant");
+    snprintf(s.display_name, sizeof s.display_name, "x");
+    snprintf(s.state, sizeof s.state, "Enabled");
+    assert_int_equal(store_subscription_create(t, &s, &err), CASTOR_ECONFLICT);
+    store_rollback(t);
+}
+
+static int count_ra(const store_role_assignment_t *ra, void *ctx)
+{
+    (void)ra;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void role_assignments_refuse_duplicates(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    store_role_assignment_t ra = {.created = 1};
+    snprintf(ra.id, sizeof ra.id, "a1");
+    snprintf(ra.scope, sizeof ra.scope, "/subscriptions/S");
+    snprintf(ra.principal_id, sizeof ra.principal_id, "p");
+    snprintf(ra.principal_type, sizeof ra.principal_type, "User");
+    snprintf(ra.role_definition_id, sizeof ra.role_definition_id, "r");
+    snprintf(ra.created_by, sizeof ra.created_by, "p");
+    assert_int_equal(store_role_assignment_create(t, &ra, &err), 0);
+    snprintf(ra.id, sizeof ra.id, "a2");
+    snprintf(ra.scope, sizeof ra.scope, "/SUBSCRIPTIONS/s");
+    assert_int_equal(store_role_assignment_create(t, &ra, &err), CASTOR_ECONFLICT);
+    assert_string_equal(err.message, "The role assignment already exists.");
+    snprintf(ra.role_definition_id, sizeof ra.role_definition_id, "r2");
+    assert_int_equal(store_role_assignment_create(t, &ra, &err), 0);
+    int n = 0;
+    assert_int_equal(store_role_assignment_each(t, count_ra, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_commit(t, &err), 0);
+}
+
+typedef struct reader_arg {
+    store_t *store;
+    int saw;
+} reader_arg_t;
+
+static void *reader(void *p)
+{
+    reader_arg_t *a = p;
+    castor_err err;
+    store_txn_t *t;
+    if (store_begin(a->store, STORE_READ, &t, &err) < 0) return NULL;
+    char *v = NULL;
+    a->saw = store_meta_get(t, "w", &v, &err) == 0 && strcmp(v, "committed") == 0;
+    free(v);
+    store_rollback(t);
+    return NULL;
+}
+
+static void readers_do_not_wait_for_writers(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_meta_put(t, "w", "committed", &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_meta_put(t, "w", "uncommitted", &err), 0);
+    reader_arg_t args[2] = {{f->store, 0}, {f->store, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, reader, &args[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(args[0].saw, 1);
+    assert_int_equal(args[1].saw, 1);
+    store_rollback(t);
+}
+
+/* Read, add one, write back: exact only if writers take turns, here across two stores on one
+ * database (two castor nodes), two threads each. */
+typedef struct counter_arg {
+    store_t *store;
+    int ok;
+} counter_arg_t;
+
+static void *incrementer(void *p)
+{
+    counter_arg_t *a = p;
+    for (int i = 0; i < 25; i++) {
+        castor_err err;
+        store_txn_t *t;
+        if (store_begin(a->store, STORE_WRITE, &t, &err) < 0) return NULL;
+        char *v = NULL;
+        int n = 0;
+        if (store_meta_get(t, "counter", &v, &err) == 0) n = atoi(v);
+        free(v);
+        char next[16];
+        snprintf(next, sizeof next, "%d", n + 1);
+        if (store_meta_put(t, "counter", next, &err) < 0 || store_commit(t, &err) < 0) return NULL;
+        a->ok++;
+    }
+    return NULL;
+}
+
+static void writers_take_turns_across_nodes(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_t *node_b;
+    assert_int_equal(store_open(f->url, 4, &node_b, &err), 0);
+    counter_arg_t args[4] = {{f->store, 0}, {node_b, 0}, {f->store, 0}, {node_b, 0}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, incrementer, &args[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(args[i].ok, 25);
+    store_txn_t *t;
+    assert_int_equal(store_begin(node_b, STORE_LATEST, &t, &err), 0);
+    char *v = NULL;
+    assert_int_equal(store_meta_get(t, "counter", &v, &err), 0);
+    assert_string_equal(v, "100");
+    free(v);
+    /* STORE_LATEST is read-only, as on SQLite. */
+    assert_true(store_meta_put(t, "x", "y", &err) < 0);
+    store_rollback(t);
+    store_close(node_b);
+}
+
+/* The server drops every connection (a restart, a failover): the transaction at hand fails
+ * with a 503-class error naming the cause, and the next one reconnects by itself. */
+static void lost_connections_fail_then_recover(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' "
+             "AND pid <> pg_backend_pid()",
+             f->db);
+    assert_int_equal(test_pg_psql(f->db, sql), 0);
+    char *v = NULL;
+    int rc = store_meta_get(t, "k", &v, &err);
+    assert_int_equal(rc, CASTOR_EIO);
+    assert_int_equal(castor_rc_status(rc), 503);
+    assert_non_null(strstr(err.message, "connection to PostgreSQL was lost"));
+    store_rollback(t);
+    for (int i = 0; i < 6; i++) { /* every pooled connection, the writer's too */
+        assert_int_equal(store_begin(f->store, i % 2 ? STORE_WRITE : STORE_READ, &t, &err), 0);
+        if (i % 2) assert_int_equal(store_meta_put(t, "k", "v", &err), 0);
+        assert_int_equal(store_commit(t, &err), 0);
+    }
+    assert_int_equal(store_ping(f->store, &err), 0);
+}
+
+static void refuses_a_newer_schema_and_bad_urls(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(
+        test_pg_psql(f->db, "UPDATE schema_versions SET version = 99 WHERE module = 'twins'"), 0);
+    store_t *s = NULL;
+    assert_int_equal(store_open(f->url, 1, &s, &err), CASTOR_EINVAL);
+    assert_non_null(strstr(err.message, "newer castor"));
+    assert_int_equal(test_pg_psql(f->db,
+                                  "UPDATE schema_versions SET version = 5 WHERE module = 'twins';"
+                                  "INSERT INTO schema_versions VALUES ('future', 1)"),
+                     0);
+    assert_int_equal(store_open(f->url, 1, &s, &err), CASTOR_EINVAL);
+    assert_non_null(strstr(err.message, "'future'"));
+    assert_int_equal(test_pg_psql(f->db, "DELETE FROM schema_versions WHERE module = 'future'"), 0);
+    assert_int_equal(store_open(f->url, 1, &f->store, &err), 0);
+
+    assert_int_equal(store_open("postgres://castor@127.0.0.1:1/nothing", 1, &s, &err), CASTOR_EIO);
+    assert_non_null(strstr(err.message, "could not connect to PostgreSQL at 127.0.0.1:1/nothing"));
+    assert_int_equal(store_open("postgres://castor@127.0.0.1:1/x?nonsense=1", 1, &s, &err),
+                     CASTOR_EINVAL);
+    assert_non_null(strstr(err.message, "malformed"));
+}
+
+int main(void)
+{
+    if (test_pg_start() < 0) {
+        printf("skipped: no PostgreSQL (install postgresql; scripts/pg-tmp starts a cluster)\n");
+        return 0;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(migrates_to_latest_and_pings, setup, teardown),
+        cmocka_unit_test_setup_teardown(meta_roundtrip_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(conflicts_leave_the_transaction_usable, setup, teardown),
+        cmocka_unit_test_setup_teardown(foreign_keys_are_enforced, setup, teardown),
+        cmocka_unit_test_setup_teardown(role_assignments_refuse_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(readers_do_not_wait_for_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(writers_take_turns_across_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(lost_connections_fail_then_recover, setup, teardown),
+        cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_urls, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
