@@ -110,9 +110,9 @@ int store_endpoint_each(store_txn_t *t, const char *instance_id,
 {
     ep_walk_t w = {fn, ctx, 0};
     store_param_t p[] = {SP_T(instance_id), SP_T(instance_id)};
-    int rc =
-        store_exec(t, EP_COLS "WHERE (? IS NULL OR instance_id = ?) ORDER BY name, instance_id", p,
-                   2, ep_one, &w, NULL, err);
+    int rc = store_exec(
+        t, EP_COLS "WHERE (CAST(? AS TEXT) IS NULL OR instance_id = ?) ORDER BY name, instance_id",
+        p, 2, ep_one, &w, NULL, err);
     return walk_end(&w, rc, err);
 }
 

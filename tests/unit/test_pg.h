@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* scripts/pg-tmp beside this source tree (__FILE__ is absolute in CMake builds). */
 static inline const char *test_pg_script(void)
@@ -21,13 +22,15 @@ static inline const char *test_pg_script(void)
 }
 
 static char test_pg_dir[4096];
+static char test_pg_parent[4096];
 static int test_pg_owned;
 
 static inline void test_pg_stop(void)
 {
     if (!test_pg_owned) return;
     char cmd[8400];
-    snprintf(cmd, sizeof cmd, "'%s' stop '%s' >/dev/null 2>&1", test_pg_script(), test_pg_dir);
+    snprintf(cmd, sizeof cmd, "'%s' stop '%s' >/dev/null 2>&1; rm -rf '%s'", test_pg_script(),
+             test_pg_dir, test_pg_parent);
     if (system(cmd) != 0) fprintf(stderr, "could not stop the cluster in %s\n", test_pg_dir);
     test_pg_owned = 0;
 }
@@ -43,10 +46,15 @@ static inline int test_pg_start(void)
     }
     char tmpl[] = "/tmp/castor-pg-unit-XXXXXX";
     if (!mkdtemp(tmpl)) return -1;
+    /* As root the cluster runs as castor-test, which must reach its folder inside this one. */
+    chmod(tmpl, 0711);
+    snprintf(test_pg_parent, sizeof test_pg_parent, "%s", tmpl);
     snprintf(test_pg_dir, sizeof test_pg_dir, "%s/cluster", tmpl);
     char cmd[8400];
     snprintf(cmd, sizeof cmd, "'%s' start '%s' --fast >/dev/null", test_pg_script(), test_pg_dir);
     if (system(cmd) != 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpl);
         test_pg_dir[0] = '\0';
         return -1;
     }

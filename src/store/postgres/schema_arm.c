@@ -43,6 +43,15 @@ static const char *const steps[] = {
     "ALTER TABLE role_assignments ADD COLUMN description TEXT NOT NULL DEFAULT '';"
     "UPDATE role_assignments SET role_definition_id = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635'"
     "  WHERE role_definition_id = '8e3af657-a8ff-443c-a33c-2c7c4a3e5d1b';",
+
+    /* Step 3: event endpoints, ARM sub-resources of an instance; secrets apart from the
+     * properties GET shows. */
+    "CREATE TABLE dt_endpoints ("
+    "  instance_id TEXT NOT NULL REFERENCES dt_instances(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL COLLATE nocase, type TEXT NOT NULL, state TEXT NOT NULL,"
+    "  created BIGINT NOT NULL, properties TEXT NOT NULL DEFAULT '{}',"
+    "  secrets TEXT NOT NULL DEFAULT '{}',"
+    "  UNIQUE (instance_id, name));",
 };
 
 const pg_schema_module_t pg_schema_arm = PG_SCHEMA_STEPS("arm", steps);

@@ -1,7 +1,7 @@
 // castor.js — starts and stops a real `castor serve` for a test: its own free port, its own
 // temporary data folder, waiting until /readyz answers over TLS trusted through its ca.pem.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,9 @@ function pgClusterDir() {
     pgCluster = process.env.CASTOR_TEST_PG_CLUSTER;
     return pgCluster;
   }
-  const dir = join(mkdtempSync(join(tmpdir(), 'castor-pg-')), 'cluster');
+  const parent = mkdtempSync(join(tmpdir(), 'castor-pg-'));
+  chmodSync(parent, 0o711); // as root the cluster runs as castor-test, which must reach it
+  const dir = join(parent, 'cluster');
   execFileSync(pgTmp, ['start', dir, '--fast'], { stdio: ['ignore', 'pipe', 'inherit'] });
   process.on('exit', () => {
     try {
