@@ -107,10 +107,11 @@ int store_route_each(store_txn_t *t, const char *instance, int64_t after, int64_
                      int (*fn)(const store_route_t *route, void *ctx), void *ctx, castor_err *err)
 {
     route_walk_t w = {fn, ctx};
-    store_param_t p[] = {SP_T(instance), SP_T(instance), SP_I(after), SP_I(limit)};
+    store_param_t p[] = {SP_T(instance), SP_T(instance), SP_I(after), SP_LIMIT(limit)};
     return store_exec(t,
                       "SELECT " ROUTE_COLS " FROM event_routes "
-                      "WHERE (? IS NULL OR instance_id = ?) AND rowid > ? ORDER BY rowid LIMIT ?",
+                      "WHERE (CAST(? AS TEXT) IS NULL OR instance_id = ?) AND rowid > ? "
+                      "ORDER BY rowid LIMIT ?",
                       p, 4, route_walk_row, &w, NULL, err);
 }
 
@@ -177,21 +178,31 @@ int store_route_release(store_txn_t *t, const char *instance, const char *id, co
 int store_route_progress(store_txn_t *t, const char *instance, const char *id, const char *owner,
                          const store_route_progress_t *pr, int *held, castor_err *err)
 {
-    store_param_t p[] = {SP_I(pr->cursor),     SP_I(pr->delivered),
-                         SP_I(pr->failed),     SP_I(pr->dead_lettered),
-                         SP_T(pr->last_error), SP_T(pr->last_error),
-                         SP_T(pr->last_error), SP_I(pr->last_error_time),
-                         SP_T(instance),       SP_T(id),
+    /* CASE rather than two-argument max(), which PostgreSQL spells greatest(). */
+    store_param_t p[] = {SP_I(pr->cursor),
+                         SP_I(pr->cursor),
+                         SP_I(pr->delivered),
+                         SP_I(pr->failed),
+                         SP_I(pr->dead_lettered),
+                         SP_T(pr->last_error),
+                         SP_T(pr->last_error),
+                         SP_T(pr->last_error),
+                         SP_I(pr->last_error_time),
+                         SP_T(instance),
+                         SP_T(id),
                          SP_T(owner)};
     int64_t n = 0;
     int rc = store_exec(t,
-                        "UPDATE event_routes SET cursor = max(cursor, ?), "
+                        "UPDATE event_routes SET "
+                        "cursor = CASE WHEN cursor > ? THEN cursor ELSE ? END, "
                         "delivered = delivered + ?, failed = failed + ?, "
                         "dead_lettered = dead_lettered + ?, "
-                        "last_error = CASE WHEN ? IS NULL THEN last_error ELSE ? END, "
-                        "last_error_time = CASE WHEN ? IS NULL THEN last_error_time ELSE ? END "
+                        "last_error = CASE WHEN CAST(? AS TEXT) IS NULL THEN last_error "
+                        "ELSE ? END, "
+                        "last_error_time = CASE WHEN CAST(? AS TEXT) IS NULL THEN last_error_time "
+                        "ELSE ? END "
                         "WHERE instance_id = ? AND id = ? AND lease_owner = ?",
-                        p, 11, NULL, NULL, &n, err);
+                        p, 12, NULL, NULL, &n, err);
     if (held) *held = rc == 0 && n > 0;
     return rc;
 }
@@ -223,8 +234,12 @@ int store_outbox_next(store_txn_t *t, int64_t after, int limit,
                       int (*fn)(const store_outbox_row_t *row, void *ctx), void *ctx,
                       int64_t *next_out, castor_err *err)
 {
-    /* SQLite: writers are serialized and commit in seq order, so a reader that has seen seq n
-     * has seen every committed seq below it. */
+    /* A reader that has seen seq n has seen every committed seq below it, because seqs are
+     * handed out in commit order. SQLite: writers are serialized. PostgreSQL, where sequence
+     * values are not in commit order in general: every write transaction of every node holds
+     * one advisory lock (pg_engine.c) from its first statement until after its commit is
+     * visible, so a later writer's seqs are all above an earlier one's and it commits after
+     * the earlier one is visible (test_store_pg: outbox_cursor_skips_nothing). */
     outbox_walk_t w = {fn, ctx, after};
     store_param_t p[] = {SP_I(after), SP_I(limit)};
     int rc = store_exec(t,

@@ -11,8 +11,8 @@
 
 /* In creation order: a module's tables may refer to those of modules before it. */
 static const pg_schema_module_t *const modules[] = {
-    &pg_schema_core,   &pg_schema_directory, &pg_schema_arm,
-    &pg_schema_models, &pg_schema_twins,     &pg_schema_audit,
+    &pg_schema_core,  &pg_schema_directory, &pg_schema_arm,    &pg_schema_models,
+    &pg_schema_twins, &pg_schema_audit,     &pg_schema_events,
 };
 
 #define NMODULES ((int)(sizeof modules / sizeof modules[0]))

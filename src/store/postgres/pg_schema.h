@@ -27,6 +27,7 @@ extern const pg_schema_module_t pg_schema_arm;
 extern const pg_schema_module_t pg_schema_models;
 extern const pg_schema_module_t pg_schema_twins;
 extern const pg_schema_module_t pg_schema_audit;
+extern const pg_schema_module_t pg_schema_events;
 
 #define PG_SCHEMA_STEPS(name_, steps_)                                                             \
     {                                                                                              \

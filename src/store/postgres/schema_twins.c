@@ -89,6 +89,10 @@ static const char *const steps[] = {
     "  FOR EACH ROW EXECUTE FUNCTION twin_counts_trigger();",
     /* Step 5: the outbox is read by seq only (see the SQLite step). */
     "DROP INDEX outbox_instance;",
+    /* Step 6: SQLite dropped AUTOINCREMENT; an identity column already never reuses a seq,
+     * so the table stays and only says so. */
+    "COMMENT ON COLUMN outbox.seq IS"
+    "  'delivery order: handed out in commit order (writers hold one advisory lock)';",
 };
 
 const pg_schema_module_t pg_schema_twins = PG_SCHEMA_STEPS("twins", steps);
