@@ -52,6 +52,12 @@ static const char *const steps[] = {
     "  created BIGINT NOT NULL, properties TEXT NOT NULL DEFAULT '{}',"
     "  secrets TEXT NOT NULL DEFAULT '{}',"
     "  UNIQUE (instance_id, name));",
+
+    /* Step 4: who created and last changed an endpoint, and when, for ARM's systemData. */
+    "ALTER TABLE dt_endpoints ADD COLUMN created_by TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE dt_endpoints ADD COLUMN updated BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE dt_endpoints ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';"
+    "UPDATE dt_endpoints SET updated = created;",
 };
 
 const pg_schema_module_t pg_schema_arm = PG_SCHEMA_STEPS("arm", steps);
