@@ -64,6 +64,7 @@ typedef struct lane {
     int started;
     pthread_cond_t cv;
     item_t *head, *tail; /* route->mu */
+    castor_err *errs;    /* EV_SINK_BATCH_MAX, the lane thread's */
 } lane_t;
 
 typedef struct route {
@@ -194,6 +195,22 @@ static int dead_letter(lane_t *lane, ev_sink_t **dl_sink, const item_t *it, cons
     return 0;
 }
 
+/* The events a lane sends next, into batch: from the head of its queue, each due and about a
+ * twin none before it in the batch is about (so one twin's events still go one at a time, in
+ * order, and the batch's outcomes are independent), at most EV_SINK_BATCH_MAX. They are the
+ * first items of the queue. Called with r->mu held. */
+static int take_batch(lane_t *lane, int64_t now, item_t **batch)
+{
+    int n = 0;
+    for (item_t *it = lane->head; it && n < EV_SINK_BATCH_MAX; it = it->next) {
+        if (it->next_try_ms > now) break;
+        for (int j = 0; j < n; j++)
+            if (strcmp(batch[j]->twin_id, it->twin_id) == 0) return n;
+        batch[n++] = it;
+    }
+    return n;
+}
+
 static void *lane_main(void *arg)
 {
     lane_t *lane = arg;
@@ -202,82 +219,109 @@ static void *lane_main(void *arg)
     char cid[160];
     snprintf(cid, sizeof cid, "%s-%u", r->ep.client_id ? r->ep.client_id : r->node_id, lane->index);
     ev_sink_env_t env = {r->work_dir, cid};
+    item_t *batch[EV_SINK_BATCH_MAX];
+    ev_delivery_t dv[EV_SINK_BATCH_MAX];
+    int rcs[EV_SINK_BATCH_MAX], retryable[EV_SINK_BATCH_MAX], kept[EV_SINK_BATCH_MAX];
+    castor_err *errs = lane->errs;
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
-        item_t *it = lane->head;
-        if (!it) {
+        item_t *head = lane->head;
+        if (!head) {
             pthread_cond_wait(&lane->cv, &r->mu);
             continue;
         }
         int64_t now = wall_ms();
-        if (it->next_try_ms > now) {
+        if (head->next_try_ms > now) {
             struct timespec ts;
-            deadline_ts(&ts, it->next_try_ms);
+            deadline_ts(&ts, head->next_try_ms);
             pthread_cond_timedwait(&lane->cv, &r->mu, &ts);
             continue;
         }
+        int n = take_batch(lane, now, batch);
         pthread_mutex_unlock(&r->mu);
 
-        castor_err err = {0};
-        int retryable = 1, rc = 0;
-        if (!sink) rc = ev_sink_open(&r->ep, &env, &sink, &err);
-        if (rc == 0) {
-            ev_delivery_t d = {it->event,   it->event_len, r->instance_name,
-                               it->twin_id, it->type,      it->subject};
-            rc = ev_sink_send(sink, &d, &retryable, &err);
+        int open_rc = 0;
+        if (!sink) open_rc = ev_sink_open(&r->ep, &env, &sink, &errs[0]);
+        if (open_rc == 0) {
+            for (int i = 0; i < n; i++) {
+                item_t *it = batch[i];
+                dv[i] = (ev_delivery_t){it->event,   it->event_len, r->instance_name,
+                                        it->twin_id, it->type,      it->subject};
+            }
+            ev_sink_send_many(sink, dv, n, rcs, retryable, errs);
         } else {
-            retryable = err.rc != CASTOR_EINVAL;
+            for (int i = 0; i < n; i++) {
+                rcs[i] = open_rc;
+                retryable[i] = errs[0].rc != CASTOR_EINVAL;
+                if (i > 0) errs[i] = errs[0];
+            }
         }
-        const char *reason = NULL;
         now = wall_ms();
-        if (rc < 0) {
-            it->attempts++;
-            int64_t ttl = r->ep.ttl_ms;
-            if (r->cfg->ttl_cap_ms > 0 && r->cfg->ttl_cap_ms < ttl) ttl = r->cfg->ttl_cap_ms;
-            if (!retryable)
-                reason = "DeliveryRefused";
-            else if (it->attempts >= r->ep.max_attempts)
-                reason = "MaxDeliveryAttemptsExceeded";
-            else if (now - it->created_ms >= ttl)
-                reason = "TimeToLiveExceeded";
+        for (int i = 0; i < n; i++) {
+            item_t *it = batch[i];
+            const char *reason = NULL;
+            if (rcs[i] < 0) {
+                it->attempts++;
+                int64_t ttl = r->ep.ttl_ms;
+                if (r->cfg->ttl_cap_ms > 0 && r->cfg->ttl_cap_ms < ttl) ttl = r->cfg->ttl_cap_ms;
+                if (!retryable[i])
+                    reason = "DeliveryRefused";
+                else if (it->attempts >= r->ep.max_attempts)
+                    reason = "MaxDeliveryAttemptsExceeded";
+                else if (now - it->created_ms >= ttl)
+                    reason = "TimeToLiveExceeded";
+            }
+            char where[4400] = "";
+            kept[i] = reason ? dead_letter(lane, &dl_sink, it, reason, errs[i].message, where,
+                                           sizeof where) == 0
+                             : 0;
+            if (kept[i])
+                log_json(LOG_WARN, "event dead-lettered",
+                         json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s}", "instance",
+                                   r->instance_name, "route", r->id, "endpoint", r->endpoint_name,
+                                   "seq", (json_int_t)it->seq, "reason", reason, "attempts",
+                                   it->attempts, "lastError", errs[i].message, "deadLetter",
+                                   where));
         }
-        char where[4400] = "";
-        int kept =
-            reason ? dead_letter(lane, &dl_sink, it, reason, err.message, where, sizeof where) == 0
-                   : 0;
-        if (kept)
-            log_json(LOG_WARN, "event dead-lettered",
-                     json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s}", "instance",
-                               r->instance_name, "route", r->id, "endpoint", r->endpoint_name,
-                               "seq", (json_int_t)it->seq, "reason", reason, "attempts",
-                               it->attempts, "lastError", err.message, "deadLetter", where));
 
         pthread_mutex_lock(&r->mu);
-        if (rc == 0) {
-            r->d_delivered++;
-            if (r->failing) {
-                log_json(LOG_INFO, "event delivery recovered",
-                         json_pack("{s:s, s:s, s:s, s:i}", "instance", r->instance_name, "route",
-                                   r->id, "endpoint", r->endpoint_name, "failures", r->failing));
-                r->failing = 0;
+        /* The batch is still the queue's first n items (only this thread takes items off):
+         * finished ones leave, the rest stay first, in order, to be retried. */
+        item_t *rest = batch[n - 1]->next, *keep = NULL, **link = &keep, *last_kept = NULL;
+        for (int i = 0; i < n; i++) {
+            item_t *it = batch[i];
+            if (rcs[i] == 0) {
+                r->d_delivered++;
+                if (r->failing) {
+                    log_json(LOG_INFO, "event delivery recovered",
+                             json_pack("{s:s, s:s, s:s, s:i}", "instance", r->instance_name,
+                                       "route", r->id, "endpoint", r->endpoint_name, "failures",
+                                       r->failing));
+                    r->failing = 0;
+                }
+            } else {
+                r->d_failed++;
+                note_error(r, errs[i].message);
+                if (r->failing++ == 0)
+                    log_json(LOG_WARN, "event delivery failing",
+                             json_pack("{s:s, s:s, s:s, s:s}", "instance", r->instance_name,
+                                       "route", r->id, "endpoint", r->endpoint_name, "error",
+                                       errs[i].message));
+                if (kept[i]) r->d_dead++;
             }
-        } else {
-            r->d_failed++;
-            note_error(r, err.message);
-            if (r->failing++ == 0)
-                log_json(LOG_WARN, "event delivery failing",
-                         json_pack("{s:s, s:s, s:s, s:s}", "instance", r->instance_name, "route",
-                                   r->id, "endpoint", r->endpoint_name, "error", err.message));
-            if (kept) r->d_dead++;
+            if (rcs[i] == 0 || kept[i]) {
+                r->queued--;
+                item_free(it);
+            } else {
+                it->next_try_ms = now + backoff_ms(r->cfg, it->attempts);
+                *link = it;
+                link = &it->next;
+                last_kept = it;
+            }
         }
-        if (rc == 0 || kept) {
-            lane->head = it->next;
-            if (!lane->head) lane->tail = NULL;
-            r->queued--;
-            item_free(it);
-        } else {
-            it->next_try_ms = now + backoff_ms(r->cfg, it->attempts);
-        }
+        *link = rest;
+        lane->head = keep;
+        if (!rest) lane->tail = last_kept;
     }
     pthread_mutex_unlock(&r->mu);
     ev_sink_close(sink);
@@ -302,6 +346,7 @@ static void route_free(route_t *r)
             item_free(it);
         }
         pthread_cond_destroy(&r->lanes[i].cv);
+        free(r->lanes[i].errs);
     }
     pthread_mutex_destroy(&r->mu);
     ev_filter_free(r->filter);
@@ -536,6 +581,9 @@ static route_t *route_new(ev_dispatch_t *d, snapshot_t *s, json_t *jr, json_t *e
         r->lanes[i].route = r;
         r->lanes[i].index = i;
         pthread_cond_init(&r->lanes[i].cv, NULL);
+        r->lanes[i].errs = calloc(EV_SINK_BATCH_MAX, sizeof(castor_err));
+        if (!r->lanes[i].errs && rc == 0)
+            rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory starting a route");
     }
     for (unsigned i = 0; rc == 0 && i < r->nlanes; i++) {
         if (pthread_create(&r->lanes[i].thread, NULL, lane_main, &r->lanes[i]) != 0)

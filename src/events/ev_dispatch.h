@@ -5,9 +5,10 @@
  * (store_route_lease), so several processes on one database share the work without doing it
  * twice; a process that dies loses its leases when they run out and another resumes from the
  * route's durable cursor. Within a route, events go out on a few lanes chosen by twin id: a
- * lane sends one event at a time and retries it until it is delivered or dead-lettered, so one
- * twin's events arrive in the order they were written, while a slow twin or endpoint holds up
- * no other route. */
+ * lane sends its queue's first events together (up to EV_SINK_BATCH_MAX, several in flight on
+ * the connection), never two of one twin in one batch, and retries each until it is delivered
+ * or dead-lettered, so one twin's events arrive in the order they were written, while a slow
+ * twin or endpoint holds up no other route. */
 #ifndef CASTOR_EV_DISPATCH_H
 #define CASTOR_EV_DISPATCH_H
 

@@ -1,7 +1,8 @@
 /* ev_mqtt.c — publishing events to an MQTT broker with libmosquitto: QoS 1, one PUBLISH per
- * event, the CloudEvents JSON as the payload (structured mode), and the send counted done only
- * when the broker's PUBACK arrives. Each sink is its own client connection, driven by the
- * calling thread (mosquitto_loop), so a lane's events leave in order. */
+ * event, the CloudEvents JSON as the payload (structured mode), and an event counted done only
+ * when the broker's PUBACK for it arrives. Each sink is its own client connection, driven by
+ * the calling thread (mosquitto_loop). A batch's PUBLISHes all go out before the first PUBACK
+ * is awaited (QoS 1 allows many in flight), so a batch costs about one round trip. */
 #include "events/ev_sink_int.h"
 
 #include <mosquitto.h>
@@ -18,9 +19,11 @@ typedef struct mqtt {
     struct mosquitto *m;
     char host[256];
     int port;
-    int connected;  /* CONNACK accepted and no disconnect since */
-    int connect_rc; /* the last CONNACK's code, -1 while waiting */
-    int acked;      /* the mid of the last PUBACK */
+    int connected;                /* CONNACK accepted and no disconnect since */
+    int connect_rc;               /* the last CONNACK's code, -1 while waiting */
+    int mids[EV_SINK_BATCH_MAX];  /* the batch in flight: its message ids, */
+    int acked[EV_SINK_BATCH_MAX]; /* and which have their PUBACK */
+    int nmids, nacked;
     char *topic_tmpl;
     char why[160]; /* the last disconnect's reason */
 } mqtt_t;
@@ -51,7 +54,13 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 static void on_publish(struct mosquitto *m, void *obj, int mid)
 {
     (void)m;
-    ((mqtt_t *)obj)->acked = mid;
+    mqtt_t *q = obj;
+    for (int i = 0; i < q->nmids; i++)
+        if (q->mids[i] == mid && !q->acked[i]) {
+            q->acked[i] = 1;
+            q->nacked++;
+            return;
+        }
 }
 
 static int parse_uri(mqtt_t *q, const char *uri, int *tls, castor_err *err)
@@ -106,6 +115,11 @@ static int mqtt_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, void **s
     }
     if (rc == 0) {
         mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+        /* A whole batch in flight (libmosquitto's default holds back all but 20). */
+        mosquitto_int_option(q->m, MOSQ_OPT_SEND_MAXIMUM, EV_SINK_BATCH_MAX);
+        /* Back-to-back PUBLISHes: without this, Nagle holds the second until the broker's
+         * delayed ACK of the first (tens of ms). */
+        mosquitto_int_option(q->m, MOSQ_OPT_TCP_NODELAY, 1);
         mosquitto_connect_callback_set(q->m, on_connect);
         mosquitto_disconnect_callback_set(q->m, on_disconnect);
         mosquitto_publish_callback_set(q->m, on_publish);
@@ -155,9 +169,10 @@ static int is_connected(const mqtt_t *q, int arg)
     return q->connected;
 }
 
-static int is_acked(const mqtt_t *q, int mid)
+static int all_acked(const mqtt_t *q, int arg)
 {
-    return q->acked == mid;
+    (void)arg;
+    return q->nacked == q->nmids;
 }
 
 static int ensure_connected(mqtt_t *q, castor_err *err)
@@ -172,30 +187,51 @@ static int ensure_connected(mqtt_t *q, castor_err *err)
     return pump(q, is_connected, 0, now_ms() + MQTT_CONNECT_TIMEOUT_MS, err, "CONNACK");
 }
 
-static int mqtt_send(void *state, const ev_delivery_t *d, int *retryable, castor_err *err)
+static void mqtt_send_many(void *state, const ev_delivery_t *d, int n, int *rc, int *retryable,
+                           castor_err *errs)
 {
     mqtt_t *q = state;
     (void)retryable;
-    int rc = ensure_connected(q, err);
-    if (rc < 0) return rc;
-    char *topic = ev_topic_expand(q->topic_tmpl, d->instance, d->twin_id, d->type, d->subject);
-    if (!topic) return castor_err_set(err, CASTOR_ENOMEM, "out of memory making a topic");
-    int mid = 0;
-    rc = mosquitto_publish(q->m, &mid, topic, (int)d->event_len, d->event, 1, false);
-    free(topic);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        q->connected = 0;
-        mosquitto_disconnect(q->m);
-        return castor_err_set(err, CASTOR_EIO, "publishing to %s:%d: %s", q->host, q->port,
-                              mosquitto_strerror(rc));
+    q->nmids = q->nacked = 0;
+    castor_err err = {0};
+    int failed = ensure_connected(q, &err) < 0;
+    for (int i = 0; i < n && !failed; i++) {
+        char *topic =
+            ev_topic_expand(q->topic_tmpl, d[i].instance, d[i].twin_id, d[i].type, d[i].subject);
+        if (!topic) {
+            castor_err_set(&err, CASTOR_ENOMEM, "out of memory making a topic");
+            failed = 1;
+            break;
+        }
+        int mid = 0;
+        q->acked[q->nmids] = 0;
+        int prc = mosquitto_publish(q->m, &mid, topic, (int)d[i].event_len, d[i].event, 1, false);
+        free(topic);
+        if (prc != MOSQ_ERR_SUCCESS) {
+            q->connected = 0;
+            mosquitto_disconnect(q->m);
+            castor_err_set(&err, CASTOR_EIO, "publishing to %s:%d: %s", q->host, q->port,
+                           mosquitto_strerror(prc));
+            failed = 1;
+            break;
+        }
+        q->mids[q->nmids++] = mid;
     }
-    rc = pump(q, is_acked, mid, now_ms() + MQTT_ACK_TIMEOUT_MS, err, "PUBACK");
-    if (rc < 0 && q->connected) {
+    if (!failed && pump(q, all_acked, 0, now_ms() + MQTT_ACK_TIMEOUT_MS, &err, "PUBACK") < 0) {
+        failed = 1;
         /* A PUBACK that never came: drop the link so the retry starts clean. */
-        mosquitto_disconnect(q->m);
-        q->connected = 0;
+        if (q->connected) {
+            mosquitto_disconnect(q->m);
+            q->connected = 0;
+        }
     }
-    return rc;
+    /* Published and acknowledged is done; the rest failed with the batch's error. */
+    for (int i = 0; i < n; i++) {
+        int ok = i < q->nmids && q->acked[i];
+        rc[i] = ok ? 0 : err.rc ? err.rc : CASTOR_EIO;
+        if (!ok) errs[i] = err;
+    }
+    q->nmids = q->nacked = 0;
 }
 
-const ev_sink_driver_t ev_mqtt_driver = {mqtt_open, mqtt_send, mqtt_close};
+const ev_sink_driver_t ev_mqtt_driver = {mqtt_open, mqtt_send_many, mqtt_close};

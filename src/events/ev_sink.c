@@ -43,10 +43,24 @@ int ev_sink_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, ev_sink_t **
 
 int ev_sink_send(ev_sink_t *s, const ev_delivery_t *d, int *retryable, castor_err *err)
 {
-    int dummy = 1;
+    int dummy = 1, rc = 0;
     if (!retryable) retryable = &dummy;
     *retryable = 1;
-    return s->driver->send(s->state, d, retryable, err);
+    s->driver->send_many(s->state, d, 1, &rc, retryable, err);
+    return rc;
+}
+
+void ev_sink_send_many(ev_sink_t *s, const ev_delivery_t *d, int n, int *rc, int *retryable,
+                       castor_err *errs)
+{
+    for (int i = 0; i < n; i++) {
+        rc[i] = 0;
+        retryable[i] = 1;
+    }
+    for (int at = 0; at < n; at += EV_SINK_BATCH_MAX) {
+        int k = n - at < EV_SINK_BATCH_MAX ? n - at : EV_SINK_BATCH_MAX;
+        s->driver->send_many(s->state, d + at, k, rc + at, retryable + at, errs + at);
+    }
 }
 
 void ev_sink_close(ev_sink_t *s)

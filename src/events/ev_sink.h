@@ -1,8 +1,11 @@
 /* ev_sink.h — delivering one event to one endpoint and hearing it was taken: an HTTPS POST
  * answered 2xx (webhook, EventGrid) or an MQTT PUBLISH answered with PUBACK (QoS 1).
  *
- * A sink is one connection, used by one thread at a time; it reconnects by itself on the next
- * send after a failure. Sends are synchronous so that a lane's events arrive in order. */
+ * A sink is one connection (a webhook's batches use a few), used by one thread at a time; it
+ * reconnects by itself on the next send after a failure. Sends are synchronous: a send returns
+ * once every event in it was acknowledged or failed, so a lane's events of one twin arrive in
+ * order. A batch has several events in flight at once, which is what makes a lane fast: one
+ * wake-up and a few system calls for many events, not a round trip each. */
 #ifndef CASTOR_EV_SINK_H
 #define CASTOR_EV_SINK_H
 
@@ -35,6 +38,13 @@ int ev_sink_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, ev_sink_t **
  * NULL) is 0 when sending again cannot help (the receiver refused the event itself: HTTP 400,
  * 403 or 413, as Event Grid treats them). */
 int ev_sink_send(ev_sink_t *s, const ev_delivery_t *d, int *retryable, castor_err *err);
+/* The most events one ev_sink_send_many takes. */
+#define EV_SINK_BATCH_MAX 32
+/* Sends n (1..EV_SINK_BATCH_MAX) events at once. No two may be about the same twin: their
+ * outcomes are independent and their arrival order is not kept. rc[i] is 0 once event i was
+ * acknowledged, else errs[i] says why and retryable[i] is as for ev_sink_send. */
+void ev_sink_send_many(ev_sink_t *s, const ev_delivery_t *d, int n, int *rc, int *retryable,
+                       castor_err *errs);
 void ev_sink_close(ev_sink_t *s);
 
 /* Process-wide set-up of the transport libraries; call once before any sink is opened. */
