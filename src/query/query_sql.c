@@ -57,7 +57,83 @@ const query_dialect_t query_dialect_sqlite = {
     .t_array = "'array'",
     .t_primitive_list = "'text','integer','real','true','false','null'",
     .path = sqlite_path,
+    .instr = "instr(%s, %s)",
+    .substr_from = "substr(%s, %s)",
+    .int_cast = "CAST(%s AS INTEGER)",
+    .join_on = "CROSS JOIN",
+    .atom_num = "e.atom",
 };
+
+/* ---- the PostgreSQL dialect ---- */
+
+/* {"a","b"}: a text[] literal, each label quoted with '"' and '\\' escaped. */
+static const char *pg_path(arena_t *a, const char *const *segs, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(segs[i]) * 2 + 3;
+    char *p = arena_alloc(a, len);
+    if (!p) return NULL;
+    char *w = p;
+    *w++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i) *w++ = ',';
+        *w++ = '"';
+        for (const char *s = segs[i]; *s; s++) {
+            if (*s == '"' || *s == '\\') *w++ = '\\';
+            *w++ = *s;
+        }
+        *w++ = '"';
+    }
+    *w++ = '}';
+    *w = 0;
+    return p;
+}
+
+/* Documents are stored as text and read as json (not jsonb), so a value's JSON text is the
+ * stored text; castor_jtype (pg_migrations.c) names types as the SQLite dialect compares them:
+ * 'true'/'false' apart, so ordering booleans by type name orders false before true. Text
+ * compares byte by byte (COLLATE "C"), as SQLite's BINARY. */
+const query_dialect_t query_dialect_pg = {
+    .name = "postgres",
+    .rowid = "rowid",
+    .param = "$%u",
+    .json_type = "castor_jtype(%s::json #> CAST(%s AS text[]))",
+    .json_value = "(%s::json #>> CAST(%s AS text[]))",
+    .json_text = "((%s::json #> CAST(%s AS text[]))::text)",
+    .json_quote = "(to_json(CAST(%s AS text))::text)",
+    .json_each = "EXISTS (SELECT 1 FROM json_array_elements(%s::json #> CAST(%s AS text[])) x(v) "
+                 "CROSS JOIN LATERAL (SELECT castor_jtype(x.v) AS type, (x.v #>> '{}') COLLATE "
+                 "\"C\" AS atom, CASE WHEN json_typeof(x.v) = 'number' THEN (x.v #>> "
+                 "'{}')::numeric END AS num) e WHERE %s)",
+    .prefix_hi = "(%s || chr(1114111))",
+    .t_text = "'string'",
+    .t_number_list = "'number'",
+    .t_bool_list = "'true','false'",
+    .t_true = "'true'",
+    .t_false = "'false'",
+    .t_null = "'null'",
+    .t_object = "'object'",
+    .t_array = "'array'",
+    .t_primitive_list = "'string','number','true','false','null'",
+    .path = pg_path,
+    .typed = true,
+    .json_str = "((%s::json #>> CAST(%s AS text[])) COLLATE \"C\")",
+    .json_num = "((%s::json #>> CAST(%s AS text[]))::numeric)",
+    .param_text = "$%u::text",
+    .param_int = "$%u::bigint",
+    .param_real = "$%u::float8",
+    .instr = "strpos(%s, %s)",
+    .substr_from = "substr(%s, CAST(%s AS int))",
+    .int_cast = "CAST(substring(%s from '^[0-9]+') AS bigint)",
+    .join_on = "JOIN",
+    .atom_num = "e.num",
+};
+
+const query_dialect_t *query_dialect_for(const char *engine)
+{
+    return engine && strcmp(engine, "postgres") == 0 ? &query_dialect_pg : &query_dialect_sqlite;
+}
 
 /* ---- buffers ---- */
 
@@ -181,13 +257,33 @@ static unsigned p_req(comp_t *c, query_param_t p, query_param_src_t src, uint32_
     return param(c, p);
 }
 
+/* The placeholder format of parameter n: typed dialects name its type. Derived model-version
+ * numbers are integers even when a model id without a version leaves them NULL. */
+static const char *ph_format(comp_t *c, unsigned n)
+{
+    const query_dialect_t *d = c->d;
+    if (!d->typed || n < 1 || n > c->nparams) return d->param;
+    const query_param_t *p = &c->params[n - 1];
+    if (p->src == QUERY_SRC_TEXT &&
+        (p->derive == QUERY_DERIVE_MODEL_VPOS || p->derive == QUERY_DERIVE_MODEL_VER))
+        return d->param_int;
+    switch (p->kind) {
+    case QUERY_PARAM_INT:
+        return d->param_int;
+    case QUERY_PARAM_DOUBLE:
+        return d->param_real;
+    default:
+        return d->param_text;
+    }
+}
+
 /* A placeholder's text ("?3"), in the arena. */
 static const char *ph(comp_t *c, unsigned n)
 {
-    char buf[24];
+    char buf[32];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(buf, sizeof buf, c->d->param, n);
+    snprintf(buf, sizeof buf, ph_format(c, n), n);
 #pragma GCC diagnostic pop
     const char *s = arena_strdup(c->a, buf);
     if (!s && !c->failed)
@@ -319,6 +415,26 @@ static void emit_value(comp_t *c, sb_t *b, const opnd_t *o)
         addf(c, b, c->d->json_value, o->doc, o->path, NULL);
 }
 
+/* The value as text (a JSON string, or a column) or as a number, for typed dialects; the
+ * dynamic value otherwise. Only used where the operand's type is known to be that one. */
+static void emit_text(comp_t *c, sb_t *b, const opnd_t *o)
+{
+    if (c->d->typed && o->kind == OP_JSON)
+        addf(c, b, c->d->json_str, o->doc, o->path, NULL);
+    else
+        emit_value(c, b, o);
+}
+
+static void emit_number(comp_t *c, sb_t *b, const opnd_t *o)
+{
+    if (!c->d->typed)
+        emit_value(c, b, o);
+    else if (o->kind == OP_JSON)
+        addf(c, b, c->d->json_num, o->doc, o->path, NULL);
+    else
+        add(c, b, "NULL::numeric"); /* a column is text: never in a number's branch */
+}
+
 static const char *sql_op(query_cmp_t op)
 {
     static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
@@ -403,13 +519,13 @@ static void emit_cmp_lit(comp_t *c, sb_t *b, query_cmp_t op, const opnd_t *l,
     switch (v->kind) {
     case QUERY_VALUE_STRING:
         add(c, b, " = %s THEN ", d->t_text);
-        emit_value(c, b, l);
+        emit_text(c, b, l);
         add(c, b, " %s %s END", sql_op(op), value_ph(c, v));
         return;
     case QUERY_VALUE_INT:
     case QUERY_VALUE_DOUBLE:
         add(c, b, " IN (%s) THEN ", d->t_number_list);
-        emit_value(c, b, l);
+        emit_number(c, b, l);
         add(c, b, " %s %s END", sql_op(op), value_ph(c, v));
         return;
     case QUERY_VALUE_BOOL:
@@ -444,10 +560,28 @@ static void emit_cmp_paths(comp_t *c, sb_t *b, query_cmp_t op, const opnd_t *l, 
     emit_class(c, b, r);
     add(c, b, " AND ");
     emit_class(c, b, l);
-    add(c, b, " IN (%s, 'number') THEN ", c->d->t_text);
-    emit_value(c, b, l);
-    add(c, b, " %s ", sql_op(op));
-    emit_value(c, b, r);
+    if (c->d->typed) {
+        /* Text with text, numbers with numbers: one SQL type per branch. */
+        add(c, b, " = %s THEN ", c->d->t_text);
+        emit_text(c, b, l);
+        add(c, b, " %s ", sql_op(op));
+        emit_text(c, b, r);
+        add(c, b, " WHEN ");
+        emit_class(c, b, l);
+        add(c, b, " = ");
+        emit_class(c, b, r);
+        add(c, b, " AND ");
+        emit_class(c, b, l);
+        add(c, b, " = 'number' THEN ");
+        emit_number(c, b, l);
+        add(c, b, " %s ", sql_op(op));
+        emit_number(c, b, r);
+    } else {
+        add(c, b, " IN (%s, 'number') THEN ", c->d->t_text);
+        emit_value(c, b, l);
+        add(c, b, " %s ", sql_op(op));
+        emit_value(c, b, r);
+    }
     add(c, b, " WHEN ");
     emit_type(c, b, l);
     add(c, b, " IN (%s, %s) AND ", c->d->t_bool_list, c->d->t_null);
@@ -545,8 +679,10 @@ static void emit_in(comp_t *c, sb_t *b, const query_expr_t *e)
                         : d->t_bool_list);
         if (pass == 2)
             emit_type(c, b, &l);
+        else if (pass == 1)
+            emit_number(c, b, &l);
         else
-            emit_value(c, b, &l);
+            emit_text(c, b, &l);
         add(c, b, " IN (");
         const char *sep = "";
         for (size_t i = 0; i < e->nitems; i++) {
@@ -590,7 +726,7 @@ static void emit_string_fn(comp_t *c, sb_t *b, const query_expr_t *e, const opnd
     const char *v = o->col;
     if (o->kind == OP_JSON) {
         sb_t tmp = {0};
-        emit_value(c, &tmp, o);
+        emit_text(c, &tmp, o);
         v = tmp.s ? arena_strdup(c->a, tmp.s) : "";
         free(tmp.s);
         add(c, b, "CASE WHEN ");
@@ -606,15 +742,19 @@ static void emit_string_fn(comp_t *c, sb_t *b, const query_expr_t *e, const opnd
             addf(c, b, c->d->prefix_hi, p, NULL, NULL);
             add(c, b, " AND ");
         }
-        add(c, b, "instr(%s, %s) = 1", v, p);
+        addf(c, b, c->d->instr, v, p, NULL);
+        add(c, b, " = 1");
         break;
     }
     case QUERY_FN_ENDSWITH:
-        add(c, b, "length(%s) >= length(%s) AND substr(%s, length(%s) - length(%s) + 1) = %s", v, p,
-            v, v, p, p);
+        add(c, b, "length(%s) >= length(%s) AND ", v, p);
+        addf(c, b, c->d->substr_from, v, arena_sprintf(c->a, "length(%s) - length(%s) + 1", v, p),
+             NULL);
+        add(c, b, " = %s", p);
         break;
     default:
-        add(c, b, "instr(%s, %s) > 0", v, p);
+        addf(c, b, c->d->instr, v, p, NULL);
+        add(c, b, " > 0");
         break;
     }
     if (o->kind == OP_JSON) add(c, b, " END");
@@ -638,7 +778,7 @@ static void emit_array_contains(comp_t *c, sb_t *b, const query_expr_t *e, const
         cond = arena_sprintf(c->a, "e.type = %s", vp);
         break;
     default:
-        cond = arena_sprintf(c->a, "e.type IN (%s) AND e.atom = %s", d->t_number_list, vp);
+        cond = arena_sprintf(c->a, "e.type IN (%s) AND %s = %s", d->t_number_list, d->atom_num, vp);
         break;
     }
     add(c, b, "CASE WHEN ");
@@ -665,9 +805,17 @@ static void emit_is_of_model(comp_t *c, sb_t *b, const query_expr_t *e)
     add(c, b,
         "%s IN (WITH RECURSIVE sub(id) AS (SELECT id FROM models WHERE instance = %s AND (id = %s",
         col, key, pm);
-    add(c, b, " OR (id > %s AND id < %s AND CAST(substr(id, %s) AS INTEGER) >= %s)",
-        text_ph(c, m, QUERY_DERIVE_MODEL_BASE), text_ph(c, m, QUERY_DERIVE_MODEL_NEXT),
-        text_ph(c, m, QUERY_DERIVE_MODEL_VPOS), text_ph(c, m, QUERY_DERIVE_MODEL_VER));
+    const char *base = text_ph(c, m, QUERY_DERIVE_MODEL_BASE);
+    const char *next = text_ph(c, m, QUERY_DERIVE_MODEL_NEXT);
+    const char *vpos = text_ph(c, m, QUERY_DERIVE_MODEL_VPOS);
+    sb_t ver = {0};
+    sb_t tail = {0};
+    addf(c, &tail, c->d->substr_from, "id", vpos, NULL);
+    addf(c, &ver, c->d->int_cast, tail.s ? tail.s : "", NULL, NULL);
+    add(c, b, " OR (id > %s AND id < %s AND %s >= %s)", base, next, ver.s ? ver.s : "",
+        text_ph(c, m, QUERY_DERIVE_MODEL_VER));
+    sb_free(&ver);
+    sb_free(&tail);
     add(c, b,
         ") UNION SELECT r.model_id FROM model_refs r JOIN sub ON r.instance = %s AND "
         "r.ref_id = sub.id AND r.kind = 'extends') SELECT id FROM sub)",
@@ -901,10 +1049,33 @@ static void emit_step(comp_t *c, sb_t *b, const query_match_edge_t *e, const cha
     else
         add(c, b,
             "SELECT w.s, r.%s, w.d + 1, r.%s, w.trail || r.%s || ',' FROM %s w JOIN relationships "
-            "r ON r.instance_id = %s AND r.%s = w.t WHERE w.d < %u AND instr(w.trail, ',' || r.%s "
-            "|| ',') = 0",
-            to, rid, rid, cte, inst, from, e->max_hops, rid);
+            "r ON r.instance_id = %s AND r.%s = w.t WHERE w.d < %u AND ",
+            to, rid, rid, cte, inst, from, e->max_hops);
+    if (recursive) {
+        addf(c, b, c->d->instr, "w.trail", arena_sprintf(c->a, "',' || r.%s || ','", rid), NULL);
+        add(c, b, " = 0");
+    }
     if (!recursive && frontier) add(c, b, " AND r.%s IN (%s)", from, frontier);
+    if (e->nnames) {
+        add(c, b, " AND r.name IN (");
+        for (size_t i = 0; i < e->nnames; i++)
+            add(c, b, "%s%s", i ? ", " : "", ph(c, p_text(c, e->names[i])));
+        add(c, b, ")");
+    }
+}
+
+/* The recursive step of edge j walked either way, as one SELECT (typed dialects). */
+static void emit_step_either(comp_t *c, sb_t *b, const query_match_edge_t *e, const char *cte)
+{
+    const char *inst = ph(c, c->p_inst);
+    const char *rid = c->d->rowid;
+    add(c, b,
+        "SELECT w.s, CASE WHEN r.source_id = w.t THEN r.target_id ELSE r.source_id END, w.d + 1, "
+        "r.%s, w.trail || r.%s || ',' FROM %s w JOIN relationships r ON r.instance_id = %s AND "
+        "(r.source_id = w.t OR r.target_id = w.t) WHERE w.d < %u AND ",
+        rid, rid, cte, inst, e->max_hops);
+    addf(c, b, c->d->instr, "w.trail", arena_sprintf(c->a, "',' || r.%s || ','", rid), NULL);
+    add(c, b, " = 0");
     if (e->nnames) {
         add(c, b, " AND r.name IN (");
         for (size_t i = 0; i < e->nnames; i++)
@@ -978,7 +1149,12 @@ static void emit_edge_cte(comp_t *c, size_t j, bool forward, const char *frontie
         add(c, &c->with, " UNION ALL ");
         emit_step(c, &c->with, e, cte, frontier, !out, false);
     }
-    if (e->max_hops > 1) {
+    if (e->max_hops > 1 && both && c->d->typed) {
+        /* PostgreSQL takes a recursive CTE as its last UNION's two sides, so the recursive
+         * side is one SELECT naming the CTE once: both directions in one join. */
+        add(c, &c->with, " UNION ALL ");
+        emit_step_either(c, &c->with, e, cte);
+    } else if (e->max_hops > 1) {
         add(c, &c->with, " UNION ALL ");
         emit_step(c, &c->with, e, cte, NULL, out, true);
         if (both) {
@@ -1148,7 +1324,7 @@ static char *assemble(comp_t *c, const query_sql_t *out, const char *const *keys
         for (size_t i = 0; i < q->ncollections; i++) {
             if (!c->tab[i]) continue;
             if (c->used && c->used[i])
-                add(c, &s, " CROSS JOIN %s o%zu ON o%zu.%s = q.k%zu", tname(q, (int)i), i, i,
+                add(c, &s, " %s %s o%zu ON o%zu.%s = q.k%zu", c->d->join_on, tname(q, (int)i), i, i,
                     c->d->rowid, k);
             k++;
         }

@@ -92,9 +92,26 @@ typedef struct query_dialect {
     /* Encodes a property path for the JSON functions; NULL when this engine cannot name it
      * (the path then never matches). */
     const char *(*path)(arena_t *a, const char *const *segs, size_t n);
+    /* Statically typed engines (PostgreSQL): a value is compared as text or as a number, never
+     * as SQLite's dynamic value, and each placeholder carries its parameter's type. */
+    bool typed;
+    const char *json_str;   /* (doc, path): a JSON string's text (typed only) */
+    const char *json_num;   /* (doc, path): a JSON number as a number (typed only) */
+    const char *param_text; /* placeholder formats by parameter type (typed only) */
+    const char *param_int;
+    const char *param_real;
+    const char *instr;       /* (haystack, needle): 1-based position, 0 when absent */
+    const char *substr_from; /* (text, start): the text from start (1-based) on */
+    const char *int_cast;    /* (text): its leading digits as an integer */
+    const char *join_on;     /* a join with ON that keeps the written order */
+    const char *atom_num;    /* json_each's element as a number, in its condition */
 } query_dialect_t;
 
 extern const query_dialect_t query_dialect_sqlite;
+extern const query_dialect_t query_dialect_pg;
+
+/* The dialect of a store engine (store_engine_name: "sqlite" or "postgres"). */
+const query_dialect_t *query_dialect_for(const char *engine);
 
 typedef struct query_sql_in {
     const char *instance;     /* the twins' instance GUID */

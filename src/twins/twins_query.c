@@ -288,7 +288,8 @@ static int run_page(http_request_t *req, http_response_t *resp, twins_ctx_t *ctx
     arena_t *a = &req->arena;
     query_compiled_t qc;
     int rc = query_cache_compile(&query_cache, a, cur->text, strlen(cur->text),
-                                 &query_dialect_sqlite, cur->after != NULL, &qc, err);
+                                 query_dialect_for(store_engine_name(ctx->store)),
+                                 cur->after != NULL, &qc, err);
     if (rc < 0) return rc;
     int64_t size;
     if ((rc = page_size(req, &size, err)) < 0) return rc;

@@ -135,6 +135,17 @@ char *pg_rewrite(const char *sql, int *nparams)
             *w++ = *p;
             continue;
         }
+        if (*p == '$' && p[1] >= '1' && p[1] <= '9') {
+            /* Already numbered (the query compiler's PostgreSQL dialect): only counted. */
+            int n = 0;
+            *w++ = *p;
+            while (p[1] >= '0' && p[1] <= '9') {
+                n = n * 10 + (p[1] - '0');
+                *w++ = *++p;
+            }
+            if (n > highest) highest = n;
+            continue;
+        }
         if (*p != '?') {
             *w++ = *p;
             continue;

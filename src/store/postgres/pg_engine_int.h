@@ -48,8 +48,8 @@ int pg_fail(PGconn *db, const PGresult *res, const char *what, castor_err *err);
 /* Runs one or more statements without parameters (the simple protocol: one round trip). */
 int pg_simple(PGconn *db, const char *sql, castor_err *err);
 
-/* "$1"-style text of sql, whose parameters are `?` or `?N` outside quotes: malloc'ed, caller
- * frees; *nparams gets the highest parameter number. NULL when out of memory. */
+/* "$1"-style text of sql, whose parameters are `?`, `?N` or `$N` outside quotes: malloc'ed,
+ * caller frees; *nparams gets the highest parameter number. NULL when out of memory. */
 char *pg_rewrite(const char *sql, int *nparams);
 
 /* Forgets conn's prepared statements (its session was reset). */

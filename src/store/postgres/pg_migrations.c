@@ -105,11 +105,24 @@ static int migrate_locked(PGconn *db, int *version_out, castor_err *err)
     return CASTOR_OK;
 }
 
+/* Functions the query compiler's PostgreSQL dialect calls (query_sql.c). They are code, not
+ * data: replaced at every start, so they always match this build, outside the versioned steps.
+ * castor_jtype names a JSON value's type as the dialect compares types: booleans as 'true'
+ * and 'false' (so false orders before true), NULL when the value is absent. */
+static const char PG_FUNCTIONS[] =
+    "CREATE OR REPLACE FUNCTION castor_jtype(v json) RETURNS text LANGUAGE sql IMMUTABLE"
+    "  PARALLEL SAFE AS $$ SELECT CASE json_typeof(v) WHEN 'boolean' THEN v::text"
+    "  ELSE json_typeof(v) END $$;";
+
 int pg_migrate(PGconn *db, int *version_out, castor_err *err)
 {
     int rc = pg_simple(db, PG_MIGRATE_LOCK, err);
     if (rc < 0) return rc;
     rc = migrate_locked(db, version_out, err);
+    if (rc == 0) {
+        rc = pg_simple(db, PG_FUNCTIONS, err);
+        if (rc < 0) castor_err_prefix(err, "creating castor's query functions");
+    }
     pg_simple(db, PG_MIGRATE_UNLOCK, NULL);
     return rc;
 }

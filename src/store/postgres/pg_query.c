@@ -59,7 +59,12 @@ static int64_t pg_qrow_int(const store_qrow_t *row, int col)
 static const store_qrow_ops_t pg_qrow_ops = {pg_qrow_columns, pg_qrow_text, pg_qrow_int};
 
 /* The prepared name of sql on conn ("q<id>"), preparing it in the least recently used slot. */
-static int qprepare(pg_conn_t *c, const char *sql, char name[16], int *named, castor_err *err)
+/* The statement is prepared with its parameters' types as this first call binds them: a value
+ * the text does not name (the models' key of a query without IS_OF_MODEL) has no type
+ * PostgreSQL could infer. A text's parameter types never change (they follow the query's
+ * literal kinds, which the text fixes). */
+static int qprepare(pg_conn_t *c, const char *sql, const store_qparam_t *params, int nparams,
+                    char name[16], int *named, castor_err *err)
 {
     if (!c->qcache) c->qcache = calloc(1, sizeof *c->qcache);
     struct pg_qcache *qc = c->qcache;
@@ -75,8 +80,8 @@ static int qprepare(pg_conn_t *c, const char *sql, char name[16], int *named, ca
         }
         if (s->used < victim->used) victim = s;
     }
-    int nparams = 0;
-    char *text = pg_rewrite(sql, &nparams);
+    int highest = 0;
+    char *text = pg_rewrite(sql, &highest);
     char *copy = strdup(sql);
     if (!text || !copy) {
         free(text);
@@ -92,7 +97,13 @@ static int qprepare(pg_conn_t *c, const char *sql, char name[16], int *named, ca
     }
     int id = ++qc->next_id;
     snprintf(name, 16, "q%d", id);
-    PGresult *r = PQprepare(c->db, name, text, 0, NULL);
+    Oid types[PG_QPARAMS_MAX];
+    int ntypes = nparams < PG_QPARAMS_MAX ? nparams : PG_QPARAMS_MAX;
+    for (int i = 0; i < ntypes; i++)
+        types[i] = params[i].type == SQ_INT    ? 20  /* int8 */
+                   : params[i].type == SQ_REAL ? 701 /* float8 */
+                                               : 25; /* text */
+    PGresult *r = PQprepare(c->db, name, text, ntypes, types);
     int rc = CASTOR_OK;
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
         rc = pg_fail(c->db, r, "the store could not prepare a query", err);
@@ -104,8 +115,8 @@ static int qprepare(pg_conn_t *c, const char *sql, char name[16], int *named, ca
     }
     victim->sql = copy;
     victim->id = id;
-    victim->nparams = nparams;
-    *named = nparams;
+    victim->nparams = highest;
+    *named = highest;
     victim->used = ++qc->clock;
     return CASTOR_OK;
 }
@@ -120,7 +131,7 @@ int pg_query_exec(void *conn, const char *sql, const store_qparam_t *params, int
                               PG_QPARAMS_MAX);
     char name[16];
     int named = 0;
-    int rc = qprepare(c, sql, name, &named, err);
+    int rc = qprepare(c, sql, params, nparams, name, &named, err);
     if (rc < 0) return rc;
     if (deadline_ms > 0) {
         int64_t left = deadline_ms - store_query_now_ms();
@@ -129,10 +140,11 @@ int pg_query_exec(void *conn, const char *sql, const store_qparam_t *params, int
                  (long long)(left > 1 ? left : 1));
         if ((rc = pg_simple(c->db, set, err)) < 0) return rc;
     }
-    /* The statement names as many values as its highest $N; PostgreSQL wants exactly those. */
+    /* Every value is bound (the statement was prepared with all their types). */
     if (named > nparams)
         return castor_err_set(err, CASTOR_EINTERNAL, "a query names value %d of %d", named,
                               nparams);
+    named = nparams;
     const char **values = calloc((size_t)(named ? named : 1), sizeof *values);
     char(*nums)[32] = calloc((size_t)(named ? named : 1), sizeof *nums);
     if (!values || !nums) {
