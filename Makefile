@@ -8,7 +8,7 @@ JOBS       ?= 2
 ARGS       ?=
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps build build-asan build-release format-check run check unit unit-asan integration integration-asan fuzz bench clean
+.PHONY: all deps build build-asan build-release format-check run check unit unit-asan integration integration-pg integration-asan fuzz bench clean
 
 all: build
 
@@ -48,6 +48,16 @@ unit-asan: build-asan
 
 integration: build
 	cd tests/integration && CASTOR_BINARY=$(CURDIR)/$(BUILD)/castor node --test --test-concurrency=1 .
+
+# The whole integration suite again on PostgreSQL (docs/postgres.md): one throwaway cluster for
+# the run (scripts/pg-tmp: initdb in a temp folder as an unprivileged user, a free loopback
+# port), one database per server; the cluster is stopped and removed whatever the outcome.
+integration-pg: build
+	@d=$$(mktemp -d /tmp/castor-pg-XXXXXX) && chmod 711 $$d && \
+	  scripts/pg-tmp start $$d/cluster --fast >/dev/null && \
+	  (cd tests/integration && CASTOR_TEST_STORE=postgres CASTOR_TEST_PG_CLUSTER=$$d/cluster \
+	    CASTOR_BINARY=$(CURDIR)/$(BUILD)/castor node --test --test-concurrency=1 .); \
+	  rc=$$?; scripts/pg-tmp stop $$d/cluster; rm -rf $$d; exit $$rc
 
 integration-asan: build-asan
 	cd tests/integration && CASTOR_BINARY=$(CURDIR)/$(ASAN_BUILD)/castor \
