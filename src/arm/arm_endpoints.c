@@ -13,6 +13,7 @@
 #include "core/timeutil.h"
 #include "store/store_endpoints.h"
 #include "store/store_events.h"
+#include "store/store_events.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -584,13 +585,41 @@ out:
     return rc;
 }
 
+/* castor's own read-only `delivery` figures on an endpoint's properties (docs/events.md): what
+ * its routes have delivered, failed and dead-lettered, whether it is failing now, and how many
+ * events still wait. item is an endpoint_json object; t a transaction that may read. */
+static int add_delivery(http_request_t *req, store_txn_t *t, const char *instance_id, json_t *item,
+                        castor_err *err)
+{
+    const char *name = json_string_value(json_object_get(item, "name"));
+    json_t *props = json_object_get(item, "properties");
+    store_endpoint_stats_t st;
+    int rc = name && props ? store_endpoint_stats(t, instance_id, name, &req->arena, &st, err) : 0;
+    if (rc < 0 || !name || !props) return rc;
+    arena_t *a = &req->arena;
+    json_t *lerr = st.last_error[0] ? json_string(st.last_error) : json_null();
+    json_t *lerr_t =
+        st.last_error_time ? json_string(arm_time(a, st.last_error_time / 1000)) : json_null();
+    json_t *last_ok = st.last_delivered_time
+                          ? json_string(arm_time(a, st.last_delivered_time / 1000))
+                          : json_null();
+    json_object_set_new(
+        props, "delivery",
+        json_pack("{s:i, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:o}", "routes", st.routes,
+                  "delivered", (json_int_t)st.delivered, "failed", (json_int_t)st.failed,
+                  "deadLettered", (json_int_t)st.dead_lettered, "failing", st.failing > 0,
+                  "failuresInARow", (json_int_t)st.failing, "outboxLag", (json_int_t)st.lag,
+                  "lastDeliveredTime", last_ok, "lastError", lerr, "lastErrorTime", lerr_t));
+    return CASTOR_OK;
+}
+
 int arm_h_endpoint_get(http_request_t *req, http_response_t *resp, castor_err *err)
 {
     const char *name = http_request_param(req, "endpointName");
     store_dt_instance_t *d = malloc(sizeof *d);
     if (!d) return castor_err_set(err, CASTOR_ENOMEM, "out of memory");
     store_endpoint_t ep = {0};
-    store_txn_t *t;
+    store_txn_t *t = NULL;
     int rc = arm_begin(req, STORE_READ, &t, err);
     if (rc == 0) {
         rc = arm_dt_load(req, t, d, err);
@@ -603,9 +632,10 @@ int arm_h_endpoint_get(http_request_t *req, http_response_t *resp, castor_err *e
             *err = e;
             rc = got;
         }
-        store_rollback(t);
     }
     json_t *body = rc == 0 ? endpoint_json(req, d, &ep) : NULL;
+    if (rc == 0) rc = add_delivery(req, t, d->id, body, err);
+    if (t) store_rollback(t);
     store_endpoint_clear(&ep);
     free(d);
     return rc < 0 ? rc : arm_send(req, resp, 200, body, err);
@@ -634,6 +664,8 @@ int arm_h_endpoint_list(http_request_t *req, http_response_t *resp, castor_err *
     if (rc == 0) {
         rc = arm_dt_load(req, t, d, err);
         if (rc == 0) rc = store_endpoint_each(t, d->id, ep_one, &w, err);
+        for (size_t i = 0; rc == 0 && i < json_array_size(w.items); i++)
+            rc = add_delivery(req, t, d->id, json_array_get(w.items, i), err);
         store_rollback(t);
     }
     free(d);

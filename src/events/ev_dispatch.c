@@ -98,6 +98,7 @@ typedef struct route {
     int64_t last_error_time;
     int error_dirty;
     int failing; /* consecutive failures, for the log's failing/recovered lines */
+    int64_t last_delivered_ms;
     struct route *next;
 } route_t;
 
@@ -292,6 +293,7 @@ static void *lane_main(void *arg)
             item_t *it = batch[i];
             if (rcs[i] == 0) {
                 r->d_delivered++;
+                r->last_delivered_ms = now;
                 if (r->failing) {
                     log_json(LOG_INFO, "event delivery recovered",
                              json_pack("{s:s, s:s, s:s, s:i}", "instance", r->instance_name,
@@ -646,7 +648,9 @@ static void save_progress(ev_dispatch_t *d, int release)
                                     r->d_failed,
                                     r->d_dead,
                                     r->error_dirty ? r->last_error : NULL,
-                                    r->last_error_time};
+                                    r->last_error_time,
+                                    r->failing,
+                                    r->last_delivered_ms};
         r->d_delivered = r->d_failed = r->d_dead = 0;
         r->error_dirty = 0;
         pthread_mutex_unlock(&r->mu);

@@ -8,7 +8,7 @@
 #define ROUTE_COLS                                                                                 \
     "rowid, instance_id, id, endpoint_name, filter, created, cursor, coalesce(lease_owner, ''), "  \
     "lease_until, delivered, failed, dead_lettered, coalesce(last_error, ''), "                    \
-    "coalesce(last_error_time, 0)"
+    "coalesce(last_error_time, 0), failing, last_delivered_time"
 
 static void route_from_row(const store_row_t *row, store_route_t *r)
 {
@@ -27,6 +27,8 @@ static void route_from_row(const store_row_t *row, store_route_t *r)
         .dead_lettered = store_row_int(row, 11),
         .last_error = store_row_text(row, 12),
         .last_error_time = store_row_int(row, 13),
+        .failing = store_row_int(row, 14),
+        .last_delivered_time = store_row_int(row, 15),
     };
 }
 
@@ -188,6 +190,9 @@ int store_route_progress(store_txn_t *t, const char *instance, const char *id, c
                          SP_T(pr->last_error),
                          SP_T(pr->last_error),
                          SP_I(pr->last_error_time),
+                         SP_I(pr->failing),
+                         SP_I(pr->last_delivered_time),
+                         SP_I(pr->last_delivered_time),
                          SP_T(instance),
                          SP_T(id),
                          SP_T(owner)};
@@ -200,11 +205,63 @@ int store_route_progress(store_txn_t *t, const char *instance, const char *id, c
                         "last_error = CASE WHEN CAST(? AS TEXT) IS NULL THEN last_error "
                         "ELSE ? END, "
                         "last_error_time = CASE WHEN CAST(? AS TEXT) IS NULL THEN last_error_time "
-                        "ELSE ? END "
+                        "ELSE ? END, "
+                        "failing = ?, last_delivered_time = CASE WHEN last_delivered_time > ? "
+                        "THEN last_delivered_time ELSE ? END "
                         "WHERE instance_id = ? AND id = ? AND lease_owner = ?",
-                        p, 12, NULL, NULL, &n, err);
+                        p, (int)(sizeof p / sizeof p[0]), NULL, NULL, &n, err);
     if (held) *held = rc == 0 && n > 0;
     return rc;
+}
+
+static int int_row_stats(const store_row_t *row, void *ctx)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 0;
+}
+
+typedef struct stats_ctx {
+    arena_t *arena;
+    store_endpoint_stats_t *out;
+    int64_t min_cursor;
+} stats_ctx_t;
+
+static int stats_row(const store_row_t *row, void *ctx)
+{
+    stats_ctx_t *c = ctx;
+    store_route_t r;
+    route_from_row(row, &r);
+    store_endpoint_stats_t *o = c->out;
+    o->routes++;
+    o->delivered += r.delivered;
+    o->failed += r.failed;
+    o->dead_lettered += r.dead_lettered;
+    if (r.failing > o->failing) o->failing = r.failing;
+    if (r.last_delivered_time > o->last_delivered_time)
+        o->last_delivered_time = r.last_delivered_time;
+    if (r.last_error_time > o->last_error_time && r.last_error[0]) {
+        o->last_error_time = r.last_error_time;
+        o->last_error = arena_strdup(c->arena, r.last_error);
+    }
+    if (c->min_cursor < 0 || r.cursor < c->min_cursor) c->min_cursor = r.cursor;
+    return 0;
+}
+
+int store_endpoint_stats(store_txn_t *t, const char *instance, const char *endpoint_name,
+                         arena_t *arena, store_endpoint_stats_t *out, castor_err *err)
+{
+    *out = (store_endpoint_stats_t){.last_error = ""};
+    stats_ctx_t c = {arena, out, -1};
+    store_param_t p[] = {SP_T(instance), SP_T(endpoint_name)};
+    int rc = store_exec(t,
+                        "SELECT " ROUTE_COLS " FROM event_routes WHERE instance_id = ? AND "
+                        "endpoint_name = ?",
+                        p, 2, stats_row, &c, NULL, err);
+    if (rc < 0 || c.min_cursor < 0) return rc;
+    /* A range scan from the slowest cursor: as long as the backlog, no longer. */
+    store_param_t q[] = {SP_I(c.min_cursor), SP_T(instance)};
+    return store_exec(t, "SELECT count(*) FROM outbox WHERE seq > ? AND instance_id = ?", q, 2,
+                      int_row_stats, &out->lag, NULL, err);
 }
 
 /* ---- the outbox ---- */

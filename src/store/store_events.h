@@ -25,6 +25,8 @@ typedef struct store_route {
     int64_t delivered, failed, dead_lettered;
     const char *last_error; /* "" when none */
     int64_t last_error_time;
+    int64_t failing;             /* sends failed in a row, as last saved */
+    int64_t last_delivered_time; /* 0: never */
 } store_route_t;
 
 /* Adds the route (its cursor starts at the outbox's newest seq) or replaces its endpoint and
@@ -59,12 +61,28 @@ typedef struct store_route_progress {
     int64_t delivered, failed, dead_lettered; /* added to the counters */
     const char *last_error;                   /* NULL: unchanged */
     int64_t last_error_time;
+    int64_t failing;             /* sends failed in a row now */
+    int64_t last_delivered_time; /* 0: unchanged */
 } store_route_progress_t;
 
 /* Records progress while owner still holds the lease; *held (may be NULL) is 0 when it does not
  * any more (then nothing was written: another process redelivers from the stored cursor). */
 int store_route_progress(store_txn_t *t, const char *instance, const char *id, const char *owner,
                          const store_route_progress_t *p, int *held, castor_err *err);
+
+/* What the routes to one endpoint have done, summed (the endpoint's GET, `dt doctor`). */
+typedef struct store_endpoint_stats {
+    int routes;
+    int64_t delivered, failed, dead_lettered;
+    int64_t failing;             /* the most sends failed in a row on any of its routes */
+    int64_t last_delivered_time; /* unix ms, 0: never */
+    int64_t last_error_time;     /* unix ms, 0: never */
+    const char *last_error;      /* arena copy, "" when none */
+    int64_t lag;                 /* events of the instance not yet finished by its slowest route */
+} store_endpoint_stats_t;
+
+int store_endpoint_stats(store_txn_t *t, const char *instance, const char *endpoint_name,
+                         arena_t *arena, store_endpoint_stats_t *out, castor_err *err);
 
 /* ---- reading and trimming the outbox ---- */
 

@@ -142,6 +142,20 @@ test('every change reaches the webhook and the MQTT broker with ADT attributes a
   assert.deepEqual(msgs.filter((m) => m.topic.includes('/ev-a/')).map((m) => m.body.type), ofA);
 });
 
+test("an endpoint's GET shows what its routes delivered (castor's delivery figures)", async () => {
+  let d;
+  assert.ok(await until(async () => {
+    d = (await arm(c, armTok, 'GET', endpointPath('broker'))).json.properties.delivery;
+    return d.delivered >= 9 && d.outboxLag === 0;
+  }, 10000), JSON.stringify(d));
+  assert.equal(d.routes, 1);
+  assert.equal(d.failing, false);
+  assert.equal(d.deadLettered, 0);
+  assert.match(d.lastDeliveredTime, /^\d{4}-/);
+  const list = (await arm(c, armTok, 'GET', `${scopes(c).instance(INST)}/endpoints`)).json.value;
+  assert.ok(list.every((e) => typeof e.properties.delivery.delivered === 'number'));
+});
+
 // Each row: a filter and, as a predicate over the delivered CloudEvent, what it must pass. The
 // batch below is routed to /all (filter true) and to /f (the row's filter); /f must hold exactly
 // the events of /all that the predicate accepts.

@@ -154,6 +154,12 @@ const EP_EXT = {
     retryPolicy: { maxDeliveryAttempts: 'integer', eventTimeToLiveInMinutes: 'integer' },
     deadLetterEndpoint: 'string',
     deadLetterFolder: 'string',
+    // docs/events.md (observability): what the endpoint's routes have delivered.
+    delivery: {
+      routes: 'integer', delivered: 'integer', failed: 'integer', deadLettered: 'integer',
+      failing: 'boolean', failuresInARow: 'integer', outboxLag: 'integer',
+      lastDeliveredTime: 'string?', lastError: 'string?', lastErrorTime: 'string?',
+    },
   },
 };
 const CASTOR_EXTENSIONS = { EventGrid: EP_EXT, EventHub: EP_EXT, ServiceBus: EP_EXT };

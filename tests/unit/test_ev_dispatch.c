@@ -451,7 +451,21 @@ static void delivers_in_order_per_twin(void **state)
     store_route_t r = get_route(f, &a, "all");
     assert_int_equal(r.delivered, 300);
     assert_int_equal(r.failed, 7);
+    assert_int_equal(r.failing, 0);
+    assert_true(r.last_delivered_time > 0);
     assert_string_equal(r.lease_owner, "");
+    /* The endpoint's figures sum its routes ('all' and the silent 'none'). */
+    castor_err err;
+    store_txn_t *t;
+    store_endpoint_stats_t st;
+    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+    assert_int_equal(store_endpoint_stats(t, f->inst, "HOOK", &a, &st, &err), 0);
+    store_rollback(t);
+    assert_int_equal(st.routes, 2);
+    assert_int_equal(st.delivered, 300);
+    assert_int_equal(st.failed, 7);
+    assert_int_equal(st.lag, 0);
+    assert_non_null(strstr(st.last_error, "500"));
     d = start(f, "node-b", 0);
     write_events(f, 300, 5, 10);
     assert_true(rx_wait(rx, 305));

@@ -13,6 +13,8 @@ static const char *const steps[] = {
     "  delivered BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0,"
     "  dead_lettered BIGINT NOT NULL DEFAULT 0, last_error TEXT, last_error_time BIGINT,"
     "  PRIMARY KEY (instance_id, id));",
+    "ALTER TABLE event_routes ADD COLUMN failing BIGINT NOT NULL DEFAULT 0,"
+    "  ADD COLUMN last_delivered_time BIGINT NOT NULL DEFAULT 0;",
 };
 
 const pg_schema_module_t pg_schema_events = PG_SCHEMA_STEPS("events", steps);
