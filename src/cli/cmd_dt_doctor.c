@@ -92,6 +92,101 @@ static void add_recorded(cli_ctx_t *ctx, json_t *report, const char *scope, cons
     castor_err_clear(&ctx->err);
 }
 
+/* Event routes and endpoints (docs/events.md): a route whose endpoint is gone, an endpoint
+ * failing now, events dead-lettered. Adds report.events and a check per finding; returns the
+ * first problem (arena text) or NULL when delivery is healthy or there is none. */
+static const char *check_events(cli_ctx_t *ctx, json_t *report, json_t *checks, const char *scope,
+                                const char *name)
+{
+    json_t *eps = cli_call(
+        ctx, "GET",
+        cli_arena_printf(ctx, "%s%s/endpoints?api-version=2023-01-31", ctx->server.arm, scope + 1),
+        CLI_RESOURCE_ARM, NULL);
+    json_t *routes =
+        eps ? cli_call(ctx, "GET",
+                       cli_arena_printf(ctx, "/dt/%s/eventroutes?api-version=2023-10-31",
+                                        cli_escape(ctx, name)),
+                       CLI_RESOURCE_ADT, NULL)
+            : NULL;
+    if (!eps || !routes) {
+        check(checks, "event delivery", 0,
+              cli_arena_printf(ctx, "could not list endpoints and routes: %s", ctx->err.message));
+        castor_err_clear(&ctx->err);
+        json_decref(eps);
+        return NULL; /* an answer about access stands; this is only a warning */
+    }
+    const char *first = NULL;
+    json_t *ep_report = json_array(), *rt_report = json_array();
+    size_t i;
+    json_t *ep, *rt;
+    json_array_foreach(json_object_get(routes, "value"), i, rt)
+    {
+        const char *en = json_string_value(json_object_get(rt, "endpointName"));
+        int found = 0;
+        size_t j;
+        json_array_foreach(json_object_get(eps, "value"), j, ep)
+        {
+            const char *n = json_string_value(json_object_get(ep, "name"));
+            if (en && n && strcasecmp(en, n) == 0) found = 1;
+        }
+        json_array_append(rt_report, rt);
+        if (!found) {
+            const char *msg = cli_arena_printf(
+                ctx,
+                "route %s delivers to endpoint %s, which does not exist: events for it are kept "
+                "until it does (castor dt endpoint create ... --en %s) or the route goes "
+                "(castor dt route delete -n %s --rn %s)",
+                json_string_value(json_object_get(rt, "id")), en ? en : "?", en ? en : "?", name,
+                json_string_value(json_object_get(rt, "id")));
+            check(checks, "event route", 0, msg);
+            first = first ? first : msg;
+        }
+    }
+    json_array_foreach(json_object_get(eps, "value"), i, ep)
+    {
+        const char *en = json_string_value(json_object_get(ep, "name"));
+        json_t *props = json_object_get(ep, "properties");
+        json_t *d = json_object_get(props, "delivery");
+        json_int_t dead = json_integer_value(json_object_get(d, "deadLettered"));
+        json_int_t lag = json_integer_value(json_object_get(d, "outboxLag"));
+        const char *lerr = json_string_value(json_object_get(d, "lastError"));
+        const char *where = json_string_value(json_object_get(props, "deadLetterEndpoint"));
+        if (!where) where = json_string_value(json_object_get(props, "deadLetterFolder"));
+        json_array_append_new(ep_report,
+                              json_pack("{s:s?, s:s?, s:O?, s:s?}", "name", en, "endpointType",
+                                        json_string_value(json_object_get(props, "endpointType")),
+                                        "delivery", d, "deadLettersIn", where));
+        if (json_is_true(json_object_get(d, "failing"))) {
+            const char *msg = cli_arena_printf(
+                ctx,
+                "endpoint %s is failing (%lld failures in a row, %lld events waiting): %s. castor "
+                "keeps retrying; events past the endpoint's TTL go to %s",
+                en, (long long)json_integer_value(json_object_get(d, "failuresInARow")),
+                (long long)lag, lerr ? lerr : "no error recorded",
+                where ? where : "its dead letters");
+            check(checks, "event endpoint", 0, msg);
+            first = first ? first : msg;
+        } else {
+            check(checks, "event endpoint", 1,
+                  cli_arena_printf(ctx, "endpoint %s: %lld delivered, %lld waiting", en,
+                                   (long long)json_integer_value(json_object_get(d, "delivered")),
+                                   (long long)lag));
+        }
+        if (dead > 0) {
+            const char *msg =
+                cli_arena_printf(ctx, "endpoint %s dead-lettered %lld events: they are in %s", en,
+                                 (long long)dead, where ? where : "its dead letters");
+            check(checks, "dead letters", 0, msg);
+            first = first ? first : msg;
+        }
+    }
+    json_object_set_new(report, "events",
+                        json_pack("{s:o, s:o}", "endpoints", ep_report, "routes", rt_report));
+    json_decref(eps);
+    json_decref(routes);
+    return first;
+}
+
 int dt_doctor(cli_ctx_t *ctx)
 {
     const char *name = cli_arg(ctx, "--dt-name");
@@ -199,6 +294,14 @@ int dt_doctor(cli_ctx_t *ctx)
     if (models) {
         json_decref(models);
         check(checks, "data-plane call", 1, "GET /models answered 200");
+        const char *trouble = check_events(ctx, report, checks, scope, name);
+        if (trouble)
+            return finish(ctx, report,
+                          cli_arena_printf(ctx,
+                                           "Access is fine, but event delivery needs attention: "
+                                           "%s",
+                                           trouble),
+                          "event delivery", NULL);
         return finish(ctx, report,
                       "Access is fine: this account may use the instance's data plane.", NULL,
                       NULL);

@@ -59,6 +59,43 @@ test('with a data role, doctor says access is fine', async () => {
   assert.ok(d.effectiveDataActions.includes('Microsoft.DigitalTwins/digitaltwins/*'), JSON.stringify(d.effectiveDataActions));
 });
 
+test('doctor reports an event endpoint that is failing, and the events waiting for it', async () => {
+  // A webhook nobody answers (a port just closed) and a route that sends it everything.
+  const srv = (await import('node:net')).createServer();
+  const port = await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv.address().port)));
+  await new Promise((r) => srv.close(r));
+  await run(home, ['dt', 'endpoint', 'create', 'webhook', '-n', 'doc-dt', '--en', 'deadhook',
+    '--endpoint-uri', `http://127.0.0.1:${port}/events`, '-o', 'none']);
+  await run(home, ['dt', 'route', 'create', '-n', 'doc-dt', '--rn', 'r-all', '--en', 'deadhook', '--filter', 'true', '-o', 'none']);
+  const tok = (await run(home, ['account', 'get-access-token', '--resource', 'https://digitaltwins.azure.net'])).json.accessToken;
+  const h = { authorization: `Bearer ${tok}`, 'content-type': 'application/json' };
+  const model = [{ '@id': 'dtmi:doc:Thing;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3' }];
+  let r = await request(castor, 'POST', '/dt/doc-dt/models?api-version=2023-10-31', { body: JSON.stringify(model), headers: h });
+  assert.equal(r.status, 201, r.text);
+  r = await request(castor, 'PUT', '/dt/doc-dt/digitaltwins/t1?api-version=2023-10-31', { body: JSON.stringify({ $metadata: { $model: 'dtmi:doc:Thing;1' } }), headers: h });
+  assert.equal(r.status, 200, r.text);
+  let d;
+  for (let i = 0; i < 100; i++) {
+    d = await doctor(home);
+    if (d.cause === 'event delivery') break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  assert.equal(d.cause, 'event delivery', JSON.stringify(d, null, 2));
+  assert.match(d.verdict, /Access is fine, but event delivery needs attention: endpoint deadhook is failing/);
+  assert.match(d.verdict, /127\.0\.0\.1/);
+  const ep = d.events.endpoints.find((e) => e.name === 'deadhook');
+  assert.equal(ep.delivery.failing, true);
+  assert.ok(ep.delivery.outboxLag >= 1);
+  assert.match(ep.deadLettersIn, /deadletter\/doc-dt\/deadhook/);
+  assert.deepEqual(d.events.routes.map((x) => x.id), ['r-all']);
+  // Gone again: delivery has nothing to say.
+  await run(home, ['dt', 'route', 'delete', '-n', 'doc-dt', '--rn', 'r-all', '-o', 'none']);
+  await run(home, ['dt', 'endpoint', 'delete', '-n', 'doc-dt', '--en', 'deadhook', '-y', '-o', 'none']);
+  d = await doctor(home);
+  assert.equal(d.cause, null, JSON.stringify(d, null, 2));
+  assert.deepEqual(d.events, { endpoints: [], routes: [] });
+});
+
 test('signed in through an app registration lacking the ADT permission: doctor names seed cause #2', async () => {
   const app = (await run(home, ['ad', 'app', 'create', '--display-name', 'doc-app', '--is-fallback-public-client', 'true'])).json.appId;
   await run(home, ['ad', 'sp', 'create', '--id', app, '-o', 'none']);
