@@ -33,7 +33,7 @@ before(async () => {
   ({ token: tok, endpoint } = await readyInstance(c, INST));
   armTok = await userToken(c, ARM_SCOPE);
   hook = await startWebhook();
-  mq = await startMosquitto();
+  mq = await startMosquitto({ tls: true });
   call = dtCaller(c, INST, tok);
   await putEndpoint('hook', { endpointType: 'webhook', endpointUri: hook.url('/all'), accessKey: 'hook-key-1', caCertificate: hook.tls.cert });
   await putEndpoint('hookf', { endpointType: 'webhook', endpointUri: hook.url('/f'), caCertificate: hook.tls.cert });
@@ -209,6 +209,23 @@ test('route filters pass exactly the events they describe (table)', async () => 
     assert.deepEqual(got, expect, `filter ${filter}`);
   }
   assert.equal((await call('DELETE', '/eventroutes/r-filter')).status, 204);
+});
+
+test('MQTT over TLS (mqtts://, the broker trusted through caCertificate) with a topic template', async () => {
+  await putEndpoint('broker-tls', {
+    endpointType: 'mqtt', endpointUri: mq.tlsUri, username: mq.user, password: mq.password,
+    caCertificate: mq.tls.cert, topic: 'castor/tls/{twinId}/{type}',
+  });
+  assert.equal((await call('PUT', '/eventroutes/r-tls', { endpointName: 'broker-tls', filter: "type = 'Microsoft.DigitalTwins.Twin.Create'" })).status, 204);
+  await sleep(300);
+  assert.ok((await call('PUT', '/digitaltwins/tls-1', { $metadata: { $model: ROOM } })).status < 300);
+  assert.ok(await until(() => mq.messages.some((m) => m.topic === 'castor/tls/tls-1/Microsoft.DigitalTwins.Twin.Create')),
+    JSON.stringify(mq.messages.slice(-3).map((m) => m.topic)));
+  const m = mq.messages.find((x) => x.topic.startsWith('castor/tls/'));
+  assert.equal(m.body.subject, 'tls-1');
+  assert.equal(mq.messages.filter((x) => x.topic.startsWith('castor/tls/')).length, 1);
+  assert.equal((await call('DELETE', '/eventroutes/r-tls')).status, 204);
+  assert.ok([200, 202, 204].includes((await arm(c, armTok, 'DELETE', endpointPath('broker-tls'))).status));
 });
 
 const BAD_FILTERS = [

@@ -91,18 +91,27 @@ export async function startWebhook() {
 // restartable: the broker keeps its sessions on disk and the subscriber's session is persistent
 // (clean session off), so rx.stop()/rx.start() (a broker that goes away and comes back) lose
 // nothing the broker acknowledged, whichever of castor and mosquitto_sub reconnects first.
-export async function startMosquitto({ user = 'castor', password = 'mqtt-pw-1', topic = 'castor/#', restartable = false } = {}) {
+// tls: a second listener on rx.tlsPort speaks MQTT over TLS with rx.tls.cert (self-signed).
+export async function startMosquitto({ user = 'castor', password = 'mqtt-pw-1', topic = 'castor/#', restartable = false, tls = false } = {}) {
   const dir = tempDir('castor-mqtt-');
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : 0;
+  const cert = tls ? selfSigned() : null;
+  if (cert) {
+    writeFileSync(join(dir, 'cert.pem'), cert.cert);
+    writeFileSync(join(dir, 'key.pem'), cert.key);
+  }
   execFileSync('mosquitto_passwd', ['-c', '-b', join(dir, 'passwd'), user, password], { stdio: 'ignore' });
   writeFileSync(join(dir, 'mosquitto.conf'), [
     `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`,
     ...(restartable ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']),
     'log_dest stderr', 'log_type error', 'log_type warning', 'user root',
-    'max_queued_messages 100000', 'max_inflight_messages 0', '',
+    'max_queued_messages 100000', 'max_inflight_messages 0',
+    ...(tls ? [`listener ${tlsPort} 127.0.0.1`, `certfile ${join(dir, 'cert.pem')}`, `keyfile ${join(dir, 'key.pem')}`] : []),
+    '',
   ].join('\n'));
   let brokerErr = '';
-  const rx = { port, user, password, messages: [], uri: `mqtt://127.0.0.1:${port}` };
+  const rx = { port, user, password, messages: [], uri: `mqtt://127.0.0.1:${port}`, tlsPort, tls: cert, tlsUri: `mqtts://127.0.0.1:${tlsPort}` };
   const launch = async () => {
     const broker = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     broker.stderr.on('data', (d) => { brokerErr += d; });
