@@ -183,7 +183,7 @@ static int fail(access_principal_t *out, access_audience_t aud, access_reason_t 
 {
     out->reason = r;
     char msg[CASTOR_ERR_MESSAGE_MAX];
-    snprintf(msg, sizeof msg, fmt, a1 ? a1 : "", a2 ? a2 : "");
+    castor_text_cut(msg, sizeof msg, snprintf(msg, sizeof msg, fmt, a1 ? a1 : "", a2 ? a2 : ""));
     return castor_err_http(err, CASTOR_EAUTH, 401, plane_code(aud, r), "%s", msg);
 }
 

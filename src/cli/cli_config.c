@@ -81,12 +81,18 @@ static const char *str_member(const json_t *o, const char *key)
     return s && *s ? s : NULL;
 }
 
-static void copy_url(char *dst, size_t size, const char *url)
+/* Copies url without its trailing slashes; a URL too long for dst is refused, not cut. */
+static int copy_url(char *dst, size_t size, const char *url, castor_err *err)
 {
-    snprintf(dst, size, "%s", url);
+    if (snprintf(dst, size, "%s", url) >= (int)size)
+        return castor_err_set(err, CASTOR_EINVAL,
+                              "the server address '%.64s...' is %zu characters long; castor "
+                              "accepts at most %zu",
+                              url, strlen(url), size - 1);
     size_t n = strlen(dst);
     while (n > 0 && dst[n - 1] == '/')
         dst[--n] = '\0';
+    return 0;
 }
 
 static int same_url(const char *a, const char *b)
@@ -129,7 +135,8 @@ int cli_server_resolve(const cli_server_sources_t *src, cli_server_t *out, casto
                               "the server address '%s' (from %s) is not a URL: use "
                               "https://HOST:PORT",
                               url, out->url_from);
-    copy_url(out->url, sizeof out->url, url);
+    int rc = copy_url(out->url, sizeof out->url, url, err);
+    if (rc < 0) return rc;
 
     /* Lower sources count only when they describe this same server. */
     const json_t *cfg = same_url(cfg_url, out->url) ? src->config : NULL;
@@ -143,7 +150,8 @@ int cli_server_resolve(const cli_server_sources_t *src, cli_server_t *out, casto
         ca = str_member(cfg, "caFile");
     else if (str_member(conn, "caFile"))
         ca = str_member(conn, "caFile");
-    snprintf(out->ca_file, sizeof out->ca_file, "%s", ca ? ca : "");
+    if (snprintf(out->ca_file, sizeof out->ca_file, "%s", ca ? ca : "") >= (int)sizeof out->ca_file)
+        return castor_err_set(err, CASTOR_EINVAL, "the CA file path '%.64s...' is too long", ca);
 
     const char *tenant =
         str_member(cfg, "tenantId") ? str_member(cfg, "tenantId") : str_member(conn, "tenantId");
@@ -157,9 +165,10 @@ int cli_server_resolve(const cli_server_sources_t *src, cli_server_t *out, casto
                                                          : str_member(conn, "resourceManager");
     char base[1100];
     snprintf(base, sizeof base, "%s/", out->url);
-    copy_url(out->graph, sizeof out->graph - 1, graph ? graph : base);
+    if ((rc = copy_url(out->graph, sizeof out->graph - 1, graph ? graph : base, err)) < 0 ||
+        (rc = copy_url(out->arm, sizeof out->arm - 1, arm ? arm : base, err)) < 0)
+        return rc;
     strcat(out->graph, "/");
-    copy_url(out->arm, sizeof out->arm - 1, arm ? arm : base);
     strcat(out->arm, "/");
     return 0;
 }

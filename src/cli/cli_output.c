@@ -96,7 +96,8 @@ static void format_table(FILE *f, const json_t *value, const char *spec)
     size_t width[CLI_TABLE_COLUMNS_MAX];
     char head[CLI_TABLE_COLUMNS_MAX][128];
     for (size_t c = 0; c < ncols; c++) {
-        snprintf(head[c], sizeof head[c], "%s", cols[c]);
+        castor_text_cut(head[c], sizeof head[c],
+                        snprintf(head[c], sizeof head[c], "%s", cols[c])); /* a header */
         head[c][0] = (char)toupper((unsigned char)head[c][0]);
         width[c] = strlen(head[c]);
     }

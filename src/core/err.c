@@ -61,7 +61,18 @@ void castor_err_prefix(castor_err *err, const char *fmt, ...)
     va_end(ap);
     char old[CASTOR_ERR_MESSAGE_MAX];
     memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    castor_text_cut(err->message, sizeof err->message,
+                    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old));
+}
+
+int castor_text_cut(char *buf, size_t size, int n)
+{
+    if (n < 0 || (size_t)n < size || size < 4) return 0;
+    size_t at = size - 4;
+    while (at > 0 && ((unsigned char)buf[at] & 0xC0) == 0x80)
+        at--;
+    memcpy(buf + at, "...", 4);
+    return 1;
 }
 
 int castor_rc_status(int rc)

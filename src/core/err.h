@@ -55,6 +55,12 @@ void castor_err_at(castor_err *err, const char *path);
 /* Prefixes the existing message with context: "loading ca.pem: <old message>". */
 void castor_err_prefix(castor_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* For text that is cut on purpose to fit a bounded buffer (a message, a path in a message):
+ * given n, what snprintf/vsnprintf returned for buf (size bytes), ends a cut text with "..."
+ * on a UTF-8 character boundary so the cut shows and the text stays valid. Returns 1 when it
+ * was cut. Never use it where a cut value would mean something else: refuse those instead. */
+int castor_text_cut(char *buf, size_t size, int n);
+
 /* The HTTP status for a return code when the failing code did not choose one. */
 int castor_rc_status(int rc);
 

@@ -58,8 +58,8 @@ void dtdl_fail(dtdl_pctx_t *c, const char *vid, const char *id, const char *prop
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     /* "<path> (<id>): <what>" — where first, so messages in a list line up. */
-    if (id && *id)
-        snprintf(e->message, sizeof e->message, "%s (%s): %s", path ? path : "$", id, what);
-    else
-        snprintf(e->message, sizeof e->message, "%s: %s", path ? path : "$", what);
+    int n = id && *id ? snprintf(e->message, sizeof e->message, "%s (%s): %s", path ? path : "$",
+                                 id, what)
+                      : snprintf(e->message, sizeof e->message, "%s: %s", path ? path : "$", what);
+    castor_text_cut(e->message, sizeof e->message, n);
 }

@@ -150,7 +150,8 @@ static int64_t backoff_ms(const ev_dispatch_config_t *cfg, int attempts)
 
 static void note_error(route_t *r, const char *msg)
 {
-    snprintf(r->last_error, sizeof r->last_error, "%s", msg);
+    castor_text_cut(r->last_error, sizeof r->last_error,
+                    snprintf(r->last_error, sizeof r->last_error, "%s", msg));
     r->last_error_time = wall_ms();
     r->error_dirty = 1;
 }
@@ -168,7 +169,7 @@ static int dead_letter(lane_t *lane, ev_sink_t **dl_sink, const item_t *it, cons
         char *text = ev_deadletter_json(&d);
         int rc = text ? 0 : -1;
         if (rc == 0 && !*dl_sink) {
-            char cid[96];
+            char cid[sizeof r->node_id + 16]; /* node id, "-dl-" and a lane number */
             snprintf(cid, sizeof cid, "%s-dl-%u", r->node_id, lane->index);
             ev_sink_env_t env = {r->work_dir, cid};
             rc = ev_sink_open(&r->dl_ep, &env, dl_sink, &err);
@@ -568,11 +569,17 @@ static route_t *route_new(ev_dispatch_t *d, snapshot_t *s, json_t *jr, json_t *e
     snprintf(r->endpoint_name, sizeof r->endpoint_name, "%s",
              json_string_value(json_object_get(ep, "name")));
     snprintf(r->node_id, sizeof r->node_id, "%s", d->node_id);
-    snprintf(r->dl_root, sizeof r->dl_root, "%s/deadletter", d->data_dir);
-    snprintf(r->work_dir, sizeof r->work_dir, "%s/events", d->data_dir);
+    int rc = 0;
+    /* A cut folder would be some other folder: refuse instead. */
+    if (snprintf(r->dl_root, sizeof r->dl_root, "%s/deadletter", d->data_dir) >=
+            (int)sizeof r->dl_root ||
+        snprintf(r->work_dir, sizeof r->work_dir, "%s/events", d->data_dir) >=
+            (int)sizeof r->work_dir)
+        rc = castor_err_set(err, CASTOR_EINVAL,
+                            "the data folder's path is too long for event delivery's folders");
     r->read_pos = r->saved_cursor = json_integer_value(json_object_get(jr, "cursor"));
     const char *filter = json_string_value(json_object_get(jr, "filter"));
-    int rc = ev_filter_compile(filter, strlen(filter), &r->filter, err);
+    if (rc == 0) rc = ev_filter_compile(filter, strlen(filter), &r->filter, err);
     if (rc == 0) rc = parse_ep(ep, &r->ep, err);
     if (rc == 0 && dl) {
         rc = parse_ep(dl, &r->dl_ep, err);

@@ -155,7 +155,7 @@ int serve_main(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = app.cfg.threads ? app.cfg.threads
                                        : (unsigned)(cores > 0 ? cores : 1) * SERVE_THREADS_PER_CORE;
-    char url[SERVE_PATH_MAX + 16];
+    char url[SERVE_PATH_MAX + 32]; /* "sqlite:" + the folder + "/castor.db" */
     if (app.cfg.store[0])
         snprintf(url, sizeof url, "%s", app.cfg.store);
     else

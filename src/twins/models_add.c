@@ -273,10 +273,11 @@ int models_add(http_request_t *req, http_response_t *resp, castor_err *err)
         }
         castor_err e2 = *err;
         snprintf(e2.code, sizeof e2.code, "%s", parse_code(&errs));
-        snprintf(e2.message, sizeof e2.message,
-                 "None of the models in this request could be created due to a problem with one "
-                 "or more models: %s",
-                 err->message);
+        castor_text_cut(e2.message, sizeof e2.message,
+                        snprintf(e2.message, sizeof e2.message,
+                                 "None of the models in this request could be created due to a "
+                                 "problem with one or more models: %s",
+                                 err->message));
         e2.status = 400;
         rc = models_render_dtdl_errors(req, resp, &e2, &errs);
         dtdl_errors_free(&errs);

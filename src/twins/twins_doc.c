@@ -109,7 +109,7 @@ static int validate_meta(const dtdl_interface_t *iface, const json_t *md, const 
     json_object_foreach((json_t *)md, k, v)
     {
         char at[CASTOR_ERR_PATH_MAX];
-        snprintf(at, sizeof at, "%s.%s", sub, k);
+        castor_text_cut(at, sizeof at, snprintf(at, sizeof at, "%s.%s", sub, k)); /* for messages */
         if (strcmp(k, "$lastUpdateTime") == 0) continue;
         if (strcmp(k, "$model") == 0 && is_root) {
             if (!json_is_string(v)) return vfail(err, at, "%s: $model must be a DTMI string", at);

@@ -148,7 +148,8 @@ static result_t call(const char *who, const char *method, const char *target, co
     if (rc < 0) {
         r.status = err.status ? err.status : castor_rc_status(err.rc);
         snprintf(r.code, sizeof r.code, "%s", err.code);
-        snprintf(r.message, sizeof r.message, "%s", err.message);
+        castor_text_cut(r.message, sizeof r.message,
+                        snprintf(r.message, sizeof r.message, "%s", err.message));
     } else {
         r.status = resp.status ? resp.status : (resp.body ? 200 : 204);
         if (resp.body) r.json = json_loadb(resp.body, resp.body_len, 0, NULL);
@@ -270,7 +271,8 @@ static void instances_lifecycle(void **state)
                         "Succeeded");
     assert_true(strncmp(r.async_op, "https://localhost:8443/subscriptions/", 37) == 0);
     char op[512];
-    snprintf(op, sizeof op, "%s", r.async_op + strlen("https://localhost:8443"));
+    assert_true(snprintf(op, sizeof op, "%s", r.async_op + strlen("https://localhost:8443")) <
+                (int)sizeof op);
     result_free(&r);
     r = call(ADMIN, "GET", op, NULL);
     assert_int_equal(r.status, 200);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -39,6 +40,32 @@ static void prefix_keeps_old_message(void **state)
     castor_err_set(&err, CASTOR_EIO, "permission denied");
     castor_err_prefix(&err, "opening %s", "ca.pem");
     assert_string_equal(err.message, "opening ca.pem: permission denied");
+}
+
+/* A deliberate cut shows as "..." and never splits a UTF-8 character. */
+/* Text only known at run time (a volatile pointer), as in the real callers. */
+static int cut_copy(char *buf, size_t size, const char *volatile text)
+{
+    return castor_text_cut(buf, size, snprintf(buf, size, "%s", text));
+}
+
+static void text_cut_marks_and_keeps_utf8(void **state)
+{
+    (void)state;
+    char buf[8];
+    assert_int_equal(cut_copy(buf, sizeof buf, "abc"), 0);
+    assert_string_equal(buf, "abc");
+    assert_int_equal(cut_copy(buf, sizeof buf, "abcdefgh"), 1);
+    assert_string_equal(buf, "abcd...");
+    /* "abc", a 2-byte é, "xyz": a cut at byte 4 would split the é. */
+    assert_int_equal(cut_copy(buf, sizeof buf, "abc\xc3\xa9xyz"), 1);
+    assert_string_equal(buf, "abc...");
+    castor_err err;
+    castor_err_set(&err, CASTOR_EINVAL, "%s", "x");
+    memset(err.message, 'm', sizeof err.message - 1);
+    castor_err_prefix(&err, "context");
+    assert_int_equal(strlen(err.message), sizeof err.message - 1);
+    assert_string_equal(err.message + sizeof err.message - 4, "...");
 }
 
 static void null_err_is_safe(void **state)
@@ -91,6 +118,7 @@ int main(void)
         cmocka_unit_test(http_sets_status_and_code),
         cmocka_unit_test(prefix_keeps_old_message),
         cmocka_unit_test(null_err_is_safe),
+        cmocka_unit_test(text_cut_marks_and_keeps_utf8),
         cmocka_unit_test(rc_status_table),
         cmocka_unit_test(arena_allocates_and_caps),
     };

@@ -520,7 +520,8 @@ static void dead_letters_what_cannot_be_delivered(void **state)
     struct dirent *e;
     char path[4400] = "";
     while ((e = readdir(dd)))
-        if (strstr(e->d_name, ".json")) snprintf(path, sizeof path, "%s/%s", dir2, e->d_name);
+        if (strstr(e->d_name, ".json"))
+            assert_true(snprintf(path, sizeof path, "%s/%s", dir2, e->d_name) < (int)sizeof path);
     closedir(dd);
     char *text = test_read_file(path, NULL);
     json_t *rec = json_loads(text, 0, NULL);

@@ -29,9 +29,11 @@ static inline void test_pg_stop(void)
 {
     if (!test_pg_owned) return;
     char cmd[8400];
-    snprintf(cmd, sizeof cmd, "'%s' stop '%s' >/dev/null 2>&1; rm -rf '%s'", test_pg_script(),
-             test_pg_dir, test_pg_parent);
-    if (system(cmd) != 0) fprintf(stderr, "could not stop the cluster in %s\n", test_pg_dir);
+    /* A cut command could remove some other folder: run it only whole. */
+    if (snprintf(cmd, sizeof cmd, "'%s' stop '%s' >/dev/null 2>&1; rm -rf '%s'", test_pg_script(),
+                 test_pg_dir, test_pg_parent) >= (int)sizeof cmd ||
+        system(cmd) != 0)
+        fprintf(stderr, "could not stop the cluster in %s\n", test_pg_dir);
     test_pg_owned = 0;
 }
 

@@ -175,7 +175,9 @@ static int collect(const store_endpoint_t *ep, void *ctx)
     seen_t *s = ctx;
     assert_non_null(ep->properties);
     assert_non_null(ep->secrets);
-    if (s->n < 8) snprintf(s->names[s->n], sizeof s->names[0], "%s/%s", ep->instance_id, ep->name);
+    if (s->n < 8)
+        assert_true(snprintf(s->names[s->n], sizeof s->names[0], "%s/%s", ep->instance_id,
+                             ep->name) < (int)sizeof s->names[0]);
     s->n++;
     return s->stop_after && s->n >= s->stop_after;
 }

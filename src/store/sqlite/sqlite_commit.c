@@ -171,7 +171,9 @@ void sq_batch_end(sq_engine_t *e, int rollback, const char *why)
     b->done = 1;
     b->failed = failed;
     if (failed) {
-        snprintf(b->why, sizeof b->why, "%s", why ? why : "the transaction was rolled back");
+        castor_text_cut(
+            b->why, sizeof b->why,
+            snprintf(b->why, sizeof b->why, "%s", why ? why : "the transaction was rolled back"));
     } else if (e->syncer_running) {
         b->commit_no = ++e->committed; /* numbered in WAL order: under the writer lock */
         e->writes_committed += e->batch_n;
