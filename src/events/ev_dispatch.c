@@ -828,7 +828,19 @@ static void *dispatch_main(void *arg)
         if (d->routes) {
             store_txn_t *t = NULL;
             castor_err err = {0};
-            if (store_begin(d->cfg.store, STORE_READ, &t, &err) == 0) {
+            /* The read's first statement fixes what it sees; events are handed to lanes
+             * only once all of that is on disk, so a power loss cannot undo a change whose
+             * event went out (readers see a commit before its group's sync). */
+            int64_t last = 0;
+            if (store_begin(d->cfg.store, STORE_READ, &t, &err) == 0 &&
+                (store_outbox_last(t, &last, &err) < 0 ||
+                 store_wait_durable(d->cfg.store, &err) < 0)) {
+                log_json(LOG_WARN, "reading the outbox failed",
+                         json_pack("{s:s}", "error", err.message));
+                store_rollback(t);
+                t = NULL;
+            }
+            if (t) {
                 for (route_t *r = d->routes; r; r = r->next) {
                     int rc = route_read(t, r, &err);
                     if (rc > 0) more = 1;

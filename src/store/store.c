@@ -160,6 +160,11 @@ void store_pending_notify(store_pending_t *p, void (*fn)(void *), void *arg)
     p->store->ops->pending_notify(p->store->engine, p->p, fn, arg);
 }
 
+int store_wait_durable(store_t *s, castor_err *err)
+{
+    return s->ops->wait_durable ? s->ops->wait_durable(s->engine, err) : CASTOR_OK;
+}
+
 int store_pending_finish(store_pending_t *p, castor_err *err)
 {
     int rc = p->store->ops->pending_finish(p->store->engine, p->p, err);

@@ -68,6 +68,12 @@ void store_pending_notify(store_pending_t *p, void (*fn)(void *), void *arg);
 /* The outcome: 0 when the write is durable, else the error (it may be lost). Blocks until it
  * is known. Frees p. */
 int store_pending_finish(store_pending_t *p, castor_err *err);
+/* Blocks until every write visible to a reader at the time of the call is on disk: a reader
+ * that acts outside castor on what it read (the event dispatcher sends events) reads first,
+ * then waits, so it never acts on a write that a power loss could still undo (a committed
+ * write is visible before its group's sync). A write whose sync failed is not waited for
+ * again: its writer was told it may be lost. */
+int store_wait_durable(store_t *s, castor_err *err);
 
 /* ---- key/value settings of the server itself (bootstrap state, key ids) ---- */
 

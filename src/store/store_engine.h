@@ -84,6 +84,10 @@ typedef struct store_engine_ops {
     int (*commit_deferred)(void *engine, void *conn, void **pending, castor_err *err);
     void (*pending_notify)(void *engine, void *pending, void (*fn)(void *), void *arg);
     int (*pending_finish)(void *engine, void *pending, castor_err *err);
+    /* Returns once every write a reader could see when it was called is durable (or its sync
+     * was tried and failed: see store_wait_durable). NULL when readers never see a write
+     * before it is durable (PostgreSQL's COMMIT flushes its WAL record first). */
+    int (*wait_durable)(void *engine, castor_err *err);
     void (*rollback)(void *engine, void *conn);
     /* Runs sql with params; *changes_out (may be NULL) gets the rows changed by a write.
      * A unique-constraint violation is CASTOR_ECONFLICT; other failures CASTOR_EIO. */

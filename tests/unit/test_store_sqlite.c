@@ -367,6 +367,41 @@ static void batched_writers_fail_alone(void **state)
     store_rollback(t);
 }
 
+/* A reader sees a write once its batch is committed, before the group's fdatasync; after
+ * store_wait_durable that write's outcome is known (durable), so notify calls back at once.
+ * The event dispatcher relies on this to send only events whose change a power loss keeps. */
+static void wait_durable_covers_what_readers_saw(void **state)
+{
+    fixture_t *f = *state;
+    int waited = 0;
+    for (int i = 0; i < 50; i++) {
+        castor_err err;
+        store_txn_t *t;
+        char key[32];
+        snprintf(key, sizeof key, "d%d", i);
+        assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+        assert_int_equal(store_meta_put(t, key, "x", &err), 0);
+        store_pending_t *pending = NULL;
+        assert_int_equal(store_commit_deferred(t, &pending, &err), 0);
+        for (char *v = NULL; !v;) {
+            assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
+            int rc = store_meta_get(t, key, &v, &err);
+            store_rollback(t);
+            assert_true(rc == 0 || rc == CASTOR_ENOTFOUND);
+            free(v);
+            if (rc == 0) break;
+        }
+        assert_int_equal(store_wait_durable(f->store, &err), 0);
+        if (!pending) continue; /* no group commit here: every COMMIT synced itself */
+        waited++;
+        wake_flag_t w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+        store_pending_notify(pending, wake, &w);
+        assert_int_equal(w.woken, 1); /* called back from within notify: already durable */
+        assert_int_equal(store_pending_finish(pending, &err), 0);
+    }
+    assert_true(waited > 0);
+}
+
 /* A write transaction that only reads, or that rolls back alone, leaves nothing behind and
  * does not hold the writer lock: the next writer and the next commit go through. */
 static void lone_rollbacks_release_the_writer(void **state)
@@ -538,6 +573,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_writers_all_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(batched_writers_fail_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(lone_rollbacks_release_the_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(wait_durable_covers_what_readers_saw, setup, teardown),
         cmocka_unit_test_setup_teardown(latest_reads_see_writes_and_cannot_write, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_keeps_data_and_refuses_newer_schema, setup,
                                         teardown),

@@ -316,3 +316,22 @@ int sq_pending_finish(void *engine, void *pending, castor_err *err)
 {
     return sq_batch_finish(engine, pending, err);
 }
+
+/* Readers see a batch once its COMMIT is in the WAL, before the syncer's fdatasync. So a
+ * caller waits for every batch committed so far to be synced. The writer lock is taken and
+ * dropped first: sq_batch_end numbers a batch after its COMMIT, both under that lock, so a
+ * batch the caller's read already saw is numbered once the lock is free. */
+int sq_wait_durable(void *engine, castor_err *err)
+{
+    (void)err;
+    sq_engine_t *e = engine;
+    if (!e->syncer_running) return CASTOR_OK; /* every COMMIT synced itself */
+    pthread_mutex_lock(&e->write_lock);
+    pthread_mutex_unlock(&e->write_lock);
+    pthread_mutex_lock(&e->sync_lock);
+    uint64_t target = e->committed;
+    while (e->sync_upto < target)
+        pthread_cond_wait(&e->synced, &e->sync_lock);
+    pthread_mutex_unlock(&e->sync_lock);
+    return CASTOR_OK;
+}

@@ -467,6 +467,7 @@ const store_engine_ops_t store_sqlite_ops = {
     .commit_deferred = sq_commit_deferred,
     .pending_notify = sq_pending_notify,
     .pending_finish = sq_pending_finish,
+    .wait_durable = sq_wait_durable,
     .rollback = sq_rollback,
     .exec = sq_exec,
     .schema_version = sq_schema_version,

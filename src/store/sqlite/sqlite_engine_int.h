@@ -120,6 +120,7 @@ void sq_batch_check_alive(sq_engine_t *e);
 int sq_batch_finish(sq_engine_t *e, sq_batch_t *b, castor_err *err);
 void sq_pending_notify(void *engine, void *pending, void (*fn)(void *), void *arg);
 int sq_pending_finish(void *engine, void *pending, castor_err *err);
+int sq_wait_durable(void *engine, castor_err *err);
 /* Calls back the waiters whose outcome is known (sync_lock held; released meanwhile). */
 void sq_fire_ready(sq_engine_t *e);
 
