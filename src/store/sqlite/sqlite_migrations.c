@@ -12,8 +12,8 @@ extern const sqlite_schema_module_t sqlite_schema_events;
 
 /* In creation order: a module's tables may refer to those of modules before it. */
 static const sqlite_schema_module_t *const modules[] = {
-    &sqlite_schema_core,   &sqlite_schema_directory, &sqlite_schema_arm,
-    &sqlite_schema_models, &sqlite_schema_twins,     &sqlite_schema_audit, &sqlite_schema_events,
+    &sqlite_schema_core,  &sqlite_schema_directory, &sqlite_schema_arm,    &sqlite_schema_models,
+    &sqlite_schema_twins, &sqlite_schema_audit,     &sqlite_schema_events,
 };
 
 #define NMODULES ((int)(sizeof modules / sizeof modules[0]))
