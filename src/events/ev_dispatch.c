@@ -74,6 +74,7 @@ typedef struct route {
     char endpoint_name[EV_ENDPOINT_NAME_MAX];
     char *fingerprint; /* filter + endpoint configuration: a change restarts the route */
     ev_filter_t *filter;
+    int match_all; /* the filter is `true` */
     ev_endpoint_t ep;
     ev_endpoint_t dl_ep; /* the dead-letter endpoint, when has_dl */
     int has_dl;
@@ -398,15 +399,20 @@ static int read_row(const store_outbox_row_t *row, void *ctx)
         rc->last_done = row->seq;
         return 0;
     }
-    json_error_t jerr;
-    json_t *ev = json_loads(row->event, 0, &jerr);
-    if (!ev) {
-        log_json(LOG_ERROR, "an outbox event is not JSON; skipped",
-                 json_pack("{s:I, s:s}", "seq", (json_int_t)row->seq, "error", jerr.text));
-        rc->last_done = row->seq;
-        return 0;
+    /* A route that takes everything (filter `true`, the usual one) needs the event parsed only
+     * to find a telemetry's twin: castor wrote the text, so it is JSON. */
+    json_t *ev = NULL;
+    if (!r->match_all || strcmp(row->type, "microsoft.iot.telemetry") == 0) {
+        json_error_t jerr;
+        ev = json_loads(row->event, 0, &jerr);
+        if (!ev) {
+            log_json(LOG_ERROR, "an outbox event is not JSON; skipped",
+                     json_pack("{s:I, s:s}", "seq", (json_int_t)row->seq, "error", jerr.text));
+            rc->last_done = row->seq;
+            return 0;
+        }
     }
-    int pass = ev_filter_match(r->filter, ev);
+    int pass = r->match_all || ev_filter_match(r->filter, ev);
     item_t *it = pass ? calloc(1, sizeof *it) : NULL;
     if (it) {
         it->seq = row->seq;
@@ -549,6 +555,15 @@ static int parse_ep(json_t *ep, ev_endpoint_t *out, castor_err *err)
                              json_string_value(json_object_get(ep, "secrets")), out, err);
 }
 
+/* Whether a filter's text is the keyword `true` alone (keywords are case-insensitive). */
+static int is_true(const char *filter)
+{
+    filter += strspn(filter, " \t\r\n");
+    if (strncasecmp(filter, "true", 4) != 0) return 0;
+    filter += 4;
+    return filter[strspn(filter, " \t\r\n")] == '\0';
+}
+
 static route_t *route_new(ev_dispatch_t *d, snapshot_t *s, json_t *jr, json_t *ep, json_t *dl,
                           char *fingerprint, castor_err *err)
 {
@@ -580,6 +595,7 @@ static route_t *route_new(ev_dispatch_t *d, snapshot_t *s, json_t *jr, json_t *e
     r->read_pos = r->saved_cursor = json_integer_value(json_object_get(jr, "cursor"));
     const char *filter = json_string_value(json_object_get(jr, "filter"));
     if (rc == 0) rc = ev_filter_compile(filter, strlen(filter), &r->filter, err);
+    r->match_all = is_true(filter);
     if (rc == 0) rc = parse_ep(ep, &r->ep, err);
     if (rc == 0 && dl) {
         rc = parse_ep(dl, &r->dl_ep, err);
