@@ -261,8 +261,14 @@ try {
       `${s.length}/${b.ok} writes (${(s.length / b.ok).toFixed(3)}), ${(stop / secs).toFixed(0)} ev/s while loaded, ${(b.ok - stop)} behind at its end`);
   }
 
-  console.log(`  CPU while loaded (of one core): castor threads: ${cpuLine(cpuDiff(cpu0.castor, cpu1.castor), secs)}; ` +
+  const cd = cpuDiff(cpu0.castor, cpu1.castor);
+  console.log(`  CPU while loaded (of one core): castor threads: ${cpuLine(cd, secs)}; ` +
     `${cpuLine({ ...cpuDiff(cpu0.others, cpu1.others), wrk: wrkCpu }, secs)}`);
+  // Per unit of work, which depends less on what else the machine runs than rates do.
+  const delivered = atStop[0] + atStop[1];
+  const us = (cpu, n) => (n > 0 ? `${(1e6 * cpu / n).toFixed(0)} µs` : 'n/a');
+  console.log(`  castor CPU per delivered event (castor-lane + castor-events): ${us((cd['castor-lane'] || 0) + (cd['castor-events'] || 0), delivered)}; ` +
+    `per PATCH (MHD-worker + castor-sync): ${us((cd['MHD-worker'] || 0) + (cd['castor-sync'] || 0), b.rps * secs)}`);
 
   // (c) ADT's documented ceiling, paced: latency when delivery is not saturated.
   const t2 = nowMs();

@@ -388,6 +388,10 @@ typedef struct read_ctx {
     route_t *route;
     int64_t rows;      /* rows handed over */
     int64_t last_done; /* the last row queued or skipped */
+    /* What this pass queues, per lane, handed over at its end: one lock and one wake-up per
+     * lane and pass, so a lane wakes to a batch rather than to the pass's first event. */
+    item_t *head[EV_LANES_MAX], *tail[EV_LANES_MAX];
+    int64_t queued;
 } read_ctx_t;
 
 static int read_row(const store_outbox_row_t *row, void *ctx)
@@ -435,18 +439,35 @@ static int read_row(const store_outbox_row_t *row, void *ctx)
     unsigned char h[8];
     crypto_generichash(h, sizeof h, (const unsigned char *)it->twin_id, strlen(it->twin_id), NULL,
                        0);
-    lane_t *lane = &r->lanes[(h[0] | (unsigned)h[1] << 8) % r->nlanes];
-    pthread_mutex_lock(&r->mu);
-    if (lane->tail)
-        lane->tail->next = it;
+    unsigned lane = (h[0] | (unsigned)h[1] << 8) % r->nlanes;
+    if (rc->tail[lane])
+        rc->tail[lane]->next = it;
     else
-        lane->head = it;
-    lane->tail = it;
-    r->queued++;
-    pthread_cond_signal(&lane->cv);
-    pthread_mutex_unlock(&r->mu);
+        rc->head[lane] = it;
+    rc->tail[lane] = it;
+    rc->queued++;
     rc->last_done = row->seq;
     return 0;
+}
+
+/* Appends what a pass read to the lanes' queues and wakes the lanes that got some. */
+static void hand_over(read_ctx_t *ctx)
+{
+    route_t *r = ctx->route;
+    if (!ctx->queued) return;
+    pthread_mutex_lock(&r->mu);
+    for (unsigned i = 0; i < r->nlanes; i++) {
+        lane_t *lane = &r->lanes[i];
+        if (!ctx->head[i]) continue;
+        if (lane->tail)
+            lane->tail->next = ctx->head[i];
+        else
+            lane->head = ctx->head[i];
+        lane->tail = ctx->tail[i];
+        pthread_cond_signal(&lane->cv);
+    }
+    r->queued += ctx->queued;
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* Reads what the route has not read yet; 1 when it read a full batch (more may wait). */
@@ -457,9 +478,10 @@ static int route_read(store_txn_t *t, route_t *r, castor_err *err)
     pthread_mutex_unlock(&r->mu);
     if (room <= 0) return 0;
     int limit = room < READ_BATCH ? (int)room : READ_BATCH;
-    read_ctx_t ctx = {r, 0, r->read_pos};
+    read_ctx_t ctx = {.route = r, .last_done = r->read_pos};
     int64_t next = r->read_pos;
     int rc = store_outbox_next(t, r->read_pos, limit, read_row, &ctx, &next, err);
+    hand_over(&ctx);
     /* Resume after the last row queued or skipped: a row refused for want of memory, or not
      * reached because the read failed midway, is read again. */
     r->read_pos = ctx.last_done;
