@@ -32,6 +32,10 @@ struct access_rbac {
     unsigned delay_s;
     access_rbac_ref_t *pending;
     int64_t due;
+    /* The store's RBAC change count the newest snapshot was built at; on a store other nodes
+     * write (store_shared), a request that finds another count rebuilds first, so a role
+     * assignment made through any node applies on every node's next request. */
+    _Atomic int64_t gen;
 };
 
 typedef struct load {
@@ -87,7 +91,7 @@ static int load_as(const store_role_assignment_t *ra, void *ctx)
     return 0;
 }
 
-static rbac_index_t *build(store_t *store, castor_err *err)
+static rbac_index_t *build(store_t *store, int64_t *gen, castor_err *err)
 {
     arena_t a;
     arena_init(&a, 0);
@@ -95,7 +99,9 @@ static rbac_index_t *build(store_t *store, castor_err *err)
     store_txn_t *t;
     rbac_index_t *ix = NULL;
     if (store_begin(store, STORE_READ, &t, err) < 0) goto out;
-    int rc = store_role_definition_each(t, load_def, &l, err);
+    /* The count and the rows from one snapshot: the count says exactly what was loaded. */
+    int rc = store_rbac_generation(t, gen, err);
+    if (rc == 0) rc = store_role_definition_each(t, load_def, &l, err);
     if (rc == 0 && l.rc == 0) rc = store_role_assignment_each(t, load_as, &l, err);
     store_rollback(t);
     if (rc < 0 || l.rc < 0) goto out;
@@ -122,7 +128,9 @@ int access_rbac_new(store_t *store, access_rbac_t **out, castor_err *err)
     r->store = store;
     pthread_mutex_init(&r->swap, NULL);
     pthread_mutex_init(&r->reload, NULL);
-    rbac_index_t *ix = build(store, err);
+    int64_t gen = 0;
+    rbac_index_t *ix = build(store, &gen, err);
+    atomic_init(&r->gen, gen);
     r->cur = ix ? ref_new(ix) : NULL;
     if (!r->cur) {
         rbac_index_free(ix);
@@ -167,8 +175,22 @@ int access_rbac_pending(access_rbac_t *r, int64_t *due_out)
     return pending;
 }
 
+/* On a shared store: rebuilds when another node changed roles since the last build. A store
+ * that cannot answer keeps the snapshot in use (the request then fails or succeeds on it). */
+static void refresh_if_changed(access_rbac_t *r)
+{
+    castor_err err;
+    store_txn_t *t;
+    int64_t gen = 0;
+    if (store_begin(r->store, STORE_READ, &t, &err) < 0) return;
+    int rc = store_rbac_generation(t, &gen, &err);
+    store_rollback(t);
+    if (rc == 0 && gen != atomic_load(&r->gen)) access_rbac_reload(r, &err);
+}
+
 const rbac_index_t *access_rbac_acquire(access_rbac_t *r, access_rbac_ref_t **ref)
 {
+    if (store_shared(r->store)) refresh_if_changed(r);
     access_rbac_ref_t *old = NULL;
     pthread_mutex_lock(&r->swap);
     if (r->pending && time_now_s() >= r->due) {
@@ -187,7 +209,8 @@ const rbac_index_t *access_rbac_acquire(access_rbac_t *r, access_rbac_ref_t **re
 int access_rbac_reload(access_rbac_t *r, castor_err *err)
 {
     pthread_mutex_lock(&r->reload);
-    rbac_index_t *ix = build(r->store, err);
+    int64_t gen = 0;
+    rbac_index_t *ix = build(r->store, &gen, err);
     access_rbac_ref_t *n = ix ? ref_new(ix) : NULL;
     if (!n) {
         pthread_mutex_unlock(&r->reload);
@@ -206,6 +229,7 @@ int access_rbac_reload(access_rbac_t *r, castor_err *err)
         old = r->cur;
         r->cur = n;
     }
+    atomic_store(&r->gen, gen);
     pthread_mutex_unlock(&r->swap);
     pthread_mutex_unlock(&r->reload);
     access_rbac_release(old);

@@ -103,6 +103,11 @@ const char *store_engine_name(store_t *s)
     return s->ops->name;
 }
 
+int store_shared(store_t *s)
+{
+    return s->ops == &store_pg_ops;
+}
+
 int store_schema_version(store_t *s)
 {
     return s->ops->schema_version(s->engine);

@@ -44,6 +44,10 @@ int store_ping(store_t *s, castor_err *err);
 /* "sqlite" or "postgres". */
 const char *store_engine_name(store_t *s);
 
+/* Whether other castor nodes may write this store (PostgreSQL): what a node caches from it
+ * must then be checked against the store's change counters before use (store_arm.h). */
+int store_shared(store_t *s);
+
 /* The schema version the store is at (after migrations). */
 int store_schema_version(store_t *s);
 

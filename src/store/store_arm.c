@@ -57,6 +57,32 @@ int store_subscription_list(store_txn_t *t, store_subscription_t *out, int max, 
     return rc;
 }
 
+/* Every change to role assignments or definitions counts up this meta key in its own
+ * transaction, so a castor node sharing the store (PostgreSQL) sees that its RBAC snapshot is
+ * stale on its next request (store_rbac_generation). */
+static int rbac_bump(store_txn_t *t, int rc, castor_err *err)
+{
+    if (rc < 0) return rc;
+    return store_exec(t,
+                      "INSERT INTO meta (key, value) VALUES ('rbac.generation', '1') "
+                      "ON CONFLICT (key) DO UPDATE SET "
+                      "value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
+                      NULL, 0, NULL, NULL, NULL, err);
+}
+
+static int gen_row(const store_row_t *row, void *ctx)
+{
+    *(int64_t *)ctx = store_row_int(row, 0);
+    return 0;
+}
+
+int store_rbac_generation(store_txn_t *t, int64_t *gen_out, castor_err *err)
+{
+    *gen_out = 0;
+    return store_exec(t, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'rbac.generation'",
+                      NULL, 0, gen_row, gen_out, NULL, err);
+}
+
 int store_role_assignment_create(store_txn_t *t, const store_role_assignment_t *ra, castor_err *err)
 {
     store_param_t p[] = {SP_T(ra->id),
@@ -73,7 +99,7 @@ int store_role_assignment_create(store_txn_t *t, const store_role_assignment_t *
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         p, 8, NULL, NULL, NULL, err);
     if (rc == CASTOR_ECONFLICT) castor_err_set(err, rc, "The role assignment already exists.");
-    return rc;
+    return rbac_bump(t, rc, err);
 }
 
 #define RA_COLS                                                                                    \
@@ -136,7 +162,7 @@ int store_role_assignment_delete(store_txn_t *t, const char *id, castor_err *err
         store_exec(t, "DELETE FROM role_assignments WHERE id = ?", p, 1, NULL, NULL, &changes, err);
     if (rc < 0) return rc;
     if (!changes) return castor_err_set(err, CASTOR_ENOTFOUND, "no role assignment named %s", id);
-    return CASTOR_OK;
+    return rbac_bump(t, CASTOR_OK, err);
 }
 
 static int count_one(const store_row_t *row, void *ctx)
@@ -162,8 +188,9 @@ int store_role_assignment_count(store_txn_t *t, const char *scope, const char *r
 int store_role_assignment_delete_under(store_txn_t *t, const char *scope, castor_err *err)
 {
     store_param_t p[] = {SP_T(scope), SP_T(scope), SP_T(scope)};
-    return store_exec(t, "DELETE FROM role_assignments WHERE " UNDER_SCOPE, p, 3, NULL, NULL, NULL,
-                      err);
+    int rc = store_exec(t, "DELETE FROM role_assignments WHERE " UNDER_SCOPE, p, 3, NULL, NULL,
+                        NULL, err);
+    return rbac_bump(t, rc, err);
 }
 
 /* ---- resource groups ---- */
@@ -421,7 +448,7 @@ int store_role_definition_put(store_txn_t *t, const store_role_definition_t *d, 
                         p, 8, NULL, NULL, NULL, err);
     if (rc == CASTOR_ECONFLICT)
         castor_err_set(err, rc, "A role definition named '%s' exists already.", d->role_name);
-    return rc;
+    return rbac_bump(t, rc, err);
 }
 
 typedef struct rd_walk {
@@ -466,7 +493,7 @@ int store_role_definition_delete(store_txn_t *t, const char *id, castor_err *err
         store_exec(t, "DELETE FROM role_definitions WHERE id = ?", p, 1, NULL, NULL, &changes, err);
     if (rc < 0) return rc;
     if (!changes) return castor_err_set(err, CASTOR_ENOTFOUND, "no role definition %s", id);
-    return CASTOR_OK;
+    return rbac_bump(t, CASTOR_OK, err);
 }
 
 /* ---- long-running operations ---- */

@@ -148,4 +148,8 @@ int store_arm_operation_create(store_txn_t *t, const store_arm_operation_t *op, 
 int store_arm_operation_get(store_txn_t *t, const char *id, store_arm_operation_t *out,
                             castor_err *err);
 
+/* How many times role assignments or definitions have changed (0 before the first change):
+ * a node whose RBAC snapshot was built at another count rebuilds it (store_shared). */
+int store_rbac_generation(store_txn_t *t, int64_t *gen_out, castor_err *err);
+
 #endif
