@@ -238,7 +238,7 @@ try {
   // wrk's own figure, read until it exits.
   const sampler = setInterval(() => {
     const v = wrkPid ? Object.values(cpuByThread(wrkPid)).reduce((x, y) => x + y, 0) : 0;
-    if (v) wrkCpu = v;
+    if (v > wrkCpu) wrkCpu = v; /* an exiting wrk has fewer threads left to count */
   }, 250);
   const b = await wrkPatch(c, tok, (pid) => { wrkPid = pid; });
   const t1 = nowMs();
