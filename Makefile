@@ -77,7 +77,7 @@ fuzz: deps
 
 # Every test: the format check, unit and integration on the normal build and on the sanitizer
 # build, the Release build, and the fuzz targets briefly.
-check: format-check unit integration unit-asan integration-asan build-release fuzz
+check: format-check unit integration integration-pg unit-asan integration-asan build-release fuzz
 	@echo "make check: all test suites passed"
 
 bench: build
