@@ -616,6 +616,7 @@ static route_t *route_new(ev_dispatch_t *d, snapshot_t *s, json_t *jr, json_t *e
                             "the data folder's path is too long for event delivery's folders");
     r->read_pos = r->saved_cursor = json_integer_value(json_object_get(jr, "cursor"));
     const char *filter = json_string_value(json_object_get(jr, "filter"));
+    if (!filter) filter = "false"; /* the column is NOT NULL; a missing one sends nothing */
     if (rc == 0) rc = ev_filter_compile(filter, strlen(filter), &r->filter, err);
     r->match_all = is_true(filter);
     if (rc == 0) rc = parse_ep(ep, &r->ep, err);
@@ -848,9 +849,27 @@ static void trim(ev_dispatch_t *d)
         log_json(LOG_WARN, "trimming the outbox failed", json_pack("{s:s}", "error", err.message));
 }
 
+/* A process alone on its store takes over a dead predecessor's leases at once instead of
+ * waiting up to a lease's length after a crash. */
+static void take_stale_leases(ev_dispatch_t *d)
+{
+    store_txn_t *t = NULL;
+    castor_err err = {0};
+    int rc = store_begin(d->cfg.store, STORE_WRITE, &t, &err);
+    if (rc == 0) rc = store_route_release_others(t, d->node_id, &err);
+    if (rc == 0)
+        rc = store_commit(t, &err);
+    else
+        store_rollback(t);
+    if (rc < 0)
+        log_json(LOG_WARN, "freeing stale route leases failed",
+                 json_pack("{s:s}", "error", err.message));
+}
+
 static void *dispatch_main(void *arg)
 {
     ev_dispatch_t *d = arg;
+    if (d->cfg.exclusive) take_stale_leases(d);
     int64_t next_refresh = 0, next_save = 0, next_trim = 0;
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {

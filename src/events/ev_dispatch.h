@@ -30,6 +30,8 @@ typedef struct ev_dispatch_config {
     int64_t lease_ms;      /* how long a lease lasts unrenewed (default 10 s) */
     int64_t refresh_ms;    /* how often routes and endpoints are re-read (default 500 ms) */
     int64_t retention_ms;  /* events stay in the outbox at least this long (default 0) */
+    int exclusive;         /* no other process can use the store (SQLite locks its data folder):
+                            * leases held by other names are a dead predecessor's, taken at once */
 } ev_dispatch_config_t;
 
 typedef struct ev_dispatch ev_dispatch_t;

@@ -210,6 +210,7 @@ int serve_main(int argc, char **argv)
         .retry_max_ms = (int64_t)app.cfg.event_retry_max_s * 1000,
         .ttl_cap_ms = (int64_t)app.cfg.event_ttl_cap_s * 1000,
         .retention_ms = (int64_t)app.cfg.outbox_retention_s * 1000,
+        .exclusive = strcmp(store_engine_name(app.store), "sqlite") == 0,
     };
     if (ev_dispatch_start(&ecfg, &app.events, &err) < 0) {
         exit_code = serve_fail("event dispatcher", &err);

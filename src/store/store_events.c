@@ -167,6 +167,15 @@ int store_route_lease(store_txn_t *t, const char *instance, const char *id, cons
     return rc;
 }
 
+int store_route_release_others(store_txn_t *t, const char *owner, castor_err *err)
+{
+    store_param_t p[] = {SP_T(owner)};
+    return store_exec(t,
+                      "UPDATE event_routes SET lease_owner = NULL, lease_until = 0 "
+                      "WHERE lease_owner IS NOT NULL AND lease_owner <> ?",
+                      p, 1, NULL, NULL, NULL, err);
+}
+
 int store_route_release(store_txn_t *t, const char *instance, const char *id, const char *owner,
                         castor_err *err)
 {

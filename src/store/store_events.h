@@ -51,6 +51,9 @@ int store_route_count_for_endpoint(store_txn_t *t, const char *instance, const c
  * expired (lease_until < now) or already owner's. *got is 1 when owner holds it now. */
 int store_route_lease(store_txn_t *t, const char *instance, const char *id, const char *owner,
                       int64_t now_ms, int64_t lease_until, int *got, castor_err *err);
+/* Frees every lease not held by owner (a process that alone uses the store, at start: whoever
+ * held them is dead). */
+int store_route_release_others(store_txn_t *t, const char *owner, castor_err *err);
 /* Gives the lease up (at stop), so another process need not wait for it to run out. */
 int store_route_release(store_txn_t *t, const char *instance, const char *id, const char *owner,
                         castor_err *err);

@@ -293,7 +293,14 @@ static void write_events(fixture_t *f, int from, int n, int twins)
     }
 }
 
+static ev_dispatch_t *start_ex(fixture_t *f, const char *node, int64_t ttl_cap_ms, int exclusive);
+
 static ev_dispatch_t *start(fixture_t *f, const char *node, int64_t ttl_cap_ms)
+{
+    return start_ex(f, node, ttl_cap_ms, 0);
+}
+
+static ev_dispatch_t *start_ex(fixture_t *f, const char *node, int64_t ttl_cap_ms, int exclusive)
 {
     ev_dispatch_config_t cfg = {
         .store = f->store,
@@ -305,6 +312,7 @@ static ev_dispatch_t *start(fixture_t *f, const char *node, int64_t ttl_cap_ms)
         .ttl_cap_ms = ttl_cap_ms,
         .lease_ms = 2000,
         .refresh_ms = 50,
+        .exclusive = exclusive,
     };
     ev_dispatch_t *d = NULL;
     castor_err err;
@@ -617,6 +625,33 @@ static void outbox_is_trimmed_once_delivered(void **state)
     rx_stop(rx);
 }
 
+/* A crash leaves its lease behind. Sharing the store, a new process waits for it to run out;
+ * alone on it (SQLite), it takes the lease at once. */
+static void a_lone_process_takes_a_dead_predecessors_lease(void **state)
+{
+    fixture_t *f = *state;
+    receiver_t *rx = rx_start(0);
+    put_webhook(f, "hook", rx->port, NULL);
+    put_route(f, "all", "hook", "true");
+    castor_err err;
+    store_txn_t *t;
+    int got = 0;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_route_lease(t, f->inst, "all", "dead-node", 0, INT64_MAX, &got, &err),
+                     0);
+    assert_true(got);
+    assert_int_equal(store_commit(t, &err), 0);
+    write_events(f, 0, 10, 2);
+    ev_dispatch_t *shared = start(f, "node-a", 0);
+    usleep(700000);
+    assert_int_equal(rx_count(rx), 0); /* the lease is someone else's, for all it knows */
+    ev_dispatch_stop(shared);
+    ev_dispatch_t *alone = start_ex(f, "node-b", 0, 1);
+    assert_true(rx_wait(rx, 10));
+    ev_dispatch_stop(alone);
+    rx_stop(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +660,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(dead_letters_what_cannot_be_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(one_dispatcher_per_route, setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_is_trimmed_once_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_lone_process_takes_a_dead_predecessors_lease, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
