@@ -303,7 +303,7 @@ static void *lane_main(void *arg)
                                        r->failing));
                     r->failing = 0;
                 }
-            } else {
+            } else if (rcs[i] < 0) {
                 r->d_failed++;
                 note_error(r, errs[i].message);
                 if (r->failing++ == 0)
@@ -317,7 +317,8 @@ static void *lane_main(void *arg)
                 r->queued--;
                 item_free(it);
             } else {
-                it->next_try_ms = now + backoff_ms(r->cfg, it->attempts);
+                /* Not sent (EV_SINK_NOT_SENT) is no attempt: it goes again when due. */
+                if (rcs[i] < 0) it->next_try_ms = now + backoff_ms(r->cfg, it->attempts);
                 *link = it;
                 link = &it->next;
                 last_kept = it;

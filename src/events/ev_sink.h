@@ -40,9 +40,13 @@ int ev_sink_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, ev_sink_t **
 int ev_sink_send(ev_sink_t *s, const ev_delivery_t *d, int *retryable, castor_err *err);
 /* The most events one ev_sink_send_many takes. */
 #define EV_SINK_BATCH_MAX 32
+/* What rc[i] of ev_sink_send_many is for an event the sink did not try: an earlier one of the
+ * batch showed the endpoint failing (not a delivery attempt). */
+#define EV_SINK_NOT_SENT 1
 /* Sends n (1..EV_SINK_BATCH_MAX) events at once. No two may be about the same twin: their
  * outcomes are independent and their arrival order is not kept. rc[i] is 0 once event i was
- * acknowledged, else errs[i] says why and retryable[i] is as for ev_sink_send. */
+ * acknowledged, EV_SINK_NOT_SENT, or negative: then errs[i] says why and retryable[i] is as
+ * for ev_sink_send. */
 void ev_sink_send_many(ev_sink_t *s, const ev_delivery_t *d, int n, int *rc, int *retryable,
                        castor_err *errs);
 void ev_sink_close(ev_sink_t *s);

@@ -138,8 +138,16 @@ static void webhook_send_many(void *state, const ev_delivery_t *d, int n, int *r
             rc[i] = castor_err_set(&errs[i], CASTOR_ENOMEM, "out of memory making a request");
         return;
     }
-    int next = 0, busy = 0;
+    int next = 0, busy = 0, broken = 0; /* broken: a POST failed in transport */
     while (next < n || busy > 0) {
+        /* A receiver that does not answer would cost a timeout for every POST left: those
+         * are not sent (they go with the lane's next batch), so a batch takes about one
+         * timeout, as a single event does. */
+        if (broken) {
+            for (; next < n; next++)
+                rc[next] = EV_SINK_NOT_SENT;
+            if (busy == 0) break;
+        }
         /* Keep every handle busy while events remain. */
         for (int k = 0; k < WEBHOOK_PARALLEL && next < n; k++) {
             if (on_slot[k] >= 0) continue;
@@ -165,6 +173,7 @@ static void webhook_send_many(void *state, const ev_delivery_t *d, int n, int *r
             on_slot[k] = -1;
             busy--;
             rc[i] = request_result(w, k, cc, &retryable[i], &errs[i]);
+            if (cc != CURLE_OK) broken = 1;
         }
         /* Every request has its own timeout, so this ends. */
         if (busy > 0 && mc == CURLM_OK) mc = curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
