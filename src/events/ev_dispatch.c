@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,8 @@ struct ev_dispatch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop, poked;
+    int woken;           /* a write came in: read the outbox now (mu) */
+    atomic_int sleeping; /* the dispatcher waits for work: writers wake it */
     route_t *routes;
 };
 
@@ -921,11 +924,14 @@ static void *dispatch_main(void *arg)
             next_trim = now + TRIM_EVERY_MS;
         }
         pthread_mutex_lock(&d->mu);
-        if (!more && !d->stop && !d->poked) {
+        if (!more && !d->stop && !d->poked && !d->woken) {
             struct timespec ts;
             deadline_ts(&ts, wall_ms() + IDLE_WAIT_MS);
+            atomic_store(&d->sleeping, 1);
             pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+            atomic_store(&d->sleeping, 0);
         }
+        d->woken = 0;
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
@@ -961,6 +967,17 @@ int ev_dispatch_start(const ev_dispatch_config_t *cfg, ev_dispatch_t **out, cast
     pthread_setname_np(d->thread, "castor-events");
     *out = d;
     return CASTOR_OK;
+}
+
+void ev_dispatch_wake(ev_dispatch_t *d)
+{
+    /* Only a sleeping dispatcher needs the signal: a busy one reads again at once anyway. A
+     * write that slips in as it goes to sleep waits for the idle poll (IDLE_WAIT_MS) at worst. */
+    if (!d || !atomic_load_explicit(&d->sleeping, memory_order_relaxed)) return;
+    pthread_mutex_lock(&d->mu);
+    d->woken = 1;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
 }
 
 void ev_dispatch_poke(ev_dispatch_t *d)

@@ -41,6 +41,10 @@ int ev_dispatch_start(const ev_dispatch_config_t *cfg, ev_dispatch_t **out, cast
 /* Asks for routes to be re-read now (a route or endpoint changed in this process). Safe from
  * any thread, and on NULL. */
 void ev_dispatch_poke(ev_dispatch_t *d);
+/* Says that a write committed (its event is in the outbox): a dispatcher idle between polls
+ * reads at once instead of at its next poll, so delivery latency is not the poll interval.
+ * Cheap when the dispatcher is busy; safe from any thread, and on NULL. */
+void ev_dispatch_wake(ev_dispatch_t *d);
 /* Stops delivering: events in flight finish or time out, progress is saved, leases are given
  * up. Safe on NULL. */
 void ev_dispatch_stop(ev_dispatch_t *d);

@@ -5,6 +5,7 @@
 
 #include "core/ids.h"
 #include "core/json.h"
+#include "events/ev_dispatch.h"
 #include "store/store_models.h"
 #include "store/store_twins.h"
 #include "twins/models_api.h"
@@ -325,10 +326,16 @@ int twins_end(twins_ctx_t *ctx, store_txn_t *t, int rc, castor_err *err)
         return rc;
     }
     http_request_t *req = ctx->req;
-    if (!req->can_defer || req->deferred.obj) return store_commit(t, err);
-    store_pending_t *p = NULL;
-    rc = store_commit_deferred(t, &p, err);
-    if (rc == 0 && p) req->deferred = (http_deferred_t){p, pending_notify, pending_finish};
+    const twins_deps_t *deps = twins_deps(req);
+    if (!req->can_defer || req->deferred.obj) {
+        rc = store_commit(t, err);
+    } else {
+        store_pending_t *p = NULL;
+        rc = store_commit_deferred(t, &p, err);
+        if (rc == 0 && p) req->deferred = (http_deferred_t){p, pending_notify, pending_finish};
+    }
+    /* Every twin-graph write leaves an event; the dispatcher sends it once it is on disk. */
+    if (rc == 0 && deps) ev_dispatch_wake(deps->events);
     return rc;
 }
 
