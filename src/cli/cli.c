@@ -304,8 +304,9 @@ static void help_level(FILE *f, const cli_group_t *g, const char *path)
             if (nseen < 128) seen[nseen++] = word;
             if (!printed) fputs(pass ? "\nCommands:\n" : "\nSubgroups:\n", f);
             printed = 1;
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s %.*s", path, (int)wlen, word);
+            char sub[1024];
+            int sn = snprintf(sub, sizeof sub, "%s %.*s", path, (int)wlen, word);
+            if (sn < 0 || (size_t)sn >= sizeof sub) continue; /* no command path is that long */
             fprintf(f, "    %-22.*s : %s\n", (int)wlen, word, topic_summary(g, sub));
         }
     }
@@ -434,8 +435,9 @@ int cli_run(const cli_group_t *const *groups, int argc, char **argv, FILE *out, 
         int k = 0;
         for (; k < nwords; k++) {
             char next[512];
-            snprintf(next, sizeof next, "%s%s%s", level, k ? " " : "", argv[1 + k]);
-            if (!level_exists(g, next)) break;
+            int nn = snprintf(next, sizeof next, "%s%s%s", level, k ? " " : "", argv[1 + k]);
+            /* Words too long to be a level are not one: said below like any unknown word. */
+            if (nn < 0 || (size_t)nn >= sizeof next || !level_exists(g, next)) break;
             snprintf(level, sizeof level, "%s", next);
         }
         if (k < nwords) {
