@@ -16,6 +16,7 @@
 #include "store/store_endpoints.h"
 #include "store/store_events.h"
 #include "store/store_twins.h"
+#include "test_seed.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>
@@ -190,37 +191,9 @@ static int setup(void **state)
     if (store_open(url, 8, &f->store, &err) < 0) return -1;
     store_txn_t *t;
     assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    store_tenant_t tenant = {.created = 1};
-    ids_guid(tenant.id);
-    snprintf(tenant.domain, sizeof tenant.domain, "t.test");
-    assert_int_equal(store_tenant_create(t, &tenant, &err), 0);
-    store_subscription_t sub = {.created = 1};
-    ids_guid(sub.id);
-    snprintf(sub.tenant_id, sizeof sub.tenant_id, "%s", tenant.id);
-    snprintf(sub.state, sizeof sub.state, "Enabled");
-    assert_int_equal(store_subscription_create(t, &sub, &err), 0);
-    store_resource_group_t *rg = calloc(1, sizeof *rg);
-    snprintf(rg->subscription_id, sizeof rg->subscription_id, "%s", sub.id);
-    snprintf(rg->name, sizeof rg->name, "rg");
-    snprintf(rg->location, sizeof rg->location, "local");
-    snprintf(rg->tags, sizeof rg->tags, "{}");
-    int created;
-    assert_int_equal(store_resource_group_put(t, rg, &created, &err), 0);
-    free(rg);
-    store_dt_instance_t *inst = calloc(1, sizeof *inst);
-    ids_guid(inst->id);
-    snprintf(inst->name, sizeof inst->name, "dt1");
-    snprintf(inst->subscription_id, sizeof inst->subscription_id, "%s", sub.id);
-    snprintf(inst->resource_group, sizeof inst->resource_group, "rg");
-    snprintf(inst->location, sizeof inst->location, "local");
-    snprintf(inst->tags, sizeof inst->tags, "{}");
-    snprintf(inst->public_network_access, sizeof inst->public_network_access, "Enabled");
-    snprintf(inst->provisioning_state, sizeof inst->provisioning_state, "Succeeded");
-    snprintf(inst->created_by, sizeof inst->created_by, "x");
-    inst->created = inst->updated = 1;
-    assert_int_equal(store_dt_instance_create(t, inst, &err), 0);
-    snprintf(f->inst, sizeof f->inst, "%s", inst->id);
-    free(inst);
+    char sub[STORE_ID_MAX];
+    test_seed_subscription(t, sub);
+    test_seed_instance(t, sub, "dt1", f->inst);
     assert_int_equal(store_commit(t, &err), 0);
     *state = f;
     return 0;
