@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Events queued per route before the dispatcher stops reading ahead for it. */
 #define ROUTE_QUEUE_MAX 4096
@@ -217,10 +219,22 @@ static int take_batch(lane_t *lane, int64_t now, item_t **batch)
     return n;
 }
 
+/* Lowers the calling thread's CPU priority (Linux: niceness is per thread). Acknowledging a
+ * write is what a client waits for; its event may wait in the outbox while every core is busy,
+ * and is delivered as soon as one is free. A thread may always become nicer, so this fails
+ * only on systems without per-thread niceness, where delivery keeps the writers' priority. */
+static void lower_priority(int nice)
+{
+    if (nice > 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), nice) != 0)
+        log_json(LOG_DEBUG, "event delivery keeps the writers' CPU priority",
+                 json_pack("{s:s}", "error", strerror(errno)));
+}
+
 static void *lane_main(void *arg)
 {
     lane_t *lane = arg;
     route_t *r = lane->route;
+    lower_priority(r->cfg->nice);
     ev_sink_t *sink = NULL, *dl_sink = NULL;
     char cid[160];
     snprintf(cid, sizeof cid, "%s-%u", r->ep.client_id ? r->ep.client_id : r->node_id, lane->index);
@@ -873,6 +887,7 @@ static void take_stale_leases(ev_dispatch_t *d)
 static void *dispatch_main(void *arg)
 {
     ev_dispatch_t *d = arg;
+    lower_priority(d->cfg.nice);
     if (d->cfg.exclusive) take_stale_leases(d);
     int64_t next_refresh = 0, next_save = 0, next_trim = 0;
     pthread_mutex_lock(&d->mu);

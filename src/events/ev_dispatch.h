@@ -24,6 +24,9 @@ typedef struct ev_dispatch_config {
     const char *data_dir;  /* dead letters go to <data_dir>/deadletter, CA bundles to .../events */
     const char *node_id;   /* this process's name in leases; unique among the processes */
     unsigned lanes;        /* per route, 1..EV_LANES_MAX (default 4) */
+    int nice;              /* 1..19: the delivery threads run this much nicer than the writers,
+                            * so a write burst is not slowed by delivering its events (they
+                            * wait in the outbox); 0: same priority */
     int64_t retry_base_ms; /* first retry after about this long (default 250) */
     int64_t retry_max_ms;  /* retries back off up to this (default 10 s) */
     int64_t ttl_cap_ms;    /* 0, or an upper bound on every endpoint's event TTL (tests) */

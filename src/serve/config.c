@@ -41,6 +41,9 @@ const char *serve_config_usage(void)
            "  --event-lanes N      events of one route sent in parallel, by twin (1-16, default "
            "4);\n"
            "                       one twin's events always arrive in order\n"
+           "  --event-nice N       CPU niceness of event delivery (0-19, default 10): when writes\n"
+           "                       use every core, they go first and delivery catches up after;\n"
+           "                       0 delivers at the writers' priority\n"
            "  --event-retry-max DURATION\n"
            "                       longest wait between delivery retries (default 10s)\n"
            "  --event-ttl-cap DURATION\n"
@@ -219,6 +222,16 @@ static int set_event_lanes(serve_config_t *c, const char *f, const char *v, cast
     return CASTOR_OK;
 }
 
+static int set_event_nice(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!v[0] || *end || n < 0 || n > 19)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a whole number from 0 to 19", f, v);
+    c->event_nice = (int)n;
+    return CASTOR_OK;
+}
+
 static int set_device_ttl(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
     char *end;
@@ -244,6 +257,7 @@ static const option_def_t options[] = {
     {"--device-code-lifetime", "CASTOR_DEVICE_CODE_LIFETIME", set_device_ttl},
     {"--token-reuse", "CASTOR_TOKEN_REUSE", set_token_reuse},
     {"--event-lanes", "CASTOR_EVENT_LANES", set_event_lanes},
+    {"--event-nice", "CASTOR_EVENT_NICE", set_event_nice},
     {"--event-retry-max", "CASTOR_EVENT_RETRY_MAX", set_event_retry_max},
     {"--event-ttl-cap", "CASTOR_EVENT_TTL_CAP", set_event_ttl_cap},
     {"--outbox-retention", "CASTOR_OUTBOX_RETENTION", set_outbox_retention},
@@ -258,6 +272,7 @@ int serve_config_parse(int argc, char **argv, serve_config_t *cfg, castor_err *e
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
     cfg->log_level = LOG_INFO;
     cfg->idle_timeout_s = CASTOR_HTTP_TIMEOUT_S;
+    cfg->event_nice = 10;
     const char *compat = getenv("CASTOR_COMPAT_EMPTY_403");
     cfg->compat_empty_403 = compat && (strcmp(compat, "1") == 0 || strcmp(compat, "true") == 0);
     for (size_t i = 0; i < NOPTIONS; i++) {

@@ -26,6 +26,7 @@ typedef struct serve_config {
     unsigned token_reuse_s;        /* --token-reuse: reuse app-only tokens this long (0 off) */
     unsigned event_lanes;          /* --event-lanes: parallel deliveries per route (default 4) */
     unsigned event_retry_max_s;    /* --event-retry-max: longest wait between retries (10 s) */
+    int event_nice;                /* --event-nice: delivery threads' CPU niceness (10) */
     unsigned event_ttl_cap_s;      /* --event-ttl-cap: 0, or a cap on every endpoint's TTL */
     unsigned outbox_retention_s;   /* --outbox-retention: keep delivered events this long */
     int help;                      /* --help was given */

@@ -207,6 +207,7 @@ int serve_main(int argc, char **argv)
         .data_dir = app.cfg.data_dir,
         .node_id = node_id,
         .lanes = app.cfg.event_lanes,
+        .nice = app.cfg.event_nice,
         .retry_max_ms = (int64_t)app.cfg.event_retry_max_s * 1000,
         .ttl_cap_ms = (int64_t)app.cfg.event_ttl_cap_s * 1000,
         .retention_ms = (int64_t)app.cfg.outbox_retention_s * 1000,

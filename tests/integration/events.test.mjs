@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startCastor, stopCastor } from './lib/castor.js';
 import { userToken, ARM_SCOPE, arm, scopes } from './lib/azure.js';
@@ -154,6 +155,19 @@ test("an endpoint's GET shows what its routes delivered (castor's delivery figur
   assert.match(d.lastDeliveredTime, /^\d{4}-/);
   const list = (await arm(c, armTok, 'GET', `${scopes(c).instance(INST)}/endpoints`)).json.value;
   assert.ok(list.every((e) => typeof e.properties.delivery.delivered === 'number'));
+});
+
+test('delivery runs nicer than the writers (--event-nice, 10 by default): writes go first', () => {
+  // /proc/<pid>/task/<tid>/stat: field 19 is the thread's niceness.
+  const nice = {};
+  for (const tid of readdirSync(`/proc/${c.child.pid}/task`)) {
+    const st = readFileSync(`/proc/${c.child.pid}/task/${tid}/stat`, 'latin1');
+    const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+    (nice[name] ??= new Set()).add(Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  assert.deepEqual([...nice['castor-lane']], [10], JSON.stringify(Object.fromEntries(Object.entries(nice).map(([k, v]) => [k, [...v]]))));
+  assert.deepEqual([...nice['castor-events']], [10]);
+  assert.deepEqual([...nice['MHD-worker']], [0]);
 });
 
 // Each row: a filter and, as a predicate over the delivered CloudEvent, what it must pass. The

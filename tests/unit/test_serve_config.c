@@ -16,7 +16,7 @@ static void clear_env(void)
     const char *vars[] = {"CASTOR_DATA",      "CASTOR_LISTEN",       "CASTOR_PUBLIC_URL",
                           "CASTOR_LOG_LEVEL", "CASTOR_TLS_CERT",     "CASTOR_TLS_KEY",
                           "CASTOR_THREADS",   "CASTOR_IDLE_TIMEOUT", "CASTOR_TOKEN_REUSE",
-                          "CASTOR_STORE"};
+                          "CASTOR_STORE",     "CASTOR_EVENT_NICE"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
 }
@@ -34,6 +34,7 @@ static void defaults(void **state)
     assert_string_equal(c.public_url, "");
     assert_string_equal(c.store, ""); /* SQLite in the data folder */
     assert_int_equal(c.log_level, LOG_INFO);
+    assert_int_equal(c.event_nice, 10); /* writes first when every core is busy */
     serve_config_finish(&c, 8443);
     assert_string_equal(c.public_url, "https://localhost:8443");
     char host[64];
@@ -75,6 +76,12 @@ static void flags_win_over_environment(void **state)
     char *argv4[] = {"serve", "--store", "sqlite"}; /* back to the default */
     assert_int_equal(serve_config_parse(3, argv4, &c, &err), 0);
     assert_string_equal(c.store, "");
+    setenv("CASTOR_EVENT_NICE", "5", 1);
+    assert_int_equal(serve_config_parse(1, argv2, &c, &err), 0);
+    assert_int_equal(c.event_nice, 5);
+    char *argv5[] = {"serve", "--event-nice", "0"}; /* 0: delivery at the writers' priority */
+    assert_int_equal(serve_config_parse(3, argv5, &c, &err), 0);
+    assert_int_equal(c.event_nice, 0);
     clear_env();
 }
 
@@ -98,6 +105,8 @@ static void bad_input_is_named(void **state)
         {3, {"serve", "--token-reuse", "3001"}, "from 0 (off) to 3000"},
         {3, {"serve", "--token-reuse", "-1"}, "from 0 (off) to 3000"},
         {3, {"serve", "--store", "mysql://x"}, "use sqlite, sqlite:PATH or postgres://"},
+        {3, {"serve", "--event-nice", "20"}, "from 0 to 19"},
+        {3, {"serve", "--event-nice", "-1"}, "from 0 to 19"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         serve_config_t c;
