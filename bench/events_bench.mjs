@@ -1,14 +1,15 @@
 // events_bench.mjs — event delivery end to end: PATCH throughput with no route and with two
 // routes (filter true) to a real HTTPS webhook and a real mosquitto broker read by mosquitto_sub,
 // the events/s each receiver gets, and the latency from the write to its receipt (p50/p99),
-// under full load and at ADT's 1,000 patches/s. Next to ADT's limits; ADT documents no event
+// under full load, with writes paced at EVENTS_RATE, and at ADT's 1,000 patches/s. Next to ADT's limits; ADT documents no event
 // throughput or latency. Prints figures; never fails on time.
 // Usage: node bench/events_bench.mjs path/to/castor [duration]
 //   TWINS (default 10000) twins; BENCH_THREADS castor threads (default 4 per core);
-//   BENCH_LANES passes --event-lanes; PACED_RATE (1000) and PACED_SECONDS (5) for the paced run.
+//   BENCH_LANES passes --event-lanes; BENCH_NICE passes --event-nice; EVENTS_RATE (5000) paces
+//   the sustained run; PACED_RATE (1000) the latency run; PACED_SECONDS (5) is each one's length.
 // Latency is measured from the event's `time` attribute, which castor sets when it writes the
 // change (a little before the write is acknowledged), to the receipt on the same clock: the
-// webhook's request end (node), mosquitto_sub's own receive stamp (%U).
+// webhook sink's request end, mosquitto_sub's own receive stamp (%U).
 import { spawn, execFileSync } from 'node:child_process';
 import https from 'node:https';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ const duration = process.argv[3] || process.env.BENCH_DURATION || '10s';
 const TWINS = Number(process.env.TWINS || 10000);
 const PACED_RATE = Number(process.env.PACED_RATE || 1000);
 const PACED_SECONDS = Number(process.env.PACED_SECONDS || 5);
+const EVENTS_RATE = Number(process.env.EVENTS_RATE || 5000);
 const { startCastor, stopCastor, tempDir } = await import('../tests/integration/lib/castor.js');
 const az = await import('../tests/integration/lib/azure.js');
 const { freePort, selfSigned, until } = await import('../tests/integration/lib/events.js');
@@ -49,21 +51,39 @@ function recorder() {
   return rec;
 }
 
-// The webhook: node's https server doing the least it can (no JSON parse).
+// The webhook: bench/webhook_sink.c (libmicrohttpd + GnuTLS, one thread), built here; it prints
+// "<event time> <receipt time>" per POST. A C receiver keeps the bench's own share of the two
+// cores small (a node https receiver cost about a third of a core at 5,000 events/s).
 async function startWebhook() {
   const tls = selfSigned();
+  const dir = tempDir('castor-bench-hook-');
+  const bin = join(dir, 'webhook_sink');
+  const mhd = execFileSync('pkg-config', ['--cflags', '--libs', 'libmicrohttpd']).toString().trim().split(/\s+/);
+  execFileSync('cc', ['-O2', '-std=c11', '-D_GNU_SOURCE', join(here, 'webhook_sink.c'), ...mhd, '-lpthread', '-o', bin], { stdio: 'inherit' });
+  writeFileSync(join(dir, 'cert.pem'), tls.cert);
+  writeFileSync(join(dir, 'key.pem'), tls.key);
+  const port = await freePort();
+  const sink = spawn(bin, [String(port), join(dir, 'cert.pem'), join(dir, 'key.pem')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const rec = recorder();
-  const server = https.createServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 60000 }, (req, res) => {
-    const parts = [];
-    req.on('data', (d) => parts.push(d));
-    req.on('end', () => {
-      rec.add(eventTime(Buffer.concat(parts).toString('latin1')), nowMs());
-      res.writeHead(200, { 'content-length': 0 });
-      res.end();
-    });
+  let listening = false, buf = '';
+  sink.stdout.setEncoding('latin1');
+  sink.stdout.on('data', (d) => {
+    buf += d;
+    let i, from = 0;
+    while ((i = buf.indexOf('\n', from)) >= 0) {
+      const line = buf.slice(from, i);
+      from = i + 1;
+      const sp = line.indexOf(' ');
+      if (sp > 0) rec.add(Number(line.slice(0, sp)), Number(line.slice(sp + 1)));
+      else if (line === 'listening') listening = true;
+    }
+    buf = buf.slice(from);
   });
-  const port = await new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port)));
-  return { rec, tls, url: `https://127.0.0.1:${port}/events`, close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) };
+  if (!(await until(() => listening, 10000, 20))) throw new Error('webhook_sink did not start');
+  return {
+    rec, tls, url: `https://127.0.0.1:${port}/events`, pid: sink.pid,
+    close: async () => { sink.kill('SIGTERM'); await new Promise((r) => sink.on('exit', r)); },
+  };
 }
 
 // mosquitto on a free loopback port, read by mosquitto_sub at QoS 1, which stamps each message.
@@ -114,10 +134,11 @@ async function startMqtt() {
 }
 
 // wrk PATCHing random twins, run without blocking this process (the receivers live here).
-function wrkPatch(c, tok, onStart) {
+function wrkPatch(c, tok, onStart, rate = 0, secs = duration) {
   return new Promise((res, rej) => {
-    const w = spawn('wrk', ['-t2', '-c64', `-d${duration}`, '--latency', '-s', join(here, 'twins_bench.lua'), c.url], {
-      env: { ...process.env, MODE: 'patch', TWINS: String(TWINS), PREFIX: '/dt/bench', TOKEN: tok }, stdio: ['ignore', 'pipe', 'inherit'],
+    const w = spawn('wrk', ['-t2', '-c64', `-d${secs}`, '--latency', '-s', join(here, 'twins_bench.lua'), c.url], {
+      env: { ...process.env, MODE: 'patch', TWINS: String(TWINS), PREFIX: '/dt/bench', TOKEN: tok, RATE: String(rate), WRK_THREADS: '2' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (onStart) onStart(w.pid);
     let out = '';
@@ -158,6 +179,7 @@ const ms = (x) => (Number.isNaN(x) ? '     n/a' : `${x.toFixed(1).padStart(6)} m
 const threads = process.env.BENCH_THREADS || String(4 * Number(cores));
 const args = ['--log-level', 'warn', '--threads', threads];
 if (process.env.BENCH_LANES) args.push('--event-lanes', process.env.BENCH_LANES);
+if (process.env.BENCH_NICE) args.push('--event-nice', process.env.BENCH_NICE);
 const c = await startCastor({ args, env: { CASTOR_OUTBOX_RETENTION: '0s' } });
 let hook, mq, agent;
 try {
@@ -191,7 +213,7 @@ try {
   hook = await startWebhook();
   mq = await startMqtt();
   const lanes = process.env.BENCH_LANES || '4 (default)';
-  console.log(`events: ${TWINS} twins, ${threads} castor threads, ${lanes} lanes per route; ${cores} cores shared by castor, wrk (2 threads, 64 connections), node (webhook, paced client) and mosquitto + mosquitto_sub`);
+  console.log(`events: ${TWINS} twins, ${threads} castor threads, ${lanes} lanes per route; ${cores} cores shared by castor, wrk (2 threads, 64 connections), the webhook sink (C), mosquitto + mosquitto_sub and node (the bench)`);
 
   // (a) PATCH with no route.
   const a = await wrkPatch(c, tok);
@@ -227,50 +249,64 @@ try {
   if (!(await until(() => hook.rec.lat.length >= WARM && mq.rec.lat.length >= WARM, 120000)))
     throw new Error(`routes never delivered the warm-up (webhook ${hook.rec.lat.length}, mqtt ${mq.rec.lat.length} of ${WARM})`);
 
-  // (b) PATCH with both routes, then everything written delivered.
-  const t0 = nowMs();
-  hook.rec.reset(t0);
-  mq.rec.reset(t0);
-  const others = () => ({ ...Object.fromEntries(Object.entries(mq.pids).map(([k, p]) => [k, Object.values(cpuByThread(p)).reduce((x, y) => x + y, 0)])),
-    'node (bench)': Object.values(cpuByThread(process.pid)).reduce((x, y) => x + y, 0) });
-  const cpu0 = { castor: cpuByThread(c.child.pid), others: others() };
-  let wrkCpu = 0, wrkPid = 0;
-  // wrk's own figure, read until it exits.
-  const sampler = setInterval(() => {
-    const v = wrkPid ? Object.values(cpuByThread(wrkPid)).reduce((x, y) => x + y, 0) : 0;
-    if (v > wrkCpu) wrkCpu = v; /* an exiting wrk has fewer threads left to count */
-  }, 250);
-  const b = await wrkPatch(c, tok, (pid) => { wrkPid = pid; });
-  const t1 = nowMs();
-  clearInterval(sampler);
-  const cpu1 = { castor: cpuByThread(c.child.pid), others: others() };
-  const atStop = [hook.rec.lat.length, mq.rec.lat.length];
-  // Drained when both have every acknowledged write, or nothing more came for 5 s.
-  let seen = -1, stall = nowMs();
-  await until(() => {
-    const n = hook.rec.lat.length + mq.rec.lat.length;
-    if (n !== seen) { seen = n; stall = nowMs(); }
-    return (hook.rec.lat.length >= b.ok && mq.rec.lat.length >= b.ok) || nowMs() - stall > 5000;
-  }, 600000, 100);
-  console.log(`${'PATCH twin, 2 routes (webhook + mqtt, true)'.padEnd(44)} ${b.rps.toFixed(0).padStart(7)} req/s   p99 ${b.p99.padStart(8)}   ${(b.rps / a.rps).toFixed(2)} of no route   non-2xx ${b.non2xx}`);
-  const secs = (t1 - t0) / 1000;
-  for (const [name, rx, stop] of [['webhook (HTTPS POST, node)', hook.rec, atStop[0]], ['mqtt (QoS 1, mosquitto_sub)', mq.rec, atStop[1]]]) {
-    const s = Float64Array.from(rx.lat).sort();
-    const rate = s.length / ((rx.last - t0) / 1000);
-    console.log(`  events at ${name.padEnd(31)} ${rate.toFixed(0).padStart(7)} ev/s   p50 ${ms(pct(s, 0.5))}   p99 ${ms(pct(s, 0.99))}   ` +
-      `${s.length}/${b.ok} writes (${(s.length / b.ok).toFixed(3)}), ${(stop / secs).toFixed(0)} ev/s while loaded, ${(b.ok - stop)} behind at its end`);
-  }
-
-  const cd = cpuDiff(cpu0.castor, cpu1.castor);
-  console.log(`  CPU while loaded (of one core): castor threads: ${cpuLine(cd, secs)}; ` +
-    `${cpuLine({ ...cpuDiff(cpu0.others, cpu1.others), wrk: wrkCpu }, secs)}`);
+  // (b) PATCH with both routes at full load, then everything written delivered.
+  const others = () => ({ ...Object.fromEntries(Object.entries({ ...mq.pids, webhook_sink: hook.pid })
+    .map(([k, p]) => [k, Object.values(cpuByThread(p)).reduce((x, y) => x + y, 0)])),
+  'node (bench)': Object.values(cpuByThread(process.pid)).reduce((x, y) => x + y, 0) });
+  const receivers = [['webhook (HTTPS POST)', hook.rec], ['mqtt (QoS 1, mosquitto_sub)', mq.rec]];
+  // A loaded run: wrk at `rate` (0: as fast as castor answers) for `secs`, then until both
+  // receivers have every acknowledged write (or nothing came for 5 s).
+  const loaded = async (rate, secs) => {
+    const t0 = nowMs();
+    hook.rec.reset(t0);
+    mq.rec.reset(t0);
+    const cpu0 = { castor: cpuByThread(c.child.pid), others: others() };
+    let wrkCpu = 0, wrkPid = 0;
+    const sampler = setInterval(() => { // wrk's own figure, read until it exits
+      const v = wrkPid ? Object.values(cpuByThread(wrkPid)).reduce((x, y) => x + y, 0) : 0;
+      if (v > wrkCpu) wrkCpu = v; /* an exiting wrk has fewer threads left to count */
+    }, 250);
+    const w = await wrkPatch(c, tok, (pid) => { wrkPid = pid; }, rate, secs);
+    const t1 = nowMs();
+    clearInterval(sampler);
+    const cpu1 = { castor: cpuByThread(c.child.pid), others: others() };
+    const atStop = [hook.rec.lat.length, mq.rec.lat.length];
+    let seen = -1, stall = nowMs();
+    await until(() => {
+      const n = hook.rec.lat.length + mq.rec.lat.length;
+      if (n !== seen) { seen = n; stall = nowMs(); }
+      return (hook.rec.lat.length >= w.ok && mq.rec.lat.length >= w.ok) || nowMs() - stall > 5000;
+    }, 600000, 100);
+    return { w, t0, t1, atStop, cpu: cpuDiff(cpu0.castor, cpu1.castor), otherCpu: { ...cpuDiff(cpu0.others, cpu1.others), wrk: wrkCpu } };
+  };
+  const perReceiver = (run) => {
+    const secs = (run.t1 - run.t0) / 1000;
+    receivers.forEach(([name, rx], k) => {
+      const s = Float64Array.from(rx.lat).sort();
+      const rate = s.length / ((rx.last - run.t0) / 1000);
+      console.log(`  events at ${name.padEnd(31)} ${rate.toFixed(0).padStart(7)} ev/s   p50 ${ms(pct(s, 0.5))}   p99 ${ms(pct(s, 0.99))}   ` +
+        `${s.length}/${run.w.ok} writes (${(s.length / run.w.ok).toFixed(3)}), ${(run.atStop[k] / secs).toFixed(0)} ev/s while loaded, ` +
+        `all in ${((rx.last - run.t0) / 1000).toFixed(1)} s`);
+    });
+  };
+  const b = await loaded(0, duration);
+  console.log(`${'PATCH twin, 2 routes (webhook + mqtt, true)'.padEnd(44)} ${b.w.rps.toFixed(0).padStart(7)} req/s   p99 ${b.w.p99.padStart(8)}   ${(b.w.rps / a.rps).toFixed(2)} of no route   non-2xx ${b.w.non2xx}`);
+  perReceiver(b);
+  const secs = (b.t1 - b.t0) / 1000;
+  console.log(`  CPU while loaded (of one core): castor threads: ${cpuLine(b.cpu, secs)}; ${cpuLine(b.otherCpu, secs)}`);
   // Per unit of work, which depends less on what else the machine runs than rates do.
-  const delivered = atStop[0] + atStop[1];
+  const delivered = b.atStop[0] + b.atStop[1];
   const us = (cpu, n) => (n > 0 ? `${(1e6 * cpu / n).toFixed(0)} µs` : 'n/a');
-  console.log(`  castor CPU per delivered event (castor-lane + castor-events): ${us((cd['castor-lane'] || 0) + (cd['castor-events'] || 0), delivered)}; ` +
-    `per PATCH (MHD-worker + castor-sync): ${us((cd['MHD-worker'] || 0) + (cd['castor-sync'] || 0), b.rps * secs)}`);
+  console.log(`  castor CPU per delivered event (castor-lane + castor-events): ${us((b.cpu['castor-lane'] || 0) + (b.cpu['castor-events'] || 0), delivered)}; ` +
+    `per PATCH (MHD-worker + castor-sync): ${us((b.cpu['MHD-worker'] || 0) + (b.cpu['castor-sync'] || 0), b.w.rps * secs)}`);
 
-  // (c) ADT's documented ceiling, paced: latency when delivery is not saturated.
+  // (c) Sustained: PATCH paced at EVENTS_RATE with both routes: is every event delivered as it
+  // is written, and how fast?
+  const e = await loaded(EVENTS_RATE, `${PACED_SECONDS}s`);
+  console.log(`${`PATCH twin, paced at ${EVENTS_RATE}/s, 2 routes (wrk)`.padEnd(44)} ${e.w.rps.toFixed(0).padStart(7)} req/s   p99 ${e.w.p99.padStart(8)}   non-2xx ${e.w.non2xx}`);
+  perReceiver(e);
+
+  // (d) ADT's documented ceiling, paced: latency when delivery is not saturated.
   const t2 = nowMs();
   hook.rec.reset(t2);
   mq.rec.reset(t2);

@@ -1,5 +1,8 @@
 -- twins_bench.lua — wrk requests for bench/twins_bench.mjs. MODE: get | patch | rel.
 -- Each wrk thread gets its own Lua state; ids are drawn at random from TWINS twins.
+-- RATE (requests/s in all, with WRK_THREADS threads) paces the requests: each thread hands out
+-- send times RATE/WRK_THREADS apart; a thread whose connections are all busy falls behind and
+-- does not catch up in a burst, so the rate reached is what castor kept up with.
 local mode = os.getenv("MODE")
 local n = tonumber(os.getenv("TWINS"))
 local prefix = os.getenv("PREFIX")
@@ -30,5 +33,28 @@ response = function(status, headers, body)
   if status >= 300 and not errored then
     errored = true
     io.stderr:write("status " .. status .. ": " .. body .. "\n")
+  end
+end
+
+local rate = tonumber(os.getenv("RATE") or "0")
+if rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef [[
+    struct bench_timespec { long tv_sec; long tv_nsec; };
+    int clock_gettime(int clock, struct bench_timespec *ts);
+  ]]
+  local ts = ffi.new("struct bench_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local step = tonumber(os.getenv("WRK_THREADS") or "1") * 1000 / rate
+  local slot = 0
+  delay = function()
+    local t = now_ms()
+    if slot < t then slot = t end
+    local wait = slot - t
+    slot = slot + step
+    return math.floor(wait)
   end
 end
