@@ -2,7 +2,11 @@
  * event, the CloudEvents JSON as the payload (structured mode), and an event counted done only
  * when the broker's PUBACK for it arrives. Each sink is its own client connection, driven by
  * the calling thread (mosquitto_loop). A batch's PUBLISHes all go out before the first PUBACK
- * is awaited (QoS 1 allows many in flight), so a batch costs about one round trip. */
+ * is awaited (QoS 1 allows many in flight), so a batch costs about one round trip.
+ *
+ * A batch that fails drops its client, not just the connection: libmosquitto would otherwise
+ * resend the batch's unacknowledged PUBLISHes itself on reconnect, on top of the dispatcher's
+ * retry of the same events, and every event of the batch would reach the broker once more. */
 #include "events/ev_sink_int.h"
 
 #include <mosquitto.h>
@@ -16,9 +20,13 @@
 #define MQTT_CONNECT_TIMEOUT_MS 5000
 
 typedef struct mqtt {
-    struct mosquitto *m;
+    struct mosquitto *m; /* NULL after a failure: made anew by the next send */
     char host[256];
     int port;
+    int tls;
+    char client_id[160];
+    char *username, *password;    /* copies, or NULL */
+    char ca_file[4096];           /* "" for the system's CAs */
     int connected;                /* CONNACK accepted and no disconnect since */
     int connect_rc;               /* the last CONNACK's code, -1 while waiting */
     int mids[EV_SINK_BATCH_MAX];  /* the batch in flight: its message ids, */
@@ -87,16 +95,54 @@ static int parse_uri(mqtt_t *q, const char *uri, int *tls, castor_err *err)
     return CASTOR_OK;
 }
 
+static void drop_client(mqtt_t *q)
+{
+    if (!q->m) return;
+    if (q->connected) mosquitto_disconnect(q->m);
+    mosquitto_destroy(q->m);
+    q->m = NULL;
+    q->connected = 0;
+}
+
 static void mqtt_close(void *state)
 {
     mqtt_t *q = state;
     if (!q) return;
-    if (q->m) {
-        if (q->connected) mosquitto_disconnect(q->m);
-        mosquitto_destroy(q->m);
-    }
+    drop_client(q);
     free(q->topic_tmpl);
+    free(q->username);
+    if (q->password) {
+        explicit_bzero(q->password, strlen(q->password));
+        free(q->password);
+    }
     free(q);
+}
+
+/* A fresh client with the sink's settings (no messages of an earlier client carried over). */
+static int client_new(mqtt_t *q, castor_err *err)
+{
+    q->m = mosquitto_new(q->client_id, true, q);
+    if (!q->m) return castor_err_set(err, CASTOR_ENOMEM, "out of memory opening an MQTT sink");
+    q->connected = 0;
+    mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    /* A whole batch in flight (libmosquitto's default holds back all but 20). */
+    mosquitto_int_option(q->m, MOSQ_OPT_SEND_MAXIMUM, EV_SINK_BATCH_MAX);
+    /* Back-to-back PUBLISHes: without this, Nagle holds the second until the broker's
+     * delayed ACK of the first (tens of ms). */
+    mosquitto_int_option(q->m, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_connect_callback_set(q->m, on_connect);
+    mosquitto_disconnect_callback_set(q->m, on_disconnect);
+    mosquitto_publish_callback_set(q->m, on_publish);
+    int rc = CASTOR_OK;
+    if (q->username && mosquitto_username_pw_set(q->m, q->username, q->password) != 0)
+        rc = castor_err_set(err, CASTOR_EINVAL, "the MQTT user name is not usable");
+    if (rc == 0 && q->tls &&
+        mosquitto_tls_set(q->m, q->ca_file[0] ? q->ca_file : "/etc/ssl/certs/ca-certificates.crt",
+                          NULL, NULL, NULL, NULL) != MOSQ_ERR_SUCCESS)
+        rc =
+            castor_err_set(err, CASTOR_EINVAL, "setting up TLS for %s:%d failed", q->host, q->port);
+    if (rc < 0) drop_client(q);
+    return rc;
 }
 
 static int mqtt_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, void **state,
@@ -104,35 +150,20 @@ static int mqtt_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, void **s
 {
     mqtt_t *q = calloc(1, sizeof *q);
     if (!q) return castor_err_set(err, CASTOR_ENOMEM, "out of memory opening an MQTT sink");
-    int tls = 0;
-    int rc = parse_uri(q, ep->uri, &tls, err);
+    int rc = parse_uri(q, ep->uri, &q->tls, err);
     q->topic_tmpl = strdup(ep->topic ? ep->topic : EV_DEFAULT_TOPIC);
-    if (rc == 0 && !q->topic_tmpl)
+    if (ep->username) q->username = strdup(ep->username);
+    if (ep->password) q->password = strdup(ep->password);
+    if (rc == 0 &&
+        (!q->topic_tmpl || (ep->username && !q->username) || (ep->password && !q->password)))
         rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory opening an MQTT sink");
-    if (rc == 0) {
-        q->m = mosquitto_new(env->client_id, true, q);
-        if (!q->m) rc = castor_err_set(err, CASTOR_ENOMEM, "out of memory opening an MQTT sink");
-    }
-    if (rc == 0) {
-        mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-        /* A whole batch in flight (libmosquitto's default holds back all but 20). */
-        mosquitto_int_option(q->m, MOSQ_OPT_SEND_MAXIMUM, EV_SINK_BATCH_MAX);
-        /* Back-to-back PUBLISHes: without this, Nagle holds the second until the broker's
-         * delayed ACK of the first (tens of ms). */
-        mosquitto_int_option(q->m, MOSQ_OPT_TCP_NODELAY, 1);
-        mosquitto_connect_callback_set(q->m, on_connect);
-        mosquitto_disconnect_callback_set(q->m, on_disconnect);
-        mosquitto_publish_callback_set(q->m, on_publish);
-        if (ep->username && mosquitto_username_pw_set(q->m, ep->username, ep->password) != 0)
-            rc = castor_err_set(err, CASTOR_EINVAL, "the MQTT user name is not usable");
-    }
-    if (rc == 0 && tls) {
-        char ca[4096] = "";
-        if (ep->ca_pem) rc = ev_sink_ca_file(env->work_dir, ep->ca_pem, ca, sizeof ca, err);
-        if (rc == 0 && mosquitto_tls_set(q->m, ca[0] ? ca : "/etc/ssl/certs/ca-certificates.crt",
-                                         NULL, NULL, NULL, NULL) != MOSQ_ERR_SUCCESS)
-            rc = castor_err_set(err, CASTOR_EINVAL, "setting up TLS for %s failed", ep->uri);
-    }
+    if (rc == 0 && (size_t)snprintf(q->client_id, sizeof q->client_id, "%s", env->client_id) >=
+                       sizeof q->client_id)
+        rc = castor_err_set(err, CASTOR_EINVAL, "the MQTT client id '%s' is too long",
+                            env->client_id);
+    if (rc == 0 && q->tls && ep->ca_pem)
+        rc = ev_sink_ca_file(env->work_dir, ep->ca_pem, q->ca_file, sizeof q->ca_file, err);
+    if (rc == 0) rc = client_new(q, err);
     if (rc < 0) {
         mqtt_close(q);
         return rc;
@@ -177,7 +208,8 @@ static int all_acked(const mqtt_t *q, int arg)
 
 static int ensure_connected(mqtt_t *q, castor_err *err)
 {
-    if (q->connected) return CASTOR_OK;
+    if (q->m && q->connected) return CASTOR_OK;
+    if (!q->m && client_new(q, err) < 0) return err->rc;
     q->connect_rc = -1;
     int rc = mosquitto_connect(q->m, q->host, q->port, MQTT_KEEPALIVE_S);
     if (rc != MOSQ_ERR_SUCCESS)
@@ -208,8 +240,6 @@ static void mqtt_send_many(void *state, const ev_delivery_t *d, int n, int *rc, 
         int prc = mosquitto_publish(q->m, &mid, topic, (int)d[i].event_len, d[i].event, 1, false);
         free(topic);
         if (prc != MOSQ_ERR_SUCCESS) {
-            q->connected = 0;
-            mosquitto_disconnect(q->m);
             castor_err_set(&err, CASTOR_EIO, "publishing to %s:%d: %s", q->host, q->port,
                            mosquitto_strerror(prc));
             failed = 1;
@@ -217,14 +247,10 @@ static void mqtt_send_many(void *state, const ev_delivery_t *d, int n, int *rc, 
         }
         q->mids[q->nmids++] = mid;
     }
-    if (!failed && pump(q, all_acked, 0, now_ms() + MQTT_ACK_TIMEOUT_MS, &err, "PUBACK") < 0) {
+    if (!failed && pump(q, all_acked, 0, now_ms() + MQTT_ACK_TIMEOUT_MS, &err, "PUBACK") < 0)
         failed = 1;
-        /* A PUBACK that never came: drop the link so the retry starts clean. */
-        if (q->connected) {
-            mosquitto_disconnect(q->m);
-            q->connected = 0;
-        }
-    }
+    /* The retry starts on a clean client (see the top of the file). */
+    if (failed) drop_client(q);
     /* Published and acknowledged is done; the rest failed with the batch's error. */
     for (int i = 0; i < n; i++) {
         int ok = i < q->nmids && q->acked[i];
