@@ -184,17 +184,8 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = test_tmpdir();
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
-    castor_err err;
-    if (store_open(url, 8, &f->store, &err) < 0) return -1;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    char sub[STORE_ID_MAX];
-    test_seed_subscription(t, sub);
-    test_seed_instance(t, sub, "dt1", f->inst);
-    assert_int_equal(store_commit(t, &err), 0);
+    if (test_store_open_tmp(8, &f->dir, &f->store) < 0) return -1;
+    test_seed_instances(f->store, (const char *const[]){"dt1", NULL}, (char *const[]){f->inst});
     *state = f;
     return 0;
 }
@@ -202,9 +193,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(f->store);
-    test_rmdir(f->dir);
-    free(f->dir);
+    test_store_close_tmp(f->store, f->dir);
     free(f);
     return 0;
 }

@@ -1,15 +1,42 @@
-/* test_seed.h — the rows a store-level test needs before a data-plane row can exist: a
- * tenant, a subscription with resource group "rg", and instances in it, written through the
- * typed accessors. Uses cmocka's asserts: include it after cmocka.h. */
+/* test_seed.h — a store-level test's fixture: a throwaway SQLite store in its own folder, and
+ * the rows a test needs before a data-plane row can exist (a tenant, a subscription with
+ * resource group "rg", instances in it), written through the typed accessors. Uses cmocka's
+ * asserts: include it after cmocka.h. */
 #ifndef CASTOR_TEST_SEED_H
 #define CASTOR_TEST_SEED_H
 
 #include "core/ids.h"
 #include "store/store_arm.h"
 #include "store/store_directory.h"
+#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/* A fresh SQLite store with conns connections in a new temporary folder, which also serves a
+ * test as a data folder. *dir_out is malloc'ed: give both to test_store_close_tmp. */
+static inline int test_store_open_tmp(int conns, char **dir_out, store_t **store_out)
+{
+    *store_out = NULL;
+    *dir_out = test_tmpdir();
+    if (!*dir_out) return -1;
+    char url[512];
+    if (snprintf(url, sizeof url, "sqlite:%s/castor.db", *dir_out) >= (int)sizeof url) return -1;
+    castor_err err;
+    if (store_open(url, conns, store_out, &err) < 0) {
+        fprintf(stderr, "store_open: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* Closes the store (NULL is fine), removes its folder with everything in it, frees dir. */
+static inline void test_store_close_tmp(store_t *store, char *dir)
+{
+    store_close(store);
+    if (dir) test_rmdir(dir);
+    free(dir);
+}
 
 /* A tenant, a subscription of it and its resource group "rg"; sub_out gets the subscription. */
 static inline void test_seed_subscription(store_txn_t *t, char sub_out[STORE_ID_MAX])
@@ -54,6 +81,20 @@ static inline void test_seed_instance(store_txn_t *t, const char *sub, const cha
     assert_int_equal(store_dt_instance_create(t, inst, &err), 0);
     snprintf(id_out, STORE_ID_MAX, "%s", inst->id);
     free(inst);
+}
+
+/* In one write transaction: a subscription (test_seed_subscription) and an instance for each
+ * of the NULL-terminated names; ids[i] (STORE_ID_MAX bytes) gets the GUID of names[i]. */
+static inline void test_seed_instances(store_t *s, const char *const *names, char *const *ids)
+{
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(s, STORE_WRITE, &t, &err), 0);
+    char sub[STORE_ID_MAX];
+    test_seed_subscription(t, sub);
+    for (int i = 0; names[i]; i++)
+        test_seed_instance(t, sub, names[i], ids[i]);
+    assert_int_equal(store_commit(t, &err), 0);
 }
 
 #endif

@@ -12,6 +12,7 @@
 #include "store/store_arm.h"
 #include "store/store_directory.h"
 #include "store/store_engine.h"
+#include "test_seed.h"
 #include "test_util.h"
 
 typedef struct fixture {
@@ -22,14 +23,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = test_tmpdir();
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
-    castor_err err;
-    if (store_open(url, 2, &f->store, &err) < 0) {
-        fprintf(stderr, "store_open: %s\n", err.message);
-        return -1;
-    }
+    if (test_store_open_tmp(2, &f->dir, &f->store) < 0) return -1;
     *state = f;
     return 0;
 }
@@ -37,9 +31,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(f->store);
-    test_rmdir(f->dir);
-    free(f->dir);
+    test_store_close_tmp(f->store, f->dir);
     free(f);
     return 0;
 }

@@ -24,21 +24,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    f->dir = test_tmpdir();
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
-    castor_err err;
-    if (store_open(url, 4, &f->store, &err) < 0) {
-        fprintf(stderr, "store_open: %s\n", err.message);
-        return -1;
-    }
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    char sub[STORE_ID_MAX];
-    test_seed_subscription(t, sub);
-    test_seed_instance(t, sub, "inst-a", f->inst_a);
-    test_seed_instance(t, sub, "inst-b", f->inst_b);
-    assert_int_equal(store_commit(t, &err), 0);
+    if (test_store_open_tmp(4, &f->dir, &f->store) < 0) return -1;
+    test_seed_instances(f->store, (const char *const[]){"inst-a", "inst-b", NULL},
+                        (char *const[]){f->inst_a, f->inst_b});
     *state = f;
     return 0;
 }
@@ -46,9 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(f->store);
-    test_rmdir(f->dir);
-    free(f->dir);
+    test_store_close_tmp(f->store, f->dir);
     free(f);
     return 0;
 }

@@ -1,8 +1,8 @@
-/* test_store_pg.c — the PostgreSQL engine behind store.h: migrations (the same step counts as
- * SQLite's), transactions with SQLite's meanings, conflicts that leave a transaction usable,
- * writers serialized across two stores (two castor nodes) on one database, losing and
- * regaining the server, and refusing a newer castor's schema. Runs on a throwaway cluster
- * (test_pg.h); prints "skipped: no PostgreSQL" when none can be started. */
+/* test_store_pg.c — the PostgreSQL engine behind store.h: the contract every engine keeps
+ * (test_store_common.h, SQLite's meanings), and what is PostgreSQL's own: migrations (the same
+ * step counts as SQLite's), writers serialized across two stores (two castor nodes) on one
+ * database, losing and regaining the server, and refusing a newer castor's schema. Runs on a
+ * throwaway cluster (test_pg.h); prints "skipped: no PostgreSQL" when none can be started. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,15 +18,10 @@
 #include "store/store_events.h"
 #include "store/store_twins.h"
 #include "test_pg.h"
+#include "test_store_common.h"
 #include "test_util.h"
 
 int pg_schema_latest(void); /* pg_engine_int.h needs libpq's headers; this is all we use */
-
-typedef struct fixture {
-    char db[64];
-    char url[512];
-    store_t *store;
-} fixture_t;
 
 static int setup(void **state)
 {
@@ -54,19 +49,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void seed_tenant(store_t *s, const char *id)
-{
-    castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(s, STORE_WRITE, &t, &err), 0);
-    store_tenant_t tenant = {.created = 1};
-    snprintf(tenant.id, sizeof tenant.id, "%s", id);
-    snprintf(tenant.domain, sizeof tenant.domain, "%s.example", id);
-    snprintf(tenant.display_name, sizeof tenant.display_name, "T %s", id);
-    assert_int_equal(store_tenant_create(t, &tenant, &err), 0);
-    assert_int_equal(store_commit(t, &err), 0);
-}
-
 static void migrates_to_latest_and_pings(void **state)
 {
     fixture_t *f = *state;
@@ -81,161 +63,6 @@ static void migrates_to_latest_and_pings(void **state)
     assert_int_equal(store_open(f->url, 1, &again, &err), 0);
     assert_int_equal(store_schema_version(again), pg_schema_latest());
     store_close(again);
-}
-
-static void meta_roundtrip_and_missing(void **state)
-{
-    fixture_t *f = *state;
-    castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    assert_int_equal(store_meta_put(t, "k", "v1", &err), 0);
-    assert_int_equal(store_meta_put(t, "k", "v2", &err), 0); /* upsert */
-    assert_int_equal(store_commit(t, &err), 0);
-    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
-    char *v = NULL;
-    assert_int_equal(store_meta_get(t, "k", &v, &err), 0);
-    assert_string_equal(v, "v2");
-    free(v);
-    assert_int_equal(store_meta_get(t, "absent", &v, &err), CASTOR_ENOTFOUND);
-    assert_null(v);
-    store_rollback(t);
-}
-
-static void rollback_discards_writes(void **state)
-{
-    fixture_t *f = *state;
-    castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    assert_int_equal(store_meta_put(t, "gone", "x", &err), 0);
-    store_rollback(t);
-    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
-    char *v = NULL;
-    assert_int_equal(store_meta_get(t, "gone", &v, &err), CASTOR_ENOTFOUND);
-    store_rollback(t);
-}
-
-/* As on SQLite, a refused insert fails alone: the transaction goes on and commits the rest. */
-static void conflicts_leave_the_transaction_usable(void **state)
-{
-    fixture_t *f = *state;
-    seed_tenant(f->store, "t1");
-    castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    store_user_t u = {.enabled = 1, .created = 2};
-    snprintf(u.id, sizeof u.id, "u1");
-    snprintf(u.tenant_id, sizeof u.tenant_id, "t1");
-    snprintf(u.upn, sizeof u.upn, "Alice@t1.example");
-    snprintf(u.display_name, sizeof u.display_name, "Alice");
-    snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-    assert_int_equal(store_user_create(t, &u, &err), 0);
-    snprintf(u.id, sizeof u.id, "u2");
-    snprintf(u.upn, sizeof u.upn, "alice@T1.EXAMPLE"); /* case-insensitively the same UPN */
-    assert_int_equal(store_user_create(t, &u, &err), CASTOR_ECONFLICT);
-    assert_non_null(strstr(err.message, "exists already"));
-    assert_int_equal(store_meta_put(t, "after", "conflict", &err), 0);
-    assert_int_equal(store_commit(t, &err), 0);
-
-    assert_int_equal(store_begin(f->store, STORE_READ, &t, &err), 0);
-    store_user_t got;
-    assert_int_equal(store_user_get_by_upn(t, "t1", "ALICE@t1.example", &got, &err), 0);
-    assert_string_equal(got.id, "u1");
-    assert_int_equal(got.enabled, 1);
-    assert_int_equal(store_user_get(t, "u2", &got, &err), CASTOR_ENOTFOUND);
-    char *v = NULL;
-    assert_int_equal(store_meta_get(t, "after", &v, &err), 0);
-    free(v);
-    store_rollback(t);
-}
-
-static void foreign_keys_are_enforced(void **state)
-{
-    fixture_t *f = *state;
-    castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    store_subscription_t s = {.created = 1};
-    snprintf(s.id, sizeof s.id, "s1");
-    snprintf(s.tenant_id, sizeof s.tenant_id, "no-such-tenant");
-    snprintf(s.display_name, sizeof s.display_name, "x");
-    snprintf(s.state, sizeof s.state, "Enabled");
-    assert_int_equal(store_subscription_create(t, &s, &err), CASTOR_ECONFLICT);
-    store_rollback(t);
-}
-
-static int count_ra(const store_role_assignment_t *ra, void *ctx)
-{
-    (void)ra;
-    (*(int *)ctx)++;
-    return 0;
-}
-
-static void role_assignments_refuse_duplicates(void **state)
-{
-    fixture_t *f = *state;
-    castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    store_role_assignment_t ra = {.created = 1};
-    snprintf(ra.id, sizeof ra.id, "a1");
-    snprintf(ra.scope, sizeof ra.scope, "/subscriptions/S");
-    snprintf(ra.principal_id, sizeof ra.principal_id, "p");
-    snprintf(ra.principal_type, sizeof ra.principal_type, "User");
-    snprintf(ra.role_definition_id, sizeof ra.role_definition_id, "r");
-    snprintf(ra.created_by, sizeof ra.created_by, "p");
-    assert_int_equal(store_role_assignment_create(t, &ra, &err), 0);
-    snprintf(ra.id, sizeof ra.id, "a2");
-    snprintf(ra.scope, sizeof ra.scope, "/SUBSCRIPTIONS/s");
-    assert_int_equal(store_role_assignment_create(t, &ra, &err), CASTOR_ECONFLICT);
-    assert_string_equal(err.message, "The role assignment already exists.");
-    snprintf(ra.role_definition_id, sizeof ra.role_definition_id, "r2");
-    assert_int_equal(store_role_assignment_create(t, &ra, &err), 0);
-    int n = 0;
-    assert_int_equal(store_role_assignment_each(t, count_ra, &n, &err), 0);
-    assert_int_equal(n, 2);
-    assert_int_equal(store_commit(t, &err), 0);
-}
-
-typedef struct reader_arg {
-    store_t *store;
-    int saw;
-} reader_arg_t;
-
-static void *reader(void *p)
-{
-    reader_arg_t *a = p;
-    castor_err err;
-    store_txn_t *t;
-    if (store_begin(a->store, STORE_READ, &t, &err) < 0) return NULL;
-    char *v = NULL;
-    a->saw = store_meta_get(t, "w", &v, &err) == 0 && strcmp(v, "committed") == 0;
-    free(v);
-    store_rollback(t);
-    return NULL;
-}
-
-static void readers_do_not_wait_for_writers(void **state)
-{
-    fixture_t *f = *state;
-    castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    assert_int_equal(store_meta_put(t, "w", "committed", &err), 0);
-    assert_int_equal(store_commit(t, &err), 0);
-
-    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
-    assert_int_equal(store_meta_put(t, "w", "uncommitted", &err), 0);
-    reader_arg_t args[2] = {{f->store, 0}, {f->store, 0}};
-    pthread_t th[2];
-    for (int i = 0; i < 2; i++)
-        pthread_create(&th[i], NULL, reader, &args[i]);
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
-    assert_int_equal(args[0].saw, 1);
-    assert_int_equal(args[1].saw, 1);
-    store_rollback(t);
 }
 
 /* Read, add one, write back: exact only if writers take turns, here across two stores on one
@@ -453,12 +280,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(migrates_to_latest_and_pings, setup, teardown),
-        cmocka_unit_test_setup_teardown(meta_roundtrip_and_missing, setup, teardown),
-        cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(conflicts_leave_the_transaction_usable, setup, teardown),
-        cmocka_unit_test_setup_teardown(foreign_keys_are_enforced, setup, teardown),
-        cmocka_unit_test_setup_teardown(role_assignments_refuse_duplicates, setup, teardown),
-        cmocka_unit_test_setup_teardown(readers_do_not_wait_for_writers, setup, teardown),
+        TEST_STORE_COMMON(setup, teardown),
         cmocka_unit_test_setup_teardown(writers_take_turns_across_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_connections_fail_then_recover, setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_cursor_skips_nothing, setup, teardown),
