@@ -31,7 +31,9 @@
  *      checks that docs/cli.md has exactly those commands).
  *   Base URLs: ctx->server.arm (resource manager, ends in '/'), ctx->server.graph, or a path
  *   ("/dt/x/models") resolved against ctx->server.url. For ETag, Location or
- *   Azure-AsyncOperation use cli_http() and cli_http_header(); cli_call() covers plain JSON.
+ *   Azure-AsyncOperation use cli_http() and cli_http_header(); cli_call() covers plain JSON;
+ *   a list command takes every page at once with cli_get_all() (cli_list_all() for POST
+ *   /query), never a paging loop of its own.
  *
  * PARSING. `castor <words…> [flags]`: the leading words select the command (the longest
  * match of a command path); flags are `--long VALUE`, `--long=VALUE`, `-s VALUE`; a switch
@@ -228,6 +230,18 @@ json_t *cli_call_status(cli_ctx_t *ctx, const char *method, const char *url, con
                         const json_t *body, long *status);
 json_t *cli_call(cli_ctx_t *ctx, const char *method, const char *url, const char *resource,
                  const json_t *body);
+/* The same for a whole request (extra headers, a form body) (cli_list.c). */
+json_t *cli_call_req(cli_ctx_t *ctx, const cli_http_req_t *req, long *status);
+
+/* Every item of a paged list, in order, as one array (new reference), or NULL with ctx->err
+ * (cli_list.c). req is the first request; after it each page's absolute "nextLink" (ARM, the
+ * ADT data plane) is fetched with GET, or, on a page with none, its "continuationToken" (POST
+ * /query) goes back in a copy of req's JSON body. req's resource and headers go with every
+ * page. *charge (may be NULL) receives the sum of the pages' query-charge headers. A NULL
+ * req->url (an earlier step failed and filled ctx->err) gives NULL. */
+json_t *cli_list_all(cli_ctx_t *ctx, const cli_http_req_t *req, double *charge);
+/* cli_list_all of a GET. */
+json_t *cli_get_all(cli_ctx_t *ctx, const char *url, const char *resource);
 
 /* Fills ctx->err from an error answer in any of the planes' shapes. Returns ctx->err.rc. */
 int cli_error_from_response(cli_ctx_t *ctx, const cli_http_resp_t *resp);

@@ -361,17 +361,7 @@ json_t *cli_call_status(cli_ctx_t *ctx, const char *method, const char *url, con
                         const json_t *body, long *status)
 {
     cli_http_req_t req = {.method = method, .url = url, .resource = resource, .json = body};
-    cli_http_resp_t resp;
-    if (status) *status = 0;
-    if (cli_http(ctx, &req, &resp) < 0) return NULL;
-    if (status) *status = resp.status;
-    json_t *out = NULL;
-    if (resp.status >= 200 && resp.status < 300)
-        out = resp.json ? json_incref(resp.json) : json_null();
-    else
-        cli_error_from_response(ctx, &resp);
-    cli_http_resp_free(&resp);
-    return out;
+    return cli_call_req(ctx, &req, status);
 }
 
 json_t *cli_call(cli_ctx_t *ctx, const char *method, const char *url, const char *resource,

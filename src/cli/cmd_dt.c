@@ -36,6 +36,20 @@ static const char *instance_path(cli_ctx_t *ctx, const char *group, const char *
                             cli_escape(ctx, name));
 }
 
+/* The instances of the subscription, or of its group when one is given (ARM list path). */
+static const char *instances_path(cli_ctx_t *ctx, const char *group)
+{
+    return group ? cli_arena_printf(ctx,
+                                    "/subscriptions/%s/resourceGroups/%s/providers/"
+                                    "Microsoft.DigitalTwins/digitalTwinsInstances"
+                                    "?api-version=" DT_VERSION,
+                                    ctx->server.subscription, cli_escape(ctx, group))
+                 : cli_arena_printf(ctx,
+                                    "/subscriptions/%s/providers/Microsoft.DigitalTwins/"
+                                    "digitalTwinsInstances?api-version=" DT_VERSION,
+                                    ctx->server.subscription);
+}
+
 /* az dt's shape: properties lifted to the top, resourceGroup added. */
 static json_t *flatten(cli_ctx_t *ctx, const json_t *inst)
 {
@@ -66,31 +80,19 @@ static json_t *instance_find(cli_ctx_t *ctx)
                  : NULL;
     }
     if (cli_server_load(ctx) < 0) return NULL;
-    json_t *page = call(ctx, "GET",
-                        cli_arena_printf(ctx,
-                                         "/subscriptions/%s/providers/Microsoft.DigitalTwins/"
-                                         "digitalTwinsInstances?api-version=" DT_VERSION,
-                                         ctx->server.subscription),
-                        NULL);
+    json_t *all = cli_get_all(ctx, role_arm_url(ctx, instances_path(ctx, NULL)), CLI_RESOURCE_ARM);
     json_t *found = NULL;
-    while (page && !found) {
-        size_t i;
-        json_t *inst;
-        json_array_foreach(json_object_get(page, "value"), i, inst)
-        {
-            const char *n = json_string_value(json_object_get(inst, "name"));
-            if (n && strcasecmp(n, name) == 0) {
-                found = json_incref(inst);
-                break;
-            }
+    size_t i;
+    json_t *inst;
+    json_array_foreach(all, i, inst)
+    {
+        const char *n = json_string_value(json_object_get(inst, "name"));
+        if (n && strcasecmp(n, name) == 0) {
+            found = json_incref(inst);
+            break;
         }
-        const char *next = found ? NULL : json_string_value(json_object_get(page, "nextLink"));
-        json_t *np =
-            next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL) : NULL;
-        json_decref(page);
-        page = np;
     }
-    json_decref(page);
+    json_decref(all);
     if (!found && ctx->err.rc == 0)
         cli_fail(ctx, CASTOR_ENOTFOUND,
                  "Digital Twins instance '%s' was not found in subscription %s (give -g to "
@@ -150,33 +152,14 @@ static int dt_show(cli_ctx_t *ctx)
 static int dt_list(cli_ctx_t *ctx)
 {
     if (cli_server_load(ctx) < 0) return ctx->err.rc;
-    const char *g = cli_arg(ctx, "--resource-group");
-    const char *path = g ? cli_arena_printf(ctx,
-                                            "/subscriptions/%s/resourceGroups/%s/providers/"
-                                            "Microsoft.DigitalTwins/digitalTwinsInstances"
-                                            "?api-version=" DT_VERSION,
-                                            ctx->server.subscription, cli_escape(ctx, g))
-                         : cli_arena_printf(ctx,
-                                            "/subscriptions/%s/providers/Microsoft.DigitalTwins/"
-                                            "digitalTwinsInstances?api-version=" DT_VERSION,
-                                            ctx->server.subscription);
+    const char *path = instances_path(ctx, cli_arg(ctx, "--resource-group"));
+    json_t *all = cli_get_all(ctx, role_arm_url(ctx, path), CLI_RESOURCE_ARM);
+    if (!all) return ctx->err.rc;
     json_t *list = json_array();
-    json_t *page = call(ctx, "GET", path, NULL);
-    while (page) {
-        size_t i;
-        json_t *inst;
-        json_array_foreach(json_object_get(page, "value"), i, inst)
-            json_array_append_new(list, flatten(ctx, inst));
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        json_t *np =
-            next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL) : NULL;
-        json_decref(page);
-        page = np;
-    }
-    if (ctx->err.rc < 0) {
-        json_decref(list);
-        return ctx->err.rc;
-    }
+    size_t i;
+    json_t *inst;
+    json_array_foreach(all, i, inst) json_array_append_new(list, flatten(ctx, inst));
+    json_decref(all);
     return cli_result(ctx, list);
 }
 
@@ -249,36 +232,16 @@ static int dt_twin_query(cli_ctx_t *ctx)
     if (!url) return cli_fail(ctx, CASTOR_EIO, "the instance has no hostName yet");
     const char *size = cli_arg(ctx, "--page-size");
     const char *hdr[] = {size ? cli_arena_printf(ctx, "max-items-per-page: %s", size) : NULL, NULL};
-    json_t *rows = json_array();
     json_t *body = json_pack("{s:s}", "query", cli_arg(ctx, "--query-command"));
-    double cost = 0;
-    int rc = 0;
-    while (body && rc == 0) {
-        cli_http_req_t req = {.method = "POST",
-                              .url = url,
-                              .resource = CLI_RESOURCE_ADT,
-                              .json = body,
-                              .headers = size ? hdr : NULL};
-        cli_http_resp_t resp = {0};
-        rc = cli_http(ctx, &req, &resp);
-        if (rc == 0 && (resp.status < 200 || resp.status > 299))
-            rc = cli_error_from_response(ctx, &resp);
-        json_decref(body);
-        body = NULL;
-        if (rc == 0) {
-            json_array_extend(rows, json_object_get(resp.json, "value"));
-            const char *charge = cli_http_header(&resp, "query-charge");
-            cost += charge ? atof(charge) : 0;
-            const char *next = json_string_value(json_object_get(resp.json, "continuationToken"));
-            if (next) body = json_pack("{s:s}", "continuationToken", next);
-        }
-        cli_http_resp_free(&resp);
-    }
+    cli_http_req_t req = {.method = "POST",
+                          .url = url,
+                          .resource = CLI_RESOURCE_ADT,
+                          .json = body,
+                          .headers = size ? hdr : NULL};
+    double cost;
+    json_t *rows = cli_list_all(ctx, &req, &cost);
     json_decref(body);
-    if (rc < 0) {
-        json_decref(rows);
-        return rc;
-    }
+    if (!rows) return ctx->err.rc;
     if (ctx->output == CLI_OUT_TABLE || ctx->output == CLI_OUT_TSV) return cli_result(ctx, rows);
     json_t *out = json_pack("{s:o}", "result", rows);
     if (cli_arg_bool(ctx, "--show-cost")) json_object_set_new(out, "cost", json_real(cost));

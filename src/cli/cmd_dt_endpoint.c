@@ -33,11 +33,16 @@ static const char *endpoints_path(cli_ctx_t *ctx, const char *name)
     return p;
 }
 
+static const char *arm_url(cli_ctx_t *ctx, const char *path)
+{
+    return role_arm_url(ctx, cli_arena_printf(ctx, "%s%sapi-version=" EP_API_VERSION, path,
+                                              strchr(path, '?') ? "&" : "?"));
+}
+
 static json_t *arm_call(cli_ctx_t *ctx, const char *method, const char *path, const json_t *body,
                         long *status)
 {
-    const char *url = role_arm_url(ctx, cli_arena_printf(ctx, "%s%sapi-version=" EP_API_VERSION,
-                                                         path, strchr(path, '?') ? "&" : "?"));
+    const char *url = arm_url(ctx, path);
     return url ? cli_call_status(ctx, method, url, CLI_RESOURCE_ARM, body, status) : NULL;
 }
 
@@ -204,24 +209,14 @@ int dt_endpoint_list(cli_ctx_t *ctx)
 {
     const char *path = endpoints_path(ctx, NULL);
     if (!path) return ctx->err.rc;
-    json_t *all = json_array();
-    json_t *page = arm_call(ctx, "GET", path, NULL, NULL);
-    while (page) {
-        size_t i;
-        json_t *ep;
-        json_array_foreach(json_object_get(page, "value"), i, ep)
-            json_array_append_new(all, shaped(ctx, ep));
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        json_t *np =
-            next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL) : NULL;
-        json_decref(page);
-        page = np;
-    }
-    if (ctx->err.rc < 0) {
-        json_decref(all);
-        return ctx->err.rc;
-    }
-    return cli_result(ctx, all);
+    json_t *all = cli_get_all(ctx, arm_url(ctx, path), CLI_RESOURCE_ARM);
+    if (!all) return ctx->err.rc;
+    json_t *out = json_array();
+    size_t i;
+    json_t *ep;
+    json_array_foreach(all, i, ep) json_array_append_new(out, shaped(ctx, ep));
+    json_decref(all);
+    return cli_result(ctx, out);
 }
 
 /* The server answers 202 (done at once; Location to poll) or 204 when there was no such

@@ -70,19 +70,8 @@ int dt_model_list(cli_ctx_t *ctx)
     int ndeps = cli_arg_list(ctx, "--dependencies-for", &deps);
     for (int i = 0; i < ndeps; i++)
         url = cli_arena_printf(ctx, "%s&dependenciesFor=%s", url, cli_escape(ctx, deps[i]));
-    json_t *all = json_array();
-    while (url) {
-        json_t *page = cli_call(ctx, "GET", url, CLI_RESOURCE_ADT, NULL);
-        if (!page) {
-            json_decref(all);
-            return ctx->err.rc;
-        }
-        json_array_extend(all, json_object_get(page, "value"));
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        url = next ? cli_arena_strdup(ctx, next) : NULL;
-        json_decref(page);
-    }
-    return cli_result(ctx, all);
+    json_t *all = cli_get_all(ctx, url, CLI_RESOURCE_ADT);
+    return all ? cli_result(ctx, all) : ctx->err.rc;
 }
 
 static const char *model_url(cli_ctx_t *ctx, const char *query)

@@ -49,20 +49,8 @@ int dt_route_show(cli_ctx_t *ctx)
 /* Every page, following the server's nextLink. */
 int dt_route_list(cli_ctx_t *ctx)
 {
-    const char *url = route_url(ctx, 0);
-    json_t *all = json_array();
-    while (url) {
-        json_t *page = cli_call(ctx, "GET", url, CLI_RESOURCE_ADT, NULL);
-        if (!page) {
-            json_decref(all);
-            return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
-        }
-        json_array_extend(all, json_object_get(page, "value"));
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        url = next ? cli_arena_strdup(ctx, next) : NULL;
-        json_decref(page);
-    }
-    return cli_result(ctx, all);
+    json_t *all = cli_get_all(ctx, route_url(ctx, 0), CLI_RESOURCE_ADT);
+    return all ? cli_result(ctx, all) : ctx->err.rc;
 }
 
 int dt_route_delete(cli_ctx_t *ctx)

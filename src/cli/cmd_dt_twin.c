@@ -61,15 +61,7 @@ static json_t *call_h(cli_ctx_t *ctx, const char *method, const char *url, const
                           .resource = CLI_RESOURCE_ADT,
                           .json = body,
                           .headers = headers};
-    cli_http_resp_t resp;
-    if (cli_http(ctx, &req, &resp) < 0) return NULL;
-    json_t *out = NULL;
-    if (resp.status >= 200 && resp.status < 300)
-        out = resp.json ? json_incref(resp.json) : json_null();
-    else
-        cli_error_from_response(ctx, &resp);
-    cli_http_resp_free(&resp);
-    return out;
+    return cli_call_req(ctx, &req, NULL);
 }
 
 static const char *if_match(cli_ctx_t *ctx)
@@ -143,26 +135,12 @@ int dt_twin_delete(cli_ctx_t *ctx)
  * the query module is merged the server answers 501 and the command prints that. */
 int dt_twin_list(cli_ctx_t *ctx)
 {
-    json_t *all = json_array();
     json_t *q = json_pack("{s:s}", "query", "SELECT * FROM DIGITALTWINS");
-    for (;;) {
-        json_t *page = cli_call(ctx, "POST", dt_url(ctx, "/query"), CLI_RESOURCE_ADT, q);
-        if (!page) {
-            json_decref(q);
-            json_decref(all);
-            return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
-        }
-        json_array_extend(all, json_object_get(page, "value"));
-        json_t *tok = json_object_get(page, "continuationToken");
-        if (!json_is_string(tok)) {
-            json_decref(page);
-            break;
-        }
-        json_object_set(q, "continuationToken", tok);
-        json_decref(page);
-    }
+    cli_http_req_t req = {
+        .method = "POST", .url = dt_url(ctx, "/query"), .resource = CLI_RESOURCE_ADT, .json = q};
+    json_t *all = cli_list_all(ctx, &req, NULL);
     json_decref(q);
-    return cli_result(ctx, all);
+    return all ? cli_result(ctx, all) : ctx->err.rc;
 }
 
 /* ---- relationships ---- */
@@ -218,20 +196,8 @@ int dt_rel_list(cli_ctx_t *ctx)
             : twin_path(ctx, kind ? cli_arena_printf(ctx, "/relationships?relationshipName=%s",
                                                      cli_escape(ctx, kind))
                                   : "/relationships");
-    const char *url = dt_url(ctx, path);
-    json_t *all = json_array();
-    while (url) {
-        json_t *page = cli_call(ctx, "GET", url, CLI_RESOURCE_ADT, NULL);
-        if (!page) {
-            json_decref(all);
-            return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
-        }
-        json_array_extend(all, json_object_get(page, "value"));
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        url = next ? cli_arena_strdup(ctx, next) : NULL;
-        json_decref(page);
-    }
-    return cli_result(ctx, all);
+    json_t *all = cli_get_all(ctx, dt_url(ctx, path), CLI_RESOURCE_ADT);
+    return all ? cli_result(ctx, all) : ctx->err.rc;
 }
 
 /* ---- components and telemetry ---- */

@@ -50,11 +50,9 @@ static int group_create(cli_ctx_t *ctx)
 
 static int group_list(cli_ctx_t *ctx)
 {
-    json_t *page = call(ctx, "GET", group_path(ctx, NULL), NULL);
-    if (!page) return ctx->err.rc;
-    json_t *list = json_incref(json_object_get(page, "value"));
-    json_decref(page);
-    return cli_result(ctx, list);
+    const char *path = group_path(ctx, NULL);
+    json_t *list = cli_get_all(ctx, path ? role_arm_url(ctx, path) : NULL, CLI_RESOURCE_ARM);
+    return list ? cli_result(ctx, list) : ctx->err.rc;
 }
 
 static int group_delete(cli_ctx_t *ctx)

@@ -280,29 +280,20 @@ static int scope_equal(const char *a, const char *b)
  * them and with roleDefinitionName from m. NULL with ctx->err on failure; caller decrefs. */
 static json_t *assignments_all(cli_ctx_t *ctx, const char *path, const rolemap_t *m)
 {
-    json_t *page = arm(ctx, "GET", path, NULL);
+    json_t *all = cli_get_all(ctx, role_arm_url(ctx, path), CLI_RESOURCE_ARM);
+    if (!all) return NULL;
     json_t *list = json_array();
-    while (page) {
-        size_t i;
-        json_t *ra;
-        json_array_foreach(json_object_get(page, "value"), i, ra)
-        {
-            json_t *f = flatten(ctx, ra);
-            const char *rg = guid_tail(json_string_value(json_object_get(f, "roleDefinitionId")));
-            json_t *rn = json_object_get(m->by_guid, rg);
-            json_object_set(f, "roleDefinitionName", rn ? rn : json_null());
-            json_array_append_new(list, f);
-        }
-        const char *next = json_string_value(json_object_get(page, "nextLink"));
-        json_t *np =
-            next ? cli_call(ctx, "GET", cli_arena_strdup(ctx, next), CLI_RESOURCE_ARM, NULL) : NULL;
-        json_decref(page);
-        page = np;
+    size_t i;
+    json_t *ra;
+    json_array_foreach(all, i, ra)
+    {
+        json_t *f = flatten(ctx, ra);
+        const char *rg = guid_tail(json_string_value(json_object_get(f, "roleDefinitionId")));
+        json_t *rn = json_object_get(m->by_guid, rg);
+        json_object_set(f, "roleDefinitionName", rn ? rn : json_null());
+        json_array_append_new(list, f);
     }
-    if (ctx->err.rc < 0) {
-        json_decref(list);
-        return NULL;
-    }
+    json_decref(all);
     return list;
 }
 

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCastor, stopCastor, request } from './lib/castor.js';
 import { cli, clientHome, ADMIN, ADMIN_PW } from './cli_helpers.mjs';
-import { userToken, ADT_SCOPE, dp as dataPlane } from './lib/azure.js';
+import { userToken, arm, ADT_SCOPE, ARM_SCOPE, dp as dataPlane } from './lib/azure.js';
 
 let castor;
 let home;
@@ -157,4 +157,19 @@ test('castor dt role-assignment create resolves --assignee (UPN, appId, object i
   assert.deepEqual(left.json.map((a) => a.principalId), [sp.json.id]);
   await ok(['dt', 'delete', '-n', 'dt-ra', '--yes']);
   await ok(['group', 'delete', '-n', 'rg-ra', '--yes']);
+});
+
+// ARM answers 100 items a page; a list command must follow nextLink to the end.
+test('castor group list follows ARM nextLink past the first page', async () => {
+  const token = await userToken(castor, ARM_SCOPE);
+  const sub = `/subscriptions/${castor.connection.subscriptionId}`;
+  for (let i = 0; i < 101; i++) {
+    const r = await arm(castor, token, 'PUT', `${sub}/resourcegroups/rg-page-${i}`, { location: 'westus2' });
+    assert.ok(r.status === 200 || r.status === 201, r.text);
+  }
+  assert.ok((await arm(castor, token, 'GET', `${sub}/resourcegroups`)).json.nextLink, 'the server pages');
+  const list = await cli(home, ['group', 'list']);
+  assert.equal(list.code, 0, list.stderr);
+  const names = new Set(list.json.map((g) => g.name));
+  for (let i = 0; i < 101; i++) assert.ok(names.has(`rg-page-${i}`), `rg-page-${i} listed`);
 });

@@ -156,3 +156,15 @@ test('castor dt twin telemetry send: twin and component telemetry become events,
   assert.equal(evs[1].telemetrysourcetime, '2024-05-01T12:00:00Z');
   assert.match(evs[1].id, /^[0-9a-f-]{36}$/);
 });
+
+// The data plane answers up to 100 models a page with an absolute nextLink.
+test('castor dt model list follows the data-plane nextLink past the first page', async () => {
+  const many = Array.from({ length: 101 }, (_, i) => ({
+    '@id': `dtmi:cli:page:M${i};1`, '@type': 'Interface', '@context': 'dtmi:dtdl:context;3' }));
+  const file = join(home.dir, 'many-models.json');
+  writeFileSync(file, JSON.stringify(many));
+  ok(await dt('model', 'create', '-n', N, '--models', file));
+  const ids = new Set(ok(await dt('model', 'list', '-n', N)).map((m) => m.id));
+  for (const m of many) assert.ok(ids.has(m['@id']), `${m['@id']} listed`);
+  assert.ok(ids.has(ROOM));
+});
