@@ -9,7 +9,9 @@
  * retry of the same events, and every event of the batch would reach the broker once more. */
 #include "events/ev_sink_int.h"
 
+#include <errno.h>
 #include <mosquitto.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +174,10 @@ static int mqtt_open(const ev_endpoint_t *ep, const ev_sink_env_t *env, void **s
     return CASTOR_OK;
 }
 
-/* Runs the client's network loop until done() holds, the deadline passes or the link fails. */
+/* Runs the client until done() holds, the deadline passes or the link fails: poll(2) on its
+ * socket, then libmosquitto's read, write and keep-alive steps. Not mosquitto_loop: its select(2)
+ * refuses a descriptor above FD_SETSIZE, which a castor with a thousand clients connected hands
+ * out, and it wakes once per queued PUBLISH to read one byte of its internal socket pair. */
 static int pump(mqtt_t *q, int (*done)(const mqtt_t *q, int arg), int arg, int64_t deadline,
                 castor_err *err, const char *what)
 {
@@ -181,17 +186,46 @@ static int pump(mqtt_t *q, int (*done)(const mqtt_t *q, int arg), int arg, int64
         if (left <= 0)
             return castor_err_set(err, CASTOR_EIO, "MQTT broker %s:%d: no %s in time", q->host,
                                   q->port, what);
-        int rc = mosquitto_loop(q->m, left < 100 ? (int)left : 100, 1);
+        struct pollfd p = {mosquitto_socket(q->m), POLLIN, 0};
+        if (p.fd < 0) {
+            q->connected = 0;
+            return castor_err_set(err, CASTOR_EIO, "MQTT broker %s:%d closed the connection%s%s",
+                                  q->host, q->port, q->why[0] ? ": " : "", q->why);
+        }
+        if (mosquitto_want_write(q->m)) p.events |= POLLOUT;
+        int n = poll(&p, 1, left < 100 ? (int)left : 100);
+        int rc = MOSQ_ERR_SUCCESS;
+        if (n < 0 && errno != EINTR) {
+            rc = MOSQ_ERR_ERRNO;
+        } else if (n > 0) {
+            if (p.revents & (POLLIN | POLLHUP | POLLERR))
+                rc = mosquitto_loop_read(q->m, EV_SINK_BATCH_MAX);
+            if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(q->m))
+                rc = mosquitto_loop_write(q->m, EV_SINK_BATCH_MAX);
+        }
+        if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(q->m);
         if (rc != MOSQ_ERR_SUCCESS) {
             q->connected = 0;
             return castor_err_set(err, CASTOR_EIO, "MQTT broker %s:%d: %s", q->host, q->port,
-                                  mosquitto_strerror(rc));
+                                  rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
         }
         if (!q->connected && q->connect_rc > 0)
             return castor_err_set(err, CASTOR_EIO, "MQTT broker %s:%d refused the connection: %s",
                                   q->host, q->port, mosquitto_connack_string(q->connect_rc));
     }
     return CASTOR_OK;
+}
+
+/* Whether a connection idle since the last batch is still up: a broker closes one that missed
+ * its keep-alive (nothing drives the client between batches), and a batch published into a
+ * closed socket would only fail at its PUBACKs. */
+static int still_connected(mqtt_t *q)
+{
+    struct pollfd p = {mosquitto_socket(q->m), POLLIN, 0};
+    if (p.fd < 0) return 0;
+    if (poll(&p, 1, 0) > 0 && mosquitto_loop_read(q->m, EV_SINK_BATCH_MAX) != MOSQ_ERR_SUCCESS)
+        return 0;
+    return q->connected && mosquitto_loop_misc(q->m) == MOSQ_ERR_SUCCESS;
 }
 
 static int is_connected(const mqtt_t *q, int arg)
@@ -208,8 +242,9 @@ static int all_acked(const mqtt_t *q, int arg)
 
 static int ensure_connected(mqtt_t *q, castor_err *err)
 {
-    if (q->m && q->connected) return CASTOR_OK;
-    if (!q->m && client_new(q, err) < 0) return err->rc;
+    if (q->m && q->connected && still_connected(q)) return CASTOR_OK;
+    drop_client(q);
+    if (client_new(q, err) < 0) return err->rc;
     q->connect_rc = -1;
     int rc = mosquitto_connect(q->m, q->host, q->port, MQTT_KEEPALIVE_S);
     if (rc != MOSQ_ERR_SUCCESS)
