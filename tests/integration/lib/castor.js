@@ -91,8 +91,9 @@ export function storeRows(dataDir, q) {
   return out ? JSON.parse(out) : [];
 }
 
-// Starts castor; resolves to a handle once /readyz answers 200.
-export async function startCastor({ dataDir = newDataDir(), args = [], env = {}, port = 0 } = {}) {
+// Starts castor; resolves to a handle once /readyz answers 200. ca (PEM) is what to trust
+// instead of connection.json's caFile (a node given another node's certificate, lib/scale.js).
+export async function startCastor({ dataDir = newDataDir(), args = [], env = {}, port = 0, ca } = {}) {
   const connPath = join(dataDir, 'connection.json');
   rmSync(connPath, { force: true });
   const stdout = [];
@@ -136,7 +137,7 @@ export async function startCastor({ dataDir = newDataDir(), args = [], env = {},
     throw new Error(`castor did not write connection.json:\n${handle.stderr()}`);
   }
   handle.url = handle.connection.authority;
-  handle.ca = readFileSync(handle.connection.caFile);
+  handle.ca = ca ?? readFileSync(handle.connection.caFile);
   for (;;) {
     const r = await request(handle, 'GET', '/readyz').catch(() => null);
     if (r && r.status === 200) break;
