@@ -101,6 +101,16 @@ int cli_result(cli_ctx_t *ctx, json_t *value)
     return 0;
 }
 
+int cli_result_answer(cli_ctx_t *ctx, json_t *answer)
+{
+    if (!answer) return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
+    if (json_is_null(answer)) {
+        json_decref(answer);
+        answer = NULL;
+    }
+    return cli_result(ctx, answer);
+}
+
 /* --- flags ----------------------------------------------------------------------------- */
 
 static size_t flag_count(const cli_flag_t *f)
@@ -154,6 +164,20 @@ int cli_arg_list(cli_ctx_t *ctx, const char *name, const char ***values)
     if (i < 0 || !ctx->values[i]) return 0;
     *values = (const char **)ctx->values[i];
     return ctx->counts[i];
+}
+
+json_t *cli_arg_json(cli_ctx_t *ctx, const char *name)
+{
+    const char *v = cli_arg(ctx, name);
+    if (!v) return NULL;
+    json_error_t jerr;
+    json_t *j = v[0] == '@' ? json_load_file(v + 1, JSON_DECODE_ANY, &jerr)
+                            : json_loads(v, JSON_DECODE_ANY, &jerr);
+    if (!j)
+        cli_fail(ctx, CASTOR_EINVAL, "argument %s: not valid JSON%s%s: %s (line %d, column %d)",
+                 name, v[0] == '@' ? " in " : "", v[0] == '@' ? v + 1 : "", jerr.text, jerr.line,
+                 jerr.column);
+    return j;
 }
 
 /* The index of the command's CLI_POSITIONAL flag, or -1. */

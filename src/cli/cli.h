@@ -188,11 +188,23 @@ const char *cli_arg(cli_ctx_t *ctx, const char *name);
 int cli_arg_bool(cli_ctx_t *ctx, const char *name);
 /* The values of a CLI_MULTI flag; returns their count (0 when not given). */
 int cli_arg_list(cli_ctx_t *ctx, const char *name, const char ***values);
+/* A JSON flag given inline or as @FILE (az's convention): a new reference; NULL when it was not
+ * given (ctx->err untouched) or is not JSON (ctx->err says where, exit 1 as az's CLIError). */
+json_t *cli_arg_json(cli_ctx_t *ctx, const char *name);
+
+/* The flag naming the instance of every `castor dt …` command (as az dt names it). */
+#define CLI_FLAG_DT_NAME                                                                           \
+    {                                                                                              \
+        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
+    }
 
 /* --- results and errors ---------------------------------------------------------------- */
 
 /* Hands the command's output (steals the reference; NULL = no output). Returns 0. */
 int cli_result(cli_ctx_t *ctx, json_t *value);
+/* Hands over what cli_call answered: NULL (ctx->err says why) returns the error; json null
+ * (an empty 2xx body) prints nothing; any other value is the output (reference stolen). */
+int cli_result_answer(cli_ctx_t *ctx, json_t *answer);
 /* Fills ctx->err (rc CASTOR_EINVAL unless given) and returns its rc. */
 int cli_fail(cli_ctx_t *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A usage error found by a handler: message + exit 2. */

@@ -120,12 +120,6 @@ static json_t *group_find(cli_ctx_t *ctx, const char *id)
     return one;
 }
 
-/* A handler's last line: the object as the result, or the failure that left it NULL. */
-static int done(cli_ctx_t *ctx, json_t *out)
-{
-    return out ? cli_result(ctx, out) : ctx->err.rc;
-}
-
 static const char *obj_id(const json_t *o)
 {
     return json_string_value(json_object_get(o, "id"));
@@ -157,21 +151,6 @@ static int tri_bool(cli_ctx_t *ctx, const char *flag, int *out)
     return 0;
 }
 
-/* A JSON argument given inline or as @file (az's convention). New reference or NULL. */
-static json_t *json_arg(cli_ctx_t *ctx, const char *flag)
-{
-    const char *v = cli_arg(ctx, flag);
-    if (!v) return NULL;
-    json_error_t jerr;
-    json_t *j = v[0] == '@' ? json_load_file(v + 1, JSON_DECODE_ANY, &jerr)
-                            : json_loads(v, JSON_DECODE_ANY, &jerr);
-    if (!j)
-        cli_usage(ctx, "argument %s: not valid JSON%s%s: %s (line %d, column %d)", flag,
-                  v[0] == '@' ? " in " : "", v[0] == '@' ? v + 1 : "", jerr.text, jerr.line,
-                  jerr.column);
-    return j;
-}
-
 /* --- users ----------------------------------------------------------------------------- */
 
 static int user_create(cli_ctx_t *ctx)
@@ -191,7 +170,7 @@ static int user_create(cli_ctx_t *ctx)
         "forceChangePasswordNextSignIn", force == 1, "mailNickname", nick, "accountEnabled", 1);
     json_t *out = graph(ctx, "POST", graph_url(ctx, "users"), body);
     json_decref(body);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 static int user_list(cli_ctx_t *ctx)
@@ -203,12 +182,12 @@ static int user_list(cli_ctx_t *ctx)
         filter = cli_arena_printf(ctx, "userPrincipalName eq '%s'", odata_quote(ctx, upn));
     else if (name)
         filter = cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name));
-    return done(ctx, graph_filter(ctx, "users", filter));
+    return cli_result_answer(ctx, graph_filter(ctx, "users", filter));
 }
 
 static int user_show(cli_ctx_t *ctx)
 {
-    return done(
+    return cli_result_answer(
         ctx,
         graph(ctx, "GET", graph_url(ctx, "users/%s", cli_escape(ctx, cli_arg(ctx, "--id"))), NULL));
 }
@@ -237,7 +216,7 @@ static int group_create(cli_ctx_t *ctx)
     if (desc) json_object_set_new(body, "description", json_string(desc));
     json_t *out = graph(ctx, "POST", graph_url(ctx, "groups"), body);
     json_decref(body);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 static int group_member_add(cli_ctx_t *ctx)
@@ -282,7 +261,7 @@ static json_t *app_properties(cli_ctx_t *ctx)
     }
     if (fallback >= 0) json_object_set_new(body, "isFallbackPublicClient", json_boolean(fallback));
     if (cli_arg(ctx, "--required-resource-accesses")) {
-        json_t *rra = json_arg(ctx, "--required-resource-accesses");
+        json_t *rra = cli_arg_json(ctx, "--required-resource-accesses");
         if (!rra || !json_is_array(rra)) {
             json_decref(rra);
             json_decref(body);
@@ -333,13 +312,13 @@ static int app_create(cli_ctx_t *ctx)
     }
     json_decref(similar);
     json_decref(body);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 static int app_show(cli_ctx_t *ctx)
 {
     json_t *app = app_find(ctx, cli_arg(ctx, "--id"));
-    return done(ctx, app);
+    return cli_result_answer(ctx, app);
 }
 
 static int app_list(cli_ctx_t *ctx)
@@ -354,7 +333,7 @@ static int app_list(cli_ctx_t *ctx)
         filter = cli_arena_printf(ctx, "identifierUris/any(s:s eq '%s')", odata_quote(ctx, uri));
     else if (name)
         filter = cli_arena_printf(ctx, "startswith(displayName,'%s')", odata_quote(ctx, name));
-    return done(ctx, graph_filter(ctx, "applications", filter));
+    return cli_result_answer(ctx, graph_filter(ctx, "applications", filter));
 }
 
 static int app_update(cli_ctx_t *ctx)
@@ -427,7 +406,7 @@ static int app_credential_reset(cli_ctx_t *ctx)
                       "your source control.");
     }
     json_decref(app);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 static int app_permission_add(cli_ctx_t *ctx)
@@ -570,7 +549,7 @@ static int app_permission_grant(cli_ctx_t *ctx)
                            : NULL;
     json_decref(client);
     json_decref(resource);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 /* The service principal of an app, created when it has none (as admin consent does). */
@@ -663,13 +642,13 @@ static int sp_create(cli_ctx_t *ctx)
     json_t *out = graph(ctx, "POST", graph_url(ctx, "servicePrincipals"), body);
     json_decref(body);
     json_decref(app);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 static int sp_show(cli_ctx_t *ctx)
 {
     json_t *sp = sp_find(ctx, cli_arg(ctx, "--id"));
-    return done(ctx, sp);
+    return cli_result_answer(ctx, sp);
 }
 
 /* --- tables ---------------------------------------------------------------------------- */

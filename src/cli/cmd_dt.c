@@ -248,25 +248,21 @@ static int dt_twin_query(cli_ctx_t *ctx)
     return cli_result(ctx, out);
 }
 
-#define DT_NAME                                                                                    \
-    {                                                                                              \
-        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
-    }
 #define DT_GROUP                                                                                   \
     {                                                                                              \
         "--resource-group", "-g", "GROUP", "Its resource group.", 0                                \
     }
 
 static const cli_flag_t create_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     {"--resource-group", "-g", "GROUP", "Its resource group.", CLI_REQUIRED},
     {"--location", "-l", "LOCATION", "Its location (default westus2).", 0},
     {"--tags", NULL, "KEY=VALUE", "Tags, space-separated.", CLI_MULTI},
     {"--public-network-access", "--pna", "Enabled|Disabled", "Public network access.", 0},
     {0}};
-static const cli_flag_t show_flags[] = {DT_NAME, DT_GROUP, {0}};
+static const cli_flag_t show_flags[] = {CLI_FLAG_DT_NAME, DT_GROUP, {0}};
 static const cli_flag_t query_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     DT_GROUP,
     {"--query-command", "-q", "QUERY", "The ADT query, e.g. \"SELECT * FROM DIGITALTWINS\".",
      CLI_REQUIRED},
@@ -275,13 +271,13 @@ static const cli_flag_t query_flags[] = {
     {0}};
 static const cli_flag_t list_flags[] = {DT_GROUP, {0}};
 static const cli_flag_t delete_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     DT_GROUP,
     {"--yes", "-y", NULL, "Do not prompt (castor never prompts).", 0},
     {"--no-wait", NULL, NULL, "Accepted for az compatibility; deletion is immediate.", 0},
     {0}};
 static const cli_flag_t ra_create_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     DT_GROUP,
     {"--assignee", NULL, "ID", "The user (UPN), service principal (appId) or object id.",
      CLI_REQUIRED},
@@ -289,14 +285,14 @@ static const cli_flag_t ra_create_flags[] = {
      CLI_REQUIRED},
     {0}};
 static const cli_flag_t ra_list_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     DT_GROUP,
     {"--assignee", NULL, "ID", "Only this principal's assignments.", 0},
     {"--role", NULL, "ROLE", "Only this role's assignments.", 0},
     {"--include-inherited", NULL, NULL, "Also assignments at the group and subscription.", 0},
     {0}};
 static const cli_flag_t ra_delete_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     DT_GROUP,
     {"--assignee", NULL, "ID", "The principal whose assignments go.", CLI_REQUIRED},
     {"--role", NULL, "ROLE", "Only this role (default: every role of the assignee).", 0},

@@ -230,10 +230,6 @@ int dt_endpoint_delete(cli_ctx_t *ctx)
     return cli_result(ctx, NULL);
 }
 
-#define EP_DT_NAME                                                                                 \
-    {                                                                                              \
-        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
-    }
 #define EP_GROUP                                                                                   \
     {                                                                                              \
         "--resource-group", "-g", "GROUP", "The instance's resource group.", 0                     \
@@ -255,7 +251,7 @@ int dt_endpoint_delete(cli_ctx_t *ctx)
     }
 
 const cli_flag_t dt_endpoint_eventgrid_flags[] = {
-    EP_DT_NAME,
+    CLI_FLAG_DT_NAME,
     EP_GROUP,
     EP_NAME(CLI_REQUIRED),
     {"--endpoint-uri", NULL, "URL", "The Event Grid topic's endpoint (TopicEndpoint).",
@@ -266,7 +262,7 @@ const cli_flag_t dt_endpoint_eventgrid_flags[] = {
     EP_COMMON,
     {0}};
 const cli_flag_t dt_endpoint_webhook_flags[] = {
-    EP_DT_NAME,
+    CLI_FLAG_DT_NAME,
     EP_GROUP,
     EP_NAME(CLI_REQUIRED),
     {"--endpoint-uri", NULL, "URL", "Where events are POSTed (https://; http:// to localhost).",
@@ -277,7 +273,7 @@ const cli_flag_t dt_endpoint_webhook_flags[] = {
     EP_COMMON,
     {0}};
 const cli_flag_t dt_endpoint_mqtt_flags[] = {
-    EP_DT_NAME,
+    CLI_FLAG_DT_NAME,
     EP_GROUP,
     EP_NAME(CLI_REQUIRED),
     {"--endpoint-uri", NULL, "URL", "The broker: mqtt://host:port or mqtts://host:port.",
@@ -290,10 +286,11 @@ const cli_flag_t dt_endpoint_mqtt_flags[] = {
     {"--endpoint-ca", NULL, "PEM_FILE", "A CA to trust for mqtts://, besides the system store.", 0},
     EP_COMMON,
     {0}};
-const cli_flag_t dt_endpoint_show_flags[] = {EP_DT_NAME, EP_GROUP, EP_NAME(CLI_REQUIRED), {0}};
-const cli_flag_t dt_endpoint_list_flags[] = {EP_DT_NAME, EP_GROUP, {0}};
+const cli_flag_t dt_endpoint_show_flags[] = {
+    CLI_FLAG_DT_NAME, EP_GROUP, EP_NAME(CLI_REQUIRED), {0}};
+const cli_flag_t dt_endpoint_list_flags[] = {CLI_FLAG_DT_NAME, EP_GROUP, {0}};
 const cli_flag_t dt_endpoint_delete_flags[] = {
-    EP_DT_NAME,
+    CLI_FLAG_DT_NAME,
     EP_GROUP,
     EP_NAME(CLI_REQUIRED),
     {"--yes", "-y", NULL, "Do not prompt (castor never prompts).", 0},

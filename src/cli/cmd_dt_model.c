@@ -71,7 +71,7 @@ int dt_model_list(cli_ctx_t *ctx)
     for (int i = 0; i < ndeps; i++)
         url = cli_arena_printf(ctx, "%s&dependenciesFor=%s", url, cli_escape(ctx, deps[i]));
     json_t *all = cli_get_all(ctx, url, CLI_RESOURCE_ADT);
-    return all ? cli_result(ctx, all) : ctx->err.rc;
+    return cli_result_answer(ctx, all);
 }
 
 static const char *model_url(cli_ctx_t *ctx, const char *query)
@@ -86,7 +86,7 @@ int dt_model_show(cli_ctx_t *ctx)
         ctx, "GET",
         model_url(ctx, cli_arg_bool(ctx, "--definition") ? "&includeModelDefinition=true" : ""),
         CLI_RESOURCE_ADT, NULL);
-    return m ? cli_result(ctx, m) : ctx->err.rc;
+    return cli_result_answer(ctx, m);
 }
 
 int dt_model_update(cli_ctx_t *ctx)
@@ -102,7 +102,7 @@ int dt_model_update(cli_ctx_t *ctx)
     json_decref(r);
     /* az answers with the model as it now is. */
     json_t *m = cli_call(ctx, "GET", model_url(ctx, ""), CLI_RESOURCE_ADT, NULL);
-    return m ? cli_result(ctx, m) : ctx->err.rc;
+    return cli_result_answer(ctx, m);
 }
 
 int dt_model_delete(cli_ctx_t *ctx)
@@ -113,33 +113,29 @@ int dt_model_delete(cli_ctx_t *ctx)
     return cli_result(ctx, NULL);
 }
 
-#define DT_NAME                                                                                    \
-    {                                                                                              \
-        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
-    }
 #define DTMI                                                                                       \
     {                                                                                              \
         "--dtmi", "-m", "DTMI", "The model id, e.g. dtmi:com:example:Room;1.", CLI_REQUIRED        \
     }
 
 const cli_flag_t dt_model_create_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     {"--models", NULL, "FILE|DIR|JSON",
      "A DTDL file, a folder (every *.json under it) or inline JSON; uploaded in dependency "
      "order, 250 models per request.",
      CLI_REQUIRED},
     {0}};
 const cli_flag_t dt_model_list_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     {"--definition", NULL, NULL, "Include each model's DTDL definition.", 0},
     {"--dependencies-for", NULL, "DTMI",
      "Only these models and every model they depend on (extends, components).", CLI_MULTI},
     {0}};
 const cli_flag_t dt_model_show_flags[] = {
-    DT_NAME, DTMI, {"--definition", NULL, NULL, "Include the DTDL definition.", 0}, {0}};
+    CLI_FLAG_DT_NAME, DTMI, {"--definition", NULL, NULL, "Include the DTDL definition.", 0}, {0}};
 const cli_flag_t dt_model_update_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     DTMI,
     {"--decommission", NULL, NULL, "Decommission the model (no new twins may use it).", 0},
     {0}};
-const cli_flag_t dt_model_delete_flags[] = {DT_NAME, DTMI, {0}};
+const cli_flag_t dt_model_delete_flags[] = {CLI_FLAG_DT_NAME, DTMI, {0}};

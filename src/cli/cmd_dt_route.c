@@ -18,16 +18,6 @@ static const char *route_url(cli_ctx_t *ctx, int with_id)
                             id ? cli_escape(ctx, id) : "");
 }
 
-static int done(cli_ctx_t *ctx, json_t *out)
-{
-    if (!out) return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
-    if (json_is_null(out)) {
-        json_decref(out);
-        out = NULL;
-    }
-    return cli_result(ctx, out);
-}
-
 /* ADT answers the PUT with 204 and no body; az prints the route, so it is read back. */
 int dt_route_create(cli_ctx_t *ctx)
 {
@@ -38,37 +28,34 @@ int dt_route_create(cli_ctx_t *ctx)
     json_decref(body);
     if (!r) return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
     json_decref(r);
-    return done(ctx, cli_call(ctx, "GET", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
+    return cli_result_answer(ctx, cli_call(ctx, "GET", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
 }
 
 int dt_route_show(cli_ctx_t *ctx)
 {
-    return done(ctx, cli_call(ctx, "GET", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
+    return cli_result_answer(ctx, cli_call(ctx, "GET", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
 }
 
 /* Every page, following the server's nextLink. */
 int dt_route_list(cli_ctx_t *ctx)
 {
     json_t *all = cli_get_all(ctx, route_url(ctx, 0), CLI_RESOURCE_ADT);
-    return all ? cli_result(ctx, all) : ctx->err.rc;
+    return cli_result_answer(ctx, all);
 }
 
 int dt_route_delete(cli_ctx_t *ctx)
 {
-    return done(ctx, cli_call(ctx, "DELETE", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
+    return cli_result_answer(ctx,
+                             cli_call(ctx, "DELETE", route_url(ctx, 1), CLI_RESOURCE_ADT, NULL));
 }
 
-#define RT_DT_NAME                                                                                 \
-    {                                                                                              \
-        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
-    }
 #define RT_NAME                                                                                    \
     {                                                                                              \
         "--route-name", "--rn", "NAME", "The event route id.", CLI_REQUIRED                        \
     }
 
 const cli_flag_t dt_route_create_flags[] = {
-    RT_DT_NAME,
+    CLI_FLAG_DT_NAME,
     RT_NAME,
     {"--endpoint-name", "--en", "NAME", "The endpoint the route delivers to.", CLI_REQUIRED},
     {"--filter", NULL, "FILTER",
@@ -76,7 +63,10 @@ const cli_flag_t dt_route_create_flags[] = {
      "(default \"true\": every event).",
      0},
     {0}};
-const cli_flag_t dt_route_show_flags[] = {RT_DT_NAME, RT_NAME, {0}};
-const cli_flag_t dt_route_list_flags[] = {RT_DT_NAME, {0}};
+const cli_flag_t dt_route_show_flags[] = {CLI_FLAG_DT_NAME, RT_NAME, {0}};
+const cli_flag_t dt_route_list_flags[] = {CLI_FLAG_DT_NAME, {0}};
 const cli_flag_t dt_route_delete_flags[] = {
-    RT_DT_NAME, RT_NAME, {"--yes", "-y", NULL, "Do not prompt (castor never prompts).", 0}, {0}};
+    CLI_FLAG_DT_NAME,
+    RT_NAME,
+    {"--yes", "-y", NULL, "Do not prompt (castor never prompts).", 0},
+    {0}};

@@ -23,22 +23,10 @@ static const char *twin_path(cli_ctx_t *ctx, const char *suffix)
                             suffix ? suffix : "");
 }
 
-/* A JSON argument: inline JSON or @file. New reference or NULL (ctx->err filled). */
-static json_t *json_arg(cli_ctx_t *ctx, const char *flag)
-{
-    const char *v = cli_arg(ctx, flag);
-    if (!v) return NULL;
-    json_error_t je;
-    json_t *j = v[0] == '@' ? json_load_file(v + 1, JSON_DECODE_ANY, &je)
-                            : json_loads(v, JSON_DECODE_ANY, &je);
-    if (!j) cli_fail(ctx, CASTOR_EINVAL, "%s is not JSON: %s (line %d)", flag, je.text, je.line);
-    return j;
-}
-
 /* --json-patch as an array of operations (az accepts one operation as an object). */
 static json_t *patch_arg(cli_ctx_t *ctx)
 {
-    json_t *patch = json_arg(ctx, "--json-patch");
+    json_t *patch = cli_arg_json(ctx, "--json-patch");
     if (!patch) {
         if (!ctx->err.rc) cli_usage(ctx, "--json-patch is required");
         return NULL;
@@ -70,29 +58,19 @@ static const char *if_match(cli_ctx_t *ctx)
     return e ? cli_arena_printf(ctx, "If-Match: %s", e) : NULL;
 }
 
-static int done(cli_ctx_t *ctx, json_t *out)
-{
-    if (!out) return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
-    if (json_is_null(out)) {
-        json_decref(out);
-        out = NULL;
-    }
-    return cli_result(ctx, out);
-}
-
 /* GET of the twin after a write that answers 204, so update prints the twin as az does. */
 static int show_after(cli_ctx_t *ctx, json_t *out, const char *path)
 {
     if (!out) return ctx->err.rc ? ctx->err.rc : CASTOR_EIO;
     json_decref(out);
-    return done(ctx, cli_call(ctx, "GET", dt_url(ctx, path), CLI_RESOURCE_ADT, NULL));
+    return cli_result_answer(ctx, cli_call(ctx, "GET", dt_url(ctx, path), CLI_RESOURCE_ADT, NULL));
 }
 
 /* ---- twins ---- */
 
 int dt_twin_create(cli_ctx_t *ctx)
 {
-    json_t *props = json_arg(ctx, "--properties");
+    json_t *props = cli_arg_json(ctx, "--properties");
     if (cli_arg(ctx, "--properties") && !props) return ctx->err.rc;
     json_t *body = props && json_is_object(props) ? json_incref(props) : json_object();
     json_decref(props);
@@ -106,13 +84,13 @@ int dt_twin_create(cli_ctx_t *ctx)
     const char *h[] = {cli_arg_bool(ctx, "--if-none-match") ? "If-None-Match: *" : NULL, NULL};
     json_t *out = call_h(ctx, "PUT", dt_url(ctx, twin_path(ctx, NULL)), body, h);
     json_decref(body);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 int dt_twin_show(cli_ctx_t *ctx)
 {
-    return done(ctx,
-                cli_call(ctx, "GET", dt_url(ctx, twin_path(ctx, NULL)), CLI_RESOURCE_ADT, NULL));
+    return cli_result_answer(
+        ctx, cli_call(ctx, "GET", dt_url(ctx, twin_path(ctx, NULL)), CLI_RESOURCE_ADT, NULL));
 }
 
 int dt_twin_update(cli_ctx_t *ctx)
@@ -128,7 +106,8 @@ int dt_twin_update(cli_ctx_t *ctx)
 int dt_twin_delete(cli_ctx_t *ctx)
 {
     const char *h[] = {if_match(ctx), NULL};
-    return done(ctx, call_h(ctx, "DELETE", dt_url(ctx, twin_path(ctx, NULL)), NULL, h));
+    return cli_result_answer(ctx,
+                             call_h(ctx, "DELETE", dt_url(ctx, twin_path(ctx, NULL)), NULL, h));
 }
 
 /* Every twin, through POST /query (continuationToken paging), as az dt twin query does; until
@@ -140,7 +119,7 @@ int dt_twin_list(cli_ctx_t *ctx)
         .method = "POST", .url = dt_url(ctx, "/query"), .resource = CLI_RESOURCE_ADT, .json = q};
     json_t *all = cli_list_all(ctx, &req, NULL);
     json_decref(q);
-    return all ? cli_result(ctx, all) : ctx->err.rc;
+    return cli_result_answer(ctx, all);
 }
 
 /* ---- relationships ---- */
@@ -153,7 +132,7 @@ static const char *rel_path(cli_ctx_t *ctx)
 
 int dt_rel_create(cli_ctx_t *ctx)
 {
-    json_t *props = json_arg(ctx, "--properties");
+    json_t *props = cli_arg_json(ctx, "--properties");
     if (cli_arg(ctx, "--properties") && !props) return ctx->err.rc;
     json_t *body = props && json_is_object(props) ? json_incref(props) : json_object();
     json_decref(props);
@@ -162,12 +141,13 @@ int dt_rel_create(cli_ctx_t *ctx)
     const char *h[] = {cli_arg_bool(ctx, "--if-none-match") ? "If-None-Match: *" : NULL, NULL};
     json_t *out = call_h(ctx, "PUT", dt_url(ctx, rel_path(ctx)), body, h);
     json_decref(body);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
 int dt_rel_show(cli_ctx_t *ctx)
 {
-    return done(ctx, cli_call(ctx, "GET", dt_url(ctx, rel_path(ctx)), CLI_RESOURCE_ADT, NULL));
+    return cli_result_answer(
+        ctx, cli_call(ctx, "GET", dt_url(ctx, rel_path(ctx)), CLI_RESOURCE_ADT, NULL));
 }
 
 int dt_rel_update(cli_ctx_t *ctx)
@@ -183,7 +163,7 @@ int dt_rel_update(cli_ctx_t *ctx)
 int dt_rel_delete(cli_ctx_t *ctx)
 {
     const char *h[] = {if_match(ctx), NULL};
-    return done(ctx, call_h(ctx, "DELETE", dt_url(ctx, rel_path(ctx)), NULL, h));
+    return cli_result_answer(ctx, call_h(ctx, "DELETE", dt_url(ctx, rel_path(ctx)), NULL, h));
 }
 
 /* Every page, following the server's absolute nextLink. */
@@ -197,7 +177,7 @@ int dt_rel_list(cli_ctx_t *ctx)
                                                      cli_escape(ctx, kind))
                                   : "/relationships");
     json_t *all = cli_get_all(ctx, dt_url(ctx, path), CLI_RESOURCE_ADT);
-    return all ? cli_result(ctx, all) : ctx->err.rc;
+    return cli_result_answer(ctx, all);
 }
 
 /* ---- components and telemetry ---- */
@@ -211,7 +191,7 @@ static const char *component_path(cli_ctx_t *ctx, const char *suffix)
 
 int dt_component_show(cli_ctx_t *ctx)
 {
-    return done(
+    return cli_result_answer(
         ctx, cli_call(ctx, "GET", dt_url(ctx, component_path(ctx, NULL)), CLI_RESOURCE_ADT, NULL));
 }
 
@@ -227,7 +207,7 @@ int dt_component_update(cli_ctx_t *ctx)
 
 int dt_telemetry_send(cli_ctx_t *ctx)
 {
-    json_t *data = json_arg(ctx, "--telemetry");
+    json_t *data = cli_arg_json(ctx, "--telemetry");
     if (cli_arg(ctx, "--telemetry") && !data) return ctx->err.rc;
     if (!data) data = json_object();
     char guid[40];
@@ -247,13 +227,9 @@ int dt_telemetry_send(cli_ctx_t *ctx)
                                                    : twin_path(ctx, "/telemetry");
     json_t *out = call_h(ctx, "POST", dt_url(ctx, path), data, h);
     json_decref(data);
-    return done(ctx, out);
+    return cli_result_answer(ctx, out);
 }
 
-#define DT_NAME                                                                                    \
-    {                                                                                              \
-        "--dt-name", "-n", "NAME", "The Digital Twins instance name.", CLI_REQUIRED                \
-    }
 #define TWIN_ID                                                                                    \
     {                                                                                              \
         "--twin-id", "-t", "ID", "The digital twin id.", CLI_REQUIRED                              \
@@ -281,18 +257,18 @@ int dt_telemetry_send(cli_ctx_t *ctx)
     }
 
 const cli_flag_t dt_twin_create_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     TWIN_ID,
     {"--dtmi", "-m", "DTMI", "The twin's model id.", CLI_REQUIRED},
     {"--properties", "-p", "JSON", "Initial property values (inline or @file).", 0},
     IF_NONE,
     {0}};
-const cli_flag_t dt_twin_show_flags[] = {DT_NAME, TWIN_ID, {0}};
-const cli_flag_t dt_twin_update_flags[] = {DT_NAME, TWIN_ID, PATCH, ETAG, {0}};
-const cli_flag_t dt_twin_delete_flags[] = {DT_NAME, TWIN_ID, ETAG, {0}};
-const cli_flag_t dt_twin_list_flags[] = {DT_NAME, {0}};
+const cli_flag_t dt_twin_show_flags[] = {CLI_FLAG_DT_NAME, TWIN_ID, {0}};
+const cli_flag_t dt_twin_update_flags[] = {CLI_FLAG_DT_NAME, TWIN_ID, PATCH, ETAG, {0}};
+const cli_flag_t dt_twin_delete_flags[] = {CLI_FLAG_DT_NAME, TWIN_ID, ETAG, {0}};
+const cli_flag_t dt_twin_list_flags[] = {CLI_FLAG_DT_NAME, {0}};
 const cli_flag_t dt_rel_create_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     TWIN_ID,
     REL_ID,
     {"--target", NULL, "ID", "The target twin id.", CLI_REQUIRED},
@@ -301,19 +277,20 @@ const cli_flag_t dt_rel_create_flags[] = {
     {"--properties", "-p", "JSON", "Relationship property values (inline or @file).", 0},
     IF_NONE,
     {0}};
-const cli_flag_t dt_rel_show_flags[] = {DT_NAME, TWIN_ID, REL_ID, {0}};
-const cli_flag_t dt_rel_update_flags[] = {DT_NAME, TWIN_ID, REL_ID, PATCH, ETAG, {0}};
-const cli_flag_t dt_rel_delete_flags[] = {DT_NAME, TWIN_ID, REL_ID, ETAG, {0}};
+const cli_flag_t dt_rel_show_flags[] = {CLI_FLAG_DT_NAME, TWIN_ID, REL_ID, {0}};
+const cli_flag_t dt_rel_update_flags[] = {CLI_FLAG_DT_NAME, TWIN_ID, REL_ID, PATCH, ETAG, {0}};
+const cli_flag_t dt_rel_delete_flags[] = {CLI_FLAG_DT_NAME, TWIN_ID, REL_ID, ETAG, {0}};
 const cli_flag_t dt_rel_list_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     TWIN_ID,
     {"--kind", "--relationship", "NAME", "Only relationships of this name.", 0},
     {"--incoming", NULL, NULL, "List the relationships pointing at the twin.", 0},
     {0}};
-const cli_flag_t dt_component_show_flags[] = {DT_NAME, TWIN_ID, COMPONENT, {0}};
-const cli_flag_t dt_component_update_flags[] = {DT_NAME, TWIN_ID, COMPONENT, PATCH, ETAG, {0}};
+const cli_flag_t dt_component_show_flags[] = {CLI_FLAG_DT_NAME, TWIN_ID, COMPONENT, {0}};
+const cli_flag_t dt_component_update_flags[] = {
+    CLI_FLAG_DT_NAME, TWIN_ID, COMPONENT, PATCH, ETAG, {0}};
 const cli_flag_t dt_telemetry_send_flags[] = {
-    DT_NAME,
+    CLI_FLAG_DT_NAME,
     TWIN_ID,
     {"--component", NULL, "NAME", "Send as this component's telemetry.", 0},
     {"--telemetry", NULL, "JSON", "The telemetry (inline or @file); default {}.", 0},

@@ -52,7 +52,7 @@ static int group_list(cli_ctx_t *ctx)
 {
     const char *path = group_path(ctx, NULL);
     json_t *list = cli_get_all(ctx, path ? role_arm_url(ctx, path) : NULL, CLI_RESOURCE_ARM);
-    return list ? cli_result(ctx, list) : ctx->err.rc;
+    return cli_result_answer(ctx, list);
 }
 
 static int group_delete(cli_ctx_t *ctx)
