@@ -135,9 +135,11 @@ const char *arm_filter_get(const arm_filter_t *f, const char *name, int *present
 
 const char *arm_time(arena_t *a, int64_t epoch_s)
 {
+    /* Azure Resource Manager writes seven fractional digits (.NET ticks); castor keeps seconds. */
     char buf[40];
     time_format_rfc3339(epoch_s, 0, buf, sizeof buf);
-    return arena_strdup(a, buf);
+    size_t n = strlen(buf); /* "...:SS.000000Z" */
+    return arena_sprintf(a, "%.*s0Z", (int)(n - 1), buf);
 }
 
 json_t *arm_tags_load(const char *text)

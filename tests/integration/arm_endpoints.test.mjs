@@ -56,6 +56,8 @@ test('EventGrid, webhook and mqtt endpoints are created, read and listed without
   assert.equal(r.json.properties.provisioningState, 'Succeeded');
   assert.equal(r.json.properties.authenticationType, 'KeyBased');
   assert.ok(!Number.isNaN(Date.parse(r.json.properties.createdTime)));
+  // Azure Resource Manager times carry seven fractional digits.
+  for (const t of [r.json.properties.createdTime, r.json.systemData.createdAt, r.json.systemData.lastModifiedAt]) assert.match(t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
   assert.deepEqual(r.json.properties.retryPolicy, { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 });
   assert.ok(r.json.properties.deadLetterFolder.endsWith('/deadletter/adt-ep/eg-one/'), r.json.properties.deadLetterFolder);
   // The operation the client polls is already Succeeded.
