@@ -51,6 +51,21 @@ function recorder() {
   return rec;
 }
 
+// Calls f with each whole line a receiver process prints.
+function eachLine(stream, f) {
+  let buf = '';
+  stream.setEncoding('latin1');
+  stream.on('data', (d) => {
+    buf += d;
+    let i, from = 0;
+    while ((i = buf.indexOf('\n', from)) >= 0) {
+      f(buf.slice(from, i));
+      from = i + 1;
+    }
+    buf = buf.slice(from);
+  });
+}
+
 // The webhook: bench/webhook_sink.c (libmicrohttpd + GnuTLS, one thread), built here; it prints
 // "<event time> <receipt time>" per POST. A C receiver keeps the bench's own share of the two
 // cores small (a node https receiver cost about a third of a core at 5,000 events/s).
@@ -65,19 +80,11 @@ async function startWebhook() {
   const port = await freePort();
   const sink = spawn(bin, [String(port), join(dir, 'cert.pem'), join(dir, 'key.pem')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const rec = recorder();
-  let listening = false, buf = '';
-  sink.stdout.setEncoding('latin1');
-  sink.stdout.on('data', (d) => {
-    buf += d;
-    let i, from = 0;
-    while ((i = buf.indexOf('\n', from)) >= 0) {
-      const line = buf.slice(from, i);
-      from = i + 1;
-      const sp = line.indexOf(' ');
-      if (sp > 0) rec.add(Number(line.slice(0, sp)), Number(line.slice(sp + 1)));
-      else if (line === 'listening') listening = true;
-    }
-    buf = buf.slice(from);
+  let listening = false;
+  eachLine(sink.stdout, (line) => {
+    const sp = line.indexOf(' ');
+    if (sp > 0) rec.add(Number(line.slice(0, sp)), Number(line.slice(sp + 1)));
+    else if (line === 'listening') listening = true;
   });
   if (!(await until(() => listening, 10000, 20))) throw new Error('webhook_sink did not start');
   return {
@@ -107,19 +114,10 @@ async function startMqtt() {
   if (!ok) throw new Error('mosquitto did not start');
   const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-q', '1',
     '-t', 'castor/#', '-t', 'probe/#', '-F', '%U %p', '-i', `castor-bench-sub-${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buf = '';
-  sub.stdout.setEncoding('latin1');
-  sub.stdout.on('data', (d) => {
-    buf += d;
-    let i, from = 0;
-    while ((i = buf.indexOf('\n', from)) >= 0) {
-      const line = buf.slice(from, i);
-      from = i + 1;
-      const sp = line.indexOf(' ');
-      if (line.startsWith('{', sp + 1)) rec.add(eventTime(line), Number(line.slice(0, sp)) * 1000);
-      else probed = true;
-    }
-    buf = buf.slice(from);
+  eachLine(sub.stdout, (line) => {
+    const sp = line.indexOf(' ');
+    if (line.startsWith('{', sp + 1)) rec.add(eventTime(line), Number(line.slice(0, sp)) * 1000);
+    else probed = true;
   });
   const subscribed = await until(async () => {
     execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', 'probe/y', '-m', 'y', '-q', '1'], { stdio: 'ignore' });

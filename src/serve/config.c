@@ -137,36 +137,40 @@ static int set_tls_key(serve_config_t *c, const char *f, const char *v, castor_e
     return copy_opt(c->tls_key, sizeof c->tls_key, f, v, e);
 }
 
-static int set_threads(serve_config_t *c, const char *f, const char *v, castor_err *e)
+/* A whole number from lo to hi, or an error that says what to use (hint). */
+static int parse_whole(const char *f, const char *v, long lo, long hi, const char *hint, long *out,
+                       castor_err *e)
 {
     char *end;
     long n = strtol(v, &end, 10);
-    if (!v[0] || *end || n < 1 || n > 256)
-        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a whole number from 1 to 256", f, v);
-    c->threads = (unsigned)n;
+    if (!v[0] || *end || n < lo || n > hi)
+        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': %s", f, v, hint);
+    *out = n;
     return CASTOR_OK;
+}
+
+static int set_threads(serve_config_t *c, const char *f, const char *v, castor_err *e)
+{
+    long n = 0;
+    int rc = parse_whole(f, v, 1, 256, "use a whole number from 1 to 256", &n, e);
+    if (rc == 0) c->threads = (unsigned)n;
+    return rc;
 }
 
 static int set_idle_timeout(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!v[0] || *end || n < 1 || n > 3600)
-        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a number of seconds from 1 to 3600",
-                              f, v);
-    c->idle_timeout_s = (unsigned)n;
-    return CASTOR_OK;
+    long n = 0;
+    int rc = parse_whole(f, v, 1, 3600, "use a number of seconds from 1 to 3600", &n, e);
+    if (rc == 0) c->idle_timeout_s = (unsigned)n;
+    return rc;
 }
 
 static int set_token_reuse(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!v[0] || *end || n < 0 || n > 3000)
-        return castor_err_set(e, CASTOR_EINVAL,
-                              "%s '%s': use a number of seconds from 0 (off) to 3000", f, v);
-    c->token_reuse_s = (unsigned)n;
-    return CASTOR_OK;
+    long n = 0;
+    int rc = parse_whole(f, v, 0, 3000, "use a number of seconds from 0 (off) to 3000", &n, e);
+    if (rc == 0) c->token_reuse_s = (unsigned)n;
+    return rc;
 }
 
 /* "90", "90s", "5m", "1h" into seconds, at most 24 hours. */
@@ -214,33 +218,26 @@ static int set_outbox_retention(serve_config_t *c, const char *f, const char *v,
 
 static int set_event_lanes(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!v[0] || *end || n < 1 || n > 16)
-        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a whole number from 1 to 16", f, v);
-    c->event_lanes = (unsigned)n;
-    return CASTOR_OK;
+    long n = 0;
+    int rc = parse_whole(f, v, 1, 16, "use a whole number from 1 to 16", &n, e);
+    if (rc == 0) c->event_lanes = (unsigned)n;
+    return rc;
 }
 
 static int set_event_nice(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!v[0] || *end || n < 0 || n > 19)
-        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a whole number from 0 to 19", f, v);
-    c->event_nice = (int)n;
-    return CASTOR_OK;
+    long n = 0;
+    int rc = parse_whole(f, v, 0, 19, "use a whole number from 0 to 19", &n, e);
+    if (rc == 0) c->event_nice = (int)n;
+    return rc;
 }
 
 static int set_device_ttl(serve_config_t *c, const char *f, const char *v, castor_err *e)
 {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!v[0] || *end || n < 1 || n > 86400)
-        return castor_err_set(e, CASTOR_EINVAL, "%s '%s': use a number of seconds from 1 to 86400",
-                              f, v);
-    c->device_code_ttl_s = (unsigned)n;
-    return CASTOR_OK;
+    long n = 0;
+    int rc = parse_whole(f, v, 1, 86400, "use a number of seconds from 1 to 86400", &n, e);
+    if (rc == 0) c->device_code_ttl_s = (unsigned)n;
+    return rc;
 }
 
 static const option_def_t options[] = {
