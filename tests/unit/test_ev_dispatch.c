@@ -185,7 +185,10 @@ static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     if (test_store_open_tmp(8, &f->dir, &f->store) < 0) return -1;
-    test_seed_instances(f->store, (const char *const[]){"dt1", NULL}, (char *const[]){f->inst});
+    castor_err err;
+    assert_int_equal(test_seed_instances(f->store, (const char *const[]){"dt1", NULL},
+                                         (char *const[]){f->inst}, &err),
+                     0);
     *state = f;
     return 0;
 }

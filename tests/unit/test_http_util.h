@@ -9,21 +9,14 @@
 #include "serve/app.h"
 #include "store/store.h"
 #include "twins/models_cache.h"
+#include "test_seed.h"
 #include "test_util.h"
 
 /* Opens app->store (connections pooled) and a models cache in a fresh folder, *dir (caller
  * gives it back with test_app_close). Returns 0, or -1 having printed the cause. */
 static inline int test_app_open(castor_app_t *app, char **dir, unsigned connections)
 {
-    *dir = test_tmpdir();
-    if (!*dir) return -1;
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", *dir);
-    castor_err err;
-    if (store_open(url, connections, &app->store, &err) < 0) {
-        fprintf(stderr, "store_open: %s\n", err.message);
-        return -1;
-    }
+    if (test_store_open_tmp(connections, dir, &app->store) < 0) return -1;
     snprintf(app->cfg.public_url, sizeof app->cfg.public_url, "https://localhost:8443");
     app->models = models_cache_new();
     castor_app_wire(app);
@@ -33,9 +26,7 @@ static inline int test_app_open(castor_app_t *app, char **dir, unsigned connecti
 static inline void test_app_close(castor_app_t *app, char *dir)
 {
     models_cache_free(app->models);
-    store_close(app->store);
-    test_rmdir(dir);
-    free(dir);
+    test_store_close_tmp(app->store, dir);
 }
 
 typedef struct test_call {

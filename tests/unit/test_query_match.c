@@ -17,6 +17,7 @@
 #include "store/store_query.h"
 #include "store/store_twins.h"
 #include "test_query_seed.h"
+#include "test_seed.h"
 #include "test_util.h"
 
 /*   a -r1:near-> b -r2:near-> c -r3:near-> a        a cycle of three
@@ -42,11 +43,8 @@ static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     ids_init();
-    f->dir = test_tmpdir();
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
+    if (test_store_open_tmp(2, &f->dir, &f->store) < 0) return -1;
     castor_err err;
-    if (store_open(url, 2, &f->store, &err) < 0) return -1;
     store_txn_t *t;
     assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
     assert_int_equal(test_query_seed(t, "m", f->inst, &err), 0);
@@ -81,9 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(f->store);
-    test_rmdir(f->dir);
-    free(f->dir);
+    test_store_close_tmp(f->store, f->dir);
     free(f);
     return 0;
 }

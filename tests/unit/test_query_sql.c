@@ -18,6 +18,7 @@
 #include "store/store_twins.h"
 #include "twins/twins_query.h"
 #include "test_query_seed.h"
+#include "test_seed.h"
 #include "test_util.h"
 
 #define INSTANCE "00000000-0000-4000-8000-000000000001"
@@ -273,11 +274,7 @@ static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     ids_init();
-    f->dir = test_tmpdir();
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/castor.db", f->dir);
-    castor_err err;
-    if (store_open(url, 4, &f->app.store, &err) < 0) return -1;
+    if (test_store_open_tmp(4, &f->dir, &f->app.store) < 0) return -1;
     castor_app_wire(&f->app);
     seed_instance(f);
     *state = f;
@@ -287,9 +284,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(f->app.store);
-    test_rmdir(f->dir);
-    free(f->dir);
+    test_store_close_tmp(f->app.store, f->dir);
     free(f);
     return 0;
 }

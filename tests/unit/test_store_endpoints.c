@@ -25,8 +25,10 @@ static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
     if (test_store_open_tmp(4, &f->dir, &f->store) < 0) return -1;
-    test_seed_instances(f->store, (const char *const[]){"inst-a", "inst-b", NULL},
-                        (char *const[]){f->inst_a, f->inst_b});
+    castor_err err;
+    assert_int_equal(test_seed_instances(f->store, (const char *const[]){"inst-a", "inst-b", NULL},
+                                         (char *const[]){f->inst_a, f->inst_b}, &err),
+                     0);
     *state = f;
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "twins/models_cache.h"
 #include "twins/twins_api.h"
 #include "test_http_util.h"
+#include "test_seed.h"
 
 typedef struct fixture {
     char *dir;
@@ -33,37 +34,9 @@ typedef struct fixture {
 static void seed_instance(fixture_t *f)
 {
     castor_err err;
-    store_txn_t *t;
-    assert_int_equal(store_begin(f->app.store, STORE_WRITE, &t, &err), 0);
-    store_tenant_t tenant = {.created = 1};
-    ids_guid(tenant.id);
-    snprintf(tenant.domain, sizeof tenant.domain, "t.test");
-    assert_int_equal(store_tenant_create(t, &tenant, &err), 0);
-    store_subscription_t sub = {.created = 1};
-    ids_guid(sub.id);
-    snprintf(sub.tenant_id, sizeof sub.tenant_id, "%s", tenant.id);
-    snprintf(sub.state, sizeof sub.state, "Enabled");
-    assert_int_equal(store_subscription_create(t, &sub, &err), 0);
-    store_resource_group_t rg = {.created = 1};
-    snprintf(rg.subscription_id, sizeof rg.subscription_id, "%s", sub.id);
-    snprintf(rg.name, sizeof rg.name, "rg");
-    snprintf(rg.location, sizeof rg.location, "local");
-    snprintf(rg.tags, sizeof rg.tags, "{}");
-    int created;
-    assert_int_equal(store_resource_group_put(t, &rg, &created, &err), 0);
-    store_dt_instance_t inst = {.created = 1, .updated = 1};
-    ids_guid(inst.id);
-    snprintf(inst.name, sizeof inst.name, INST);
-    snprintf(inst.subscription_id, sizeof inst.subscription_id, "%s", sub.id);
-    snprintf(inst.resource_group, sizeof inst.resource_group, "rg");
-    snprintf(inst.location, sizeof inst.location, "local");
-    snprintf(inst.tags, sizeof inst.tags, "{}");
-    snprintf(inst.public_network_access, sizeof inst.public_network_access, "Enabled");
-    snprintf(inst.provisioning_state, sizeof inst.provisioning_state, "Succeeded");
-    snprintf(inst.created_by, sizeof inst.created_by, "%s", tenant.id);
-    assert_int_equal(store_dt_instance_create(t, &inst, &err), 0);
-    assert_int_equal(store_commit(t, &err), 0);
-    snprintf(f->instance_id, sizeof f->instance_id, "%s", inst.id);
+    assert_int_equal(test_seed_instances(f->app.store, (const char *const[]){INST, NULL},
+                                         (char *const[]){f->instance_id}, &err),
+                     0);
 }
 
 typedef test_call_t call_t;
