@@ -3,6 +3,7 @@
 
 #include "store/store_engine.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,13 +55,22 @@ int store_row_too_long(const store_row_t *row, const char *name, castor_err *err
 struct store {
     const store_engine_ops_t *ops;
     void *engine;
+    _Atomic int64_t seen[STORE_CHANGE_KINDS]; /* the newest change numbers a poll read */
 };
 
 struct store_txn {
     store_t *store;
     void *conn;
     store_mode_t mode;
+    /* The change numbers this transaction counted up to (0: not changed): once it commits,
+     * its own node knows at once, without a poll (store_change_bump). */
+    int64_t bumped[STORE_CHANGE_KINDS];
 };
+
+void store_txn_changed(store_txn_t *t, store_change_t kind, int64_t n)
+{
+    t->bumped[kind] = n;
+}
 
 int store_open(const char *url, unsigned connections, store_t **out, castor_err *err)
 {
@@ -108,6 +118,22 @@ int store_shared(store_t *s)
     return s->ops == &store_pg_ops;
 }
 
+void store_changes_observe(store_t *s, const int64_t n[STORE_CHANGE_KINDS])
+{
+    /* Only upwards: two polls that finish out of order must not make a cache that already
+     * caught up with the newer count drop itself again for the older one. */
+    for (int k = 0; k < STORE_CHANGE_KINDS; k++) {
+        int64_t cur = atomic_load(&s->seen[k]);
+        while (n[k] > cur && !atomic_compare_exchange_weak(&s->seen[k], &cur, n[k])) {
+        }
+    }
+}
+
+int64_t store_change_seen(store_t *s, store_change_t kind)
+{
+    return atomic_load(&s->seen[kind]);
+}
+
 int store_schema_version(store_t *s)
 {
     return s->ops->schema_version(s->engine);
@@ -120,6 +146,7 @@ int store_begin(store_t *s, store_mode_t mode, store_txn_t **out, castor_err *er
     if (!t) return castor_err_set(err, CASTOR_ENOMEM, "out of memory starting a transaction");
     t->store = s;
     t->mode = mode;
+    memset(t->bumped, 0, sizeof t->bumped);
     int rc = s->ops->begin(s->engine, mode, &t->conn, err);
     if (rc < 0) {
         free(t);
@@ -132,6 +159,7 @@ int store_begin(store_t *s, store_mode_t mode, store_txn_t **out, castor_err *er
 int store_commit(store_txn_t *t, castor_err *err)
 {
     int rc = t->store->ops->commit(t->store->engine, t->conn, err);
+    if (rc == 0) store_changes_observe(t->store, t->bumped);
     free(t);
     return rc;
 }
@@ -149,6 +177,8 @@ int store_commit_deferred(store_txn_t *t, store_pending_t **pending, castor_err 
     if (!sp) return store_commit(t, err); /* no memory to defer with: wait here instead */
     void *p = NULL;
     int rc = s->ops->commit_deferred(s->engine, t->conn, &p, err);
+    /* Visible to readers from now on, durable or not: caches must not outlive it. */
+    if (rc == 0) store_changes_observe(s, t->bumped);
     free(t);
     if (rc < 0 || !p) {
         free(sp);

@@ -45,7 +45,7 @@ int store_ping(store_t *s, castor_err *err);
 const char *store_engine_name(store_t *s);
 
 /* Whether other castor nodes may write this store (PostgreSQL): what a node caches from it
- * must then be checked against the store's change counters before use (store_arm.h). */
+ * must then be checked against the store's change numbers before use (store_changes_poll). */
 int store_shared(store_t *s);
 
 /* The schema version the store is at (after migrations). */
@@ -84,6 +84,37 @@ int store_wait_durable(store_t *s, castor_err *err);
 /* *value_out is malloc'ed; caller frees. CASTOR_ENOTFOUND when the key is absent. */
 int store_meta_get(store_txn_t *t, const char *key, char **value_out, castor_err *err);
 int store_meta_put(store_txn_t *t, const char *key, const char *value, castor_err *err);
+
+/* ---- change numbers: what a node may cache, and when it must drop it (store_changes.c) ----
+ *
+ * Each kind of data a castor node caches has a counter in `meta`, counted up in the very
+ * transaction that changes such data, so the count and the change commit together. On a store
+ * other nodes write (store_shared), a node reads every counter in one statement once per
+ * request (store_changes_poll) and each cache compares the count it was built at with the
+ * newest one seen (store_change_seen) before use. Alone on its store (SQLite), a node reads
+ * nothing: it drops its caches itself after its own commits. */
+typedef enum store_change {
+    STORE_CHANGE_RBAC = 0,  /* role assignments and custom role definitions */
+    STORE_CHANGE_DIRECTORY, /* users, groups, memberships, apps, service principals, grants,
+                             * app role assignments: what verified tokens and issued ones hold */
+    STORE_CHANGE_MODELS,    /* any instance's models (added, deleted, decommissioned) */
+    STORE_CHANGE_KEYS,      /* the token signing keys */
+    STORE_CHANGE_INSTANCES, /* Digital Twins instances deleted (by name, or with their group) */
+    STORE_CHANGE_KINDS
+} store_change_t;
+
+/* Counts kind up by one inside t (a write transaction). */
+int store_change_bump(store_txn_t *t, store_change_t kind, castor_err *err);
+/* Every counter as of t's snapshot (0 for a kind never changed). */
+int store_changes_read(store_txn_t *t, int64_t out[STORE_CHANGE_KINDS], castor_err *err);
+/* On a shared store: reads every counter in one short read and records them as seen (each
+ * only ever moves up). Alone on its store: does nothing. A store that cannot answer leaves
+ * the numbers seen as they were (the caches then serve what they hold). */
+int store_changes_poll(store_t *s, castor_err *err);
+/* The newest count of kind a poll has seen; 0 before any poll, and always 0 on SQLite. */
+int64_t store_change_seen(store_t *s, store_change_t kind);
+/* Records counts as seen (what store_changes_poll does after its read). */
+void store_changes_observe(store_t *s, const int64_t n[STORE_CHANGE_KINDS]);
 
 /* Sizes of the fixed fields in the typed records of store_*.h. Those that hold input are the
  * caps of core/limits.h, which the planes enforce where input enters. */

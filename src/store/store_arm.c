@@ -57,17 +57,13 @@ int store_subscription_list(store_txn_t *t, store_subscription_t *out, int max, 
     return rc;
 }
 
-/* Every change to role assignments or definitions counts up this meta key in its own
+/* Every change to role assignments or definitions counts up the RBAC change number in its own
  * transaction, so a castor node sharing the store (PostgreSQL) sees that its RBAC snapshot is
- * stale on its next request (store_rbac_generation). */
+ * stale on its next request (store_changes_poll, store_rbac_generation). */
 static int rbac_bump(store_txn_t *t, int rc, castor_err *err)
 {
     if (rc < 0) return rc;
-    return store_exec(t,
-                      "INSERT INTO meta (key, value) VALUES ('rbac.generation', '1') "
-                      "ON CONFLICT (key) DO UPDATE SET "
-                      "value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
-                      NULL, 0, NULL, NULL, NULL, err);
+    return store_change_bump(t, STORE_CHANGE_RBAC, err);
 }
 
 static int gen_row(const store_row_t *row, void *ctx)
@@ -289,7 +285,10 @@ int store_resource_group_delete(store_txn_t *t, const char *subscription_id, con
     if (!changes)
         return castor_err_set(err, CASTOR_ENOTFOUND, "Resource group '%s' could not be found.",
                               name);
-    return CASTOR_OK;
+    /* Its instances and their models went with it: nodes forget their name lookups and
+     * model graphs. */
+    rc = store_change_bump(t, STORE_CHANGE_INSTANCES, err);
+    return rc < 0 ? rc : store_change_bump(t, STORE_CHANGE_MODELS, err);
 }
 
 /* ---- Digital Twins instances ---- */
@@ -414,6 +413,10 @@ int store_dt_instance_delete(store_txn_t *t, const char *id, castor_err *err)
     }
     if (rc == 0)
         rc = store_exec(t, "DELETE FROM dt_instances WHERE id = ?", p, 1, NULL, NULL, NULL, err);
+    /* Its models went with it (schema_models.c's trigger): nodes forget the instance's name
+     * lookup and model graph. */
+    if (rc == 0) rc = store_change_bump(t, STORE_CHANGE_INSTANCES, err);
+    if (rc == 0) rc = store_change_bump(t, STORE_CHANGE_MODELS, err);
     free(d);
     return rc;
 }

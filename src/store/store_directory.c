@@ -112,6 +112,21 @@ static int user_one(const store_row_t *row, void *ctx)
     return 0;
 }
 
+/* Every change that a verified or issued token may depend on (who exists and is enabled,
+ * memberships, apps and their permissions, grants, app roles) counts up the directory change
+ * number in its transaction, so every node drops what it cached of the directory
+ * (store_changes_poll). Creations and secrets need not: nothing cached can contradict them. */
+static int dir_bump(store_txn_t *t, int rc, castor_err *err)
+{
+    return rc < 0 ? rc : store_change_bump(t, STORE_CHANGE_DIRECTORY, err);
+}
+
+/* A new or demoted signing key: every node reloads its key set (idn_keys_sync). */
+static int keys_bump(store_txn_t *t, int rc, castor_err *err)
+{
+    return rc < 0 ? rc : store_change_bump(t, STORE_CHANGE_KEYS, err);
+}
+
 int store_user_create(store_txn_t *t, const store_user_t *u, castor_err *err)
 {
     store_param_t p[] = {SP_T(u->id),           SP_T(u->tenant_id),     SP_T(u->upn),
@@ -186,10 +201,11 @@ int store_user_update(store_txn_t *t, const store_user_t *u, castor_err *err)
 {
     store_param_t p[] = {SP_T(u->display_name), SP_T(u->mail_nickname), SP_I(u->enabled),
                          SP_I(u->directory_admin), SP_T(u->id)};
-    return change_one(t,
-                      "UPDATE users SET display_name = ?, mail_nickname = ?, enabled = ?, "
-                      "directory_admin = ? WHERE id = ?",
-                      p, 5, "user with object id", u->id, err);
+    int rc = change_one(t,
+                        "UPDATE users SET display_name = ?, mail_nickname = ?, enabled = ?, "
+                        "directory_admin = ? WHERE id = ?",
+                        p, 5, "user with object id", u->id, err);
+    return dir_bump(t, rc, err);
 }
 
 int store_user_delete(store_txn_t *t, const char *id, castor_err *err)
@@ -202,7 +218,7 @@ int store_user_delete(store_txn_t *t, const char *id, castor_err *err)
                         err);
     if (rc == 0)
         rc = change_one(t, "DELETE FROM users WHERE id = ?", p, 1, "user with object id", id, err);
-    return rc;
+    return dir_bump(t, rc, err);
 }
 
 /* ---- groups ---- */
@@ -271,7 +287,7 @@ int store_group_delete(store_txn_t *t, const char *id, castor_err *err)
     int rc =
         store_exec(t, "DELETE FROM memberships WHERE member_id = ?", p, 1, NULL, NULL, NULL, err);
     if (rc == 0) rc = change_one(t, "DELETE FROM groups_ WHERE id = ?", p, 1, "group", id, err);
-    return rc;
+    return dir_bump(t, rc, err);
 }
 
 int store_group_member_add(store_txn_t *t, const char *group_id, const char *member_id,
@@ -284,15 +300,16 @@ int store_group_member_add(store_txn_t *t, const char *group_id, const char *mem
                         p, 3, NULL, NULL, NULL, err);
     if (rc == CASTOR_ECONFLICT)
         castor_err_set(err, rc, "%s is already a member of group %s", member_id, group_id);
-    return rc;
+    return dir_bump(t, rc, err);
 }
 
 int store_group_member_remove(store_txn_t *t, const char *group_id, const char *member_id,
                               castor_err *err)
 {
     store_param_t p[] = {SP_T(group_id), SP_T(member_id)};
-    return change_one(t, "DELETE FROM memberships WHERE group_id = ? AND member_id = ?", p, 2,
-                      "membership of", member_id, err);
+    int rc = change_one(t, "DELETE FROM memberships WHERE group_id = ? AND member_id = ?", p, 2,
+                        "membership of", member_id, err);
+    return dir_bump(t, rc, err);
 }
 
 static int member_row(const store_row_t *row, void *ctx)
@@ -415,14 +432,16 @@ int store_app_each(store_txn_t *t, const char *tenant_id,
 int store_app_update(store_txn_t *t, const store_app_t *a, castor_err *err)
 {
     store_param_t p[] = {SP_T(a->display_name), SP_T(a->doc ? a->doc : "{}"), SP_T(a->id)};
-    return change_one(t, "UPDATE applications SET display_name = ?, doc = ? WHERE id = ?", p, 3,
-                      "application", a->id, err);
+    int rc = change_one(t, "UPDATE applications SET display_name = ?, doc = ? WHERE id = ?", p, 3,
+                        "application", a->id, err);
+    return dir_bump(t, rc, err);
 }
 
 int store_app_delete(store_txn_t *t, const char *id, castor_err *err)
 {
     store_param_t p[] = {SP_T(id)};
-    return change_one(t, "DELETE FROM applications WHERE id = ?", p, 1, "application", id, err);
+    int rc = change_one(t, "DELETE FROM applications WHERE id = ?", p, 1, "application", id, err);
+    return dir_bump(t, rc, err);
 }
 
 static int secret_each_row(const store_row_t *row, void *ctx)
@@ -586,10 +605,11 @@ int store_sp_update(store_txn_t *t, const store_sp_t *s, castor_err *err)
 {
     store_param_t p[] = {SP_T(s->display_name), SP_I(s->enabled), SP_T(s->doc ? s->doc : "{}"),
                          SP_T(s->id)};
-    return change_one(t,
-                      "UPDATE service_principals SET display_name = ?, enabled = ?, doc = ? "
-                      "WHERE id = ?",
-                      p, 4, "service principal", s->id, err);
+    int rc = change_one(t,
+                        "UPDATE service_principals SET display_name = ?, enabled = ?, doc = ? "
+                        "WHERE id = ?",
+                        p, 4, "service principal", s->id, err);
+    return dir_bump(t, rc, err);
 }
 
 int store_sp_delete(store_txn_t *t, const char *id, castor_err *err)
@@ -603,7 +623,7 @@ int store_sp_delete(store_txn_t *t, const char *id, castor_err *err)
     if (rc == 0)
         rc = change_one(t, "DELETE FROM service_principals WHERE id = ?", p, 1, "service principal",
                         id, err);
-    return rc;
+    return dir_bump(t, rc, err);
 }
 
 /* ---- grants ---- */
@@ -646,10 +666,12 @@ int store_grant_create(store_txn_t *t, const store_grant_t *g, castor_err *err)
     store_param_t p[] = {SP_T(g->id),           SP_T(g->tenant_id),    SP_T(g->client_id),
                          SP_T(g->consent_type), SP_T(g->principal_id), SP_T(g->resource_id),
                          SP_T(g->scope),        SP_I(g->created)};
-    return store_exec(t,
-                      "INSERT INTO oauth2_grants (id, tenant_id, client_id, consent_type, "
-                      "principal_id, resource_id, scope, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      p, 8, NULL, NULL, NULL, err);
+    int rc =
+        store_exec(t,
+                   "INSERT INTO oauth2_grants (id, tenant_id, client_id, consent_type, "
+                   "principal_id, resource_id, scope, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   p, 8, NULL, NULL, NULL, err);
+    return dir_bump(t, rc, err);
 }
 
 int store_grant_get(store_txn_t *t, const char *id, store_grant_t *out, castor_err *err)
@@ -662,15 +684,17 @@ int store_grant_get(store_txn_t *t, const char *id, store_grant_t *out, castor_e
 int store_grant_update_scope(store_txn_t *t, const char *id, const char *scope, castor_err *err)
 {
     store_param_t p[] = {SP_T(scope), SP_T(id)};
-    return change_one(t, "UPDATE oauth2_grants SET scope = ? WHERE id = ?", p, 2,
-                      "oauth2PermissionGrant", id, err);
+    int rc = change_one(t, "UPDATE oauth2_grants SET scope = ? WHERE id = ?", p, 2,
+                        "oauth2PermissionGrant", id, err);
+    return dir_bump(t, rc, err);
 }
 
 int store_grant_delete(store_txn_t *t, const char *id, castor_err *err)
 {
     store_param_t p[] = {SP_T(id)};
-    return change_one(t, "DELETE FROM oauth2_grants WHERE id = ?", p, 1, "oauth2PermissionGrant",
-                      id, err);
+    int rc = change_one(t, "DELETE FROM oauth2_grants WHERE id = ?", p, 1, "oauth2PermissionGrant",
+                        id, err);
+    return dir_bump(t, rc, err);
 }
 
 int store_grant_each(store_txn_t *t, const char *tenant_id, const char *client_id,
@@ -714,7 +738,7 @@ int store_app_role_assignment_create(store_txn_t *t, const store_app_role_assign
                         p, 7, NULL, NULL, NULL, err);
     if (rc == CASTOR_ECONFLICT)
         castor_err_set(err, rc, "Permission being assigned already exists on the object");
-    return rc;
+    return dir_bump(t, rc, err);
 }
 
 int store_app_role_assignment_each(store_txn_t *t, const char *principal_id,
@@ -748,17 +772,19 @@ int store_signing_key_add(store_txn_t *t, const char *kid, const char *private_p
                           const char *state, castor_err *err)
 {
     store_param_t p[] = {SP_T(kid), SP_T(private_pem), SP_I(created), SP_T(state)};
-    return store_exec(t,
-                      "INSERT INTO signing_keys (kid, private_pem, created, state) "
-                      "VALUES (?, ?, ?, ?)",
-                      p, 4, NULL, NULL, NULL, err);
+    int rc = store_exec(t,
+                        "INSERT INTO signing_keys (kid, private_pem, created, state) "
+                        "VALUES (?, ?, ?, ?)",
+                        p, 4, NULL, NULL, NULL, err);
+    return keys_bump(t, rc, err);
 }
 
 int store_signing_key_set_state(store_txn_t *t, const char *kid, const char *state, castor_err *err)
 {
     store_param_t p[] = {SP_T(state), SP_T(kid)};
-    return change_one(t, "UPDATE signing_keys SET state = ? WHERE kid = ?", p, 2, "signing key",
-                      kid, err);
+    int rc = change_one(t, "UPDATE signing_keys SET state = ? WHERE kid = ?", p, 2, "signing key",
+                        kid, err);
+    return keys_bump(t, rc, err);
 }
 
 int store_signing_key_each(store_txn_t *t, int (*fn)(const store_signing_key_t *k, void *ctx),

@@ -104,6 +104,9 @@ typedef struct store_engine_ops {
 extern const store_engine_ops_t store_sqlite_ops;
 extern const store_engine_ops_t store_pg_ops;
 
+/* Notes that t counted kind up to n (store_change_bump); store_commit then records n as seen. */
+void store_txn_changed(store_txn_t *t, store_change_t kind, int64_t n);
+
 /* Runs sql inside t (used by every typed accessor). */
 int store_exec(store_txn_t *t, const char *sql, const store_param_t *params, int nparams,
                store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err);

@@ -150,8 +150,10 @@ int store_models_delete_instance(store_txn_t *t, const char *instance, castor_er
     store_param_t p[] = {SP_T(instance)};
     int rc =
         store_exec(t, "DELETE FROM model_refs WHERE instance = ?", p, 1, NULL, NULL, NULL, err);
-    if (rc < 0) return rc;
-    return store_exec(t, "DELETE FROM models WHERE instance = ?", p, 1, NULL, NULL, NULL, err);
+    if (rc == 0)
+        rc = store_exec(t, "DELETE FROM models WHERE instance = ?", p, 1, NULL, NULL, NULL, err);
+    /* Another node's graph of this instance name must not outlive its models. */
+    return rc < 0 ? rc : store_change_bump(t, STORE_CHANGE_MODELS, err);
 }
 
 typedef struct edge_walk {

@@ -287,6 +287,7 @@ int models_add(http_request_t *req, http_response_t *resp, castor_err *err)
 
     json_t *out = json_array();
     rc = insert_all(req, t, key, body, graph, out, err);
+    if (rc == 0) rc = store_change_bump(t, STORE_CHANGE_MODELS, err);
     dtdl_graph_free(graph);
     if (rc < 0) {
         store_rollback(t);

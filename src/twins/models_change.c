@@ -84,6 +84,7 @@ int models_update(http_request_t *req, http_response_t *resp, castor_err *err)
     rc = store_begin(deps->store, STORE_WRITE, &t, err);
     if (rc < 0) return rc;
     rc = store_model_set_decommissioned(t, key, id, 1, err);
+    if (rc == 0) rc = store_change_bump(t, STORE_CHANGE_MODELS, err);
     if (rc < 0) {
         store_rollback(t);
         return rc == CASTOR_ENOTFOUND ? models_not_found(err, id) : rc;
@@ -151,6 +152,7 @@ int models_delete(http_request_t *req, http_response_t *resp, castor_err *err)
                              ntwins > MODELS_TWINS_NAMED ? ", ..." : "");
     }
     if (rc == 0) rc = store_model_delete(t, key, id, err);
+    if (rc == 0) rc = store_change_bump(t, STORE_CHANGE_MODELS, err);
     if (rc < 0) {
         store_rollback(t);
         return rc;

@@ -1,8 +1,9 @@
 /* test_store_common.h — the store tests whose meaning is store.h's and not an engine's:
  * transactions, conflicts that leave a transaction usable, foreign keys, readers beside
- * writers. test_store_sqlite.c and test_store_pg.c each include it once, give setup/teardown
- * for the fixture below, and list TEST_STORE_COMMON(setup, teardown) among their tests, so one
- * set of assertions holds both engines to the same contract. Include after cmocka.h. */
+ * writers, change numbers. test_store_sqlite.c and test_store_pg.c each include it once, give
+ * setup/teardown for the fixture below, and list TEST_STORE_COMMON(setup, teardown) among their
+ * tests, so one set of assertions holds both engines to the same contract. Include after cmocka.h.
+ */
 #ifndef CASTOR_TEST_STORE_COMMON_H
 #define CASTOR_TEST_STORE_COMMON_H
 
@@ -340,6 +341,79 @@ static void reopen_keeps_data(void **state)
     store_rollback(t);
 }
 
+static void read_changes(store_t *s, int64_t n[STORE_CHANGE_KINDS])
+{
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(s, STORE_READ, &t, &err), 0);
+    assert_int_equal(store_changes_read(t, n, &err), 0);
+    store_rollback(t);
+}
+
+/* Counted in the changing transaction, gone with its rollback, and known to the committing
+ * store at once (no poll needed); the typed accessors that change cached data count. */
+static void changes_counted_in_their_transaction(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    castor_err err;
+    store_txn_t *t;
+    int64_t n[STORE_CHANGE_KINDS];
+    read_changes(s, n);
+    for (int k = 0; k < STORE_CHANGE_KINDS; k++) {
+        assert_int_equal(n[k], 0);
+        assert_int_equal(store_change_seen(s, (store_change_t)k), 0);
+    }
+
+    assert_int_equal(store_begin(s, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_MODELS, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_MODELS, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_INSTANCES, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    read_changes(s, n);
+    assert_int_equal(n[STORE_CHANGE_MODELS], 2);
+    assert_int_equal(n[STORE_CHANGE_INSTANCES], 1);
+    assert_int_equal(n[STORE_CHANGE_RBAC], 0);
+    assert_int_equal(store_change_seen(s, STORE_CHANGE_MODELS), 2);
+    assert_int_equal(store_change_seen(s, STORE_CHANGE_INSTANCES), 1);
+
+    assert_int_equal(store_begin(s, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_MODELS, &err), 0);
+    store_rollback(t);
+    read_changes(s, n);
+    assert_int_equal(n[STORE_CHANGE_MODELS], 2);
+    assert_int_equal(store_change_seen(s, STORE_CHANGE_MODELS), 2);
+
+    /* The accessors: a signing key counts as keys, a role assignment as RBAC (the number
+     * store_rbac_generation reads too). */
+    assert_int_equal(store_begin(s, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_signing_key_add(t, "kid1", "pem", 1, "current", &err), 0);
+    store_role_assignment_t ra = {.created = 1};
+    snprintf(ra.id, sizeof ra.id, "a1");
+    snprintf(ra.created_by, sizeof ra.created_by, "p1");
+    snprintf(ra.scope, sizeof ra.scope, "/subscriptions/s1");
+    snprintf(ra.principal_id, sizeof ra.principal_id, "p1");
+    snprintf(ra.principal_type, sizeof ra.principal_type, "User");
+    snprintf(ra.role_definition_id, sizeof ra.role_definition_id, "r1");
+    int rc = store_role_assignment_create(t, &ra, &err);
+    if (rc < 0) fprintf(stderr, "role assignment: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    read_changes(s, n);
+    assert_int_equal(n[STORE_CHANGE_KEYS], 1);
+    assert_int_equal(n[STORE_CHANGE_RBAC], 1);
+    assert_int_equal(store_begin(s, STORE_READ, &t, &err), 0);
+    int64_t gen = 0;
+    assert_int_equal(store_rbac_generation(t, &gen, &err), 0);
+    store_rollback(t);
+    assert_int_equal(gen, 1);
+
+    /* Seen numbers only move up. */
+    int64_t low[STORE_CHANGE_KINDS] = {0};
+    store_changes_observe(s, low);
+    assert_int_equal(store_change_seen(s, STORE_CHANGE_MODELS), 2);
+}
+
 /* The tests above, each on a fresh store from the including file's setup. */
 #define TEST_STORE_COMMON(setup, teardown)                                                         \
     cmocka_unit_test_setup_teardown(meta_roundtrip_and_missing, setup, teardown),                  \
@@ -353,6 +427,7 @@ static void reopen_keeps_data(void **state)
         cmocka_unit_test_setup_teardown(lone_rollbacks_release_the_writer, setup, teardown),       \
         cmocka_unit_test_setup_teardown(latest_reads_see_writes_and_cannot_write, setup,           \
                                         teardown),                                                 \
-        cmocka_unit_test_setup_teardown(reopen_keeps_data, setup, teardown)
+        cmocka_unit_test_setup_teardown(reopen_keeps_data, setup, teardown),                       \
+        cmocka_unit_test_setup_teardown(changes_counted_in_their_transaction, setup, teardown)
 
 #endif

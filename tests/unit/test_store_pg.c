@@ -272,6 +272,38 @@ static void refuses_a_newer_schema_and_bad_urls(void **state)
     assert_non_null(strstr(err.message, "malformed"));
 }
 
+/* A second node learns another's change numbers only by polling, all kinds in one read; each
+ * node knows its own commits' at once. */
+static void changes_seen_across_nodes(void **state)
+{
+    fixture_t *f = *state;
+    store_t *a = f->store, *b;
+    castor_err err;
+    assert_int_equal(store_open(f->url, 4, &b, &err), 0);
+    store_txn_t *t;
+    int64_t n0[STORE_CHANGE_KINDS];
+    read_changes(a, n0);
+    assert_int_equal(store_begin(a, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_DIRECTORY, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_MODELS, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    assert_int_equal(store_change_seen(a, STORE_CHANGE_DIRECTORY), n0[STORE_CHANGE_DIRECTORY] + 1);
+    assert_int_equal(store_change_seen(b, STORE_CHANGE_DIRECTORY), 0);
+    assert_int_equal(store_changes_poll(b, &err), 0);
+    assert_int_equal(store_change_seen(b, STORE_CHANGE_DIRECTORY), n0[STORE_CHANGE_DIRECTORY] + 1);
+    assert_int_equal(store_change_seen(b, STORE_CHANGE_MODELS), n0[STORE_CHANGE_MODELS] + 1);
+    assert_int_equal(store_change_seen(b, STORE_CHANGE_KEYS), n0[STORE_CHANGE_KEYS]);
+    /* B's own change numbers on from A's (writers take turns); A sees it on its next poll. */
+    assert_int_equal(store_begin(b, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_MODELS, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    assert_int_equal(store_change_seen(b, STORE_CHANGE_MODELS), n0[STORE_CHANGE_MODELS] + 2);
+    assert_int_equal(store_change_seen(a, STORE_CHANGE_MODELS), n0[STORE_CHANGE_MODELS] + 1);
+    assert_int_equal(store_changes_poll(a, &err), 0);
+    assert_int_equal(store_change_seen(a, STORE_CHANGE_MODELS), n0[STORE_CHANGE_MODELS] + 2);
+    store_close(b);
+}
+
 int main(void)
 {
     if (test_pg_start() < 0) {
@@ -282,6 +314,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(migrates_to_latest_and_pings, setup, teardown),
         TEST_STORE_COMMON(setup, teardown),
         cmocka_unit_test_setup_teardown(writers_take_turns_across_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(changes_seen_across_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_connections_fail_then_recover, setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_cursor_skips_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_a_newer_schema_and_bad_urls, setup, teardown),

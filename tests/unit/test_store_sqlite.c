@@ -250,6 +250,24 @@ static void not_a_database_and_bad_urls(void **state)
     free(dir);
 }
 
+/* Alone on its store, a poll reads nothing: only the store's own commits move what it has seen,
+ * and another store on the same file learns nothing from them. */
+static void polls_read_nothing_alone(void **state)
+{
+    fixture_t *f = *state;
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_change_bump(t, STORE_CHANGE_MODELS, &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    store_t *other;
+    assert_int_equal(store_open(f->url, 2, &other, &err), 0);
+    assert_int_equal(store_changes_poll(other, &err), 0);
+    assert_int_equal(store_change_seen(other, STORE_CHANGE_MODELS), 0);
+    store_close(other);
+    assert_int_equal(store_change_seen(f->store, STORE_CHANGE_MODELS), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +275,7 @@ int main(void)
         TEST_STORE_COMMON(setup, teardown),
         cmocka_unit_test_setup_teardown(batched_writers_fail_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(wait_durable_covers_what_readers_saw, setup, teardown),
+        cmocka_unit_test_setup_teardown(polls_read_nothing_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_a_newer_schema, setup, teardown),
         cmocka_unit_test(not_a_database_and_bad_urls),
     };
