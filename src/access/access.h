@@ -133,6 +133,15 @@ void access_directory_changed(void);
 /* A counter access_directory_changed() advances; caches of directory-derived data compare it. */
 unsigned access_directory_generation(void);
 
+/* Brings this node's caches up to the store's change numbers (store_changes_poll): on a store
+ * other nodes write, one short read; then drops the verified-token and reused-token caches,
+ * the instance lookups and the signing key set when their kind moved. The RBAC snapshot and
+ * the model graphs check the numbers themselves when next used. Every guard calls it first,
+ * and so do the token service's token and key endpoints, so a change made through any node is
+ * in force on this node's next request. Alone on its store (SQLite) it reads nothing: the
+ * numbers then move with this node's own commits. */
+void access_sync(store_t *store);
+
 /* ARM's name for a caller ("client" in its messages): the UPN of a user, an app's appId. */
 const char *access_caller_name(const access_principal_t *p);
 

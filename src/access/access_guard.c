@@ -103,6 +103,7 @@ static int authenticate(http_request_t *req, access_audience_t audience, access_
 int access_guard_data(http_request_t *req, const http_route_t *route, castor_err *err)
 {
     const access_t *ax = req->access;
+    access_sync(ax->store);
     access_instance_t inst;
     int rc = access_instance_lookup(ax->store, req->instance, &inst, err);
     if (rc < 0) return rc;
@@ -155,6 +156,7 @@ int access_guard_data(http_request_t *req, const http_route_t *route, castor_err
 
 int access_guard_arm(http_request_t *req, const http_route_t *route, castor_err *err)
 {
+    access_sync(req->access->store);
     access_principal_t *who;
     int rc = authenticate(req, ACCESS_AUDIENCE_ARM, &who, err);
     if (rc < 0) return rc;
@@ -164,6 +166,7 @@ int access_guard_arm(http_request_t *req, const http_route_t *route, castor_err 
 int access_guard_graph(http_request_t *req, const http_route_t *route, castor_err *err)
 {
     (void)route; /* Graph decides per object (owner or directory administrator): handlers do */
+    access_sync(req->access->store);
     access_principal_t *who;
     return authenticate(req, ACCESS_AUDIENCE_GRAPH, &who, err);
 }

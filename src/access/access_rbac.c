@@ -32,9 +32,9 @@ struct access_rbac {
     unsigned delay_s;
     access_rbac_ref_t *pending;
     int64_t due;
-    /* The store's RBAC change count the newest snapshot was built at; on a store other nodes
-     * write (store_shared), a request that finds another count rebuilds first, so a role
-     * assignment made through any node applies on every node's next request. */
+    /* The store's RBAC change number the newest snapshot was built at; a request that has
+     * seen a newer one (store_change_seen) rebuilds first, so a role assignment made through
+     * any node applies on every node's next request. */
     _Atomic int64_t gen;
 };
 
@@ -175,22 +175,27 @@ int access_rbac_pending(access_rbac_t *r, int64_t *due_out)
     return pending;
 }
 
-/* On a shared store: rebuilds when another node changed roles since the last build. A store
- * that cannot answer keeps the snapshot in use (the request then fails or succeeds on it). */
+/* Rebuilds when a change numbered after the snapshot was seen: another node's, which this
+ * request's poll read (access_sync), or this node's own, whose handler normally reloads first.
+ * A store that cannot answer keeps the snapshot in use (the request then fails or succeeds on
+ * it). */
+static int reload_locked(access_rbac_t *r, castor_err *err);
+
 static void refresh_if_changed(access_rbac_t *r)
 {
+    int64_t seen = store_change_seen(r->store, STORE_CHANGE_RBAC);
+    if (seen <= atomic_load(&r->gen)) return;
     castor_err err;
-    store_txn_t *t;
-    int64_t gen = 0;
-    if (store_begin(r->store, STORE_READ, &t, &err) < 0) return;
-    int rc = store_rbac_generation(t, &gen, &err);
-    store_rollback(t);
-    if (rc == 0 && gen != atomic_load(&r->gen)) access_rbac_reload(r, &err);
+    castor_err_clear(&err);
+    pthread_mutex_lock(&r->reload);
+    /* Every thread that saw the change gets here; the first rebuilds, the others find it done. */
+    if (seen > atomic_load(&r->gen)) reload_locked(r, &err);
+    pthread_mutex_unlock(&r->reload);
 }
 
 const rbac_index_t *access_rbac_acquire(access_rbac_t *r, access_rbac_ref_t **ref)
 {
-    if (store_shared(r->store)) refresh_if_changed(r);
+    refresh_if_changed(r);
     access_rbac_ref_t *old = NULL;
     pthread_mutex_lock(&r->swap);
     if (r->pending && time_now_s() >= r->due) {
@@ -209,11 +214,18 @@ const rbac_index_t *access_rbac_acquire(access_rbac_t *r, access_rbac_ref_t **re
 int access_rbac_reload(access_rbac_t *r, castor_err *err)
 {
     pthread_mutex_lock(&r->reload);
+    int rc = reload_locked(r, err);
+    pthread_mutex_unlock(&r->reload);
+    return rc;
+}
+
+/* Rebuilds and swaps in; the caller holds r->reload. */
+static int reload_locked(access_rbac_t *r, castor_err *err)
+{
     int64_t gen = 0;
     rbac_index_t *ix = build(r->store, &gen, err);
     access_rbac_ref_t *n = ix ? ref_new(ix) : NULL;
     if (!n) {
-        pthread_mutex_unlock(&r->reload);
         rbac_index_free(ix);
         if (!err->rc) castor_err_set(err, CASTOR_ENOMEM, "out of memory");
         castor_err_prefix(err, "rebuilding the RBAC snapshot");
@@ -231,7 +243,6 @@ int access_rbac_reload(access_rbac_t *r, castor_err *err)
     }
     atomic_store(&r->gen, gen);
     pthread_mutex_unlock(&r->swap);
-    pthread_mutex_unlock(&r->reload);
     access_rbac_release(old);
     return CASTOR_OK;
 }

@@ -200,6 +200,9 @@ static int load_set(store_txn_t *t, idn_keyset_t **out, castor_err *err)
     void *ctx[2] = {ks, err};
     int rc = store_signing_key_each(t, collect_key, ctx, err);
     if (rc == 0 && err->rc < 0) rc = err->rc;
+    int64_t n[STORE_CHANGE_KINDS];
+    if (rc == 0) rc = store_changes_read(t, n, err); /* the same snapshot as the keys */
+    if (rc == 0) ks->changes = n[STORE_CHANGE_KEYS];
     if (rc < 0) {
         keyset_free(ks);
         return rc;
@@ -296,6 +299,29 @@ int idn_keys_rotate(store_t *store, castor_err *err)
     if (rc == 0 && err->rc < 0) rc = err->rc;
     if (rc == 0) rc = new_key(t, err);
     return commit_and_install(t, rc, err);
+}
+
+void idn_keys_sync(store_t *store)
+{
+    static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER;
+    const idn_keyset_t *cur = atomic_load(&installed);
+    if (!cur || store_change_seen(store, STORE_CHANGE_KEYS) <= cur->changes) return;
+    pthread_mutex_lock(&sync_mu);
+    cur = atomic_load(&installed);
+    if (cur && store_change_seen(store, STORE_CHANGE_KEYS) > cur->changes) {
+        castor_err err;
+        store_txn_t *t;
+        idn_keyset_t *ks = NULL;
+        if (store_begin(store, STORE_READ, &t, &err) == 0) {
+            if (load_set(t, &ks, &err) < 0) ks = NULL;
+            store_rollback(t);
+        }
+        if (ks && ks->nkeys)
+            install(ks);
+        else
+            keyset_free(ks);
+    }
+    pthread_mutex_unlock(&sync_mu);
 }
 
 const idn_keyset_t *idn_keys(void)

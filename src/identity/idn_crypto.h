@@ -25,6 +25,7 @@ typedef struct idn_keyset {
     int nkeys;
     idn_key_t *keys[IDN_KEYS_MAX]; /* keys[0] signs; the rest only verify */
     json_t *jwks;                  /* {"keys":[...]} for the JWKS endpoints */
+    int64_t changes;               /* the store's keys change number it was loaded at */
 } idn_keyset_t;
 
 /* base64url without padding, into the arena. */
@@ -40,6 +41,10 @@ int idn_keys_start(store_t *store, castor_err *err);
 /* Makes a new current key; the old current stays in the JWKS as previous, an older previous
  * is retired. Installs the new set. */
 int idn_keys_rotate(store_t *store, castor_err *err);
+/* Reloads the key set from store when a newer keys change number was seen there
+ * (store_change_seen: another node rotated them). Keeps the installed set if the store cannot
+ * answer. */
+void idn_keys_sync(store_t *store);
 /* The installed key set (never NULL after idn_keys_start). */
 const idn_keyset_t *idn_keys(void);
 void idn_keys_shutdown(void);

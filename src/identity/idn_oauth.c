@@ -3,6 +3,7 @@
  * endpoint. Errors answer in Entra's shape through idn_oauth_fail (errors.c renders them). */
 #include "identity/idn_internal.h"
 
+#include "access/access.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -109,6 +110,7 @@ static int h_jwks(http_request_t *req, http_response_t *resp, castor_err *err)
     store_tenant_t tn;
     int rc = with_tenant(req, name, NULL, &tn, err);
     if (rc < 0) return rc;
+    access_sync(idn_deps(req)->store); /* keys another node rotated in are published at once */
     const idn_keyset_t *ks = idn_keys();
     return http_response_json(req, resp, 200, ks->jwks, err);
 }
@@ -685,6 +687,9 @@ int idn_token_authorization_code(http_request_t *req, store_t *store, const stor
 
 static int h_token(http_request_t *req, http_response_t *resp, castor_err *err)
 {
+    /* Another node's directory or key change is in force for this token (the reused-token
+     * cache, the signing key). */
+    access_sync(idn_deps(req)->store);
     token_req_t tr;
     memset(&tr, 0, sizeof tr);
     tr.req = req;

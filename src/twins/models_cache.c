@@ -32,6 +32,10 @@ struct models_cache {
     entry_t *entries;
     unsigned long generation;
     unsigned long builds;
+    /* The store's models change number the entries are known to be current with: when a
+     * newer one is seen (another node's change, read by this request's poll, or this node's
+     * own commit), every entry is dropped, as the number does not say which instance moved. */
+    int64_t changes;
 };
 
 models_cache_t *models_cache_new(void)
@@ -116,6 +120,18 @@ static int build(store_t *store, const char *key, graph_ref_t **out, castor_err 
     return CASTOR_OK;
 }
 
+/* Forgets every graph; a build in flight is then not cached (the generation moved). */
+static void drop_all_locked(models_cache_t *c)
+{
+    c->generation++;
+    for (entry_t *e = c->entries, *n; e; e = n) {
+        n = e->next;
+        ref_drop_locked(e->ref);
+        free(e);
+    }
+    c->entries = NULL;
+}
+
 int models_graph_get(models_cache_t *c, store_t *store, const char *key, models_graph_t **out,
                      castor_err *err)
 {
@@ -126,7 +142,12 @@ int models_graph_get(models_cache_t *c, store_t *store, const char *key, models_
         if (rc == 0) *out = &r->pub;
         return rc;
     }
+    int64_t seen = store_change_seen(store, STORE_CHANGE_MODELS);
     pthread_mutex_lock(&c->mu);
+    if (seen > c->changes) { /* an older number seen by a slower thread changes nothing */
+        drop_all_locked(c);
+        c->changes = seen;
+    }
     for (entry_t *e = c->entries; e; e = e->next)
         if (strcmp(e->key, key) == 0) {
             e->ref->refs++;

@@ -5,7 +5,9 @@
  * built once per instance and shared, read-only, by every request until the instance's models
  * change: the models handlers invalidate it after each commit. A caller holds a reference
  * (models_graph_get) and releases it when done, so a graph replaced meanwhile stays valid for
- * it. Thread-safe. */
+ * it. Several nodes over one store: every graph is also dropped when the store's models change
+ * number moves (store_change_seen), so a model added or deleted through another node is in
+ * force on this node's next request. Thread-safe. */
 #ifndef CASTOR_TWINS_MODELS_CACHE_H
 #define CASTOR_TWINS_MODELS_CACHE_H
 
