@@ -166,14 +166,10 @@ int arm_h_dt_put(http_request_t *req, http_response_t *resp, castor_err *err)
         d->created = d->updated = time_now_s();
         if (rc == 0) rc = store_dt_instance_create(t, d, err);
         if (rc == 0) {
-            store_arm_operation_t op = {.created = d->created};
             ids_guid(op_id);
-            snprintf(op.id, sizeof op.id, "%s", op_id);
-            snprintf(op.subscription_id, sizeof op.subscription_id, "%s", sub);
-            snprintf(op.resource_id, sizeof op.resource_id, "%s",
-                     arm_instance_id(&req->arena, sub, d->resource_group, name));
-            snprintf(op.status, sizeof op.status, "Succeeded");
-            rc = store_arm_operation_create(t, &op, err);
+            rc = arm_operation_record(t, op_id, sub,
+                                      arm_instance_id(&req->arena, sub, d->resource_group, name),
+                                      d->created, err);
         }
         created = 1;
     } else if (rc == 0) {
@@ -186,14 +182,9 @@ int arm_h_dt_put(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = store_commit(t, err);
     if (rc < 0) goto out;
-    if (created) {
+    if (created)
         http_response_header(req, resp, "Azure-AsyncOperation",
-                             arena_sprintf(&req->arena,
-                                           "%s/subscriptions/%s/providers/Microsoft.DigitalTwins/"
-                                           "locations/%s/operationsStatuses/%s?api-version=%s",
-                                           arm_base_url(req), sub, d->location, op_id,
-                                           req->api_version ? req->api_version : "2023-01-31"));
-    }
+                             arm_operation_url(req, sub, d->location, "operationsStatuses", op_id));
     rc = arm_send(req, resp, created ? 201 : 200, instance_json(req, d), err);
 out:
     free(d);
@@ -273,25 +264,16 @@ int arm_h_dt_delete(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     /* One transaction: the instance row, its data (ON DELETE CASCADE), its assignments. */
     rc = store_dt_instance_delete(t, d->id, err);
-    if (rc == 0) {
-        store_arm_operation_t op = {.created = time_now_s()};
-        snprintf(op.id, sizeof op.id, "%s", op_id);
-        snprintf(op.subscription_id, sizeof op.subscription_id, "%s", sub);
-        snprintf(op.resource_id, sizeof op.resource_id, "%s",
-                 arm_instance_id(&req->arena, sub, d->resource_group, d->name));
-        snprintf(op.status, sizeof op.status, "Succeeded");
-        rc = store_arm_operation_create(t, &op, err);
-    }
+    if (rc == 0)
+        rc = arm_operation_record(t, op_id, sub,
+                                  arm_instance_id(&req->arena, sub, d->resource_group, d->name),
+                                  time_now_s(), err);
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
     if (rc == 0) access_instance_cache_clear();
     if (rc == 0) rc = access_rbac_reload(arm_deps(req)->rbac, err);
     if (rc < 0) goto out;
-    const char *v = req->api_version ? req->api_version : "2023-01-31";
     http_response_header(req, resp, "Location",
-                         arena_sprintf(&req->arena,
-                                       "%s/subscriptions/%s/providers/Microsoft.DigitalTwins/"
-                                       "locations/%s/operationResults/%s?api-version=%s",
-                                       arm_base_url(req), sub, d->location, op_id, v));
+                         arm_operation_url(req, sub, d->location, "operationResults", op_id));
     http_response_header(req, resp, "Retry-After", "1");
     /* The body ARM returns with 202 shows the instance as Deleting. */
     json_t *body = instance_json(req, d);

@@ -375,6 +375,14 @@ static int64_t now_ms(void)
 /* The endpoint in ARM's shape. The stored properties are what GET shows (secrets as null);
  * the state, the creation time and, with no dead-letter endpoint, the folder the dispatcher
  * dead-letters to are added from the record and the server's data folder. */
+/* An endpoint's ARM id, under the instance's in subscription sub. Arena memory. */
+static const char *endpoint_id(http_request_t *req, const char *sub, const store_dt_instance_t *d,
+                               const char *name)
+{
+    return arena_sprintf(&req->arena, "%s/endpoints/%s",
+                         arm_instance_id(&req->arena, sub, d->resource_group, d->name), name);
+}
+
 static json_t *endpoint_json(http_request_t *req, const store_dt_instance_t *d,
                              const store_endpoint_t *ep)
 {
@@ -394,12 +402,11 @@ static json_t *endpoint_json(http_request_t *req, const store_dt_instance_t *d,
                 arena_sprintf(a, "%s/deadletter/%s/%s/", abs ? abs : dir, d->name, ep->name));
         free(abs);
     }
-    const char *inst = arm_instance_id(a, d->subscription_id, d->resource_group, d->name);
     /* As the instance's systemData: castor records the caller's name, not its kind. */
     const char *created = arm_time(a, ep->created / 1000);
     const char *updated = arm_time(a, (ep->updated ? ep->updated : ep->created) / 1000);
     return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:o}", "id",
-                     arena_sprintf(a, "%s/endpoints/%s", inst, ep->name), "name", ep->name, "type",
+                     endpoint_id(req, d->subscription_id, d, ep->name), "name", ep->name, "type",
                      EP_TYPE, "systemData", "createdBy", ep->created_by, "createdByType", "User",
                      "createdAt", created, "lastModifiedBy",
                      ep->updated_by[0] ? ep->updated_by : ep->created_by, "lastModifiedByType",
@@ -557,24 +564,15 @@ int arm_h_endpoint_put(http_request_t *req, http_response_t *resp, castor_err *e
     }
     if (rc == 0) rc = store_endpoint_put(t, &ep, err);
     if (rc == 0 && created) {
-        store_arm_operation_t op = {.created = time_now_s()};
         ids_guid(op_id);
-        snprintf(op.id, sizeof op.id, "%s", op_id);
-        snprintf(op.subscription_id, sizeof op.subscription_id, "%s", sub);
-        snprintf(op.resource_id, sizeof op.resource_id, "%s/endpoints/%s",
-                 arm_instance_id(&req->arena, sub, d->resource_group, d->name), ep.name);
-        snprintf(op.status, sizeof op.status, "Succeeded");
-        rc = store_arm_operation_create(t, &op, err);
+        rc = arm_operation_record(t, op_id, sub, endpoint_id(req, sub, d, ep.name), time_now_s(),
+                                  err);
     }
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
     if (rc < 0) goto out;
     if (created)
         http_response_header(req, resp, "Azure-AsyncOperation",
-                             arena_sprintf(&req->arena,
-                                           "%s/subscriptions/%s/providers/Microsoft.DigitalTwins/"
-                                           "locations/%s/operationsStatuses/%s?api-version=%s",
-                                           arm_base_url(req), sub, d->location, op_id,
-                                           req->api_version ? req->api_version : "2023-01-31"));
+                             arm_operation_url(req, sub, d->location, "operationsStatuses", op_id));
     rc = arm_send(req, resp, created ? 201 : 200, endpoint_json(req, d, &ep), err);
 out:
     store_endpoint_clear(&ep);
@@ -714,23 +712,13 @@ int arm_h_endpoint_delete(http_request_t *req, http_response_t *resp, castor_err
                                  ep.name, u.users);
     }
     if (rc == 0) rc = store_endpoint_delete(t, d->id, ep.name, err);
-    if (rc == 0) {
-        store_arm_operation_t op = {.created = time_now_s()};
-        snprintf(op.id, sizeof op.id, "%s", op_id);
-        snprintf(op.subscription_id, sizeof op.subscription_id, "%s", sub);
-        snprintf(op.resource_id, sizeof op.resource_id, "%s/endpoints/%s",
-                 arm_instance_id(&req->arena, sub, d->resource_group, d->name), ep.name);
-        snprintf(op.status, sizeof op.status, "Succeeded");
-        rc = store_arm_operation_create(t, &op, err);
-    }
+    if (rc == 0)
+        rc = arm_operation_record(t, op_id, sub, endpoint_id(req, sub, d, ep.name), time_now_s(),
+                                  err);
     rc = rc == 0 ? store_commit(t, err) : arm_fail(t, rc);
     if (rc < 0) goto out;
     http_response_header(req, resp, "Location",
-                         arena_sprintf(&req->arena,
-                                       "%s/subscriptions/%s/providers/Microsoft.DigitalTwins/"
-                                       "locations/%s/operationResults/%s?api-version=%s",
-                                       arm_base_url(req), sub, d->location, op_id,
-                                       req->api_version ? req->api_version : "2023-01-31"));
+                         arm_operation_url(req, sub, d->location, "operationResults", op_id));
     http_response_header(req, resp, "Retry-After", "1");
     json_t *body = endpoint_json(req, d, &ep);
     if (body)

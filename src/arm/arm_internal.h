@@ -22,6 +22,14 @@ const char *arm_base_url(const http_request_t *req);
 const char *arm_host_name(http_request_t *req, const char *name);
 /* The instance ARM id. */
 const char *arm_instance_id(arena_t *a, const char *sub, const char *group, const char *name);
+/* Records long-running operation op_id on resource_id as Succeeded (castor finishes a PUT or
+ * DELETE at once), in the change's transaction, for the URL below to answer. */
+int arm_operation_record(store_txn_t *t, const char *op_id, const char *sub,
+                         const char *resource_id, int64_t created, castor_err *err);
+/* The URL of operation op_id: kind "operationsStatuses" (a PUT's Azure-AsyncOperation) or
+ * "operationResults" (a DELETE's Location), at the resource's location. Arena memory. */
+const char *arm_operation_url(http_request_t *req, const char *sub, const char *location,
+                              const char *kind, const char *op_id);
 
 /* ---- audit (arm_audit.c) ---- */
 

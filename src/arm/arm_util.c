@@ -39,6 +39,32 @@ const char *arm_instance_id(arena_t *a, const char *sub, const char *group, cons
                          sub, group, name);
 }
 
+int arm_operation_record(store_txn_t *t, const char *op_id, const char *sub,
+                         const char *resource_id, int64_t created, castor_err *err)
+{
+    store_arm_operation_t op = {.created = created};
+    snprintf(op.id, sizeof op.id, "%s", op_id);
+    snprintf(op.subscription_id, sizeof op.subscription_id, "%s", sub);
+    if (snprintf(op.resource_id, sizeof op.resource_id, "%s", resource_id) >=
+        (int)sizeof op.resource_id)
+        return castor_err_set(err, CASTOR_ELIMIT,
+                              "the resource id '%.100s...' is longer than an operation record "
+                              "holds (%zu bytes)",
+                              resource_id, sizeof op.resource_id - 1);
+    snprintf(op.status, sizeof op.status, "Succeeded");
+    return store_arm_operation_create(t, &op, err);
+}
+
+const char *arm_operation_url(http_request_t *req, const char *sub, const char *location,
+                              const char *kind, const char *op_id)
+{
+    return arena_sprintf(&req->arena,
+                         "%s/subscriptions/%s/providers/Microsoft.DigitalTwins/locations/%s/%s/"
+                         "%s?api-version=%s",
+                         arm_base_url(req), sub, location, kind, op_id,
+                         req->api_version ? req->api_version : "2023-01-31");
+}
+
 int arm_send(http_request_t *req, http_response_t *resp, int status, json_t *value, castor_err *err)
 {
     if (!value) return castor_err_set(err, CASTOR_ENOMEM, "out of memory building the answer");
