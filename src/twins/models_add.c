@@ -296,7 +296,7 @@ int models_add(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = store_commit(t, err);
     if (rc == 0) {
-        models_cache_invalidate(deps->models, key);
+        models_cache_invalidate(deps->models, deps->store, key);
         rc = http_response_json(req, resp, 201, out, err);
     }
     json_decref(out);

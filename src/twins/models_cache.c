@@ -201,11 +201,16 @@ void models_graph_release(models_graph_t *g)
     pthread_mutex_unlock(mu);
 }
 
-void models_cache_invalidate(models_cache_t *c, const char *key)
+void models_cache_invalidate(models_cache_t *c, store_t *store, const char *key)
 {
     if (!c) return;
+    int64_t seen = store_change_seen(store, STORE_CHANGE_MODELS);
     pthread_mutex_lock(&c->mu);
     c->generation++;
+    /* The change just committed has a number above every one the cache knew of; when it is
+     * exactly the next, it is the only change in between, and it is this instance's: the other
+     * instances' graphs stay. Otherwise models_graph_get drops them all. */
+    if (seen == c->changes + 1) c->changes = seen;
     for (entry_t **pe = &c->entries; *pe; pe = &(*pe)->next) {
         entry_t *e = *pe;
         if (strcmp(e->key, key) != 0) continue;

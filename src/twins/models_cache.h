@@ -34,8 +34,10 @@ int models_graph_get(models_cache_t *c, store_t *store, const char *instance_key
 void models_graph_release(models_graph_t *g);
 
 /* Forgets the graph of instance_key; the next models_graph_get rebuilds it. Call after the
- * transaction that changed the instance's models has committed. Safe on a NULL cache. */
-void models_cache_invalidate(models_cache_t *c, const char *instance_key);
+ * transaction that changed the instance's models (and counted up the store's models change
+ * number) has committed: when no other change came in between, the other instances' graphs
+ * are kept. Safe on a NULL cache. */
+void models_cache_invalidate(models_cache_t *c, store_t *store, const char *instance_key);
 
 /* How many graphs were compiled since start (tests check that reads reuse the graph). */
 unsigned long models_cache_builds(const models_cache_t *c);

@@ -91,7 +91,7 @@ int models_update(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = store_commit(t, err);
     if (rc < 0) return rc;
-    models_cache_invalidate(deps->models, key);
+    models_cache_invalidate(deps->models, deps->store, key);
     resp->status = 204;
     return CASTOR_OK;
 }
@@ -159,7 +159,7 @@ int models_delete(http_request_t *req, http_response_t *resp, castor_err *err)
     }
     rc = store_commit(t, err);
     if (rc < 0) return rc;
-    models_cache_invalidate(deps->models, key);
+    models_cache_invalidate(deps->models, deps->store, key);
     resp->status = 204;
     return CASTOR_OK;
 }

@@ -556,6 +556,26 @@ static void graph_cache_is_reused_until_models_change(void **state)
     assert_int_equal(models_graph_get(NULL, f->app.store, "myinst", &g, &err), 0);
     assert_int_equal(g->model_count >= 2, 1);
     models_graph_release(g);
+    /* Another instance's graph outlives a change to this one's models (the change number
+     * moved by exactly that change), but not a change it cannot place: an instance deleted
+     * with its models, or another node's change. */
+    models_graph_t *other;
+    assert_int_equal(models_graph_get(f->app.models, f->app.store, "other", &other, &err), 0);
+    models_graph_release(other);
+    builds = models_cache_builds(f->app.models);
+    c = call(f, models_delete, "/models/x", NULL, MODEL_ID, NULL);
+    assert_int_equal(c->status, 204);
+    call_free(c);
+    assert_int_equal(models_graph_get(f->app.models, f->app.store, "other", &g2, &err), 0);
+    models_graph_release(g2);
+    assert_int_equal(models_cache_builds(f->app.models), builds);
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->app.store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_models_delete_instance(t, "gone", &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    assert_int_equal(models_graph_get(f->app.models, f->app.store, "other", &g2, &err), 0);
+    models_graph_release(g2);
+    assert_int_equal(models_cache_builds(f->app.models), builds + 1);
 }
 
 int main(void)
