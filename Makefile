@@ -8,7 +8,7 @@ JOBS       ?= 2
 ARGS       ?=
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps build build-asan build-release format-check run check unit unit-asan integration integration-pg integration-asan fuzz bench clean
+.PHONY: all deps build build-asan build-release format-check run check unit unit-asan integration integration-pg integration-scale integration-asan fuzz bench clean
 
 all: build
 
@@ -56,6 +56,16 @@ integration-pg: build
 	@d=$$(mktemp -d /tmp/castor-pg-XXXXXX) && chmod 711 $$d && \
 	  scripts/pg-tmp start $$d/cluster --fast >/dev/null && \
 	  (cd tests/integration && CASTOR_TEST_STORE=postgres CASTOR_TEST_PG_CLUSTER=$$d/cluster \
+	    CASTOR_BINARY=$(CURDIR)/$(BUILD)/castor node --test --test-concurrency=1 .); \
+	  rc=$$?; scripts/pg-tmp stop $$d/cluster; rm -rf $$d; exit $$rc
+
+# The integration suite on PostgreSQL with every server a two-node deployment behind nginx
+# (scripts/scale-out's topology, tests/integration/lib/scale.js): requests land on either node.
+# Not part of make check (it takes longer than the PostgreSQL run); see docs/scale-out.md.
+integration-scale: build
+	@d=$$(mktemp -d /tmp/castor-pg-XXXXXX) && chmod 711 $$d && \
+	  scripts/pg-tmp start $$d/cluster --fast >/dev/null && \
+	  (cd tests/integration && CASTOR_TEST_STORE=postgres CASTOR_TEST_NODES=2 CASTOR_TEST_PG_CLUSTER=$$d/cluster \
 	    CASTOR_BINARY=$(CURDIR)/$(BUILD)/castor node --test --test-concurrency=1 .); \
 	  rc=$$?; scripts/pg-tmp stop $$d/cluster; rm -rf $$d; exit $$rc
 

@@ -91,9 +91,32 @@ export function storeRows(dataDir, q) {
   return out ? JSON.parse(out) : [];
 }
 
-// Starts castor; resolves to a handle once /readyz answers 200. ca (PEM) is what to trust
-// instead of connection.json's caFile (a node given another node's certificate, lib/scale.js).
-export async function startCastor({ dataDir = newDataDir(), args = [], env = {}, port = 0, ca } = {}) {
+// CASTOR_TEST_NODES=N (N > 1, with CASTOR_TEST_STORE=postgres; make integration-scale) makes
+// every server a deployment of its own: N nodes over its database with nginx in front
+// (lib/scale.js). The handle is node 1's (child, dataDir, exited) but its port and url are
+// nginx's, so every request may land on any node; stopCastor stops them all. A server started
+// with its own --public-url, --tls-cert or a non-PostgreSQL store stays one node.
+export const TEST_NODES = Number(process.env.CASTOR_TEST_NODES || 1);
+
+function scalable(args, env) {
+  if (TEST_NODES < 2 || TEST_STORE !== 'postgres' || env.CASTOR_STORE) return false;
+  if (args.includes('--public-url') || args.includes('--tls-cert')) return false;
+  const i = args.indexOf('--store');
+  return i < 0 || /^postgres/.test(args[i + 1] ?? '');
+}
+
+// Starts castor; resolves to a handle once /readyz answers 200.
+export async function startCastor(opts = {}) {
+  if (scalable(opts.args ?? [], opts.env ?? {})) {
+    const { startScaled } = await import('./scale.js');
+    return startScaled(opts, TEST_NODES);
+  }
+  return startNode(opts);
+}
+
+// One castor process (what startCastor starts unless CASTOR_TEST_NODES says otherwise). ca (PEM)
+// is what to trust instead of connection.json's caFile (a node given another's certificate).
+export async function startNode({ dataDir = newDataDir(), args = [], env = {}, port = 0, ca } = {}) {
   const connPath = join(dataDir, 'connection.json');
   rmSync(connPath, { force: true });
   const stdout = [];
@@ -149,6 +172,7 @@ export async function startCastor({ dataDir = newDataDir(), args = [], env = {},
 
 // Stops castor with a signal and resolves to its exit {code, signal}.
 export async function stopCastor(handle, signal = 'SIGTERM') {
+  if (handle.stopAll) return handle.stopAll(signal);
   if (handle.child.exitCode === null && handle.child.signalCode === null) handle.child.kill(signal);
   return handle.exited;
 }

@@ -6,7 +6,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCastor, stopCastor, request, newDataDir, tempDir, pgStoreFor } from './castor.js';
+import { startNode, request, newDataDir, tempDir, pgStoreFor } from './castor.js';
 import { freePort } from './events.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -73,11 +73,14 @@ ${upstream}
 //   kill(i)      kill -9 of node i, resolves once it is gone
 //   restart(i)   starts node i again on its data folder and port (it rejoins nginx's upstream)
 //   stop()       stops nginx and every node
-export async function startNodes({ count = 2, args = [], env = {} } = {}) {
-  const frontPort = await freePort();
+// dataDir is node 1's data folder (default a new one), frontPort nginx's (default a free one);
+// the store is args' --store or dataDir's database.
+export async function startNodes({ count = 2, args = [], env = {}, dataDir, frontPort } = {}) {
+  frontPort = frontPort || await freePort();
   const publicUrl = `https://localhost:${frontPort}`;
-  const dirs = Array.from({ length: count }, () => newDataDir());
-  const store = pgStoreFor(dirs[0]);
+  const dirs = Array.from({ length: count }, (_, i) => (i === 0 && dataDir) || newDataDir());
+  const si = args.indexOf('--store');
+  const store = si >= 0 ? args[si + 1] : pgStoreFor(dirs[0]);
   const argsOf = (i) => [
     '--store', store, '--public-url', publicUrl,
     ...(i > 0 ? ['--tls-cert', join(dirs[0], 'server.pem'), '--tls-key', join(dirs[0], 'server-key.pem')] : []),
@@ -93,7 +96,7 @@ export async function startNodes({ count = 2, args = [], env = {} } = {}) {
   try {
     // Node 1 first: it creates the schema, the directory and the certificate the others present.
     for (let i = 0; i < count; i++) {
-      nodes.push(own(await startCastor({ dataDir: dirs[i], args: argsOf(i), env, ca })));
+      nodes.push(own(await startNode({ dataDir: dirs[i], args: argsOf(i), env, ca })));
       ca = nodes[0].ca;
     }
     nginx = await startNginx(frontPort, nodes.map((n) => n.port), dirs[0]);
@@ -107,24 +110,49 @@ export async function startNodes({ count = 2, args = [], env = {} } = {}) {
   } catch (e) {
     // Nothing left running to keep the test process alive.
     if (nginx) nginx.child.kill('SIGKILL');
-    await Promise.all(nodes.map((n) => stopCastor(n, 'SIGKILL')));
+    await Promise.all(nodes.map((n) => stopNode(n, 'SIGKILL')));
     throw e;
   }
   const cluster = {
     nodes, front, store, publicUrl,
     async kill(i) {
-      const exit = await stopCastor(nodes[i], 'SIGKILL');
+      const exit = await stopNode(nodes[i], 'SIGKILL');
       if (exit.signal !== 'SIGKILL') throw new Error(`node ${i + 1} exited by itself: ${JSON.stringify(exit)}`);
     },
     async restart(i) {
-      nodes[i] = own(await startCastor({ dataDir: dirs[i], args: argsOf(i), env, port: nodes[i].port, ca }));
+      nodes[i] = own(await startNode({ dataDir: dirs[i], args: argsOf(i), env, port: nodes[i].port, ca }));
       return nodes[i];
     },
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       nginx.child.kill('SIGTERM');
       await nginx.exited;
-      await Promise.all(nodes.map((n) => stopCastor(n)));
+      const exits = await Promise.all(nodes.map((n) => stopNode(n, signal)));
+      return exits[0];
     },
   };
   return cluster;
+}
+
+function stopNode(n, signal) {
+  if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill(signal);
+  return n.exited;
+}
+
+// startCastor under CASTOR_TEST_NODES=count: a deployment of `count` nodes as one handle. Node
+// 1's process is the handle's child; when it exits (however a test stopped it) the other nodes
+// and nginx are stopped too. Logs are every node's, node 1's first.
+export async function startScaled({ dataDir, args = [], env = {}, port = 0 } = {}, count) {
+  const cluster = await startNodes({ count, args, env, dataDir, frontPort: port });
+  const [first, ...others] = cluster.nodes;
+  first.exited.then(() => {
+    cluster.front.nginx.child.kill('SIGTERM');
+    for (const n of others) stopNode(n, 'SIGTERM');
+  });
+  return {
+    ...cluster.front,
+    cluster,
+    stdout: () => cluster.nodes.map((n) => n.stdout()).join(''),
+    stderr: () => cluster.nodes.map((n) => n.stderr()).join(''),
+    stopAll: (signal) => cluster.stop(signal),
+  };
 }
