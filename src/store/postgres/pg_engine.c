@@ -13,6 +13,12 @@
  * transaction leaves the transaction usable, as on SQLite: each write statement runs inside a
  * savepoint (callers retry a conflicting insert in the same transaction).
  *
+ * Round trips are what a request waits for, so statements go in libpq pipelines: a
+ * transaction's BEGIN (and a writer's advisory lock) travels with its first statement, a write
+ * statement's SAVEPOINT and RELEASE with the statement, and a read's COMMIT is sent without
+ * waiting for its answer (the connection's next user reads it). A one-statement read is one
+ * round trip; a write statement is one (three before); only a write's COMMIT is waited for.
+ *
  * A lost connection (the server restarted, the network broke) fails the transaction at hand
  * with CASTOR_EIO (503 to HTTP clients) and is re-opened when a later transaction begins on it;
  * nothing is retried behind the caller's back, since a COMMIT whose answer was lost may or may
@@ -170,6 +176,8 @@ char *pg_rewrite(const char *sql, int *nparams)
 
 static void pg_conn_forget(pg_conn_t *c)
 {
+    c->end_sent = 0;
+    c->begin_sql = NULL;
     memset(c->cache, 0, sizeof c->cache);
     c->ncache = 0;
     pg_query_cache_free(c->qcache);
@@ -198,6 +206,7 @@ static void pg_quiet(void *arg, const char *message)
 static int pg_conn_open(pg_engine_t *e, const char *conninfo, pg_conn_t *c, castor_err *err)
 {
     memset(c, 0, sizeof *c);
+    c->engine = e;
     c->db = PQconnectdb(conninfo);
     if (!c->db || PQstatus(c->db) != CONNECTION_OK) {
         const char *why = c->db ? PQerrorMessage(c->db) : "out of memory";
@@ -356,16 +365,32 @@ static void pg_release(pg_engine_t *e, pg_conn_t *c)
 
 /* ---- transactions ---- */
 
-static const char PG_BEGIN_READ[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-static const char PG_BEGIN_LATEST[] = "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY";
-/* Two statements, one round trip: the lock is taken inside the transaction and released by
- * its COMMIT or ROLLBACK. */
+/* Each a NULL-ended list of statements, sent in the pipeline of the transaction's first
+ * statement (pg_pipeline). A writer's lock is taken inside its transaction and released by its
+ * COMMIT or ROLLBACK. */
 #define PG_KEY_TEXT_(k) #k
 #define PG_KEY_TEXT(k) PG_KEY_TEXT_(k)
-static const char PG_BEGIN_WRITE[] =
-    "BEGIN ISOLATION LEVEL READ COMMITTED;"
-    "SELECT pg_advisory_xact_lock(" PG_KEY_TEXT(PG_WRITE_LOCK_KEY) ")";
+static const char *const PG_BEGIN_READ[] = {"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                                            NULL};
+static const char *const PG_BEGIN_LATEST[] = {"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY",
+                                              NULL};
+static const char *const PG_BEGIN_WRITE[] = {
+    "BEGIN ISOLATION LEVEL READ COMMITTED",
+    "SELECT pg_advisory_xact_lock(" PG_KEY_TEXT(PG_WRITE_LOCK_KEY) ")", NULL};
 
+/* Reads the answer to a read's COMMIT that pg_commit sent without waiting (its outcome does
+ * not matter: the read is over; a broken connection shows in PQstatus afterwards). */
+static void pg_settle(pg_conn_t *c)
+{
+    if (!c->end_sent) return;
+    c->end_sent = 0;
+    PGresult *r;
+    while ((r = PQgetResult(c->db)) != NULL)
+        PQclear(r);
+}
+
+/* No round trip: the BEGIN waits for the transaction's first statement (pg_pipeline), which
+ * re-opens a connection lost since its last use. */
 static int pg_begin(void *engine, store_mode_t mode, void **conn, castor_err *err)
 {
     pg_engine_t *e = engine;
@@ -377,25 +402,18 @@ static int pg_begin(void *engine, store_mode_t mode, void **conn, castor_err *er
     } else {
         c = pg_acquire(e);
     }
-    const char *sql = mode == STORE_WRITE    ? PG_BEGIN_WRITE
-                      : mode == STORE_LATEST ? PG_BEGIN_LATEST
-                                             : PG_BEGIN_READ;
+    pg_settle(c);
     int rc = CASTOR_OK;
-    if (PQstatus(c->db) != CONNECTION_OK) rc = pg_conn_revive(e, c, err);
-    if (rc == 0) {
-        rc = pg_simple(c->db, sql, err);
-        /* A server that restarted since this connection's last use: one fresh try. */
-        if (rc < 0 && PQstatus(c->db) != CONNECTION_OK) {
-            rc = pg_conn_revive(e, c, err);
-            if (rc == 0) rc = pg_simple(c->db, sql, err);
-        }
-    }
+    if (PQstatus(c->db) != CONNECTION_OK || PQpipelineStatus(c->db) != PQ_PIPELINE_OFF)
+        rc = pg_conn_revive(e, c, err);
     if (rc < 0) {
-        if (PQstatus(c->db) == CONNECTION_OK) pg_simple(c->db, "ROLLBACK", NULL);
         pg_release(e, c);
         if (mode == STORE_WRITE) pthread_mutex_unlock(&e->write_lock);
         return rc;
     }
+    c->begin_sql = mode == STORE_WRITE    ? PG_BEGIN_WRITE
+                   : mode == STORE_LATEST ? PG_BEGIN_LATEST
+                                          : PG_BEGIN_READ;
     c->writing = mode == STORE_WRITE;
     c->read_only = mode != STORE_WRITE;
     *conn = c;
@@ -413,6 +431,17 @@ static int pg_commit(void *engine, void *conn, castor_err *err)
 {
     pg_engine_t *e = engine;
     pg_conn_t *c = conn;
+    if (c->begin_sql) { /* no statement ran: there is no transaction on the server */
+        c->begin_sql = NULL;
+        pg_end(e, c);
+        return CASTOR_OK;
+    }
+    if (c->read_only) {
+        /* A read has nothing to acknowledge: its COMMIT goes out without a wait. */
+        if (PQsendQuery(c->db, "COMMIT")) c->end_sent = 1;
+        pg_end(e, c);
+        return CASTOR_OK;
+    }
     PGresult *r = PQexec(c->db, "COMMIT");
     int rc = CASTOR_OK;
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -461,7 +490,13 @@ static void pg_rollback(void *engine, void *conn)
 {
     pg_engine_t *e = engine;
     pg_conn_t *c = conn;
-    if (PQstatus(c->db) == CONNECTION_OK) pg_simple(c->db, "ROLLBACK", NULL);
+    if (c->begin_sql) {
+        c->begin_sql = NULL;
+    } else if (c->read_only) {
+        if (PQstatus(c->db) == CONNECTION_OK && PQsendQuery(c->db, "ROLLBACK")) c->end_sent = 1;
+    } else if (PQstatus(c->db) == CONNECTION_OK) {
+        pg_simple(c->db, "ROLLBACK", NULL);
+    }
     pg_end(e, c);
 }
 
@@ -525,21 +560,103 @@ static int pg_is_write(const char *sql)
            strncmp(sql, "DELETE", 6) == 0 || strncmp(sql, "WITH", 4) == 0;
 }
 
+/* ---- pipelines ---- */
+
+/* The most statements one pipeline carries: a writer's BEGIN and lock, then a savepoint, the
+ * statement and its release (or a query's timeout and the query). */
+#define PG_PIPE_MAX 8
+
+int pg_pipeline(pg_conn_t *c, const pg_cmd_t *cmds, int ncmds, PGresult **res, castor_err *err)
+{
+    PGconn *db = c->db;
+    pg_cmd_t all[PG_PIPE_MAX];
+    int n = 0, nbegin = 0;
+    for (const char *const *b = c->begin_sql; b && *b && n < PG_PIPE_MAX; b++)
+        all[n++] = (pg_cmd_t){NULL, *b, 0, NULL, NULL};
+    nbegin = n;
+    for (int i = 0; i < ncmds; i++)
+        res[i] = NULL;
+    if (n + ncmds > PG_PIPE_MAX)
+        return castor_err_set(err, CASTOR_EINTERNAL, "a pipeline of %d statements (at most %d)",
+                              n + ncmds, PG_PIPE_MAX);
+    for (int i = 0; i < ncmds; i++)
+        all[n++] = cmds[i];
+    /* Whatever happens below, the BEGIN is on its way: a rollback must now be sent. */
+    c->begin_sql = NULL;
+    if (!PQenterPipelineMode(db)) return pg_fail(db, NULL, "starting a pipeline", err);
+    int sent = 1;
+    for (int i = 0; i < n && sent; i++) {
+        const pg_cmd_t *k = &all[i];
+        sent = k->name
+                   ? PQsendQueryPrepared(db, k->name, k->nparams, k->values, NULL, NULL, 0)
+                   : PQsendQueryParams(db, k->text, k->nparams, k->types, k->values, NULL, NULL, 0);
+    }
+    if (sent) sent = PQpipelineSync(db);
+    /* Each statement gives one result, then NULL; the Sync gives PGRES_PIPELINE_SYNC. A broken
+     * connection gives an error and NULLs: two NULLs in a row, or too many results, end the
+     * wait there. */
+    PGresult *got[PG_PIPE_MAX + 1] = {0};
+    PGresult *broke = NULL;
+    int ngot = 0, nulls = 0, synced = 0;
+    while (sent && !synced && ngot <= n) {
+        PGresult *r = PQgetResult(db);
+        if (!r) {
+            if (++nulls > 1 || PQstatus(db) != CONNECTION_OK) break;
+            continue;
+        }
+        nulls = 0;
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            synced = 1;
+        } else if (ngot < n) {
+            got[ngot++] = r;
+        } else {
+            PQclear(broke);
+            broke = r;
+        }
+    }
+    int rc = CASTOR_OK;
+    if (!synced || ngot != n) {
+        /* The first failure says why (the connection's error when none came back). */
+        const PGresult *why = broke;
+        for (int i = 0; i < ngot && !why; i++)
+            if (PQresultStatus(got[i]) == PGRES_FATAL_ERROR) why = got[i];
+        rc = pg_fail(db, why, "running a statement", err);
+    } else if (!PQexitPipelineMode(db)) {
+        rc = pg_fail(db, NULL, "ending a pipeline", err);
+    } else {
+        for (int i = 0; i < nbegin && rc == CASTOR_OK; i++) {
+            ExecStatusType st = PQresultStatus(got[i]);
+            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                rc = pg_fail(db, got[i], "beginning a transaction", err);
+        }
+    }
+    if (rc < 0) {
+        for (int i = 0; i < ngot; i++)
+            PQclear(got[i]);
+        PQclear(broke);
+        return rc;
+    }
+    for (int i = 0; i < nbegin; i++)
+        PQclear(got[i]);
+    for (int i = 0; i < ncmds; i++)
+        res[i] = got[nbegin + i];
+    return CASTOR_OK;
+}
+
+/* ---- statements ---- */
+
 static const char PG_SAVEPOINT[] = "SAVEPOINT castor_stmt";
 static const char PG_RELEASE[] = "RELEASE castor_stmt";
 static const char PG_ROLLBACK_TO[] = "ROLLBACK TO castor_stmt; RELEASE castor_stmt";
 
-static int pg_exec(void *conn, const char *sql, const store_param_t *params, int nparams,
-                   store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err)
+/* The first statement of a transaction is sent with its BEGIN: when the connection turns out
+ * to be lost (the server restarted since its last use), nothing of the transaction ran, so it
+ * is re-opened and the pipeline sent once more. Later statements are never retried. */
+static int pg_send(pg_conn_t *c, const char *sql, const store_param_t *params, int nparams,
+                   PGresult **res, int *nres, int *at, castor_err *err)
 {
-    pg_conn_t *c = conn;
-    if (nparams > PG_PARAMS_MAX)
-        return castor_err_set(err, CASTOR_EINTERNAL, "a statement binds %d values (at most %d)",
-                              nparams, PG_PARAMS_MAX);
-    char name[16];
-    char *text = NULL;
-    int rc = pg_prepare(c, sql, name, &text, err);
-    if (rc < 0) return rc;
+    const char *const *begin = c->begin_sql;
     const char *values[PG_PARAMS_MAX];
     char ints[PG_PARAMS_MAX][24];
     for (int i = 0; i < nparams; i++) {
@@ -557,26 +674,60 @@ static int pg_exec(void *conn, const char *sql, const store_param_t *params, int
         }
     }
     int guarded = c->writing && pg_is_write(sql);
-    if (guarded && (rc = pg_simple(c->db, PG_SAVEPOINT, err)) < 0) {
+    for (int attempt = 0;; attempt++) {
+        char name[16];
+        char *text = NULL;
+        int rc = pg_prepare(c, sql, name, &text, err);
+        if (rc == 0) {
+            pg_cmd_t cmds[3];
+            int n = 0;
+            if (guarded) cmds[n++] = (pg_cmd_t){NULL, PG_SAVEPOINT, 0, NULL, NULL};
+            *at = n;
+            cmds[n++] = (pg_cmd_t){name[0] ? name : NULL, text, nparams, values, NULL};
+            if (guarded) cmds[n++] = (pg_cmd_t){NULL, PG_RELEASE, 0, NULL, NULL};
+            *nres = n;
+            rc = pg_pipeline(c, cmds, n, res, err);
+        }
         free(text);
-        return rc;
+        if (rc == 0 || attempt > 0 || !begin || PQstatus(c->db) == CONNECTION_OK) return rc;
+        /* Lost before anything of the transaction ran: a fresh connection, the same BEGIN. */
+        if (pg_conn_revive(c->engine, c, err) < 0) return err->rc;
+        c->begin_sql = begin;
     }
-    PGresult *r = name[0] ? PQexecPrepared(c->db, name, nparams, values, NULL, NULL, 0)
-                          : PQexecParams(c->db, text, nparams, NULL, values, NULL, NULL, 0);
-    free(text);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+}
+
+static int pg_exec(void *conn, const char *sql, const store_param_t *params, int nparams,
+                   store_row_fn fn, void *ctx, int64_t *changes_out, castor_err *err)
+{
+    pg_conn_t *c = conn;
+    if (nparams > PG_PARAMS_MAX)
+        return castor_err_set(err, CASTOR_EINTERNAL, "a statement binds %d values (at most %d)",
+                              nparams, PG_PARAMS_MAX);
+    PGresult *res[3];
+    int nres = 0, at = 0;
+    int rc = pg_send(c, sql, params, nparams, res, &nres, &at, err);
+    if (rc < 0) return rc;
+    PGresult *r = res[at];
+    int guarded = nres > 1;
+    /* A savepoint that failed (the transaction was already aborted) skipped the statement. */
+    const PGresult *bad = NULL;
+    for (int i = 0; i < nres && !bad; i++) {
+        ExecStatusType st = PQresultStatus(res[i]);
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) bad = res[i];
+    }
+    if (bad) {
         char what[120];
         snprintf(what, sizeof what, "running '%.80s'", sql);
-        rc = pg_fail(c->db, r, what, err);
-        PQclear(r);
-        if (guarded && PQstatus(c->db) == CONNECTION_OK) pg_simple(c->db, PG_ROLLBACK_TO, NULL);
+        rc = pg_fail(c->db, bad, what, err);
+        /* The statement failed inside its savepoint: undo it alone, the transaction goes on. */
+        if (guarded && bad == r && PQstatus(c->db) == CONNECTION_OK)
+            pg_simple(c->db, PG_ROLLBACK_TO, NULL);
+        for (int i = 0; i < nres; i++)
+            PQclear(res[i]);
         return rc;
     }
-    if (guarded && (rc = pg_simple(c->db, PG_RELEASE, err)) < 0) {
-        PQclear(r);
-        return rc;
-    }
+    for (int i = 0; i < nres; i++)
+        if (res[i] != r) PQclear(res[i]);
     if (fn) {
         int n = PQntuples(r);
         for (int i = 0; i < n; i++) {

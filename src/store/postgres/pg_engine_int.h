@@ -31,9 +31,16 @@ typedef struct pg_stmt {
 
 typedef struct pg_conn {
     PGconn *db;
+    struct pg_engine *engine; /* the pool this connection belongs to */
     int busy;
     int writing;   /* a write transaction (holds the engine's write lock) */
     int read_only; /* STORE_READ or STORE_LATEST: PostgreSQL itself refuses writes */
+    /* A transaction's BEGIN is not sent by begin() but in one pipeline with its first
+     * statement (pg_pipeline): the BEGIN statements still to send, NULL once sent. */
+    const char *const *begin_sql;
+    /* A read transaction's end (COMMIT) was sent without waiting for its answer: the next
+     * user of the connection reads it first (pg_settle). */
+    int end_sent;
     pg_stmt_t cache[PG_STMT_SLOTS]; /* open addressing; sql == NULL is empty */
     int ncache;
     int next_id;
@@ -44,6 +51,22 @@ typedef struct pg_conn {
  * constraint violation is CASTOR_ECONFLICT, everything else CASTOR_EIO, whose 503 tells the
  * client to retry. what says what castor was doing. */
 int pg_fail(PGconn *db, const PGresult *res, const char *what, castor_err *err);
+
+/* One statement of a pipeline: a prepared statement (name) or a text (name NULL), with its
+ * parameters as text (NULL values are SQL NULLs; types may be NULL: inferred). */
+typedef struct pg_cmd {
+    const char *name;
+    const char *text;
+    int nparams;
+    const char *const *values;
+    const Oid *types;
+} pg_cmd_t;
+
+/* Sends the connection's pending BEGIN (if any) and cmds in one pipeline, one round trip, and
+ * reads every result: res[i] gets cmd i's (the caller PQclears them; a command skipped after
+ * an earlier failure has PGRES_PIPELINE_ABORTED). Fails (res all NULL) only when the pending
+ * BEGIN failed or the connection broke: the transaction is then unusable. */
+int pg_pipeline(pg_conn_t *c, const pg_cmd_t *cmds, int ncmds, PGresult **res, castor_err *err);
 
 /* Runs one or more statements without parameters (the simple protocol: one round trip). */
 int pg_simple(PGconn *db, const char *sql, castor_err *err);

@@ -133,12 +133,13 @@ int pg_query_exec(void *conn, const char *sql, const store_qparam_t *params, int
     int named = 0;
     int rc = qprepare(c, sql, params, nparams, name, &named, err);
     if (rc < 0) return rc;
+    /* The deadline goes in the query's pipeline (with the transaction's BEGIN when this is its
+     * first statement): one round trip. */
+    char set[64] = "";
     if (deadline_ms > 0) {
         int64_t left = deadline_ms - store_query_now_ms();
-        char set[64];
         snprintf(set, sizeof set, "SET LOCAL statement_timeout = %lld",
                  (long long)(left > 1 ? left : 1));
-        if ((rc = pg_simple(c->db, set, err)) < 0) return rc;
     }
     /* Every value is bound (the statement was prepared with all their types). */
     if (named > nparams)
@@ -171,10 +172,26 @@ int pg_query_exec(void *conn, const char *sql, const store_qparam_t *params, int
             break;
         }
     }
-    PGresult *r = PQexecPrepared(c->db, name, named, values, NULL, NULL, 0);
+    pg_cmd_t cmds[2];
+    int ncmds = 0;
+    if (set[0]) cmds[ncmds++] = (pg_cmd_t){NULL, set, 0, NULL, NULL};
+    cmds[ncmds++] = (pg_cmd_t){name, NULL, named, values, NULL};
+    PGresult *res[2];
+    rc = pg_pipeline(c, cmds, ncmds, res, err);
     free(values);
     free(nums);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (rc < 0) return rc;
+    PGresult *r = res[ncmds - 1];
+    if (ncmds > 1) {
+        if (PQresultStatus(res[0]) != PGRES_COMMAND_OK) {
+            rc = pg_fail(c->db, res[0], "the store failed setting a query's time budget", err);
+            PQclear(res[0]);
+            PQclear(r);
+            return rc;
+        }
+        PQclear(res[0]);
+    }
+    ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
         if (state && strcmp(state, "57014") == 0)
