@@ -165,12 +165,14 @@ try {
 
 const labels = { get: 'GET twin', patch: 'PATCH twin', query: 'query mix' };
 const cols = Object.keys(results);
-console.log(`${''.padEnd(12)}${cols.map((k) => k.padStart(30)).join('')}`);
+const cell = (r) => `${r.rps.toFixed(0).padStart(7)} req/s p99 ${r.p99.padStart(8)}${r.non2xx ? ` !${r.non2xx}` : ''}`;
+const spent = (r) => `CPU/req castor ${r.castorUs.toFixed(0)} us${r.pgUs ? `, PG ${r.pgUs.toFixed(0)} us` : ''}`;
+// Each column as wide as its longest cell and two spaces, so no two cells run together.
+const width = 2 + Math.max(...cols.flatMap((k) => [k.length, ...MODES.flatMap((m) => [cell(results[k][m]).length, spent(results[k][m]).length])]));
+console.log(`${''.padEnd(12)}${cols.map((k) => k.padStart(width)).join('')}`);
 for (const m of MODES) {
-  const cell = (r) => `${r.rps.toFixed(0).padStart(7)} req/s p99 ${r.p99.padStart(8)}${r.non2xx ? ` !${r.non2xx}` : ''}`;
-  console.log(`${labels[m].padEnd(12)}${cols.map((k) => cell(results[k][m]).padStart(30)).join('')}`);
-  const spent = (r) => `CPU/req castor ${r.castorUs.toFixed(0)} us${r.pgUs ? `, PG ${r.pgUs.toFixed(0)} us` : ''}`;
-  console.log(`${''.padEnd(12)}${cols.map((k) => spent(results[k][m]).padStart(30)).join('')}`);
+  console.log(`${labels[m].padEnd(12)}${cols.map((k) => cell(results[k][m]).padStart(width)).join('')}`);
+  console.log(`${''.padEnd(12)}${cols.map((k) => spent(results[k][m]).padStart(width)).join('')}`);
 }
 const ratio = (a, b) => (a / b).toFixed(2);
 const s = results['SQLite 1 node'], p1 = results['PG 1 node'], p2 = results['PG 2 nodes'];

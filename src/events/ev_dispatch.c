@@ -887,7 +887,9 @@ static void take_stale_leases(ev_dispatch_t *d)
 static void *dispatch_main(void *arg)
 {
     ev_dispatch_t *d = arg;
-    lower_priority(d->cfg.nice);
+    /* Not niced, unlike the lanes: this thread takes the store's write lock (progress, leases,
+     * trimming), and a niced holder would keep the writers queued behind it while the very
+     * writers it yields to fill the cores (priority inversion). Its own CPU is small. */
     if (d->cfg.exclusive) take_stale_leases(d);
     int64_t next_refresh = 0, next_save = 0, next_trim = 0;
     pthread_mutex_lock(&d->mu);
