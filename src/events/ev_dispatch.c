@@ -117,6 +117,8 @@ struct ev_dispatch {
     int woken;           /* a write came in: read the outbox now (mu) */
     atomic_int sleeping; /* the dispatcher waits for work: writers wake it */
     route_t *routes;
+    /* The routes and instances change numbers (store.h) the running routes were read at. */
+    int64_t routes_at, instances_at;
 };
 
 static int64_t wall_ms(void)
@@ -910,13 +912,28 @@ static void *dispatch_main(void *arg)
              * only once all of that is on disk, so a power loss cannot undo a change whose
              * event went out (readers see a commit before its group's sync). */
             int64_t last = 0;
+            int64_t changes[STORE_CHANGE_KINDS] = {0};
             if (store_begin(d->cfg.store, STORE_READ, &t, &err) == 0 &&
                 (store_outbox_last(t, &last, &err) < 0 ||
+                 store_changes_read(t, changes, &err) < 0 ||
                  store_wait_durable(d->cfg.store, &err) < 0)) {
                 log_json(LOG_WARN, "reading the outbox failed",
                          json_pack("{s:s}", "error", err.message));
                 store_rollback(t);
                 t = NULL;
+            }
+            /* A route or endpoint changed, perhaps through another node, before some event this
+             * snapshot holds: the routes are read again before anything past it is delivered,
+             * so no event goes out under a route that was already changed or deleted. */
+            if (t && (changes[STORE_CHANGE_ROUTES] != d->routes_at ||
+                      changes[STORE_CHANGE_INSTANCES] != d->instances_at)) {
+                store_rollback(t);
+                t = NULL;
+                refresh(d);
+                next_refresh = wall_ms() + d->cfg.refresh_ms;
+                d->routes_at = changes[STORE_CHANGE_ROUTES];
+                d->instances_at = changes[STORE_CHANGE_INSTANCES];
+                more = 1;
             }
             if (t) {
                 for (route_t *r = d->routes; r; r = r->next) {

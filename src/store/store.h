@@ -100,6 +100,7 @@ typedef enum store_change {
     STORE_CHANGE_MODELS,    /* any instance's models (added, deleted, decommissioned) */
     STORE_CHANGE_KEYS,      /* the token signing keys */
     STORE_CHANGE_INSTANCES, /* Digital Twins instances deleted (by name, or with their group) */
+    STORE_CHANGE_ROUTES,    /* event routes and endpoints (what every node's dispatcher runs) */
     STORE_CHANGE_KINDS
 } store_change_t;
 

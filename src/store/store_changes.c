@@ -12,6 +12,7 @@ static const char *const change_keys[STORE_CHANGE_KINDS] = {
     [STORE_CHANGE_MODELS] = "models.generation",
     [STORE_CHANGE_KEYS] = "keys.generation",
     [STORE_CHANGE_INSTANCES] = "instances.generation",
+    [STORE_CHANGE_ROUTES] = "routes.generation",
 };
 
 static int bumped_row(const store_row_t *row, void *ctx)
@@ -50,11 +51,11 @@ int store_changes_read(store_txn_t *t, int64_t out[STORE_CHANGE_KINDS], castor_e
     for (int k = 0; k < STORE_CHANGE_KINDS; k++)
         out[k] = 0;
     /* The keys are literals, not parameters: one statement text, prepared once per connection,
-     * five primary-key probes. */
+     * a primary-key probe per kind. */
     return store_exec(t,
                       "SELECT key, CAST(value AS INTEGER) FROM meta WHERE key IN "
                       "('rbac.generation', 'directory.generation', 'models.generation', "
-                      "'keys.generation', 'instances.generation')",
+                      "'keys.generation', 'instances.generation', 'routes.generation')",
                       NULL, 0, change_row, out, NULL, err);
 }
 

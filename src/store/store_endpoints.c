@@ -28,6 +28,8 @@ int store_endpoint_put(store_txn_t *t, const store_endpoint_t *ep, castor_err *e
         SP_T(ep->updated_by)};
     /* An upsert keeps the name's original case, its creation time and creator, as ARM does on a
      * PUT that updates an existing resource. */
+    int rc = store_change_bump(t, STORE_CHANGE_ROUTES, err);
+    if (rc < 0) return rc;
     return store_exec(t,
                       "INSERT INTO dt_endpoints (instance_id, name, type, state, created, "
                       "properties, secrets, created_by, updated, updated_by) "
@@ -140,5 +142,5 @@ int store_endpoint_delete(store_txn_t *t, const char *instance_id, const char *n
     if (rc < 0) return rc;
     if (!changes)
         return castor_err_set(err, CASTOR_ENOTFOUND, "The endpoint '%s' could not be found.", name);
-    return CASTOR_OK;
+    return store_change_bump(t, STORE_CHANGE_ROUTES, err);
 }

@@ -41,6 +41,8 @@ int store_route_put(store_txn_t *t, const char *instance, const char *id, const 
                         "UPDATE event_routes SET endpoint_name = ?, filter = ? "
                         "WHERE instance_id = ? AND id = ?",
                         up, 4, NULL, NULL, &n, err);
+    /* Every node's dispatcher re-reads its routes before it delivers past this change. */
+    if (rc == 0) rc = store_change_bump(t, STORE_CHANGE_ROUTES, err);
     if (rc < 0) return rc;
     if (created_out) *created_out = n == 0;
     if (n) return CASTOR_OK;
@@ -124,7 +126,8 @@ int store_route_delete(store_txn_t *t, const char *instance, const char *id, cas
     int rc = store_exec(t, "DELETE FROM event_routes WHERE instance_id = ? AND id = ?", p, 2, NULL,
                         NULL, &n, err);
     if (rc < 0) return rc;
-    return n ? CASTOR_OK : CASTOR_ENOTFOUND;
+    if (!n) return CASTOR_ENOTFOUND;
+    return store_change_bump(t, STORE_CHANGE_ROUTES, err);
 }
 
 static int count_row(const store_row_t *row, void *ctx)

@@ -258,14 +258,16 @@ static void write_events(fixture_t *f, int from, int n, int twins)
     }
 }
 
-static ev_dispatch_t *start_ex(fixture_t *f, const char *node, int64_t ttl_cap_ms, int exclusive);
+static ev_dispatch_t *start_ex(fixture_t *f, const char *node, int64_t ttl_cap_ms, int exclusive,
+                               int64_t refresh_ms);
 
 static ev_dispatch_t *start(fixture_t *f, const char *node, int64_t ttl_cap_ms)
 {
-    return start_ex(f, node, ttl_cap_ms, 0);
+    return start_ex(f, node, ttl_cap_ms, 0, 50);
 }
 
-static ev_dispatch_t *start_ex(fixture_t *f, const char *node, int64_t ttl_cap_ms, int exclusive)
+static ev_dispatch_t *start_ex(fixture_t *f, const char *node, int64_t ttl_cap_ms, int exclusive,
+                               int64_t refresh_ms)
 {
     ev_dispatch_config_t cfg = {
         .store = f->store,
@@ -276,7 +278,7 @@ static ev_dispatch_t *start_ex(fixture_t *f, const char *node, int64_t ttl_cap_m
         .retry_max_ms = 100,
         .ttl_cap_ms = ttl_cap_ms,
         .lease_ms = 2000,
-        .refresh_ms = 50,
+        .refresh_ms = refresh_ms,
         .exclusive = exclusive,
     };
     ev_dispatch_t *d = NULL;
@@ -545,6 +547,37 @@ static void one_dispatcher_per_route(void **state)
     rx_stop(rx);
 }
 
+/* A route deleted in the store by someone else (another node: no dispatcher of this process is
+ * told) sends nothing written after the deletion, though the periodic re-read of the routes is
+ * a minute away: the dispatcher sees the routes' change number move in the very snapshot that
+ * holds the new events. */
+static void a_route_changed_elsewhere_applies_before_the_next_event(void **state)
+{
+    fixture_t *f = *state;
+    receiver_t *rx = rx_start(0), *rx2 = rx_start(0);
+    put_webhook(f, "hook", rx->port, NULL);
+    put_webhook(f, "hook2", rx2->port, NULL);
+    put_route(f, "gone", "hook", "true");
+    put_route(f, "stays", "hook2", "true");
+    ev_dispatch_t *d = start_ex(f, "node-a", 0, 0, 60000);
+    write_events(f, 0, 3, 3);
+    assert_true(rx_wait(rx, 3));
+    assert_true(rx_wait(rx2, 3));
+    castor_err err;
+    store_txn_t *t;
+    assert_int_equal(store_begin(f->store, STORE_WRITE, &t, &err), 0);
+    assert_int_equal(store_route_delete(t, f->inst, "gone", &err), 0);
+    assert_int_equal(store_commit(t, &err), 0);
+    write_events(f, 3, 4, 3);
+    assert_true(rx_wait(rx2, 7)); /* the dispatcher has read past the deletion */
+    usleep(200000);
+    assert_int_equal(rx_count(rx), 3);
+    assert_int_equal(rx_count(rx2), 7);
+    ev_dispatch_stop(d);
+    rx_stop(rx);
+    rx_stop(rx2);
+}
+
 static int count_row(const store_outbox_row_t *row, void *ctx)
 {
     (void)row;
@@ -611,7 +644,7 @@ static void a_lone_process_takes_a_dead_predecessors_lease(void **state)
     usleep(700000);
     assert_int_equal(rx_count(rx), 0); /* the lease is someone else's, for all it knows */
     ev_dispatch_stop(shared);
-    ev_dispatch_t *alone = start_ex(f, "node-b", 0, 1);
+    ev_dispatch_t *alone = start_ex(f, "node-b", 0, 1, 50);
     assert_true(rx_wait(rx, 10));
     ev_dispatch_stop(alone);
     rx_stop(rx);
@@ -624,6 +657,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(delivers_in_order_per_twin, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_letters_what_cannot_be_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(one_dispatcher_per_route, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_route_changed_elsewhere_applies_before_the_next_event,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_is_trimmed_once_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(a_lone_process_takes_a_dead_predecessors_lease, setup,
                                         teardown),
