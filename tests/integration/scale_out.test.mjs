@@ -7,7 +7,7 @@
 // integration-pg); skipped on SQLite, whose store belongs to one process.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCastor, stopCastor, pgStoreFor, newDataDir, request, TEST_STORE } from './lib/castor.js';
+import { startNode, stopCastor, pgStoreFor, newDataDir, request, TEST_STORE } from './lib/castor.js';
 import { userToken, ADT_SCOPE, ARM_SCOPE, ROLE, scopes, createInstance, assignRole, claims, dp, arm } from './lib/azure.js';
 import { cli, clientHome, serverArgs, ADMIN, ADMIN_PW, ADT_APP, READ_WRITE_ID } from './cli_helpers.mjs';
 
@@ -17,12 +17,13 @@ const skip = TEST_STORE !== 'postgres' ? 'needs CASTOR_TEST_STORE=postgres (make
 let a; let b; let home;
 
 // Both nodes reuse app-only tokens (--token-reuse), so that a membership change through A must
-// also end B's reuse.
+// also end B's reuse. Each is one process (startNode): this file is its own two-node
+// topology, also under make integration-scale.
 before(async () => {
   if (skip) return;
   const dirA = newDataDir();
-  a = await startCastor({ dataDir: dirA, args: ['--token-reuse', '600'] });
-  b = await startCastor({ args: ['--store', pgStoreFor(dirA), '--token-reuse', '600'] });
+  a = await startNode({ dataDir: dirA, args: ['--token-reuse', '600'] });
+  b = await startNode({ args: ['--store', pgStoreFor(dirA), '--token-reuse', '600'] });
   home = clientHome();
   await run(['login', '-u', ADMIN, '-p', ADMIN_PW, ...serverArgs(a), '-o', 'none']);
 });
