@@ -15,7 +15,6 @@
 // change (a little before the write is acknowledged), to the receipt on the same clock: the
 // webhook sink's request end, mosquitto_sub's own receive stamp (%U).
 import { spawn, execFileSync } from 'node:child_process';
-import https from 'node:https';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +29,7 @@ const PACED_SECONDS = Number(process.env.PACED_SECONDS || 5);
 const EVENTS_RATE = Number(process.env.EVENTS_RATE || 5000);
 const { startCastor, stopCastor, tempDir } = await import('../tests/integration/lib/castor.js');
 const az = await import('../tests/integration/lib/azure.js');
+const { benchInstance, sensorTwin } = await import('./bench_instance.mjs');
 const { freePort, selfSigned, until } = await import('../tests/integration/lib/events.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const cores = execFileSync('nproc').toString().trim();
@@ -224,30 +224,12 @@ async function pacedRuns(loaded, perReceiver, call) {
 const c = await startCastor({ args, env: { CASTOR_OUTBOX_RETENTION: '0s' } });
 let hook, mq, agent;
 try {
-  const armTok = await az.userToken(c, az.ARM_SCOPE);
-  const tok = await az.userToken(c, az.ADT_SCOPE);
-  const inst = await az.createInstance(c, armTok, 'bench');
-  await az.assignRole(c, armTok, inst, az.ROLE.dataOwner, az.claims(tok).oid);
-  agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca });
-  const call = (method, path, body, type = 'application/json') => new Promise((res, rej) => {
-    const u = new URL(`${c.url}/dt/bench${path}?api-version=2022-05-31`);
-    const req = https.request(u, { method, agent, headers: { authorization: `Bearer ${tok}`, 'content-type': type } }, (r) => {
-      let t = ''; r.on('data', (d) => { t += d; }); r.on('end', () => res({ status: r.statusCode, text: t }));
-    });
-    req.on('error', rej);
-    if (body) req.write(body);
-    req.end();
-  });
-  for (let i = 0; i < 100; i++) { if ((await call('GET', '/models')).status === 200) break; await sleep(100); }
-  const model = { '@id': 'dtmi:bench:Sensor;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3', contents: [
-    { '@type': 'Property', name: 'temperature', schema: 'double' }, { '@type': 'Property', name: 'name', schema: 'string' },
-    { '@type': 'Relationship', name: 'feeds', properties: [{ '@type': 'Property', name: 'since', schema: 'string' }] }] };
-  let r = await call('POST', '/models', JSON.stringify([model]));
-  if (r.status !== 201) throw new Error(r.text);
+  let armTok, tok, inst, call, r;
+  ({ armTok, tok, inst, call, agent } = await benchInstance(c));
   let next = 0;
   await Promise.all(Array.from({ length: 64 }, async () => {
     for (let i; (i = next++) < TWINS;) {
-      const x = await call('PUT', `/digitaltwins/t${i}`, JSON.stringify({ $metadata: { $model: 'dtmi:bench:Sensor;1' }, temperature: i, name: `sensor ${i}` }));
+      const x = await call('PUT', `/digitaltwins/t${i}`, sensorTwin(i));
       if (x.status !== 200) throw new Error(x.text);
     }
   }));

@@ -14,7 +14,6 @@
 // ADDRS), not through nginx: on a 2-core machine nginx's TLS termination and re-encryption
 // would take the CPU the nodes need, and the figure would measure nginx.
 import { execFileSync, spawnSync } from 'node:child_process';
-import https from 'node:https';
 import { mkdtempSync, chmodSync, rmSync, copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,7 +26,7 @@ const duration = process.argv[3] || process.env.BENCH_DURATION || '10s';
 const TWINS = Number(process.env.TWINS || 5000);
 const RELS = Math.min(Number(process.env.RELS || 1000), TWINS - 1);
 const { startCastor, stopCastor, newDataDir } = await import('../tests/integration/lib/castor.js');
-const az = await import('../tests/integration/lib/azure.js');
+const { benchInstance, sensorTwin } = await import('./bench_instance.mjs');
 const pgTmp = join(here, '..', 'scripts', 'pg-tmp');
 const cores = execFileSync('nproc').toString().trim();
 const threads = process.env.BENCH_THREADS || String(4 * Number(cores));
@@ -36,32 +35,13 @@ const load = () => execFileSync('uptime').toString().trim().replace(/.*load aver
 // Loads the bench instance through node c: model, TWINS twins, RELS relationships (t_i feeds
 // t_i+1), 64 requests in flight. Returns the data-plane token.
 async function seed(c) {
-  const armTok = await az.userToken(c, az.ARM_SCOPE);
-  const tok = await az.userToken(c, az.ADT_SCOPE);
-  const inst = await az.createInstance(c, armTok, 'bench');
-  await az.assignRole(c, armTok, inst, az.ROLE.dataOwner, az.claims(tok).oid);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca });
-  const call = (method, path, body) => new Promise((res, rej) => {
-    const u = new URL(`${c.url}/dt/bench${path}?api-version=2022-05-31`);
-    const req = https.request(u, { method, agent, headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' } }, (r) => {
-      let t = ''; r.on('data', (d) => { t += d; }); r.on('end', () => res({ status: r.statusCode, text: t }));
-    });
-    req.on('error', rej);
-    if (body) req.write(body);
-    req.end();
-  });
-  for (let i = 0; i < 100; i++) { if ((await call('GET', '/models')).status === 200) break; await new Promise((r) => setTimeout(r, 100)); }
-  const model = { '@id': 'dtmi:bench:Sensor;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3', contents: [
-    { '@type': 'Property', name: 'temperature', schema: 'double' }, { '@type': 'Property', name: 'name', schema: 'string' },
-    { '@type': 'Relationship', name: 'feeds', properties: [{ '@type': 'Property', name: 'since', schema: 'string' }] }] };
-  const r = await call('POST', '/models', JSON.stringify([model]));
-  if (r.status !== 201) throw new Error(r.text);
+  const { tok, agent, call } = await benchInstance(c);
   const parallel = async (count, fn) => {
     let next = 0;
     const worker = async () => { for (let i; (i = next++) < count;) { const x = await fn(i); if (x.status !== 200) throw new Error(x.text); } };
     await Promise.all(Array.from({ length: 64 }, worker));
   };
-  await parallel(TWINS, (i) => call('PUT', `/digitaltwins/t${i}`, JSON.stringify({ $metadata: { $model: 'dtmi:bench:Sensor;1' }, temperature: i, name: `sensor ${i}` })));
+  await parallel(TWINS, (i) => call('PUT', `/digitaltwins/t${i}`, sensorTwin(i)));
   await parallel(RELS, (i) => call('PUT', `/digitaltwins/t${i}/relationships/f${i}`, JSON.stringify({ $targetId: `t${i + 1}`, $relationshipName: 'feeds', since: '2024' })));
   agent.destroy();
   return tok;

@@ -4,7 +4,6 @@
 // Usage: node bench/twins_bench.mjs path/to/castor [duration]. Prints figures; never fails on time.
 // BENCH_MODES="patch" runs only some of get, patch, rel (e.g. under perf).
 import { execFileSync } from 'node:child_process';
-import https from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,39 +12,19 @@ process.env.CASTOR_BINARY = process.argv[2] || join(here, '..', 'build', 'castor
 const duration = process.argv[3] || process.env.BENCH_DURATION || '10s';
 const TWINS = Number(process.env.TWINS || 100000);
 const { startCastor, stopCastor } = await import('../tests/integration/lib/castor.js');
-
-const az = await import('../tests/integration/lib/azure.js');
+const { benchInstance, sensorTwin } = await import('./bench_instance.mjs');
 
 // castor's default thread count (4 per core) unless BENCH_THREADS says otherwise; the test
 // harness alone would start it with 2.
 const threads = process.env.BENCH_THREADS || String(4 * Number(execFileSync('nproc').toString().trim()));
 const c = await startCastor({ args: ['--log-level', 'warn', '--threads', threads] });
 try {
-  const armTok = await az.userToken(c, az.ARM_SCOPE);
-  const tok = await az.userToken(c, az.ADT_SCOPE);
-  const inst = await az.createInstance(c, armTok, 'bench');
-  await az.assignRole(c, armTok, inst, az.ROLE.dataOwner, az.claims(tok).oid);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca });
-  const call = (method, path, body) => new Promise((res, rej) => {
-    const u = new URL(`${c.url}/dt/bench${path}${path.includes('?') ? '&' : '?'}api-version=2022-05-31`);
-    const req = https.request(u, { method, agent, headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' } }, (r) => {
-      let t = ''; r.on('data', (d) => { t += d; }); r.on('end', () => res({ status: r.statusCode, text: t }));
-    });
-    req.on('error', rej);
-    if (body) req.write(body);
-    req.end();
-  });
-  for (let i = 0; i < 100; i++) { if ((await call('GET', '/models')).status === 200) break; await new Promise((r) => setTimeout(r, 100)); }
-  const model = { '@id': 'dtmi:bench:Sensor;1', '@type': 'Interface', '@context': 'dtmi:dtdl:context;3', contents: [
-    { '@type': 'Property', name: 'temperature', schema: 'double' }, { '@type': 'Property', name: 'name', schema: 'string' },
-    { '@type': 'Relationship', name: 'feeds', properties: [{ '@type': 'Property', name: 'since', schema: 'string' }] }] };
-  let r = await call('POST', '/models', JSON.stringify([model]));
-  if (r.status !== 201) throw new Error(r.text);
+  const { tok, agent, call } = await benchInstance(c);
   // Load the twins: 64 requests in flight over keep-alive TLS; this is also the create figure.
   let next = 0; const t0 = Date.now();
   const worker = async () => {
     for (let i; (i = next++) < TWINS;) {
-      const x = await call('PUT', `/digitaltwins/t${i}`, JSON.stringify({ $metadata: { $model: 'dtmi:bench:Sensor;1' }, temperature: i, name: `sensor ${i}` }));
+      const x = await call('PUT', `/digitaltwins/t${i}`, sensorTwin(i));
       if (x.status !== 200) throw new Error(x.text);
     }
   };
