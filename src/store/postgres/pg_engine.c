@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 typedef struct pg_engine {
     pg_conn_t *conns;
@@ -635,6 +636,12 @@ int pg_pipeline(pg_conn_t *c, const pg_cmd_t *cmds, int ncmds, PGresult **res, c
         for (int i = 0; i < ngot; i++)
             PQclear(got[i]);
         PQclear(broke);
+        /* A pipeline left unfinished on a live connection: no ROLLBACK can be sent on it, and
+         * the server would keep the transaction open, a writer's advisory lock with it, which
+         * holds every other writer of every node. Closing the socket makes the server roll it
+         * back and the rest of this transaction fail; the next begin re-opens the connection. */
+        if (PQstatus(db) == CONNECTION_OK && PQpipelineStatus(db) != PQ_PIPELINE_OFF)
+            shutdown(PQsocket(db), SHUT_RDWR);
         return rc;
     }
     for (int i = 0; i < nbegin; i++)
